@@ -1,0 +1,114 @@
+/**
+ * Task: the model's `current`. Every kernel path is an async function taking the task first and
+ * awaiting `task.point(...)` wherever the kernel could be preempted, and the scheduler decides
+ * at each point who runs next. One task runs at a time.
+ */
+import type { Sim } from './sched.js';
+
+/** Anything a task can wait on: a lock, a folio lock bit, a bio, a pin count. */
+export interface Waitable {
+  /** Instance name, as shown in a deadlock report: `i_rwsem(f)`, `folio f:0`, `bio#3`. */
+  readonly name: string;
+  /** Lock class for the lockdep-like validator: `i_rwsem`, `folio_lock`, `glock`. */
+  readonly lockClass: string;
+  /** The tasks whose progress would release a waiter (holders of a lock, the issuer of a bio). */
+  holders(): readonly Task[];
+}
+
+/** A lock the task holds, with where and when it took it (shown in deadlock reports). */
+export interface HeldLock {
+  readonly lock: Waitable;
+  readonly mode: string;
+  readonly site: string;
+  readonly time: number;
+}
+
+/**
+ * Watches lock acquisitions (the lockdep-like validator in src/sync implements it). One observer
+ * may watch many runs: that is how it learns lock-class ordering across runs.
+ */
+export interface LockObserver {
+  acquired(t: Task, lock: Waitable, mode: string, site: string): void;
+  released(t: Task, lock: Waitable): void;
+}
+
+/** A lock context kept in the task (Chinner, seed 004); its content is the filesystem's business. */
+export interface TaskLockContext {
+  readonly owner: Task;
+}
+
+export const enum TaskState {
+  Runnable = 0,
+  Blocked = 1,
+  Done = 2,
+}
+
+export interface TaskCounters {
+  steps: number;
+  waits: number;
+  waitTicksTotal: number;
+  waitTicksMax: number;
+}
+
+export class Task {
+  state: TaskState = TaskState.Runnable;
+  /** Virtual time of this task: steps cost time, a wake-up moves it to the waker's time. */
+  time: number;
+  /** Resolves the promise the task is parked on; null while it runs or before it parks. */
+  resume: (() => void) | null = null;
+  readonly held: HeldLock[] = [];
+  lockContext: TaskLockContext | null = null;
+  /** pagefault_disable() depth: copy_{to,from}_user return short instead of faulting. */
+  pagefaultDisabled = 0;
+  /** bcachefs's current->faults_disabled_mapping (an address_space or null). */
+  faultsDisabledMapping: object | null = null;
+  /** bcachefs's bit 0 of faults_disabled_mapping: "the fault handler dropped our locks". */
+  faultsDisabledDroppedLocks = false;
+  /** The address space (mm_struct) the task's user addresses live in; set by the model. */
+  mm: object | null = null;
+  /** The last scheduling point or wait site the task reached (for no-progress reports). */
+  lastSite = '';
+  blockedOn: Waitable | null = null;
+  blockedSite = '';
+  blockedAt = 0;
+  /** The object the task's next step touches (-1: none declared), for partial-order reduction. */
+  accessObj = -1;
+  accessWrite = false;
+  readonly counters: TaskCounters = { steps: 0, waits: 0, waitTicksTotal: 0, waitTicksMax: 0 };
+
+  constructor(
+    readonly sim: Sim,
+    readonly id: number,
+    readonly name: string,
+    /** Interrupt-like tasks (bio completions) are not user tasks: they hold no locks of their own. */
+    readonly isIrq: boolean,
+    time: number,
+  ) {
+    this.time = time;
+  }
+
+  /**
+   * A scheduling point: the kernel could be preempted here. `obj`/`write` declare what the next
+   * step touches (a cheap pair of field stores) so the explorer can prune independent choices.
+   * Returns undefined when the same task keeps running (no promise is allocated then).
+   */
+  point(site: string, obj = -1, write = false): Promise<void> | undefined {
+    this.accessObj = obj;
+    this.accessWrite = write;
+    return this.sim.point(this, site);
+  }
+
+  /** Records a model event (page cache insert, fault, pin, bio...) in the trace, if it is on. */
+  event(site: string, detail?: string, obj = -1): void {
+    this.sim.traceEvent(this, 'event', site, obj, detail);
+  }
+
+  holds(lock: Waitable): boolean {
+    for (const h of this.held) if (h.lock === lock) return true;
+    return false;
+  }
+
+  toString(): string {
+    return `${this.name}[${this.id}]`;
+  }
+}
