@@ -116,7 +116,11 @@ export class Sim {
    * Creates a task. It becomes runnable at once; its body starts when the strategy first picks it.
    * `time` sets its virtual start time (a bio completion is spawned at submit time + latency).
    */
-  spawn(name: string, body: (t: Task) => Promise<unknown>, opts: { irq?: boolean; time?: number } = {}): Task {
+  spawn(
+    name: string,
+    body: (t: Task) => Promise<unknown>,
+    opts: { irq?: boolean; time?: number } = {},
+  ): Task {
     const t = new Task(this, this.tasks.length, name, opts.irq ?? false, opts.time ?? this.now);
     this.tasks.push(t);
     t.resume = () => this.start(t, body);
@@ -235,8 +239,9 @@ export class Sim {
     const curRunnable = cur.state === TaskState.Runnable;
     const next = n === 1 ? this.runq[0] : this.decide(cur, curRunnable);
     if (next === cur) return undefined;
+    // A task that just blocked parks too: wake() makes it runnable and unpark() resumes it here.
     let parked: Promise<void> | undefined;
-    if (curRunnable) parked = new Promise<void>((resolve) => (cur.resume = resolve));
+    if (cur.state !== TaskState.Done) parked = new Promise<void>((resolve) => (cur.resume = resolve));
     this.unpark(next);
     return parked;
   }

@@ -37,7 +37,7 @@ export interface TaskLockContext {
   readonly owner: Task;
 }
 
-export const enum TaskState {
+export enum TaskState {
   Runnable = 0,
   Blocked = 1,
   Done = 2,

@@ -1,0 +1,41 @@
+/**
+ * Provenance-tagged bytes. A byte of the model is a 32-bit cell: the id of the operation that
+ * produced it in the high 24 bits, the byte value in the low 8. Oracles compare ids (which write a
+ * read saw); fsx-style checks compare values. Arrays of cells are copied with subarray/set.
+ */
+export type Cells = Uint32Array;
+
+/** Zeroes that no operation wrote: holes, unwritten extents, EOF zeroing, fresh anonymous memory. */
+export const TAG_ZERO = 0;
+/** The contents a scenario's file had before the tasks started. */
+export const TAG_INIT = 1;
+/** What a never-written or freed block holds on the device: it must never reach a reader. */
+export const TAG_GARBAGE = 2;
+/** The first id given to an operation of a task. */
+export const TAG_FIRST_OP = 3;
+
+export function cell(tag: number, value: number): number {
+  return ((tag << 8) | (value & 0xff)) >>> 0;
+}
+
+export function cellTag(c: number): number {
+  return c >>> 8;
+}
+
+export function cellValue(c: number): number {
+  return c & 0xff;
+}
+
+/** Fills `len` cells from `off` with the op's bytes; value defaults to a per-op pattern byte. */
+export function fillCells(dst: Cells, off: number, len: number, tag: number, value: number): void {
+  dst.fill(cell(tag, value), off, off + len);
+}
+
+/** The initial content byte of a file at `pos`: distinct values so a shifted byte is visible. */
+export function initCell(pos: number): number {
+  return cell(TAG_INIT, (pos * 7 + 1) & 0xff);
+}
+
+export function garbageCell(): number {
+  return cell(TAG_GARBAGE, 0xa5);
+}

@@ -1,0 +1,48 @@
+/**
+ * The history of a run, as the oracles see it: every operation a task issued, with its
+ * start/end on a logical clock (one tick per start or end, so `a.end < b.start` means "a completed
+ * before b was issued"), its result, what it changed (as an effect on a sequential reference
+ * model of the files and buffers), and what it returned (for reads).
+ */
+
+/** A region of the reference model: a file (by name) or a named anonymous buffer. */
+export type Effect =
+  | { k: 'write'; region: string; off: number; cells: Uint32Array }
+  | { k: 'store'; region: string; off: number; cells: Uint32Array }
+  | { k: 'copy'; src: string; srcOff: number; dst: string; dstOff: number; len: number; dstIsStore: boolean }
+  | { k: 'punch' | 'zero' | 'alloc'; region: string; off: number; len: number; keepSize: boolean }
+  | { k: 'collapse' | 'insert'; region: string; off: number; len: number }
+  | { k: 'truncate'; region: string; size: number };
+
+/** What a read returned, to be checked against the states it may have observed. */
+export interface Observation {
+  region: string;
+  off: number;
+  cells: Uint32Array;
+}
+
+export interface OpRecord {
+  /** Provenance tag of the bytes this op writes. */
+  readonly tag: number;
+  readonly task: string;
+  /** The op in litmus syntax, e.g. `pwrite f 0 32 direct`. */
+  readonly label: string;
+  readonly line: number;
+  start: number;
+  end: number;
+  /** Bytes, 0, or -errno; null while in flight (a run that ended in a deadlock). */
+  ret: number | null;
+  effects: Effect[];
+  observed: Observation | null;
+  /** fsync/fdatasync: the file it made durable (when ret === 0). */
+  synced: string | null;
+}
+
+export interface History {
+  readonly ops: OpRecord[];
+  clock: number;
+}
+
+export function tick(h: History): number {
+  return ++h.clock;
+}

@@ -1,0 +1,168 @@
+/**
+ * The sequential reference model the oracles consult (Porcupine's idea: the checker knows the
+ * system only through a tiny sequential model). A state maps each region (file or anonymous
+ * buffer) to its size and cells. `applyEffect` is the specification of every mutating op: what a
+ * byte array would hold after it, with no concurrency at all.
+ *
+ * `exploreStates` enumerates the states reachable by applying the history's mutating ops in every
+ * order consistent with real time (a before b when a completed before b was issued), memoised on
+ * (applied set, content): the set of legal worlds the real run may be compared against.
+ */
+import { TAG_ZERO } from '../block/data.js';
+import type { Effect, OpRecord } from './history.js';
+
+export interface Region {
+  size: number;
+  cells: Uint32Array;
+}
+export type RefState = Map<string, Region>;
+
+function clone(s: RefState): RefState {
+  const out: RefState = new Map();
+  for (const [k, v] of s) out.set(k, { size: v.size, cells: v.cells });
+  return out;
+}
+
+function region(s: RefState, name: string): Region {
+  const r = s.get(name);
+  if (!r) throw new Error(`reference model: no region '${name}'`);
+  return r;
+}
+
+function resized(cells: Uint32Array, size: number): Uint32Array {
+  const out = new Uint32Array(size);
+  out.set(cells.subarray(0, Math.min(size, cells.length)));
+  return out;
+}
+
+function writeCells(r: Region, off: number, src: Uint32Array, extend: boolean): Region {
+  const len = extend ? src.length : Math.max(0, Math.min(src.length, r.size - off));
+  if (len <= 0) return r;
+  const size = Math.max(r.size, off + len);
+  const cells = resized(r.cells, size);
+  cells.set(src.subarray(0, len), off);
+  return { size, cells };
+}
+
+function readCells(r: Region, off: number, len: number): Uint32Array {
+  const out = new Uint32Array(len);
+  if (off < r.size) out.set(r.cells.subarray(off, Math.min(r.size, off + len)));
+  return out;
+}
+
+/** Applies one effect to a copy of the state. */
+export function applyEffect(s0: RefState, e: Effect): RefState {
+  const s = clone(s0);
+  switch (e.k) {
+    case 'write':
+      s.set(e.region, writeCells(region(s, e.region), e.off, e.cells, true));
+      break;
+    case 'store':
+      // A store through a shared mapping changes file bytes only inside i_size.
+      s.set(e.region, writeCells(region(s, e.region), e.off, e.cells, false));
+      break;
+    case 'copy': {
+      const data = readCells(region(s, e.src), e.srcOff, e.len);
+      s.set(e.dst, writeCells(region(s, e.dst), e.dstOff, data, !e.dstIsStore));
+      break;
+    }
+    case 'punch':
+    case 'zero':
+    case 'alloc': {
+      const r = region(s, e.region);
+      const end = e.off + e.len;
+      const size = e.keepSize ? r.size : Math.max(r.size, end);
+      const cells = resized(r.cells, size);
+      if (e.k !== 'alloc') cells.fill(TAG_ZERO, Math.min(e.off, size), Math.min(end, size));
+      s.set(e.region, { size, cells });
+      break;
+    }
+    case 'collapse': {
+      const r = region(s, e.region);
+      const cells = new Uint32Array(r.size - e.len);
+      cells.set(r.cells.subarray(0, e.off));
+      cells.set(r.cells.subarray(e.off + e.len, r.size), e.off);
+      s.set(e.region, { size: r.size - e.len, cells });
+      break;
+    }
+    case 'insert': {
+      const r = region(s, e.region);
+      const cells = new Uint32Array(r.size + e.len);
+      cells.set(r.cells.subarray(0, e.off));
+      cells.set(r.cells.subarray(e.off, r.size), e.off + e.len);
+      s.set(e.region, { size: r.size + e.len, cells });
+      break;
+    }
+    case 'truncate': {
+      const r = region(s, e.region);
+      s.set(e.region, { size: e.size, cells: resized(r.cells, e.size) });
+      break;
+    }
+  }
+  return s;
+}
+
+export interface ExploredState {
+  /** Bit i set: mutating op i has been applied (or, for a failed op, decided). */
+  mask: number;
+  state: RefState;
+}
+
+export interface Exploration {
+  ops: OpRecord[];
+  states: ExploredState[];
+  /** True when the state budget ran out: verdicts based on it are withheld. */
+  truncated: boolean;
+}
+
+function stateKey(mask: number, s: RefState): string {
+  let k = `${mask}`;
+  for (const [name, r] of s) k += `|${name}:${r.size}:${Array.from(r.cells.subarray(0, r.size)).join(',')}`;
+  return k;
+}
+
+/**
+ * Every state reachable by a real-time-consistent linearization of the mutating ops. An op that
+ * failed or did not finish may have had its effect or not: both are explored.
+ */
+export function exploreStates(initial: RefState, history: readonly OpRecord[], budget = 50_000): Exploration {
+  const ops = history.filter((o) => o.effects.length > 0 || o.ret === null).slice(0, 30);
+  const n = ops.length;
+  const preds = ops.map((b) => {
+    let m = 0;
+    ops.forEach((a, i) => {
+      if (a !== b && a.ret !== null && a.end < b.start) m |= 1 << i;
+    });
+    return m;
+  });
+  const seen = new Set<string>();
+  const states: ExploredState[] = [];
+  const stack: ExploredState[] = [{ mask: 0, state: initial }];
+  let truncated = false;
+  while (stack.length > 0) {
+    const cur = stack.pop() as ExploredState;
+    const key = stateKey(cur.mask, cur.state);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    states.push(cur);
+    if (states.length > budget) {
+      truncated = true;
+      break;
+    }
+    for (let i = 0; i < n; i++) {
+      const bit = 1 << i;
+      if (cur.mask & bit || (preds[i] & cur.mask) !== preds[i]) continue;
+      const op = ops[i];
+      let s = cur.state;
+      for (const e of op.effects) s = applyEffect(s, e);
+      stack.push({ mask: cur.mask | bit, state: s });
+      // A failed or unfinished op may have done nothing at all.
+      if (op.ret === null || op.ret < 0) stack.push({ mask: cur.mask | bit, state: cur.state });
+    }
+  }
+  return { ops, states, truncated };
+}
+
+export function fullMask(ex: Exploration): number {
+  return ex.ops.length >= 31 ? -1 : (1 << ex.ops.length) - 1;
+}

@@ -1,0 +1,138 @@
+/**
+ * The inode's block map: for each logical block, a hole, an unwritten extent (allocated, reads as
+ * zeroes until converted at I/O completion), or a written extent.
+ *
+ * Departures from Linux: kept as one entry per block rather than as extent records (files in
+ * scenarios are a few blocks long); lookups return maximal runs, as ->iomap_begin does, so the
+ * paths above see extents. Delayed allocation is not modelled: buffered writes and page_mkwrite
+ * allocate unwritten blocks at once (ext4's nodelalloc/dioread_nolock behaviour) and writeback
+ * converts them; XFS's delalloc would only move the allocation to writeback time, and the iomap
+ * "Direct I/O collision with buffered writes" -EIO on a delalloc extent is not reproduced.
+ */
+import { ENOSPC } from '../sim/errno.js';
+
+export enum BlockState {
+  Hole = 0,
+  Unwritten = 1,
+  Written = 2,
+}
+
+export const BLOCK_STATE_NAMES = ['hole', 'unwritten', 'written'] as const;
+
+export interface Mapping {
+  state: BlockState;
+  /** Device block of the first block of the run (-1 for holes). */
+  pblk: number;
+  /** First logical block and length of the run. */
+  lblk: number;
+  len: number;
+}
+
+/** The block allocator: lowest free block first, ENOSPC when none is left. */
+export class Allocator {
+  private readonly free: boolean[];
+  constructor(
+    nblocks: number,
+    readonly firstBlock = 0,
+  ) {
+    this.free = new Array(nblocks).fill(true);
+    for (let i = 0; i < firstBlock; i++) this.free[i] = false;
+  }
+
+  /** Allocates one block; returns its number or -ENOSPC. */
+  alloc(): number {
+    const b = this.free.indexOf(true);
+    if (b < 0) return -ENOSPC;
+    this.free[b] = false;
+    return b;
+  }
+
+  release(pblk: number): void {
+    if (this.free[pblk]) throw new Error(`double free of block ${pblk}`);
+    this.free[pblk] = true;
+  }
+
+  get freeCount(): number {
+    return this.free.filter(Boolean).length;
+  }
+}
+
+export class ExtentMap {
+  private states: BlockState[] = [];
+  private pblks: number[] = [];
+
+  get length(): number {
+    return this.states.length;
+  }
+
+  state(lblk: number): BlockState {
+    return lblk < this.states.length ? this.states[lblk] : BlockState.Hole;
+  }
+
+  pblk(lblk: number): number {
+    return lblk < this.pblks.length ? this.pblks[lblk] : -1;
+  }
+
+  /** The run of blocks with the same state (and contiguous pblks) starting at lblk, at most maxLen. */
+  lookup(lblk: number, maxLen: number): Mapping {
+    const state = this.state(lblk);
+    const pblk = this.pblk(lblk);
+    let len = 1;
+    while (len < maxLen) {
+      const s = this.state(lblk + len);
+      if (s !== state) break;
+      if (pblk >= 0 && this.pblk(lblk + len) !== pblk + len) break;
+      len++;
+    }
+    return { state, pblk, lblk, len };
+  }
+
+  set(lblk: number, state: BlockState, pblk: number): void {
+    while (this.states.length <= lblk) {
+      this.states.push(BlockState.Hole);
+      this.pblks.push(-1);
+    }
+    this.states[lblk] = state;
+    this.pblks[lblk] = pblk;
+  }
+
+  /** Removes the mapping of [lblk, lblk+len) and returns the device blocks it freed. */
+  punch(lblk: number, len: number): number[] {
+    const freed: number[] = [];
+    for (let b = lblk; b < lblk + len && b < this.states.length; b++) {
+      if (this.pblks[b] >= 0) freed.push(this.pblks[b]);
+      this.states[b] = BlockState.Hole;
+      this.pblks[b] = -1;
+    }
+    return freed;
+  }
+
+  /** FALLOC_FL_COLLAPSE_RANGE on the map: drop [lblk, lblk+len) and shift the rest down. */
+  collapse(lblk: number, len: number): number[] {
+    const freed = this.punch(lblk, len);
+    this.states.splice(lblk, len);
+    this.pblks.splice(lblk, len);
+    return freed;
+  }
+
+  /** FALLOC_FL_INSERT_RANGE on the map: shift [lblk, end) up by len, leaving a hole. */
+  insert(lblk: number, len: number): void {
+    if (lblk >= this.states.length) return;
+    this.states.splice(lblk, 0, ...new Array<BlockState>(len).fill(BlockState.Hole));
+    this.pblks.splice(lblk, 0, ...new Array<number>(len).fill(-1));
+  }
+
+  /** Truncate down: drops mappings at and beyond lblk; returns the freed device blocks. */
+  truncate(lblk: number): number[] {
+    const freed = this.punch(lblk, Math.max(0, this.states.length - lblk));
+    this.states.length = Math.min(this.states.length, lblk);
+    this.pblks.length = Math.min(this.pblks.length, lblk);
+    return freed;
+  }
+
+  describe(): string {
+    return this.states
+      .map((s, i) => `${i}:${BLOCK_STATE_NAMES[s]}${this.pblks[i] >= 0 ? '@' + this.pblks[i] : ''}`)
+      .join(' ');
+  }
+}

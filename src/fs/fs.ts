@@ -1,0 +1,126 @@
+/**
+ * The filesystem instance: the inodes of a scenario, the block device, the allocator, the one
+ * address space the tasks share, and the scheme (the filesystem personality whose entry points
+ * every operation goes through, exactly as a Linux filesystem's file_operations,
+ * vm_operations_struct and address_space_operations are).
+ */
+import type { BlockDevice } from '../block/bdev.js';
+import { type Cells, TAG_ZERO } from '../block/data.js';
+import type { AddressSpace, VmFault, WritebackControl } from '../mm/filemap.js';
+import type { Mm } from '../mm/memory.js';
+import type { Task } from '../sim/task.js';
+import { WaitQueue } from '../sim/waitqueue.js';
+import type { RwSemaphore } from '../sync/rwsem.js';
+import { type Allocator, ExtentMap } from './extent.js';
+
+export type FallocMode = 'alloc' | 'punch' | 'zero' | 'collapse' | 'insert';
+
+/** The entry points a scheme implements (file_operations + vm_operations + inode_operations). */
+export interface FileOperations {
+  /** ->read_iter: buffered or O_DIRECT read into user memory at ubuf. Returns bytes or -errno. */
+  readIter(t: Task, inode: Inode, pos: number, len: number, ubuf: number, direct: boolean): Promise<number>;
+  /** ->write_iter: buffered or O_DIRECT write from user memory at ubuf. Returns bytes or -errno. */
+  writeIter(t: Task, inode: Inode, pos: number, len: number, ubuf: number, direct: boolean): Promise<number>;
+  /** ->fallocate (mode already validated by vfs_fallocate). Returns 0 or -errno. */
+  fallocate(
+    t: Task,
+    inode: Inode,
+    mode: FallocMode,
+    off: number,
+    len: number,
+    keepSize: boolean,
+  ): Promise<number>;
+  /** ->setattr(ATTR_SIZE): truncate up or down. Returns 0 or -errno. */
+  setattrSize(t: Task, inode: Inode, size: number): Promise<number>;
+  /** ->fsync over [start, end). Returns 0 or -errno (a writeback error reported once). */
+  fsync(t: Task, inode: Inode, start: number, end: number, datasync: boolean): Promise<number>;
+  /** vm_ops->fault: VM_FAULT_LOCKED with vmf.folio locked, or an error code. */
+  fault(t: Task, inode: Inode, vmf: VmFault): Promise<number>;
+  /** vm_ops->page_mkwrite. */
+  pageMkwrite(t: Task, inode: Inode, vmf: VmFault): Promise<number>;
+  /** a_ops->writepages (the scheme decides what writeback of a pinned page does). */
+  writepages(t: Task, inode: Inode, wbc: WritebackControl): Promise<number>;
+}
+
+/** inode_dio_begin/end/wait: i_dio_count with a wait queue. */
+export class DioCount {
+  count = 0;
+  readonly q = new WaitQueue();
+  readonly owners: Task[] = [];
+  readonly lockClass = 'inode_dio_wait';
+  constructor(readonly name: string) {}
+  holders(): readonly Task[] {
+    return this.owners;
+  }
+}
+
+export class Inode {
+  /** i_size */
+  size: number;
+  readonly extents = new ExtentMap();
+  mapping!: AddressSpace;
+  readonly dio: DioCount;
+  /** The one open file description of this file all tasks share (f_wb_err cursor). */
+  readonly file = { wbErr: 0 };
+  /** Scheme-private per-inode state (glocks, two-state locks, range locks...). */
+  readonly fsPrivate = new Map<string, unknown>();
+
+  constructor(
+    readonly fs: FileSystem,
+    readonly ino: number,
+    readonly name: string,
+    size: number,
+    /** i_rwsem (inode_lock): XFS's IOLOCK is this very lock. */
+    readonly iRwsem: RwSemaphore,
+  ) {
+    this.size = size;
+    this.dio = new DioCount(`i_dio_count(${name})`);
+  }
+
+  get blockSize(): number {
+    return this.fs.blockSize;
+  }
+}
+
+/** inode_dio_begin(). */
+export function inodeDioBegin(t: Task, inode: Inode): void {
+  inode.dio.count++;
+  inode.dio.owners.push(t);
+}
+
+/** inode_dio_end(): the last one wakes inode_dio_wait()ers. */
+export function inodeDioEnd(t: Task, inode: Inode): void {
+  inode.dio.count--;
+  const i = inode.dio.owners.indexOf(t);
+  if (i >= 0) inode.dio.owners.splice(i, 1);
+  if (inode.dio.count === 0) inode.dio.q.wakeAll();
+}
+
+/** inode_dio_wait(): waits until no DIO is in flight. Context: i_rwsem held exclusive. */
+export async function inodeDioWait(t: Task, inode: Inode): Promise<void> {
+  while (inode.dio.count > 0) await inode.dio.q.wait(t, inode.dio, 'inode_dio_wait');
+}
+
+export class FileSystem {
+  readonly inodes: Inode[] = [];
+  ops!: FileOperations;
+  /** Writes to the block device that the filesystem made durable only on the next flush. */
+  constructor(
+    readonly bdev: BlockDevice,
+    readonly alloc: Allocator,
+    readonly mm: Mm,
+    readonly pageSize: number,
+    readonly blockSize: number,
+  ) {}
+
+  inode(name: string): Inode {
+    const i = this.inodes.find((x) => x.name === name);
+    if (!i) throw new Error(`no file '${name}'`);
+    return i;
+  }
+}
+
+/** Fills [off, off+len) of cells with zeroes no operation wrote. */
+export function zeroCells(dst: Cells, off: number, len: number): void {
+  dst.fill(TAG_ZERO, off, off + len);
+}

@@ -1,0 +1,322 @@
+/**
+ * Buffered I/O through the page cache (fs/iomap/buffered-io.c, mm/page-writeback.c):
+ * ->read_folio, the buffered write loop, ->page_mkwrite, zeroing, and writeback.
+ *
+ * Lock ordering inside (callers hold the scheme's locks above these):
+ *   i_rwsem (exclusive, held by the caller of iomapFileBufferedWrite)
+ *     folio_lock
+ *       (the copy from user memory runs with page faults disabled: faulting on the folio we
+ *        hold locked would deadlock — generic_perform_write's "nasty deadlock" comment)
+ */
+import { TAG_ZERO } from '../../block/data.js';
+import {
+  type AddressSpace,
+  folioMarkDirty,
+  VM_FAULT_LOCKED,
+  VM_FAULT_NOPAGE,
+  type VmFault,
+  type WritebackControl,
+} from '../../mm/filemap.js';
+import type { Folio } from '../../mm/folio.js';
+import { copyFromUser, faultInIovIterReadable } from '../../mm/memory.js';
+import { EFAULT, EIO } from '../../sim/errno.js';
+import type { Task } from '../../sim/task.js';
+import { BlockState } from '../extent.js';
+import type { Inode } from '../fs.js';
+
+/** Allocates unwritten blocks for the holes among [lblk, lblk+n). Returns 0 or -ENOSPC. */
+export function allocateUnwritten(t: Task, inode: Inode, lblk: number, n: number): number {
+  for (let b = lblk; b < lblk + n; b++) {
+    if (inode.extents.state(b) !== BlockState.Hole) continue;
+    const pblk = inode.fs.alloc.alloc();
+    if (pblk < 0) return pblk;
+    inode.extents.set(b, BlockState.Unwritten, pblk);
+    t.event('iomap_begin:allocate', `${inode.name} lblk ${b} → pblk ${pblk} (unwritten)`);
+  }
+  return 0;
+}
+
+/**
+ * Reads the blocks of a folio from disk (holes and unwritten blocks read as zeroes, bytes beyond
+ * i_size are zeroed as iomap_read_folio does). Context: folio locked. Departure: the completion is
+ * waited for here, in the reader's context, instead of unlocking the folio from the bio's end_io;
+ * the folio stays locked across the I/O either way, which is what the interleavings depend on.
+ */
+export async function iomapReadFolioSync(t: Task, inode: Inode, folio: Folio): Promise<number> {
+  const bs = inode.blockSize;
+  const ps = inode.fs.pageSize;
+  const first = (folio.index * ps) / bs;
+  for (let b = 0; b < ps / bs; b++) {
+    const lblk = first + b;
+    const pos = lblk * bs;
+    await t.point('iomap_readpage_iter', inode.ino);
+    if (pos >= inode.size || inode.extents.state(lblk) !== BlockState.Written) {
+      folio.data.fill(TAG_ZERO, b * bs, (b + 1) * bs);
+      continue;
+    }
+    const err = await inode.fs.bdev.submitBioWait(
+      t,
+      'read',
+      inode.extents.pblk(lblk) * bs,
+      [{ buf: folio.data, off: b * bs, len: bs }],
+      'iomap_read_folio:submit_bio_wait',
+    );
+    if (err) return err;
+  }
+  const eofInPage = inode.size - folio.index * ps;
+  if (eofInPage < ps && eofInPage >= 0) folio.data.fill(TAG_ZERO, eofInPage, ps);
+  folio.uptodate = true;
+  return 0;
+}
+
+/** ->read_folio: reads and unlocks the folio. */
+export async function iomapReadFolio(t: Task, inode: Inode, folio: Folio): Promise<number> {
+  const err = await iomapReadFolioSync(t, inode, folio);
+  folio.lock.unlock(t);
+  return err;
+}
+
+/**
+ * iomap_write_begin(): finds or creates the folio, locked, reading it first if the write does not
+ * cover it whole. Allocation (->iomap_begin) is done here for holes. Returns the folio or -errno.
+ */
+async function iomapWriteBegin(t: Task, inode: Inode, pos: number, len: number): Promise<Folio | number> {
+  const mapping = inode.mapping;
+  const ps = inode.fs.pageSize;
+  const bs = inode.blockSize;
+  const index = Math.floor(pos / ps);
+  const err = allocateUnwritten(
+    t,
+    inode,
+    Math.floor(pos / bs),
+    Math.ceil((pos + len) / bs) - Math.floor(pos / bs),
+  );
+  if (err) return err;
+  for (let attempt = 0; attempt < 1000; attempt++) {
+    await t.point('iomap_write_begin:grab_folio', inode.ino, true);
+    let folio = mapping.get(index);
+    if (!folio) folio = mapping.addFolio(t, index);
+    else await folio.lock.lock(t, 'iomap_write_begin:folio_lock');
+    if (folio.mapping !== mapping) {
+      folio.lock.unlock(t);
+      continue;
+    }
+    await folio.waitWriteback(t, 'iomap_write_begin:folio_wait_stable');
+    const whole = pos % ps === 0 && len === ps;
+    if (!folio.uptodate && !whole) {
+      const rerr = await iomapReadFolioSync(t, inode, folio);
+      if (rerr) {
+        folio.lock.unlock(t);
+        return rerr;
+      }
+    }
+    return folio;
+  }
+  throw new Error('iomap_write_begin: no progress');
+}
+
+/**
+ * iomap_file_buffered_write() / generic_perform_write(): per folio, fault the source in, lock the
+ * folio, copy with page faults disabled, dirty it, unlock. A copy that makes no progress (the
+ * source page was reclaimed or unmapped after the fault-in) retries after faulting in again.
+ * Context: the caller holds i_rwsem exclusive (or the scheme's equivalent). Returns bytes or -errno.
+ */
+export async function iomapFileBufferedWrite(
+  t: Task,
+  inode: Inode,
+  pos: number,
+  len: number,
+  ubuf: number,
+): Promise<number> {
+  const ps = inode.fs.pageSize;
+  let done = 0;
+  let retries = 0;
+  while (done < len) {
+    const off = pos + done;
+    const chunk = Math.min(len - done, ps - (off % ps));
+    if ((await faultInIovIterReadable(t, ubuf + done, chunk)) === chunk) return done || -EFAULT;
+    const folio = await iomapWriteBegin(t, inode, off, chunk);
+    if (typeof folio === 'number') return done || folio;
+    t.pagefaultDisabled++;
+    const copied = await copyFromUser(t, folio.data, off % ps, ubuf + done, chunk);
+    t.pagefaultDisabled--;
+    if (copied === chunk || folio.uptodate) iomapWriteEnd(t, inode, folio, off, copied, chunk);
+    folio.lock.unlock(t);
+    if (copied === 0) {
+      if (++retries > 64) return done || -EFAULT;
+      continue;
+    }
+    done += copied;
+  }
+  return done;
+}
+
+/** iomap_write_end(): uptodate, dirty, and i_size extended when the write passes EOF. */
+function iomapWriteEnd(t: Task, inode: Inode, folio: Folio, pos: number, copied: number, len: number): void {
+  if (copied === len) folio.uptodate = true;
+  folioMarkDirty(t, folio);
+  if (pos + copied > inode.size) {
+    inode.size = pos + copied;
+    t.event('i_size_write', `${inode.name} size ${inode.size}`);
+  }
+}
+
+/**
+ * iomap_zero_range() for the part of one page: zeroes [pos, pos+len) through the page cache so a
+ * later extension does not expose stale bytes past the old EOF. Context: i_rwsem held.
+ */
+export async function iomapZeroRange(t: Task, inode: Inode, pos: number, len: number): Promise<number> {
+  const ps = inode.fs.pageSize;
+  let done = 0;
+  while (done < len) {
+    const off = pos + done;
+    const chunk = Math.min(len - done, ps - (off % ps));
+    const lblk = Math.floor(off / inode.blockSize);
+    const page = inode.mapping.get(Math.floor(off / ps));
+    if (page || inode.extents.state(lblk) === BlockState.Written) {
+      const folio = await iomapWriteBegin(t, inode, off, chunk);
+      if (typeof folio === 'number') return folio;
+      folio.data.fill(TAG_ZERO, off % ps, (off % ps) + chunk);
+      folio.uptodate = true;
+      folioMarkDirty(t, folio);
+      folio.lock.unlock(t);
+    }
+    done += chunk;
+  }
+  return 0;
+}
+
+/**
+ * iomap_page_mkwrite(): locks the folio, checks it is still this file's and inside i_size,
+ * allocates blocks for the holes under it, dirties it. Returns VM_FAULT_LOCKED or VM_FAULT_NOPAGE
+ * (the folio was truncated or invalidated: the fault is retried).
+ */
+export async function iomapPageMkwrite(t: Task, inode: Inode, vmf: VmFault): Promise<number> {
+  const folio = vmf.folio as Folio;
+  const ps = inode.fs.pageSize;
+  const bs = inode.blockSize;
+  await folio.lock.lock(t, 'iomap_page_mkwrite:folio_lock');
+  if (folio.mapping !== inode.mapping || folio.index * ps >= inode.size) {
+    folio.lock.unlock(t);
+    return VM_FAULT_NOPAGE;
+  }
+  const end = Math.min(inode.size, (folio.index + 1) * ps);
+  const first = (folio.index * ps) / bs;
+  const err = allocateUnwritten(t, inode, first, Math.ceil(end / bs) - first);
+  if (err) {
+    folio.lock.unlock(t);
+    return VM_FAULT_NOPAGE | 2; // VM_FAULT_SIGBUS on ENOSPC, as vmf_fs_error(-ENOSPC)
+  }
+  folioMarkDirty(t, folio);
+  await folio.waitWriteback(t, 'iomap_page_mkwrite:folio_wait_stable');
+  return VM_FAULT_LOCKED;
+}
+
+/** What writeback does with a folio that a DMA pin may still be writing to (seed 002). */
+export type PinnedWritebackAction = 'write' | 'skip' | 'fail' | 'bounce';
+
+export interface WritepagesHooks {
+  /** Called with the folio locked and pinned, before it is cleaned. Default: write it as is. */
+  pinned?: (t: Task, folio: Folio, wbc: WritebackControl) => Promise<PinnedWritebackAction>;
+}
+
+/**
+ * write_cache_pages() + iomap_writepage_map(): for each dirty folio of the range: lock it, wait
+ * for writeback under WB_SYNC_ALL, clear_page_dirty_for_io (which write-protects its PTEs:
+ * folio_mkclean), set writeback, unlock, and submit a write bio per contiguous block run; the
+ * bio's end_io converts unwritten extents and ends writeback. Returns 0 or -errno.
+ */
+export async function iomapWritepages(
+  t: Task,
+  inode: Inode,
+  wbc: WritebackControl,
+  hooks: WritepagesHooks = {},
+): Promise<number> {
+  const mapping = inode.mapping;
+  const ps = inode.fs.pageSize;
+  let ret = 0;
+  const last = Math.ceil(Math.min(wbc.end, Number.MAX_SAFE_INTEGER) / ps) - 1;
+  for (const index of mapping.indicesIn(Math.floor(wbc.start / ps), last)) {
+    await t.point('write_cache_pages:lookup', inode.ino);
+    const folio = mapping.get(index);
+    if (!folio?.dirty) continue;
+    await folio.lock.lock(t, 'write_cache_pages:folio_lock');
+    if (folio.mapping !== mapping || !folio.dirty) {
+      folio.lock.unlock(t);
+      continue;
+    }
+    if (folio.writeback) {
+      if (!wbc.syncAll) {
+        folio.lock.unlock(t);
+        continue;
+      }
+      await folio.waitWriteback(t, 'write_cache_pages:folio_wait_writeback');
+    }
+    let action: PinnedWritebackAction = 'write';
+    if (folio.maybeDmaPinned && hooks.pinned) action = await hooks.pinned(t, folio, wbc);
+    if (action === 'skip') {
+      t.event('writeback:skip_pinned', `${folio.name} left dirty: pinned`, folio.id);
+      folio.lock.unlock(t);
+      continue;
+    }
+    if (action === 'fail') {
+      t.event('writeback:fail_pinned', `${folio.name}: pinned, -EIO`, folio.id);
+      folio.lock.unlock(t);
+      ret = -EIO;
+      continue;
+    }
+    const err = await writeOneFolio(t, inode, folio, action === 'bounce');
+    if (err && !ret) ret = err;
+  }
+  return ret;
+}
+
+/** clear_page_dirty_for_io + folio_mkclean: clean the folio and write-protect every PTE of it. */
+function clearPageDirtyForIo(t: Task, mapping: AddressSpace, folio: Folio): void {
+  folio.dirty = false;
+  for (const vma of mapping.iMmap) {
+    const v = vma as unknown as { ptes: Map<number, { folio: Folio; writable: boolean }> };
+    for (const pte of v.ptes.values()) if (pte.folio === folio) pte.writable = false;
+  }
+  t.event('clear_page_dirty_for_io', folio.name, folio.id);
+}
+
+async function writeOneFolio(t: Task, inode: Inode, folio: Folio, bounce: boolean): Promise<number> {
+  const ps = inode.fs.pageSize;
+  const bs = inode.blockSize;
+  clearPageDirtyForIo(t, inode.mapping, folio);
+  folio.writeback = true;
+  // iomap_writepage_handle_eof(): the part of a folio straddling EOF beyond i_size is zeroed on
+  // every writeback, "because it may be mmapped" and written there.
+  const eof = inode.size - folio.index * ps;
+  if (eof > 0 && eof < ps) folio.data.fill(TAG_ZERO, eof, ps);
+  // A bounce buffer is a stable copy: the device writes what the page held when it was cleaned,
+  // whatever a DMA through a pin does to the page afterwards.
+  const src = bounce ? folio.data.slice() : folio.data;
+  const first = (folio.index * ps) / bs;
+  const nblocks = Math.max(0, Math.min(ps / bs, Math.ceil(inode.size / bs) - first));
+  const allocErr = allocateUnwritten(t, inode, first, nblocks);
+  folio.lock.unlock(t);
+  if (allocErr) {
+    folio.endWriteback();
+    inode.mapping.wbErr.set(allocErr);
+    return allocErr;
+  }
+  let pending = 0;
+  for (let b = 0; b < nblocks; b++) {
+    const lblk = first + b;
+    const pblk = inode.extents.pblk(lblk);
+    const bio = inode.fs.bdev.submitBio(t, 'write', pblk * bs, [{ buf: src, off: b * bs, len: bs }]);
+    if (bio.irq) folio.writebackWait.by.push(bio.irq);
+    pending++;
+    bio.endIo = () => {
+      if (inode.extents.state(lblk) === BlockState.Unwritten && inode.extents.pblk(lblk) === pblk) {
+        inode.extents.set(lblk, BlockState.Written, pblk);
+      }
+      if (--pending === 0) folio.endWriteback();
+    };
+  }
+  if (pending === 0) folio.endWriteback();
+  await t.point('iomap_writepage_map:submitted', inode.ino);
+  return 0;
+}

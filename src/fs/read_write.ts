@@ -1,0 +1,93 @@
+/**
+ * The generic read and write paths that schemes wrap with their locks (mm/filemap.c
+ * filemap_read, generic_file_direct_write's buffered fallback, fs/read_write.c's checks).
+ */
+import { filemapGetPage, filemapWriteAndWaitRange, invalidateInodePages2Range } from '../mm/filemap.js';
+import type { Folio } from '../mm/folio.js';
+import { copyToUser, folioPut } from '../mm/memory.js';
+import { EFAULT, EINVAL } from '../sim/errno.js';
+import type { Task } from '../sim/task.js';
+import type { Inode } from './fs.js';
+import { iomapFileBufferedWrite, iomapZeroRange } from './iomap/buffered-io.js';
+
+/**
+ * filemap_read(): for each page: find or read it (filemap_get_pages), re-check i_size, copy to
+ * the user buffer with page faults enabled (copy_folio_to_iter may fault on the destination,
+ * which is how a read into an mmap of the same file re-enters the fault path). No inode lock.
+ */
+export async function filemapRead(
+  t: Task,
+  inode: Inode,
+  pos: number,
+  len: number,
+  ubuf: number,
+): Promise<number> {
+  const ps = inode.fs.pageSize;
+  let done = 0;
+  while (done < len) {
+    const off = pos + done;
+    if (off >= inode.size) break;
+    const got = await filemapGetPage(t, inode.mapping, Math.floor(off / ps));
+    if (typeof got === 'number') return done || got;
+    const folio: Folio = got;
+    folio.refcount++;
+    // i_size may have shrunk while we slept: never copy bytes beyond the EOF we see now.
+    const n = Math.min(len - done, ps - (off % ps), inode.size - off);
+    if (n <= 0) {
+      folioPut(folio);
+      break;
+    }
+    const copied = await copyToUser(t, ubuf + done, folio.data, off % ps, n);
+    folioPut(folio);
+    done += copied;
+    if (copied < n) return done || -EFAULT;
+  }
+  return done;
+}
+
+/** Common argument checks of read(2)/write(2) (rw_verify_area and friends). */
+export function rwVerifyArea(pos: number, len: number): number {
+  if (pos < 0 || len < 0 || !Number.isSafeInteger(pos + len)) return -EINVAL;
+  return 0;
+}
+
+/**
+ * The part of write checks that zeroes the gap between the old EOF and a write beginning past it
+ * (xfs_file_write_checks / ext4's EOF zeroing): bytes a mmap store left beyond EOF in the EOF page
+ * must not become file data. Context: i_rwsem exclusive.
+ */
+export async function writeChecksZeroEof(t: Task, inode: Inode, pos: number): Promise<number> {
+  if (pos <= inode.size) return 0;
+  const ps = inode.fs.pageSize;
+  const end = Math.min(pos, Math.ceil(inode.size / ps) * ps);
+  if (end <= inode.size) return 0;
+  return iomapZeroRange(t, inode, inode.size, end - inode.size);
+}
+
+/**
+ * direct_write_fallback(): after -ENOTBLK (or a short direct write), write the rest through the
+ * page cache, then write it back and drop it so the data is on disk and not cached, as O_DIRECT
+ * promises. Context: i_rwsem exclusive.
+ */
+export async function directWriteFallback(
+  t: Task,
+  inode: Inode,
+  pos: number,
+  len: number,
+  ubuf: number,
+  done: number,
+): Promise<number> {
+  t.event('direct_write_fallback', `${inode.name} [${pos + done},${pos + len}) buffered`);
+  const n = await iomapFileBufferedWrite(t, inode, pos + done, len - done, ubuf + done);
+  if (n < 0) return done || n;
+  const ps = inode.fs.pageSize;
+  const err = await filemapWriteAndWaitRange(t, inode.mapping, pos + done, pos + done + n);
+  if (err) return done || err;
+  await invalidateInodePages2Range(
+    t,
+    inode.mapping,
+    Math.floor((pos + done) / ps),
+    Math.ceil((pos + done + n) / ps) - 1,
+  );
+  return done + n;
+}

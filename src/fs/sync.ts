@@ -1,0 +1,19 @@
+/**
+ * fsync(2) (fs/sync.c, file_write_and_wait_range, blkdev_issue_flush): write back and wait for the
+ * range, flush the device's volatile cache, and report a writeback error once per open file
+ * (errseq: a dio_warn_stale_pagecache EIO surfaces here). Departure: the block map is treated as
+ * committed the moment it changes (no journal); only data durability is modelled.
+ */
+import { filemapFdatawaitRange, filemapFdatawriteRange } from '../mm/filemap.js';
+import type { Task } from '../sim/task.js';
+import type { Inode } from './fs.js';
+
+/** file_write_and_wait_range() + blkdev_issue_flush() + file_check_and_advance_wb_err(). */
+export async function genericFsync(t: Task, inode: Inode, start: number, end: number): Promise<number> {
+  const werr = await filemapFdatawriteRange(t, inode.mapping, start, end);
+  await filemapFdatawaitRange(t, inode.mapping, start, end);
+  await t.point('blkdev_issue_flush', -1);
+  const ferr = await inode.fs.bdev.submitBioWait(t, 'flush', 0, [], 'blkdev_issue_flush');
+  const seen = inode.mapping.wbErr.checkAndAdvance(inode.file);
+  return werr || ferr || seen;
+}

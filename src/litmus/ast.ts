@@ -1,0 +1,162 @@
+/**
+ * The AST of a litmus scenario: what `parseLitmus` produces and `formatScenario` prints.
+ *
+ * Every size and offset is in bytes, already resolved from `2p` / `1b` / `0x40` units. Every
+ * `line` is the 1-based line of the statement (or, for an op, of the task line it came from).
+ * The grammar and the meaning of each field are in docs/litmus.md.
+ */
+
+/** What an oracle can report. Definitions: docs/litmus.md, "Finding kinds". */
+export type FindingKind =
+  | 'stale-read'
+  | 'lost-write'
+  | 'incoherent'
+  | 'durability'
+  | 'deadlock'
+  | 'no-progress'
+  | 'invariant';
+
+/** Every finding kind, in the canonical order (also the default `forbid` list). */
+export const FINDING_KINDS: readonly FindingKind[] = [
+  'stale-read',
+  'lost-write',
+  'incoherent',
+  'durability',
+  'deadlock',
+  'no-progress',
+  'invariant',
+];
+
+/**
+ * The state of a file before the tasks start.
+ * - written: blocks allocated and holding data on disk; nothing cached.
+ * - unwritten: blocks allocated but unwritten (fallocate'd); reads return zeros.
+ * - hole: no blocks (a sparse file of that size).
+ * - cached: written, and every page already in the page cache, uptodate and clean.
+ * - dirty: blocks allocated, every page in the page cache and dirty (newer than the disk).
+ */
+export type FileInit = 'written' | 'unwritten' | 'hole' | 'cached' | 'dirty';
+export const FILE_INITS: readonly FileInit[] = ['written', 'unwritten', 'hole', 'cached', 'dirty'];
+
+export interface FileDecl {
+  name: string;
+  size: number;
+  init: FileInit;
+  line: number;
+}
+
+/**
+ * A mapping in the one address space all tasks share. `length` is the VMA length
+ * (vm_end - vm_start): the length written, rounded up to whole pages as mmap(2) does.
+ */
+export interface MapDecl {
+  name: string;
+  file: string;
+  offset: number;
+  length: number;
+  shared: boolean;
+  line: number;
+}
+
+/** An anonymous user buffer (private anonymous memory) of `size` bytes. */
+export interface BufDecl {
+  name: string;
+  size: number;
+  line: number;
+}
+
+/** A user address: `offset` bytes into a map or buf named `region`. */
+export interface Addr {
+  region: string;
+  offset: number;
+}
+
+/** fallocate(2) modes: 0, FALLOC_FL_PUNCH_HOLE, _ZERO_RANGE, _COLLAPSE_RANGE, _INSERT_RANGE. */
+export type FallocMode = 'alloc' | 'punch' | 'zero' | 'collapse' | 'insert';
+export const FALLOC_MODES: readonly FallocMode[] = ['alloc', 'punch', 'zero', 'collapse', 'insert'];
+
+export type Op =
+  | { op: 'pread'; file: string; off: number; len: number; direct: boolean; buf: Addr | null; line: number }
+  | {
+      op: 'pwrite';
+      file: string;
+      off: number;
+      len: number;
+      direct: boolean;
+      buf: Addr | null;
+      data: number | null;
+      line: number;
+    }
+  | { op: 'load'; addr: Addr; len: number; line: number }
+  | { op: 'store'; addr: Addr; len: number; data: number | null; line: number }
+  | {
+      op: 'fallocate';
+      file: string;
+      mode: FallocMode;
+      off: number;
+      len: number;
+      keepSize: boolean;
+      line: number;
+    }
+  | { op: 'truncate'; file: string; size: number; line: number }
+  | { op: 'fsync' | 'fdatasync' | 'writeback'; file: string; line: number }
+  | { op: 'msync'; addr: Addr; len: number; line: number }
+  | { op: 'evict'; file: string; off: number; line: number };
+
+export type OpName = Op['op'];
+
+/** A task (a thread of the one process); `line` is the line where it first appears. */
+export interface TaskDecl {
+  name: string;
+  ops: Op[];
+  line: number;
+}
+
+/**
+ * A parsed scenario. `source` is the file name given to `parseLitmus` ('<input>' by default)
+ * and `text` the text it parsed; `doc` is '' when there is no `doc` line.
+ */
+export interface Scenario {
+  name: string;
+  doc: string;
+  source: string;
+  pageSize: number;
+  blockSize: number;
+  diskBlocks: number;
+  latency: number;
+  files: FileDecl[];
+  maps: MapDecl[];
+  bufs: BufDecl[];
+  reclaim: number;
+  options: Record<string, string>;
+  tasks: TaskDecl[];
+  forbid: FindingKind[];
+  expect: FindingKind | 'ok' | null;
+  text: string;
+}
+
+export const PAGE_SIZE_DEFAULT = 64;
+export const PAGE_SIZE_MIN = 8;
+export const PAGE_SIZE_MAX = 65536;
+export const BLOCK_SIZE_MIN = 8;
+export const LATENCY_DEFAULT = 20;
+export const LATENCY_MAX = 1_000_000;
+export const DISK_BLOCKS_MAX = 1 << 24;
+/** Largest byte count a size or offset may have (1 GiB). */
+export const SIZE_BYTES_MAX = 1 << 30;
+export const RECLAIM_MAX = 1 << 20;
+export const LOOP_COUNT_MAX = 1024;
+/** Most ops one task may have after `loop` expansion. */
+export const TASK_OPS_MAX = 4096;
+
+/** Blocks an initial file state allocates on the disk (none for a hole). */
+export function fileBlocksAllocated(f: FileDecl, blockSize: number): number {
+  return f.init === 'hole' ? 0 : Math.ceil(f.size / blockSize);
+}
+
+/** The default `disk`: room for every file four times over, plus 16 blocks. */
+export function diskBlocksDefault(files: readonly FileDecl[], blockSize: number): number {
+  let blocks = 0;
+  for (const f of files) blocks += Math.ceil(f.size / blockSize);
+  return blocks * 4 + 16;
+}

@@ -1,0 +1,28 @@
+/**
+ * The built-in scenarios: the .litmus files of the package's scenarios/ directory. Their names are
+ * a stable contract (users script `pagelab check <name>`).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Scenario } from './ast.js';
+import { parseLitmus } from './parse.js';
+
+/** scenarios/ of the package: two levels above this module both in src/ and in dist/. */
+export const SCENARIO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'scenarios');
+
+let cache: Scenario[] | null = null;
+
+export function builtinScenarios(): Scenario[] {
+  if (!cache) {
+    cache = readdirSync(SCENARIO_DIR)
+      .filter((f) => f.endsWith('.litmus'))
+      .sort()
+      .map((f) => parseLitmus(readFileSync(join(SCENARIO_DIR, f), 'utf8'), `scenarios/${f}`));
+  }
+  return cache;
+}
+
+export function findBuiltin(name: string): Scenario | undefined {
+  return builtinScenarios().find((s) => s.name === name);
+}

@@ -1,0 +1,425 @@
+/**
+ * The litmus parser: text → Scenario. One pass over the lines; names are declared before use;
+ * `page` and `block` come before the first file, map, buf or task (sizes like `2p` need them).
+ * The grammar is in docs/litmus.md.
+ */
+import {
+  BLOCK_SIZE_MIN,
+  DISK_BLOCKS_MAX,
+  diskBlocksDefault,
+  FILE_INITS,
+  FINDING_KINDS,
+  type FindingKind,
+  fileBlocksAllocated,
+  LATENCY_DEFAULT,
+  LATENCY_MAX,
+  PAGE_SIZE_DEFAULT,
+  PAGE_SIZE_MAX,
+  PAGE_SIZE_MIN,
+  RECLAIM_MAX,
+  type Scenario,
+  TASK_OPS_MAX,
+  type TaskDecl,
+} from './ast.js';
+import { Cursor, type Decl, type DeclKind, type Env, shown, suggest } from './cursor.js';
+import { LitmusError } from './error.js';
+import { lexLines, type SourceLine, type Token } from './lex.js';
+import { OP_NAMES, parseTaskLine } from './ops.js';
+
+export { LitmusError } from './error.js';
+export { formatOp, formatScenario } from './format.js';
+
+type Keyword =
+  | 'litmus'
+  | 'doc'
+  | 'page'
+  | 'block'
+  | 'disk'
+  | 'latency'
+  | 'file'
+  | 'map'
+  | 'buf'
+  | 'reclaim'
+  | 'option'
+  | 'forbid'
+  | 'expect';
+
+/** Every statement with its usage line, as shown in errors and docs/litmus.md. */
+export const STATEMENT_USAGE: Readonly<Record<Keyword, string>> = {
+  litmus: 'litmus NAME',
+  doc: 'doc "TEXT"',
+  page: 'page BYTES',
+  block: 'block BYTES',
+  disk: 'disk BLOCKS',
+  latency: 'latency TICKS',
+  file: `file NAME SIZE ${FILE_INITS.join('|')}`,
+  map: 'map NAME FILE OFFSET LENGTH shared|private',
+  buf: 'buf NAME SIZE',
+  reclaim: 'reclaim FOLIOS',
+  option: 'option KEY=VALUE...',
+  forbid: 'forbid KIND... | forbid none',
+  expect: `expect KIND|ok`,
+};
+
+const KEYWORDS = Object.keys(STATEMENT_USAGE) as Keyword[];
+/** Statements that may appear once. */
+const SINGLETONS: ReadonlySet<Keyword> = new Set<Keyword>([
+  'litmus',
+  'doc',
+  'page',
+  'block',
+  'disk',
+  'latency',
+  'reclaim',
+  'forbid',
+  'expect',
+]);
+
+const SCENARIO_NAME = /^[a-z0-9][a-z0-9._-]*$/;
+const DECL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const OPTION_KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+
+/**
+ * Parses a litmus scenario. `file` names the input in errors and becomes `Scenario.source`.
+ * Throws LitmusError (message `file:line:col: reason`) on any bad input.
+ */
+export function parseLitmus(text: string, file = '<input>'): Scenario {
+  const lines = lexLines(text, file);
+  if (lines.length === 0) throw new LitmusError(file, 1, 1, "empty scenario: expected 'litmus NAME'");
+  return new ScenarioParser(file, text, lines).parse();
+}
+
+type Handler = (c: Cursor, head: Token) => void;
+
+class ScenarioParser implements Env {
+  private readonly s: Scenario;
+  private readonly decls = new Map<string, Decl>();
+  private readonly declsAnywhere: Map<string, Decl>;
+  private readonly seen = new Map<Keyword, number>();
+  private readonly optionLines = new Map<string, number>();
+  private readonly tasks = new Map<string, TaskDecl>();
+  /** Line of the first file, map, buf or task: `page` and `block` must come before it. */
+  private firstUseLine: number | null = null;
+  private diskTok: { value: number; line: number; col: number } | null = null;
+
+  constructor(
+    readonly file: string,
+    text: string,
+    private readonly lines: readonly SourceLine[],
+  ) {
+    this.declsAnywhere = prescanDecls(lines);
+    this.s = {
+      name: '',
+      doc: '',
+      source: file,
+      pageSize: PAGE_SIZE_DEFAULT,
+      blockSize: PAGE_SIZE_DEFAULT,
+      diskBlocks: 0,
+      latency: LATENCY_DEFAULT,
+      files: [],
+      maps: [],
+      bufs: [],
+      reclaim: 0,
+      options: {},
+      tasks: [],
+      forbid: [...FINDING_KINDS],
+      expect: null,
+      text,
+    };
+  }
+
+  parse(): Scenario {
+    this.checkLitmusFirst(this.lines[0]);
+    for (const line of this.lines) {
+      if (line.label !== null) this.task(line);
+      else this.statement(line);
+    }
+    return this.finish();
+  }
+
+  get pageSize(): number {
+    return this.s.pageSize;
+  }
+
+  get blockSize(): number {
+    return this.s.blockSize;
+  }
+
+  decl(name: string): Decl | undefined {
+    return this.decls.get(name);
+  }
+
+  declAnywhere(name: string): Decl | undefined {
+    return this.declsAnywhere.get(name);
+  }
+
+  names(kind: DeclKind): string[] {
+    return [...this.decls].filter(([, d]) => d.kind === kind).map(([n]) => n);
+  }
+
+  private fail(line: number, col: number, reason: string): never {
+    throw new LitmusError(this.file, line, col, reason);
+  }
+
+  private checkLitmusFirst(line: SourceLine): void {
+    if (line.label !== null) {
+      this.fail(line.no, line.label.col, `expected 'litmus NAME' first, got task '${line.label.text}'`);
+    }
+    const head = line.tokens[0];
+    if (head.text !== 'litmus' || head.kind !== 'word') {
+      this.fail(line.no, head.col, `expected 'litmus NAME' first, got ${shown(head)}`);
+    }
+  }
+
+  private statement(line: SourceLine): void {
+    const head = line.tokens[0];
+    const kw = this.keyword(line.no, head);
+    const first = this.seen.get(kw);
+    if (first !== undefined && SINGLETONS.has(kw)) {
+      this.fail(line.no, head.col, `duplicate '${kw}' (first at line ${first})`);
+    }
+    if (first === undefined) this.seen.set(kw, line.no);
+    const c = new Cursor(this, line.no, line.tokens.slice(1), line.end, STATEMENT_USAGE[kw]);
+    this.handlers[kw](c, head);
+  }
+
+  private keyword(lineNo: number, head: Token): Keyword {
+    if (head.kind !== 'word') this.fail(lineNo, head.col, `expected a statement, got ${shown(head)}`);
+    const kw = KEYWORDS.find((k) => k === head.text);
+    if (kw !== undefined) return kw;
+    if (OP_NAMES.some((n) => n === head.text)) {
+      this.fail(
+        lineNo,
+        head.col,
+        `'${head.text}' is an op: put it on a task line, e.g. 'P0: ${head.text} ...'`,
+      );
+    }
+    this.fail(lineNo, head.col, `unknown statement '${head.text}'${suggest(head.text, KEYWORDS)}`);
+  }
+
+  private readonly handlers: Readonly<Record<Keyword, Handler>> = {
+    litmus: (c) => {
+      const tok = c.next('NAME');
+      if (!SCENARIO_NAME.test(tok.text)) {
+        c.fail(
+          tok,
+          `bad scenario name '${tok.text}' (use [a-z0-9][a-z0-9._-]*, e.g. dio-write-vs-mmap-store)`,
+        );
+      }
+      c.done();
+      this.s.name = tok.text;
+    },
+    doc: (c) => {
+      this.s.doc = c.nextString('"TEXT"').text;
+      c.done();
+    },
+    page: (c, head) => this.page(c, head),
+    block: (c, head) => this.block(c, head),
+    disk: (c) => {
+      const tok = c.next('BLOCKS');
+      this.diskTok = { value: c.countOf(tok, 'disk size', 1, DISK_BLOCKS_MAX), line: c.line, col: tok.col };
+      c.done();
+    },
+    latency: (c) => {
+      this.s.latency = c.count('latency', 0, LATENCY_MAX);
+      c.done();
+    },
+    reclaim: (c) => {
+      this.s.reclaim = c.count('reclaim', 1, RECLAIM_MAX);
+      c.done();
+    },
+    file: (c) => this.fileDecl(c),
+    map: (c) => this.mapDecl(c),
+    buf: (c) => {
+      const name = this.declare(c, 'buf');
+      const size = c.size('SIZE', 1);
+      c.done();
+      this.decls.set(name, { kind: 'buf', size, line: c.line });
+      this.s.bufs.push({ name, size, line: c.line });
+    },
+    option: (c) => {
+      if (!c.more()) c.fail(null, `missing KEY=VALUE (usage: ${c.usage})`);
+      for (const tok of c.rest()) this.option(c, tok);
+    },
+    forbid: (c) => this.forbid(c),
+    expect: (c) => {
+      this.s.expect = c.choice('KIND', [...FINDING_KINDS, 'ok'] as const);
+      c.done();
+    },
+  };
+
+  private option(c: Cursor, tok: Token): void {
+    if (tok.kind !== 'word') c.fail(tok, `unexpected ${shown(tok)} (usage: ${c.usage})`);
+    const eq = tok.text.indexOf('=');
+    if (eq < 0) c.fail(tok, `bad option '${tok.text}': expected KEY=VALUE`);
+    const key = tok.text.slice(0, eq);
+    const value = tok.text.slice(eq + 1);
+    if (!OPTION_KEY.test(key)) c.fail(tok, `bad option key '${key}' (keys match [A-Za-z_][A-Za-z0-9_.-]*)`);
+    if (value === '') c.fail(tok, `missing value after '${key}='`);
+    const first = this.optionLines.get(key);
+    if (first !== undefined) c.fail(tok, `duplicate option '${key}' (first at line ${first})`);
+    this.optionLines.set(key, c.line);
+    // An own property even for keys like `__proto__`.
+    Object.defineProperty(this.s.options, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+
+  private geometryFirst(c: Cursor, head: Token): void {
+    if (this.firstUseLine === null) return;
+    c.fail(
+      head,
+      `'${head.text}' must come before the first file, map, buf or task (line ${this.firstUseLine})`,
+    );
+  }
+
+  private page(c: Cursor, head: Token): void {
+    this.geometryFirst(c, head);
+    const tok = c.next('BYTES');
+    const n = powerOfTwo(c, tok, 'page size', PAGE_SIZE_MIN, PAGE_SIZE_MAX);
+    c.done();
+    const blockLine = this.seen.get('block');
+    if (blockLine !== undefined && this.blockSize > n) {
+      c.fail(tok, `page size ${n} is smaller than the block size ${this.blockSize} (line ${blockLine})`);
+    }
+    this.s.pageSize = n;
+    if (blockLine === undefined) this.s.blockSize = n;
+  }
+
+  private block(c: Cursor, head: Token): void {
+    this.geometryFirst(c, head);
+    const tok = c.next('BYTES');
+    const n = powerOfTwo(c, tok, 'block size', BLOCK_SIZE_MIN, PAGE_SIZE_MAX);
+    c.done();
+    if (n > this.pageSize) {
+      const hint = this.seen.has('page') ? '' : " (put 'page' before 'block')";
+      c.fail(tok, `block size ${n} is larger than the page size ${this.pageSize}${hint}`);
+    }
+    this.s.blockSize = n;
+  }
+
+  /** Reads and checks a new name; returns it. The caller records the declaration. */
+  private declare(c: Cursor, kind: DeclKind): string {
+    this.firstUseLine ??= c.line;
+    const tok = c.next('NAME');
+    if (!DECL_NAME.test(tok.text)) {
+      c.fail(tok, `bad ${kind} name '${tok.text}' (names match [A-Za-z_][A-Za-z0-9_]*)`);
+    }
+    const old = this.decls.get(tok.text);
+    if (old !== undefined)
+      c.fail(tok, `duplicate name '${tok.text}' (already a ${old.kind} at line ${old.line})`);
+    return tok.text;
+  }
+
+  private fileDecl(c: Cursor): void {
+    const name = this.declare(c, 'file');
+    const size = c.size('SIZE', 0);
+    const init = c.choice('STATE', FILE_INITS);
+    c.done();
+    this.decls.set(name, { kind: 'file', size, line: c.line });
+    this.s.files.push({ name, size, init, line: c.line });
+  }
+
+  private mapDecl(c: Cursor): void {
+    const name = this.declare(c, 'map');
+    const fileTok = c.next('FILE');
+    c.lookup(fileTok, ['file']);
+    const offTok = c.next('OFFSET');
+    const offset = c.sizeOf(offTok, 'OFFSET', 0);
+    if (offset % this.pageSize !== 0) {
+      c.fail(
+        offTok,
+        `map offset ${offset} is not page-aligned (page ${this.pageSize}): mmap(2) fails with EINVAL`,
+      );
+    }
+    const length = roundUp(c.size('LENGTH', 1), this.pageSize);
+    const shared = c.choice('shared|private', ['shared', 'private'] as const) === 'shared';
+    c.done();
+    this.decls.set(name, { kind: 'map', size: length, line: c.line });
+    this.s.maps.push({ name, file: fileTok.text, offset, length, shared, line: c.line });
+  }
+
+  private forbid(c: Cursor): void {
+    const tokens = c.rest();
+    if (tokens.length === 0) c.fail(null, `missing KIND (usage: ${c.usage})`);
+    const kinds: FindingKind[] = [];
+    for (const tok of tokens) {
+      if (tok.text === 'none' && tok.kind === 'word') {
+        if (tokens.length > 1) c.fail(tok, "'none' cannot be combined with finding kinds");
+        continue;
+      }
+      const kind = FINDING_KINDS.find((k) => k === tok.text && tok.kind === 'word');
+      if (kind === undefined) c.fail(tok, unknownKind(tok));
+      if (kinds.includes(kind)) c.fail(tok, `'${kind}' listed twice`);
+      kinds.push(kind);
+    }
+    this.s.forbid = kinds;
+  }
+
+  private task(line: SourceLine): void {
+    const label = line.label!;
+    this.firstUseLine ??= line.no;
+    const ops = parseTaskLine(this, line);
+    let task = this.tasks.get(label.text);
+    if (task === undefined) {
+      task = { name: label.text, ops: [], line: line.no };
+      this.tasks.set(label.text, task);
+      this.s.tasks.push(task);
+    }
+    task.ops.push(...ops);
+    if (task.ops.length > TASK_OPS_MAX) {
+      this.fail(line.no, label.col, `task ${label.text} has more than ${TASK_OPS_MAX} ops`);
+    }
+  }
+
+  private finish(): Scenario {
+    const s = this.s;
+    if (s.tasks.length === 0) {
+      this.fail(this.lines[0].no, 1, "no tasks (add a task line such as 'P0: pread f 0 8')");
+    }
+    s.diskBlocks = this.diskBlocks();
+    return s;
+  }
+
+  private diskBlocks(): number {
+    const d = this.diskTok;
+    if (d === null) return diskBlocksDefault(this.s.files, this.blockSize);
+    let needed = 0;
+    for (const f of this.s.files) needed += fileBlocksAllocated(f, this.blockSize);
+    if (d.value < needed) {
+      this.fail(d.line, d.col, `disk of ${d.value} blocks is too small: the files allocate ${needed} blocks`);
+    }
+    return d.value;
+  }
+}
+
+/** The names `file`, `map` and `buf` lines declare anywhere in the text, for better errors. */
+function prescanDecls(lines: readonly SourceLine[]): Map<string, Decl> {
+  const found = new Map<string, Decl>();
+  for (const line of lines) {
+    const [head, name] = line.tokens;
+    if (line.label !== null || name === undefined || found.has(name.text)) continue;
+    if (head.text === 'file' || head.text === 'map' || head.text === 'buf') {
+      found.set(name.text, { kind: head.text, size: 0, line: line.no });
+    }
+  }
+  return found;
+}
+
+function powerOfTwo(c: Cursor, tok: Token, arg: string, min: number, max: number): number {
+  const n = c.countOf(tok, arg, min, max);
+  if ((n & (n - 1)) !== 0) c.fail(tok, `${arg} ${tok.text} is not a power of two`);
+  return n;
+}
+
+function roundUp(n: number, to: number): number {
+  return Math.ceil(n / to) * to;
+}
+
+function unknownKind(tok: Token): string {
+  const hint = tok.kind === 'word' ? suggest(tok.text, FINDING_KINDS) : '';
+  return `unknown finding kind ${shown(tok)}${hint} (kinds: ${FINDING_KINDS.join(', ')}, or none)`;
+}

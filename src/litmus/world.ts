@@ -1,0 +1,411 @@
+/**
+ * Instantiates a scenario: the block device, the filesystem with the scheme's entry points, the
+ * files in their initial state, the mappings and buffers in the one address space the tasks
+ * share, and one simulated task per scenario task that issues its operations through the system
+ * call layer, recording each in the history the oracles read.
+ */
+import { BlockDevice } from '../block/bdev.js';
+import { type Cells, cell, initCell, TAG_FIRST_OP, TAG_ZERO } from '../block/data.js';
+import type { Effect, History, Observation, OpRecord } from '../check/history.js';
+import { tick } from '../check/history.js';
+import type { RefState, Region } from '../check/refmodel.js';
+import { Allocator, BlockState } from '../fs/extent.js';
+import { FileSystem, Inode } from '../fs/fs.js';
+import { iomapReadFolio } from '../fs/iomap/buffered-io.js';
+import { sysFallocate, sysFsync, sysPread, sysPwrite, sysTruncate, writebackInode } from '../fs/syscalls.js';
+import { AddressSpace, invalidateMappingPage } from '../mm/filemap.js';
+import { Mm, peekUser, userLoad, userStore, type Vma } from '../mm/memory.js';
+import { shrinkOneFolio } from '../mm/vmscan.js';
+import type { Scheme } from '../schemes/scheme.js';
+import { EFAULT } from '../sim/errno.js';
+import type { Sim } from '../sim/sched.js';
+import type { Task } from '../sim/task.js';
+import { RwSemaphore } from '../sync/rwsem.js';
+import type { Addr, FileDecl, Op, Scenario } from './ast.js';
+import { formatOp } from './parse.js';
+
+/** A user memory region a scenario names: a mapping of a file, or an anonymous buffer. */
+export interface UserRegion {
+  vma: Vma;
+  /** The mapped file, or null for anonymous memory. */
+  file: string | null;
+  fileOff: number;
+  shared: boolean;
+}
+
+export interface World {
+  readonly scenario: Scenario;
+  readonly scheme: Scheme;
+  readonly bdev: BlockDevice;
+  readonly fs: FileSystem;
+  readonly mm: Mm;
+  readonly inodes: Map<string, Inode>;
+  readonly regions: Map<string, UserRegion>;
+  readonly history: History;
+  readonly initial: RefState;
+}
+
+/**
+ * The device's logical block size (the O_DIRECT alignment unit): `option sector=N`, else an
+ * eighth of the filesystem block, the ratio of 512-byte sectors under 4 KiB blocks.
+ */
+export function sectorSize(scenario: Scenario): number {
+  const opt = scenario.options['sector'];
+  if (opt !== undefined) {
+    const n = Number(opt);
+    if (!Number.isInteger(n) || n < 1 || scenario.blockSize % n !== 0)
+      throw new Error(`option sector=${opt}: must divide the block size ${scenario.blockSize}`);
+    return n;
+  }
+  return Math.max(1, scenario.blockSize / 8);
+}
+
+export function buildWorld(scenario: Scenario, scheme: Scheme): World {
+  const ps = scenario.pageSize;
+  const bs = scenario.blockSize;
+  const bdev = new BlockDevice(sectorSize(scenario), scenario.diskBlocks * bs, scenario.latency);
+  const mm = new Mm(ps);
+  const fs = new FileSystem(bdev, new Allocator(scenario.diskBlocks), mm, ps, bs);
+  fs.ops = scheme.ops;
+  const world: World = {
+    scenario,
+    scheme,
+    bdev,
+    fs,
+    mm,
+    inodes: new Map(),
+    regions: new Map(),
+    history: { ops: [], clock: 0 },
+    initial: new Map(),
+  };
+  for (const [i, f] of scenario.files.entries()) createFile(world, f, i + 1);
+  for (const m of scenario.maps) {
+    const inode = world.inodes.get(m.file) as Inode;
+    const vma = mm.mmap(m.name, m.length, m.shared, inode.mapping, m.offset / ps, {
+      fault: (t, vmf) => fs.ops.fault(t, inode, vmf),
+      pageMkwrite: (t, vmf) => fs.ops.pageMkwrite(t, inode, vmf),
+    });
+    world.regions.set(m.name, { vma, file: m.file, fileOff: m.offset, shared: m.shared });
+  }
+  for (const b of scenario.bufs) {
+    const vma = mm.mmap(b.name, b.size, false, null, 0, null);
+    mm.populateAnon(vma);
+    world.regions.set(b.name, { vma, file: null, fileOff: 0, shared: false });
+    world.initial.set(b.name, { size: b.size, cells: new Uint32Array(b.size) });
+  }
+  return world;
+}
+
+function createFile(world: World, f: FileDecl, ino: number): void {
+  const { fs, scenario, scheme } = world;
+  const ps = scenario.pageSize;
+  const inode = new Inode(fs, ino, f.name, f.size, new RwSemaphore(`i_rwsem(${f.name})`, 'i_rwsem'));
+  const il = scheme.invalidateLock ? new RwSemaphore(`invalidate_lock(${f.name})`, 'invalidate_lock') : null;
+  inode.mapping = new AddressSpace(inode, ps, il, world.mm.folioIds);
+  inode.mapping.aops = {
+    readFolio: (t, folio) => iomapReadFolio(t, inode, folio),
+    writepages: (t, _m, wbc) => fs.ops.writepages(t, inode, wbc),
+  };
+  fs.inodes.push(inode);
+  world.inodes.set(f.name, inode);
+  scheme.setupInode(inode);
+  inode.file.wbErr = inode.mapping.wbErr.sample();
+  const content = new Uint32Array(f.size);
+  const hasData = f.init === 'written' || f.init === 'cached' || f.init === 'dirty';
+  if (hasData) for (let p = 0; p < f.size; p++) content[p] = initCell(p);
+  world.initial.set(f.name, { size: f.size, cells: content });
+  if (f.init !== 'hole') allocateInitialBlocks(world, inode, f, content);
+  if (f.init === 'cached' || f.init === 'dirty') {
+    for (let index = 0; index * ps < f.size; index++) {
+      const folio = inode.mapping.setupFolio(index);
+      folio.data.set(content.subarray(index * ps, Math.min(f.size, (index + 1) * ps)));
+      folio.uptodate = true;
+      folio.dirty = f.init === 'dirty';
+    }
+  }
+}
+
+function allocateInitialBlocks(world: World, inode: Inode, f: FileDecl, content: Cells): void {
+  const bs = world.scenario.blockSize;
+  for (let lblk = 0; lblk * bs < f.size; lblk++) {
+    const pblk = world.fs.alloc.alloc();
+    if (pblk < 0) throw new Error(`scenario ${world.scenario.name}: disk too small for file ${f.name}`);
+    const written = f.init === 'written' || f.init === 'cached';
+    inode.extents.set(lblk, written ? BlockState.Written : BlockState.Unwritten, pblk);
+    if (written) {
+      const block = new Uint32Array(bs);
+      block.set(content.subarray(lblk * bs, Math.min(f.size, (lblk + 1) * bs)));
+      world.bdev.setupWrite(pblk * bs, block);
+    }
+  }
+}
+
+/** The bytes an op writes: its tag, and `data=` or a value that varies with the file offset. */
+function opCells(tag: number, data: number | null, pos: number, len: number): Uint32Array {
+  const out = new Uint32Array(len);
+  for (let i = 0; i < len; i++) out[i] = cell(tag, data ?? (tag * 31 + pos + i) & 0xff);
+  return out;
+}
+
+/** Spawns one task per scenario task (and kswapd if the scenario asks for reclaim). */
+export function spawnTasks(sim: Sim, world: World): void {
+  let tag = TAG_FIRST_OP;
+  for (const decl of world.scenario.tasks) {
+    const plan = decl.ops.map((op) => ({ op, tag: tag++, ubuf: privateBuffer(world, decl.name, op) }));
+    sim.spawn(decl.name, async (t) => {
+      t.mm = world.mm;
+      for (const p of plan) await runOp(t, world, p.op, p.tag, p.ubuf);
+    });
+  }
+  if (world.scenario.reclaim > 0) spawnKswapd(sim, world);
+}
+
+function spawnKswapd(sim: Sim, world: World): void {
+  const mappings = [...world.inodes.values()].map((i) => i.mapping);
+  const cursor = { next: 0 };
+  sim.spawn('kswapd', async (t) => {
+    for (let i = 0; i < world.scenario.reclaim; i++) {
+      await t.point('kswapd:shrink_folio_list');
+      shrinkOneFolio(t, mappings, cursor);
+    }
+  });
+}
+
+/** An op without `buf=` uses a private anonymous buffer of its own, populated up front. */
+function privateBuffer(world: World, task: string, op: Op): number {
+  if ((op.op !== 'pread' && op.op !== 'pwrite') || op.buf) return 0;
+  const vma = world.mm.mmap(`${task}:${op.op}@${op.line}`, Math.max(op.len, 1), false, null, 0, null);
+  world.mm.populateAnon(vma);
+  return vma.start;
+}
+
+function userAddr(world: World, a: Addr): number {
+  return (world.regions.get(a.region) as UserRegion).vma.start + a.offset;
+}
+
+async function runOp(t: Task, world: World, op: Op, tag: number, privateUbuf: number): Promise<void> {
+  const rec: OpRecord = {
+    tag,
+    task: t.name,
+    label: formatOp(op),
+    line: op.line,
+    start: tick(world.history),
+    end: 0,
+    ret: null,
+    effects: [],
+    observed: null,
+    synced: null,
+  };
+  world.history.ops.push(rec);
+  t.event('op', rec.label, tag);
+  const ret = await execOp(t, world, op, tag, privateUbuf, rec);
+  rec.ret = ret;
+  rec.end = tick(world.history);
+  t.event('op-return', `${rec.label} = ${ret}`, tag);
+}
+
+async function execOp(
+  t: Task,
+  world: World,
+  op: Op,
+  tag: number,
+  privateUbuf: number,
+  rec: OpRecord,
+): Promise<number> {
+  switch (op.op) {
+    case 'pread':
+    case 'pwrite':
+      return execReadWrite(t, world, op, tag, privateUbuf, rec);
+    case 'load':
+    case 'store':
+      return execLoadStore(t, world, op, tag, rec);
+    case 'fallocate': {
+      const inode = world.inodes.get(op.file) as Inode;
+      const ret = await sysFallocate(t, inode, op.mode, op.off, op.len, op.keepSize);
+      if (ret === 0) {
+        const e: Effect =
+          op.mode === 'collapse' || op.mode === 'insert'
+            ? { k: op.mode, region: op.file, off: op.off, len: op.len }
+            : { k: op.mode, region: op.file, off: op.off, len: op.len, keepSize: op.keepSize };
+        rec.effects.push(e);
+      }
+      return ret;
+    }
+    case 'truncate': {
+      const ret = await sysTruncate(t, world.inodes.get(op.file) as Inode, op.size);
+      if (ret === 0) rec.effects.push({ k: 'truncate', region: op.file, size: op.size });
+      return ret;
+    }
+    case 'fsync':
+    case 'fdatasync': {
+      const ret = await sysFsync(t, world.inodes.get(op.file) as Inode, op.op === 'fdatasync');
+      rec.synced = op.file;
+      return ret;
+    }
+    case 'writeback':
+      return writebackInode(t, world.inodes.get(op.file) as Inode);
+    case 'msync': {
+      const r = world.regions.get(op.addr.region) as UserRegion;
+      if (!r.file) return 0;
+      const inode = world.inodes.get(r.file) as Inode;
+      const start = r.fileOff + op.addr.offset;
+      const ret = await inode.fs.ops.fsync(t, inode, start, start + op.len, false);
+      rec.synced = r.file;
+      return ret;
+    }
+    case 'evict': {
+      const inode = world.inodes.get(op.file) as Inode;
+      await t.point('invalidate_mapping_pages', inode.ino, true);
+      invalidateMappingPage(t, inode.mapping, Math.floor(op.off / world.scenario.pageSize));
+      return 0;
+    }
+  }
+}
+
+async function execReadWrite(
+  t: Task,
+  world: World,
+  op: Extract<Op, { op: 'pread' | 'pwrite' }>,
+  tag: number,
+  privateUbuf: number,
+  rec: OpRecord,
+): Promise<number> {
+  const inode = world.inodes.get(op.file) as Inode;
+  const ubuf = op.buf ? userAddr(world, op.buf) : privateUbuf;
+  if (op.op === 'pwrite') {
+    if (!op.buf) fillPrivate(world, ubuf, opCells(tag, op.data, op.off, op.len));
+    const ret = await sysPwrite(t, inode, op.off, op.len, ubuf, op.direct);
+    if (ret > 0) rec.effects.push(writeEffect(world, op.file, op.off, ret, op.buf, tag, op.data));
+    return ret;
+  }
+  const ret = await sysPread(t, inode, op.off, op.len, ubuf, op.direct);
+  if (ret > 0) {
+    rec.observed = observe(world, op.file, op.off, ubuf, ret);
+    const dst = op.buf ? world.regions.get(op.buf.region) : null;
+    if (op.buf && dst && (dst.file === null || dst.shared)) {
+      rec.effects.push({
+        k: 'copy',
+        src: op.file,
+        srcOff: op.off,
+        dst: dst.file ?? op.buf.region,
+        dstOff: dst.fileOff + op.buf.offset,
+        len: ret,
+        dstIsStore: dst.file !== null,
+      });
+    }
+  }
+  return ret;
+}
+
+function writeEffect(
+  world: World,
+  file: string,
+  off: number,
+  len: number,
+  buf: Addr | null,
+  tag: number,
+  data: number | null,
+): Effect {
+  if (!buf) return { k: 'write', region: file, off, cells: opCells(tag, data, off, len) };
+  const src = world.regions.get(buf.region) as UserRegion;
+  return {
+    k: 'copy',
+    src: src.file ?? buf.region,
+    srcOff: src.fileOff + buf.offset,
+    dst: file,
+    dstOff: off,
+    len,
+    dstIsStore: false,
+  };
+}
+
+async function execLoadStore(
+  t: Task,
+  world: World,
+  op: Extract<Op, { op: 'load' | 'store' }>,
+  tag: number,
+  rec: OpRecord,
+): Promise<number> {
+  const r = world.regions.get(op.addr.region) as UserRegion;
+  const uaddr = userAddr(world, op.addr);
+  const pos = r.fileOff + op.addr.offset;
+  if (op.op === 'store') {
+    const cells = opCells(tag, op.data, pos, op.len);
+    const ret = await userStore(t, uaddr, cells);
+    if (ret === 0 && (r.shared || !r.file))
+      rec.effects.push({ k: 'store', region: r.file ?? op.addr.region, off: pos, cells });
+    return ret;
+  }
+  const got = await userLoad(t, uaddr, op.len);
+  if (typeof got === 'number') return got;
+  if (r.shared || !r.file) rec.observed = { region: r.file ?? op.addr.region, off: pos, cells: got };
+  return 0;
+}
+
+function fillPrivate(world: World, ubuf: number, cells: Cells): void {
+  const vma = world.mm.findVma(ubuf) as Vma;
+  const ps = world.scenario.pageSize;
+  for (let i = 0; i < cells.length; i++) {
+    const a = ubuf + i - vma.start;
+    const pte = vma.ptes.get(Math.floor(a / ps));
+    if (pte) pte.folio.data[a % ps] = cells[i];
+  }
+}
+
+/** Snapshot of what a read left in the user buffer, or null if the buffer is not mapped now. */
+function observe(world: World, file: string, off: number, ubuf: number, len: number): Observation | null {
+  const cells = new Uint32Array(len);
+  for (let i = 0; i < len; i++) {
+    const c = peekUser(world.mm, ubuf + i);
+    if (c === null) return null;
+    cells[i] = c;
+  }
+  return { region: file, off, cells };
+}
+
+/** The three quiescent views of a file and what survives a crash (computed without side effects). */
+export function fileViews(
+  world: World,
+  name: string,
+): { cache: Region; mmap: Region; direct: Region; crashed: Region } {
+  const inode = world.inodes.get(name) as Inode;
+  const size = inode.size;
+  const ps = world.scenario.pageSize;
+  const bs = world.scenario.blockSize;
+  const disk = (p: number, stable: boolean): number => {
+    const lblk = Math.floor(p / bs);
+    if (inode.extents.state(lblk) !== BlockState.Written) return TAG_ZERO;
+    const pblk = inode.extents.pblk(lblk);
+    const addr = pblk * bs + (p % bs);
+    return stable ? world.bdev.mediaByte(addr) : world.bdev.readByte(addr);
+  };
+  const cache = new Uint32Array(size);
+  const mmap = new Uint32Array(size);
+  const direct = new Uint32Array(size);
+  const crashed = new Uint32Array(size);
+  for (let p = 0; p < size; p++) {
+    const folio = inode.mapping.get(Math.floor(p / ps));
+    const cached = folio?.uptodate ? folio.data[p % ps] : undefined;
+    cache[p] = cached ?? disk(p, false);
+    direct[p] = folio?.uptodate && folio.dirty ? folio.data[p % ps] : disk(p, false);
+    crashed[p] = disk(p, true);
+    mmap[p] = cache[p];
+  }
+  for (const r of world.regions.values()) {
+    if (r.file !== name || !r.shared) continue;
+    for (const [i, pte] of r.vma.ptes) {
+      for (let o = 0; o < ps; o++) {
+        const p = r.fileOff + i * ps + o;
+        if (p < size) mmap[p] = pte.folio.data[o];
+      }
+    }
+  }
+  return {
+    cache: { size, cells: cache },
+    mmap: { size, cells: mmap },
+    direct: { size, cells: direct },
+    crashed: { size, cells: crashed },
+  };
+}
+
+export { EFAULT };

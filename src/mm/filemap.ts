@@ -1,0 +1,498 @@
+/**
+ * The page cache (mm/filemap.c, mm/truncate.c): struct address_space, folio lookup and insertion,
+ * the generic buffered read (filemap_read), the generic fault (filemap_fault), flushing
+ * (filemap_write_and_wait_range) and the two ways pages leave the cache: invalidation, which may
+ * fail on a dirty page, and truncation, which may not.
+ *
+ * Lock ordering (mm/filemap.c):
+ *   ->i_rwsem                       (write, truncate; never taken here)
+ *     ->mmap_lock                   (copy_to_user faults while reading)
+ *       ->invalidate_lock (shared)  (filemap_fault, filemap_create_folio: adding folios)
+ *         ->folio_lock
+ *           ->i_mmap_rwsem          (unmap_mapping_range: not modelled as a lock, one step)
+ *   ->invalidate_lock (exclusive)   (truncate, punch: taken by the filesystem)
+ *
+ * Readahead is not modelled: a miss creates and reads exactly the folio it needs. Readahead would
+ * only widen the windows the explorer already searches (it adds folios under invalidate_lock
+ * shared, the same rule as filemap_create_folio).
+ */
+import type { Cells } from '../block/data.js';
+import { TAG_ZERO } from '../block/data.js';
+import { EBUSY, EFAULT, EIO } from '../sim/errno.js';
+import type { Task } from '../sim/task.js';
+import type { RwSemaphore } from '../sync/rwsem.js';
+import { Folio, type FolioIds } from './folio.js';
+
+/** The inode as the page cache sees it. */
+export interface MappingHost {
+  readonly ino: number;
+  readonly name: string;
+  /** i_size */
+  size: number;
+}
+
+export interface WritebackControl {
+  /** Byte range, end exclusive. */
+  start: number;
+  end: number;
+  /** WB_SYNC_ALL waits for folios under writeback and writes everything dirty in the range. */
+  syncAll: boolean;
+}
+
+/** struct address_space_operations, as far as the model needs them. */
+export interface AddressSpaceOps {
+  /** ->read_folio: folio locked on entry; unlocks it when the read completes; 0 or -errno. */
+  readFolio(t: Task, folio: Folio): Promise<number>;
+  /** ->writepages: writes dirty folios of the range; 0 or -errno. */
+  writepages(t: Task, mapping: AddressSpace, wbc: WritebackControl): Promise<number>;
+}
+
+/** An errseq_t (lib/errseq.c): the latest error, whether someone saw it, and a change counter. */
+export class ErrSeq {
+  err = 0;
+  seen = false;
+  counter = 0;
+
+  /** errseq_set(): the counter moves only if the previous error was seen. */
+  set(err: number): void {
+    if (this.seen || this.err === 0) this.counter++;
+    this.err = err;
+    this.seen = false;
+  }
+
+  /** errseq_sample(): an unseen error is reported to new openers too (b4678df184b3). */
+  sample(): number {
+    return this.seen || this.err === 0 ? this.counter : this.counter - 1;
+  }
+
+  /** errseq_check_and_advance(): returns the error once per cursor. */
+  checkAndAdvance(cursor: { wbErr: number }): number {
+    if (cursor.wbErr === this.counter) return 0;
+    this.seen = true;
+    cursor.wbErr = this.counter;
+    return this.err;
+  }
+}
+
+export class AddressSpace {
+  /** i_pages: index → folio. */
+  readonly pages = new Map<number, Folio>();
+  /** i_mmap: the VMAs mapping this file (their owner unmaps through this list). */
+  readonly iMmap = new Set<MappedRange>();
+  readonly wbErr = new ErrSeq();
+  aops: AddressSpaceOps | null = null;
+
+  constructor(
+    readonly host: MappingHost,
+    readonly pageSize: number,
+    /** mapping->invalidate_lock, or null for kernels before 5.15 (the vfs2019 scheme). */
+    readonly invalidateLock: RwSemaphore | null,
+    readonly folioIds: FolioIds,
+  ) {}
+
+  get name(): string {
+    return this.host.name;
+  }
+
+  /** filemap_get_folio(): lookup without locking. */
+  get(index: number): Folio | undefined {
+    return this.pages.get(index);
+  }
+
+  /** Indices of cached folios in [first, last], ascending (find_get_entries). */
+  indicesIn(first: number, last: number): number[] {
+    const out: number[] = [];
+    for (const i of this.pages.keys()) if (i >= first && i <= last) out.push(i);
+    return out.sort((a, b) => a - b);
+  }
+
+  /**
+   * filemap_add_folio(): a new locked, !uptodate folio at `index`. Context: the caller checked the
+   * index is free in the same step (the xarray insertion is atomic under xa_lock).
+   */
+  addFolio(t: Task, index: number): Folio {
+    if (this.pages.has(index)) throw new Error(`${this.name}: index ${index} already cached`);
+    const folio = new Folio(this.folioIds, this, index, this.pageSize, false, `${this.name}:${index}`);
+    if (!folio.lock.trylock(t, 'filemap_add_folio')) throw new Error('new folio already locked');
+    this.pages.set(index, folio);
+    t.event('filemap_add_folio', folio.name, folio.id);
+    return folio;
+  }
+
+  /** A folio the scenario's initial state puts in the cache before any task runs (unlocked). */
+  setupFolio(index: number): Folio {
+    const folio = new Folio(this.folioIds, this, index, this.pageSize, false, `${this.name}:${index}`);
+    this.pages.set(index, folio);
+    return folio;
+  }
+
+  /** __filemap_remove_folio(): drops the folio from the cache. Context: folio locked, unmapped. */
+  removeFolio(t: Task, folio: Folio, why: string): void {
+    if (folio.mapping !== this) throw new Error(`${folio.name} is not in ${this.name}`);
+    if (folio.mapcount !== 0) throw new Error(`${folio.name} removed while still mapped`);
+    this.pages.delete(folio.index);
+    folio.mapping = null;
+    t.event('filemap_remove_folio', `${folio.name} (${why})${folio.dirty ? ' DIRTY' : ''}`, folio.id);
+  }
+}
+
+/** A VMA's view of the file, as the page cache needs it to unmap (vma_interval_tree). */
+export interface MappedRange {
+  readonly shared: boolean;
+  /** Unmaps the file pages [first, last] from this VMA's page table; with evenCows, COW copies too. */
+  unmapPages(t: Task, first: number, last: number, evenCows: boolean): void;
+}
+
+/**
+ * unmap_mapping_pages(): zaps every PTE that maps file pages [first, last] (i_mmap_rwsem is one
+ * step here). Private COW copies are zapped only with evenCows, as in truncate.
+ */
+export function unmapMappingPages(
+  t: Task,
+  mapping: AddressSpace,
+  first: number,
+  last: number,
+  evenCows: boolean,
+): void {
+  for (const vma of mapping.iMmap) vma.unmapPages(t, first, last, evenCows);
+}
+
+/** Reads a folio through ->read_folio and waits for the read (filemap_read_folio). */
+export async function filemapReadFolio(t: Task, folio: Folio): Promise<number> {
+  const mapping = folio.mapping as AddressSpace;
+  const aops = mapping.aops as AddressSpaceOps;
+  folio.uptodate = false;
+  const err = await aops.readFolio(t, folio);
+  if (err) return err;
+  await folio.lock.waitUnlocked(t, 'filemap_read_folio:folio_wait_locked');
+  return folio.uptodate ? 0 : -EIO;
+}
+
+/**
+ * filemap_get_pages() for one index: finds the folio or creates and reads it. Returns it with a
+ * reference and unlocked, uptodate; or a negative errno. Creation takes invalidate_lock shared
+ * (filemap_create_folio), so it cannot race with a truncate or punch holding it exclusive.
+ */
+export async function filemapGetPage(t: Task, mapping: AddressSpace, index: number): Promise<Folio | number> {
+  for (let attempt = 0; attempt < 1000; attempt++) {
+    await t.point('filemap_get_pages:lookup', mapping.host.ino);
+    let folio = mapping.get(index);
+    if (!folio) {
+      const created = await filemapCreateFolio(t, mapping, index);
+      if (created === null) continue; // lost the race to another inserter: look again
+      if (typeof created === 'number') return created;
+      return created;
+    }
+    if (folio.uptodate) return folio;
+    // filemap_update_page(): lock it, recheck, read it.
+    await folio.lock.lock(t, 'filemap_update_page:folio_lock');
+    if (folio.mapping !== mapping) {
+      folio.lock.unlock(t);
+      continue; // truncated or invalidated meanwhile
+    }
+    if (folio.uptodate) {
+      folio.lock.unlock(t);
+      return folio;
+    }
+    const err = await filemapReadFolio(t, folio);
+    if (err) return err;
+    folio = mapping.get(index) === folio ? folio : undefined;
+    if (folio) return folio;
+  }
+  throw new Error('filemap_get_pages: no progress after 1000 attempts');
+}
+
+async function filemapCreateFolio(
+  t: Task,
+  mapping: AddressSpace,
+  index: number,
+): Promise<Folio | number | null> {
+  const il = mapping.invalidateLock;
+  if (il) await il.downRead(t, 'filemap_create_folio:invalidate_lock');
+  try {
+    await t.point('filemap_create_folio:add', mapping.host.ino, true);
+    if (mapping.get(index)) return null;
+    const folio = mapping.addFolio(t, index);
+    const err = await filemapReadFolio(t, folio);
+    return err ? err : folio;
+  } finally {
+    if (il) il.upRead(t);
+  }
+}
+
+/** Result of a fault handler, as vm_fault_t. */
+export const VM_FAULT_OK = 0;
+export const VM_FAULT_SIGBUS = 2;
+export const VM_FAULT_NOPAGE = 0x100;
+export const VM_FAULT_LOCKED = 0x200;
+export const VM_FAULT_RETRY = 0x400;
+
+/** struct vm_fault: what a fault handler is told and returns. */
+export interface VmFault {
+  readonly mapping: AddressSpace;
+  readonly pgoff: number;
+  readonly write: boolean;
+  /** Set by ->fault: the folio, locked, with a reference (VM_FAULT_LOCKED). */
+  folio: Folio | null;
+}
+
+/**
+ * filemap_fault(): finds or reads the folio for a read fault and returns it locked. Takes
+ * invalidate_lock shared only when it must create or read the folio (as Linux does since 5.15;
+ * a kernel without invalidate_lock takes nothing). Checks i_size under the folio lock: a fault at
+ * or beyond EOF is SIGBUS, the only thing that keeps faults out of a truncated range.
+ */
+export async function filemapFault(t: Task, vmf: VmFault): Promise<number> {
+  const mapping = vmf.mapping;
+  const ps = mapping.pageSize;
+  const il = mapping.invalidateLock;
+  for (let attempt = 0; attempt < 1000; attempt++) {
+    await t.point('filemap_fault:lookup', mapping.host.ino);
+    if (vmf.pgoff >= Math.ceil(mapping.host.size / ps)) return VM_FAULT_SIGBUS;
+    let folio = mapping.get(vmf.pgoff);
+    let locked = false;
+    if (!folio?.uptodate) {
+      if (il) await il.downRead(t, 'filemap_fault:invalidate_lock');
+      locked = true;
+      await t.point('filemap_fault:create', mapping.host.ino, true);
+      folio = mapping.get(vmf.pgoff);
+      if (!folio) {
+        folio = mapping.addFolio(t, vmf.pgoff);
+        const err = await filemapReadFolio(t, folio);
+        if (il) il.upRead(t);
+        if (err) return VM_FAULT_SIGBUS;
+        continue; // retry_find: look it up again and lock it
+      }
+    }
+    await folio.lock.lock(t, 'filemap_fault:folio_lock');
+    if (folio.mapping !== mapping) {
+      // Did it get truncated? (or invalidated by a DIO meanwhile)
+      folio.lock.unlock(t);
+      if (locked && il) il.upRead(t);
+      continue;
+    }
+    if (!folio.uptodate) {
+      const err = await filemapReadFolio(t, folio);
+      if (locked && il) il.upRead(t);
+      if (err) return VM_FAULT_SIGBUS;
+      continue;
+    }
+    if (locked && il) il.upRead(t);
+    if (vmf.pgoff >= Math.ceil(mapping.host.size / ps)) {
+      folio.lock.unlock(t);
+      return VM_FAULT_SIGBUS;
+    }
+    folio.refcount++;
+    vmf.folio = folio;
+    t.event('filemap_fault', `${folio.name}${vmf.write ? ' (write)' : ''}`, folio.id);
+    return VM_FAULT_LOCKED;
+  }
+  throw new Error('filemap_fault: no progress after 1000 attempts');
+}
+
+/**
+ * filemap_page_mkwrite(): the generic ->page_mkwrite (no filesystem lock): lock the folio, check it
+ * is still in this file and inside i_size, dirty it, return it locked.
+ */
+export async function filemapPageMkwrite(t: Task, vmf: VmFault): Promise<number> {
+  const folio = vmf.folio as Folio;
+  await folio.lock.lock(t, 'filemap_page_mkwrite:folio_lock');
+  if (
+    folio.mapping !== vmf.mapping ||
+    folio.index >= Math.ceil(vmf.mapping.host.size / vmf.mapping.pageSize)
+  ) {
+    folio.lock.unlock(t);
+    return VM_FAULT_NOPAGE;
+  }
+  folioMarkDirty(t, folio);
+  await folio.waitWriteback(t, 'filemap_page_mkwrite:folio_wait_stable');
+  return VM_FAULT_LOCKED;
+}
+
+export function folioMarkDirty(t: Task, folio: Folio): void {
+  if (!folio.dirty) t.event('folio_mark_dirty', folio.name, folio.id);
+  folio.dirty = true;
+}
+
+/**
+ * __filemap_fdatawrite_range() + __filemap_fdatawait_range(): writes the dirty folios of the range
+ * and waits for their writeback. Returns 0 or -errno (legacy AS_EIO flags are not modelled; errors
+ * travel through the mapping's errseq).
+ */
+export async function filemapWriteAndWaitRange(
+  t: Task,
+  mapping: AddressSpace,
+  start: number,
+  end: number,
+): Promise<number> {
+  if (end <= start) return 0;
+  const err = await filemapFdatawriteRange(t, mapping, start, end);
+  const err2 = await filemapFdatawaitRange(t, mapping, start, end);
+  return err || err2;
+}
+
+export async function filemapFdatawriteRange(
+  t: Task,
+  mapping: AddressSpace,
+  start: number,
+  end: number,
+): Promise<number> {
+  const aops = mapping.aops as AddressSpaceOps;
+  return aops.writepages(t, mapping, { start, end, syncAll: true });
+}
+
+export async function filemapFdatawaitRange(
+  t: Task,
+  mapping: AddressSpace,
+  start: number,
+  end: number,
+): Promise<number> {
+  const ps = mapping.pageSize;
+  for (const i of mapping.indicesIn(Math.floor(start / ps), Math.ceil(end / ps) - 1)) {
+    const folio = mapping.get(i);
+    if (folio?.writeback) await folio.waitWriteback(t, 'filemap_fdatawait_range:folio_wait_writeback');
+  }
+  return 0;
+}
+
+/**
+ * invalidate_inode_pages2_range(): unmaps and removes the folios of [first, last]. A folio that is
+ * dirty after being locked and unmapped cannot be removed (invalidate_complete_folio2 fails): the
+ * function returns -EBUSY and the folio stays, possibly holding data older than the disk.
+ * Filesystems with ->launder_folio (NFS, FUSE) would write it out first; the modelled ones have none.
+ */
+export async function invalidateInodePages2Range(
+  t: Task,
+  mapping: AddressSpace,
+  first: number,
+  last: number,
+): Promise<number> {
+  let ret = 0;
+  let didRangeUnmap = false;
+  for (const index of mapping.indicesIn(first, last)) {
+    await t.point('invalidate_inode_pages2_range:lookup', mapping.host.ino, true);
+    const folio = mapping.get(index);
+    if (!folio) continue;
+    if (!didRangeUnmap && folio.mapcount > 0) {
+      unmapMappingPages(t, mapping, index, last, false);
+      didRangeUnmap = true;
+    }
+    await folio.lock.lock(t, 'invalidate_inode_pages2_range:folio_lock');
+    if (folio.mapping !== mapping) {
+      folio.lock.unlock(t);
+      continue;
+    }
+    await folio.waitWriteback(t, 'invalidate_inode_pages2_range:folio_wait_writeback');
+    if (folio.mapcount > 0) unmapMappingPages(t, mapping, index, index, false);
+    if (folio.dirty) {
+      t.event('invalidate_complete_folio2', `${folio.name} is dirty: -EBUSY`, folio.id);
+      ret = -EBUSY;
+    } else {
+      mapping.removeFolio(t, folio, 'invalidate_inode_pages2_range');
+    }
+    folio.lock.unlock(t);
+  }
+  return ret;
+}
+
+/**
+ * invalidate_mapping_pages() for one index (mapping_evict_folio): drops the folio only if it is
+ * clean, not under writeback, not mapped, not pinned and nobody else holds it. Returns whether it
+ * was dropped. This is the "evict" op of scenarios (what POSIX_FADV_DONTNEED does).
+ */
+export function invalidateMappingPage(t: Task, mapping: AddressSpace, index: number): boolean {
+  const folio = mapping.get(index);
+  if (
+    !folio ||
+    folio.dirty ||
+    folio.writeback ||
+    folio.mapcount > 0 ||
+    folio.pincount > 0 ||
+    folio.refcount > 1
+  )
+    return false;
+  if (!folio.lock.trylock(t, 'mapping_evict_folio:folio_trylock')) return false;
+  mapping.removeFolio(t, folio, 'invalidate_mapping_pages');
+  folio.lock.unlock(t);
+  return true;
+}
+
+/**
+ * truncate_inode_pages_range(): removes every folio of [start, end) whatever its state (dirty data
+ * is discarded), zeroing the part of a partial folio that lies inside the range
+ * (truncate_inode_partial_folio). Context: the caller holds the locks that stop new folios from
+ * being added (i_rwsem and, where the kernel has it, invalidate_lock exclusive).
+ */
+export async function truncateInodePagesRange(
+  t: Task,
+  mapping: AddressSpace,
+  start: number,
+  end: number,
+): Promise<void> {
+  const ps = mapping.pageSize;
+  if (end <= start) return;
+  const first = Math.floor(start / ps);
+  const last = Math.ceil(end / ps) - 1;
+  for (const index of mapping.indicesIn(first, last)) {
+    await t.point('truncate_inode_pages_range:lookup', mapping.host.ino, true);
+    const folio = mapping.get(index);
+    if (!folio) continue;
+    await folio.lock.lock(t, 'truncate_inode_pages_range:folio_lock');
+    if (folio.mapping !== mapping) {
+      folio.lock.unlock(t);
+      continue;
+    }
+    await folio.waitWriteback(t, 'truncate_inode_pages_range:folio_wait_writeback');
+    const fStart = index * ps;
+    const zs = Math.max(start, fStart) - fStart;
+    const ze = Math.min(end, fStart + ps) - fStart;
+    if (zs === 0 && ze === ps) {
+      if (folio.mapcount > 0) unmapMappingPages(t, mapping, index, index, false);
+      mapping.removeFolio(t, folio, 'truncate');
+    } else {
+      folio.data.fill(TAG_ZERO, zs, ze);
+      t.event('truncate_inode_partial_folio', `${folio.name} zero [${zs},${ze})`, folio.id);
+    }
+    folio.lock.unlock(t);
+  }
+}
+
+/**
+ * truncate_pagecache(): unmap beyond the new EOF, drop the page cache there, unmap again (to catch
+ * private COW copies made in between). Context: "must be called with a lock serializing truncates
+ * and writes (generally i_rwsem)".
+ */
+export async function truncatePagecache(t: Task, mapping: AddressSpace, newSize: number): Promise<void> {
+  const ps = mapping.pageSize;
+  const holeBegin = Math.ceil(newSize / ps);
+  unmapMappingPages(t, mapping, holeBegin, Number.MAX_SAFE_INTEGER, true);
+  await truncateInodePagesRange(t, mapping, newSize, Number.MAX_SAFE_INTEGER);
+  unmapMappingPages(t, mapping, holeBegin, Number.MAX_SAFE_INTEGER, true);
+}
+
+/** truncate_pagecache_range(): the same for a hole inside the file (punch, zero, collapse, insert). */
+export async function truncatePagecacheRange(
+  t: Task,
+  mapping: AddressSpace,
+  start: number,
+  end: number,
+): Promise<void> {
+  const ps = mapping.pageSize;
+  const first = Math.ceil(start / ps);
+  const last = Math.floor(end / ps) - 1;
+  if (last >= first) unmapMappingPages(t, mapping, first, last, true);
+  await truncateInodePagesRange(t, mapping, start, end);
+}
+
+/** Copies bytes out of the page cache view of [pos, pos+len) into dst (for oracles and tests). */
+export function peekCached(mapping: AddressSpace, pos: number, dst: Cells): boolean {
+  const ps = mapping.pageSize;
+  for (let i = 0; i < dst.length; i++) {
+    const folio = mapping.get(Math.floor((pos + i) / ps));
+    if (!folio?.uptodate) return false;
+    dst[i] = folio.data[(pos + i) % ps];
+  }
+  return true;
+}
+
+export { EFAULT };
