@@ -1,0 +1,110 @@
+/**
+ * The CLI contract: exit codes, one-line errors, JSON fields. Runs the built bin (npm test builds
+ * first) the way a user's script would.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const BIN = join(import.meta.dirname, '..', '..', 'bin', 'pagelab.js');
+
+function pagelab(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('pagelab check', () => {
+  it('finds the lost write of dio-write-vs-mmap-store under vfs2019 and prints the replay command', () => {
+    const r = pagelab('check', 'dio-write-vs-mmap-store', '--scheme', 'vfs2019');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('dio-write-vs-mmap-store under vfs2019: lost-write');
+    expect(r.stdout).toContain('dio_warn_stale_pagecache');
+    const replay = /replay: (pagelab replay '[^']+')/.exec(r.stdout);
+    expect(replay).not.toBeNull();
+  });
+
+  it('--json carries the contract fields, and the replay string replays to the same verdict', () => {
+    const r = pagelab('check', 'dio-write-vs-mmap-store', '--scheme', 'vfs2019', '--json', '--seed', '3');
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.stdout);
+    expect(j).toMatchObject({ scenario: 'dio-write-vs-mmap-store', scheme: 'vfs2019', seed: 3, verdict: 'lost-write' });
+    expect(j.schedules).toBeGreaterThan(0);
+    expect(j.findings[0].kind).toBe('lost-write');
+    const again = pagelab('replay', j.findings[0].replay, '--json');
+    expect(again.code).toBe(1);
+    const k = JSON.parse(again.stdout);
+    expect(k.verdict).toBe('lost-write');
+    expect(k.findings[0].summary).toBe(j.findings[0].summary);
+  });
+
+  it('exits 0 with verdict ok when nothing forbidden is found', () => {
+    const r = pagelab('check', 'punch-vs-fault', '--scheme', 'invalidate_lock', '--schedules', '200', '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ verdict: 'ok', schedules: 200, findings: [] });
+  });
+});
+
+describe('bad input: one line on stderr, exit 2, no stack trace', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['unknown scheme', ['check', 'punch-vs-fault', '--scheme', 'nosuch'], /^pagelab: unknown scheme 'nosuch'/],
+    ['unknown scenario', ['check', 'nosuch', '--scheme', 'xfs'], /^pagelab: unknown scenario 'nosuch'/],
+    ['missing file', ['check', '/nonexistent/x.litmus', '--scheme', 'xfs'], /^pagelab: no such scenario file/],
+    ['bad number', ['check', 'punch-vs-fault', '--scheme', 'xfs', '--schedules', 'many'], /--schedules must be a whole number/],
+    ['malformed replay', ['replay', 'garbage'], /^pagelab: malformed replay string/],
+    ['unknown command', ['frobnicate'], /unknown command/],
+  ];
+  for (const [name, args, re] of cases) {
+    it(name, () => {
+      const r = pagelab(...args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(re);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    });
+  }
+
+  it('a malformed litmus file gives file:line:col and a reason', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pagelab-'));
+    const f = join(dir, 'bad.litmus');
+    writeFileSync(f, 'litmus bad\npage 64\nfile f 2p written\nP0: pwrite f 0\n');
+    const r = pagelab('check', f, '--scheme', 'xfs');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`^pagelab: ${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:4:\\d+: `));
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('unaligned O_DIRECT is EINVAL, as Linux, not a crash', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pagelab-'));
+    const f = join(dir, 'unaligned.litmus');
+    writeFileSync(f, 'litmus unaligned\npage 64\nfile f 2p written\nP0: pwrite f 3 5 direct\n');
+    const r = pagelab('replay', `${f}:xfs:-`, '--json');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    const ret = j.trace.find((e: { site: string; detail?: string }) => e.site === 'op-return');
+    expect(ret.detail).toBe('pwrite f 3 5 direct = -22');
+  });
+});
+
+describe('pagelab list and matrix', () => {
+  it('list names every built-in scenario and scheme', () => {
+    const r = pagelab('list');
+    expect(r.code).toBe(0);
+    for (const n of ['dio-write-vs-buffered-read', 'dio-write-vs-mmap-load', 'dio-write-vs-mmap-store', 'punch-vs-fault', 'collapse-vs-fault', 'insert-vs-fault', 'vfs2019', 'invalidate_lock', 'xfs']) {
+      expect(r.stdout).toContain(n);
+    }
+  });
+
+  it('matrix --json gives a row per scenario × scheme with the contract fields', () => {
+    const r = pagelab('matrix', '--json', '--schedules', '100');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.rows.length).toBeGreaterThanOrEqual(18);
+    for (const row of j.rows) expect(Object.keys(row)).toEqual(expect.arrayContaining(['scenario', 'scheme', 'verdict', 'schedules', 'replay']));
+    const cell = (s: string, k: string) => j.rows.find((x: { scenario: string; scheme: string }) => x.scenario === s && x.scheme === k).verdict;
+    expect(cell('dio-write-vs-mmap-store', 'vfs2019')).toBe('lost-write');
+    expect(cell('punch-vs-fault', 'vfs2019')).not.toBe('ok');
+    expect(cell('punch-vs-fault', 'invalidate_lock')).toBe('ok');
+    expect(cell('collapse-vs-fault', 'xfs')).toBe('ok');
+  });
+});
