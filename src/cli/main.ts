@@ -70,6 +70,7 @@ export function checkJson(r: CheckResult) {
     seed: r.seed,
     schedules: r.schedules,
     verdict: r.verdict,
+    ...(r.reason ? { reason: r.reason } : {}),
     findings: r.findings.map((f) => findingJson(f, r.replay)),
   };
 }
@@ -168,7 +169,7 @@ async function cmdMatrix(opts: MatrixOpts): Promise<number> {
         verdict: r.verdict,
         schedules: r.schedules,
         replay: r.replay,
-        summary: r.finding?.summary ?? null,
+        summary: r.finding?.summary ?? r.reason ?? null,
       });
     }
   }

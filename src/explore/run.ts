@@ -58,7 +58,9 @@ export interface CheckResult {
   seed: number;
   /** Schedules run (up to and including the failing one). */
   schedules: number;
-  verdict: 'ok' | Finding['kind'];
+  verdict: 'ok' | 'n/a' | Finding['kind'];
+  /** Why the scenario cannot be expressed for the scheme (verdict `n/a`). */
+  reason?: string;
   finding: Finding | null;
   /** Every finding of the failing run (the decisive one first). */
   findings: Finding[];

@@ -4,6 +4,7 @@
  * locks around and inside them. Adding a scheme adds one file and one line in index.ts.
  */
 import type { FileOperations, Inode } from '../fs/fs.js';
+import type { Scenario } from '../litmus/ast.js';
 
 export interface Scheme {
   readonly name: string;
@@ -14,4 +15,9 @@ export interface Scheme {
   /** Creates the scheme's per-inode state (in inode.fsPrivate). */
   setupInode(inode: Inode): void;
   readonly ops: FileOperations;
+  /**
+   * Null if the scenario can be expressed for this scheme; otherwise why not (the matrix shows the
+   * cell as `n/a` with this reason: say, a page-cache refault under DAX, which has no page cache).
+   */
+  notApplicable?(scenario: Scenario): string | null;
 }
