@@ -29,7 +29,12 @@ describe('pagelab check', () => {
     const r = pagelab('check', 'dio-write-vs-mmap-store', '--scheme', 'vfs2019', '--json', '--seed', '3');
     expect(r.code).toBe(1);
     const j = JSON.parse(r.stdout);
-    expect(j).toMatchObject({ scenario: 'dio-write-vs-mmap-store', scheme: 'vfs2019', seed: 3, verdict: 'lost-write' });
+    expect(j).toMatchObject({
+      scenario: 'dio-write-vs-mmap-store',
+      scheme: 'vfs2019',
+      seed: 3,
+      verdict: 'lost-write',
+    });
     expect(j.schedules).toBeGreaterThan(0);
     expect(j.findings[0].kind).toBe('lost-write');
     const again = pagelab('replay', j.findings[0].replay, '--json');
@@ -40,7 +45,15 @@ describe('pagelab check', () => {
   });
 
   it('exits 0 with verdict ok when nothing forbidden is found', () => {
-    const r = pagelab('check', 'punch-vs-fault', '--scheme', 'invalidate_lock', '--schedules', '200', '--json');
+    const r = pagelab(
+      'check',
+      'punch-vs-fault',
+      '--scheme',
+      'invalidate_lock',
+      '--schedules',
+      '200',
+      '--json',
+    );
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ verdict: 'ok', schedules: 200, findings: [] });
   });
@@ -48,10 +61,22 @@ describe('pagelab check', () => {
 
 describe('bad input: one line on stderr, exit 2, no stack trace', () => {
   const cases: [string, string[], RegExp][] = [
-    ['unknown scheme', ['check', 'punch-vs-fault', '--scheme', 'nosuch'], /^pagelab: unknown scheme 'nosuch'/],
+    [
+      'unknown scheme',
+      ['check', 'punch-vs-fault', '--scheme', 'nosuch'],
+      /^pagelab: unknown scheme 'nosuch'/,
+    ],
     ['unknown scenario', ['check', 'nosuch', '--scheme', 'xfs'], /^pagelab: unknown scenario 'nosuch'/],
-    ['missing file', ['check', '/nonexistent/x.litmus', '--scheme', 'xfs'], /^pagelab: no such scenario file/],
-    ['bad number', ['check', 'punch-vs-fault', '--scheme', 'xfs', '--schedules', 'many'], /--schedules must be a whole number/],
+    [
+      'missing file',
+      ['check', '/nonexistent/x.litmus', '--scheme', 'xfs'],
+      /^pagelab: no such scenario file/,
+    ],
+    [
+      'bad number',
+      ['check', 'punch-vs-fault', '--scheme', 'xfs', '--schedules', 'many'],
+      /--schedules must be a whole number/,
+    ],
     ['malformed replay', ['replay', 'garbage'], /^pagelab: malformed replay string/],
     ['unknown command', ['frobnicate'], /unknown command/],
   ];
@@ -90,7 +115,17 @@ describe('pagelab list and matrix', () => {
   it('list names every built-in scenario and scheme', () => {
     const r = pagelab('list');
     expect(r.code).toBe(0);
-    for (const n of ['dio-write-vs-buffered-read', 'dio-write-vs-mmap-load', 'dio-write-vs-mmap-store', 'punch-vs-fault', 'collapse-vs-fault', 'insert-vs-fault', 'vfs2019', 'invalidate_lock', 'xfs']) {
+    for (const n of [
+      'dio-write-vs-buffered-read',
+      'dio-write-vs-mmap-load',
+      'dio-write-vs-mmap-store',
+      'punch-vs-fault',
+      'collapse-vs-fault',
+      'insert-vs-fault',
+      'vfs2019',
+      'invalidate_lock',
+      'xfs',
+    ]) {
       expect(r.stdout).toContain(n);
     }
   });
@@ -100,8 +135,12 @@ describe('pagelab list and matrix', () => {
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.rows.length).toBeGreaterThanOrEqual(18);
-    for (const row of j.rows) expect(Object.keys(row)).toEqual(expect.arrayContaining(['scenario', 'scheme', 'verdict', 'schedules', 'replay']));
-    const cell = (s: string, k: string) => j.rows.find((x: { scenario: string; scheme: string }) => x.scenario === s && x.scheme === k).verdict;
+    for (const row of j.rows)
+      expect(Object.keys(row)).toEqual(
+        expect.arrayContaining(['scenario', 'scheme', 'verdict', 'schedules', 'replay']),
+      );
+    const cell = (s: string, k: string) =>
+      j.rows.find((x: { scenario: string; scheme: string }) => x.scenario === s && x.scheme === k).verdict;
     expect(cell('dio-write-vs-mmap-store', 'vfs2019')).toBe('lost-write');
     expect(cell('punch-vs-fault', 'vfs2019')).not.toBe('ok');
     expect(cell('punch-vs-fault', 'invalidate_lock')).toBe('ok');

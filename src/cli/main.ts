@@ -8,6 +8,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { Finding } from '../check/oracles.js';
 import { decisive } from '../explore/judge.js';
 import { type CheckResult, checkScenario, parseReplayString, replaySchedule } from '../explore/run.js';
+import { disjointWritersScenario, measureScalability, type ScalabilityRow } from '../explore/scalability.js';
 import type { Scenario } from '../litmus/ast.js';
 import { builtinScenarios, findBuiltin } from '../litmus/builtin.js';
 import { LitmusError, parseLitmus } from '../litmus/parse.js';
@@ -173,8 +174,15 @@ async function cmdMatrix(opts: MatrixOpts): Promise<number> {
       });
     }
   }
+  const scalability: ScalabilityRow[] = [];
+  const disjointWriters = disjointWritersScenario(1);
+  for (const scheme of SCHEMES)
+    if (!scheme.notApplicable?.(disjointWriters)) scalability.push(...(await measureScalability(scheme)));
   if (opts.json) {
-    out(JSON.stringify({ seed: opts.seed, schedules: opts.schedules, rows }));
+    const measures = {
+      scalability: scalability.map(({ scheme, writers, speedup }) => ({ scheme, writers, speedup })),
+    };
+    out(JSON.stringify({ seed: opts.seed, schedules: opts.schedules, rows, measures }));
     return EXIT_OK;
   }
   const w = Math.max(...scenarios.map((s) => s.name.length)) + 2;
@@ -185,6 +193,18 @@ async function cmdMatrix(opts: MatrixOpts): Promise<number> {
       (rows.find((r) => r.scenario === scenario.name && r.scheme === s.name)?.verdict ?? '?').padEnd(cw),
     );
     out(`${scenario.name.padEnd(w)}${cells.join('')}`);
+  }
+  out('');
+  out(
+    'scalability: speedup of N O_DIRECT writers to disjoint ranges of one file (virtual time, timed strategy)',
+  );
+  out(`${''.padEnd(w)}${SCHEMES.map((s) => s.name.padEnd(cw)).join('')}`);
+  for (const n of [1, 2, 4, 8]) {
+    const cells = SCHEMES.map((s) => {
+      const r = scalability.find((x) => x.scheme === s.name && x.writers === n);
+      return (r ? `${r.speedup.toFixed(2)}×` : 'n/a').padEnd(cw);
+    });
+    out(`${`${n} writer${n > 1 ? 's' : ''}`.padEnd(w)}${cells.join('')}`);
   }
   out('');
   out(
@@ -224,7 +244,7 @@ function program(result: { code: number }): Command {
     });
   p.command('matrix')
     .description('every built-in scenario under every scheme')
-    .option('--schedules <n>', 'random schedules per cell', intOption('--schedules', 1, 100_000_000), 300)
+    .option('--schedules <n>', 'random schedules per cell', intOption('--schedules', 1, 100_000_000), 1000)
     .option('--seed <n>', 'seed of the search', intOption('--seed', 0, 0xffffffff), 1)
     .option('--json', 'one JSON object on stdout')
     .action(async (opts: MatrixOpts) => {

@@ -47,6 +47,15 @@ export interface AddressSpaceOps {
   writepages(t: Task, mapping: AddressSpace, wbc: WritebackControl): Promise<number>;
 }
 
+/**
+ * A filesystem lock taken around adding a folio to the page cache, finer than invalidate_lock:
+ * pagelab's range-granular "add" state. Returns the unlock, or -errno (EDEADLK from a lock
+ * context: the caller fails the read or the fault instead of waiting for itself).
+ */
+export interface FolioAddLock {
+  lockAdd(t: Task, index: number, site: string): Promise<(() => void) | number>;
+}
+
 /** An errseq_t (lib/errseq.c): the latest error, whether someone saw it, and a change counter. */
 export class ErrSeq {
   err = 0;
@@ -81,6 +90,8 @@ export class AddressSpace {
   readonly iMmap = new Set<MappedRange>();
   readonly wbErr = new ErrSeq();
   aops: AddressSpaceOps | null = null;
+  /** Taken (after invalidate_lock) wherever a folio is added: see FolioAddLock. */
+  addLock: FolioAddLock | null = null;
 
   constructor(
     readonly host: MappingHost,
@@ -176,7 +187,7 @@ export async function filemapReadFolio(t: Task, folio: Folio): Promise<number> {
 export async function filemapGetPage(t: Task, mapping: AddressSpace, index: number): Promise<Folio | number> {
   for (let attempt = 0; attempt < 1000; attempt++) {
     await t.point('filemap_get_pages:lookup', mapping.host.ino);
-    let folio = mapping.get(index);
+    const folio = mapping.get(index);
     if (!folio) {
       const created = await filemapCreateFolio(t, mapping, index);
       if (created === null) continue; // lost the race to another inserter: look again
@@ -196,8 +207,7 @@ export async function filemapGetPage(t: Task, mapping: AddressSpace, index: numb
     }
     const err = await filemapReadFolio(t, folio);
     if (err) return err;
-    folio = mapping.get(index) === folio ? folio : undefined;
-    if (folio) return folio;
+    return folio;
   }
   throw new Error('filemap_get_pages: no progress after 1000 attempts');
 }
@@ -209,6 +219,13 @@ async function filemapCreateFolio(
 ): Promise<Folio | number | null> {
   const il = mapping.invalidateLock;
   if (il) await il.downRead(t, 'filemap_create_folio:invalidate_lock');
+  const unlockAdd = mapping.addLock
+    ? await mapping.addLock.lockAdd(t, index, 'filemap_create_folio:add_lock')
+    : null;
+  if (typeof unlockAdd === 'number') {
+    if (il) il.upRead(t);
+    return unlockAdd;
+  }
   try {
     await t.point('filemap_create_folio:add', mapping.host.ino, true);
     if (mapping.get(index)) return null;
@@ -216,6 +233,7 @@ async function filemapCreateFolio(
     const err = await filemapReadFolio(t, folio);
     return err ? err : folio;
   } finally {
+    unlockAdd?.();
     if (il) il.upRead(t);
   }
 }
@@ -257,8 +275,16 @@ export async function filemapFault(t: Task, vmf: VmFault): Promise<number> {
       await t.point('filemap_fault:create', mapping.host.ino, true);
       folio = mapping.get(vmf.pgoff);
       if (!folio) {
-        folio = mapping.addFolio(t, vmf.pgoff);
-        const err = await filemapReadFolio(t, folio);
+        const unlockAdd = mapping.addLock
+          ? await mapping.addLock.lockAdd(t, vmf.pgoff, 'filemap_fault:add_lock')
+          : null;
+        if (typeof unlockAdd === 'number') {
+          if (il) il.upRead(t);
+          return VM_FAULT_SIGBUS;
+        }
+        let err = 0;
+        if (!mapping.get(vmf.pgoff)) err = await filemapReadFolio(t, mapping.addFolio(t, vmf.pgoff));
+        unlockAdd?.();
         if (il) il.upRead(t);
         if (err) return VM_FAULT_SIGBUS;
         continue; // retry_find: look it up again and lock it

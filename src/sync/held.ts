@@ -49,7 +49,13 @@ export function attrs(read: 0 | 1 | 2, group: string, trylock: boolean): LockAtt
 }
 
 /** Records that `t` now holds `lock` in `mode`, taken at `site` (the kernel call site). */
-export function noteAcquired(t: Task, lock: Waitable, mode: string, site: string, a: LockAttrs = EXCLUSIVE): void {
+export function noteAcquired(
+  t: Task,
+  lock: Waitable,
+  mode: string,
+  site: string,
+  a: LockAttrs = EXCLUSIVE,
+): void {
   const h: SyncHeldLock = {
     lock,
     mode,
@@ -71,7 +77,13 @@ export function noteAcquired(t: Task, lock: Waitable, mode: string, site: string
  * when the holder has the lock several times (two ranges of one range lock, a recursive read);
  * without it the most recent acquisition is released. Misuse is an InvariantError.
  */
-export function noteReleased(t: Task, lock: Waitable, site: string, holder: Task = t, mode?: string): HeldLock {
+export function noteReleased(
+  t: Task,
+  lock: Waitable,
+  site: string,
+  holder: Task = t,
+  mode?: string,
+): HeldLock {
   const held = holder.held;
   let i = held.length - 1;
   while (i >= 0 && !(held[i].lock === lock && (mode === undefined || held[i].mode === mode))) i--;
@@ -87,13 +99,28 @@ export function noteReleased(t: Task, lock: Waitable, site: string, holder: Task
  * Like lockdep's lock_downgrade() it creates no new dependency (the observer is not told of an
  * acquisition: locks taken after the write lock must not look as if taken before the read lock).
  */
-export function noteDowngraded(t: Task, lock: Waitable, from: string, to: string, site: string, a: LockAttrs): void {
+export function noteDowngraded(
+  t: Task,
+  lock: Waitable,
+  from: string,
+  to: string,
+  site: string,
+  a: LockAttrs,
+): void {
   const held = t.held;
   let i = held.length - 1;
   while (i >= 0 && !(held[i].lock === lock && held[i].mode === from)) i--;
   assert(i >= 0, () => `${t} downgrades ${lock.name} ${from}, not held`);
   const old = held[i];
-  const h: SyncHeldLock = { lock, mode: to, site: old.site, time: old.time, read: a.read, group: a.group, trylock: false };
+  const h: SyncHeldLock = {
+    lock,
+    mode: to,
+    site: old.site,
+    time: old.time,
+    read: a.read,
+    group: a.group,
+    trylock: false,
+  };
   held[i] = h;
   t.sim.traceEvent(t, 'acquire', site, -1, `${lock.name} ${to} (downgraded from ${from})`);
 }

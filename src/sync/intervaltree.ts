@@ -70,7 +70,8 @@ function balance<T extends Interval>(n: Node<T>): Node<T> {
     return rotateRight(n);
   }
   if (bf < -1) {
-    if (h((n.right as Node<T>).right) < h((n.right as Node<T>).left)) n.right = rotateRight(n.right as Node<T>);
+    if (h((n.right as Node<T>).right) < h((n.right as Node<T>).left))
+      n.right = rotateRight(n.right as Node<T>);
     return rotateLeft(n);
   }
   return n;
@@ -120,7 +121,8 @@ export class IntervalTree<T extends Interval> {
     let bad: string | null = null;
     const walk = (n: Node<T> | null, lo: T | null, hi: T | null): void => {
       if (!n || bad) return;
-      if ((lo && cmp(n.item, lo) <= 0) || (hi && cmp(n.item, hi) >= 0)) bad = `order broken at seq ${n.item.seq}`;
+      if ((lo && cmp(n.item, lo) <= 0) || (hi && cmp(n.item, hi) >= 0))
+        bad = `order broken at seq ${n.item.seq}`;
       walk(n.left, lo, n.item);
       walk(n.right, n.item, hi);
       const height = 1 + Math.max(h(n.left), h(n.right));

@@ -50,7 +50,10 @@ export class LockContext implements TaskLockContext {
   /** Clears the task's context. Context: everything taken with it has been released. */
   detach(): void {
     assert(this.owner.lockContext === this, () => `${this.owner}: detaching a lock context it does not have`);
-    assert(this.entries.length === 0, () => `${this.owner}: lock context detached while holding ${this.describe()}`);
+    assert(
+      this.entries.length === 0,
+      () => `${this.owner}: lock context detached while holding ${this.describe()}`,
+    );
     this.owner.lockContext = null;
   }
 

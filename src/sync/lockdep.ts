@@ -220,7 +220,9 @@ export function formatLockdepReport(report: LockdepReport): string {
     L.push('');
     L.push(`-> #${k} ${lockName(e.to, e.toMode)}:`);
     L.push(`       ${e.toSite}`);
-    L.push(`       (${e.task}, run ${e.run}, holding ${lockName(e.from, e.fromMode)} taken at ${e.fromSite})`);
+    L.push(
+      `       (${e.task}, run ${e.run}, holding ${lockName(e.from, e.fromMode)} taken at ${e.fromSite})`,
+    );
   }
   L.push('');
   L.push('other info that might help us debug this:');

@@ -50,8 +50,10 @@ export class Mutex implements Waitable {
     if (this.holder === null) {
       this.holder = t;
     } else {
-      // Sleeps until mutexUnlock hands the mutex over: the hand-off sets holder before the wake.
-      while (this.holder !== t) await this.wq.wait(t, this, site);
+      // Sleeps until unlock() hands the mutex over: the hand-off sets holder before the wake. An
+      // owner locking again sleeps too, behind itself: the self-deadlock Linux would have.
+      do await this.wq.wait(t, this, site);
+      while (this.holder !== t);
     }
     noteAcquired(t, this, 'excl', site, EXCLUSIVE);
   }
@@ -66,7 +68,10 @@ export class Mutex implements Waitable {
 
   /** mutex_unlock(): hands the mutex to the first waiter, if any. */
   unlock(t: Task): void {
-    assert(this.holder === t, () => `mutex_unlock: ${t} unlocks ${this.name} owned by ${this.holder ?? 'nobody'}`);
+    assert(
+      this.holder === t,
+      () => `mutex_unlock: ${t} unlocks ${this.name} owned by ${this.holder ?? 'nobody'}`,
+    );
     noteReleased(t, this, 'mutex_unlock');
     const next = this.wq.first;
     this.holder = next ?? null;

@@ -34,11 +34,24 @@
 import { assert } from '../sim/assert.js';
 import type { Task, Waitable } from '../sim/task.js';
 import { WaitQueue } from '../sim/waitqueue.js';
-import { attrs, EXCLUSIVE, EXCLUSIVE_TRY, type LockAttrs, noteAcquired, noteReleased, uniqueTasks } from './held.js';
+import {
+  attrs,
+  EXCLUSIVE,
+  EXCLUSIVE_TRY,
+  type LockAttrs,
+  noteAcquired,
+  noteReleased,
+  uniqueTasks,
+} from './held.js';
 import { IntervalTree } from './intervaltree.js';
 import { type CtxHold, type LockContext, resolveCtx } from './lockctx.js';
 
-export type RangeMode = 'shared' | 'excl';
+/**
+ * 'shared'/'excl': a reader/writer range lock. 'add'/'block': a two-state range lock (bcachefs's
+ * pagecache add/block, range-granular): any number of holders of one state may overlap, the two
+ * states exclude each other. Use one family per lock.
+ */
+export type RangeMode = 'shared' | 'excl' | 'add' | 'block';
 
 export interface RangeHandle {
   readonly start: number;
@@ -48,14 +61,14 @@ export interface RangeHandle {
   readonly owner: Task;
 }
 
-/** Both shared: compatible; anything else overlapping conflicts. */
+/** Same non-exclusive mode (shared+shared, add+add, block+block): compatible; else overlapping conflicts. */
 function conflicts(a: RangeHandle, b: RangeHandle): boolean {
-  return a.mode === 'excl' || b.mode === 'excl';
+  return a.mode === 'excl' || a.mode !== b.mode;
 }
 
 function lockdepAttrs(mode: RangeMode, trylock: boolean): LockAttrs {
   // Shared ranges queue behind an earlier overlapping writer: non-recursive reads for lockdep.
-  if (mode === 'shared') return attrs(1, 'shared', trylock);
+  if (mode !== 'excl') return attrs(1, mode, trylock);
   return trylock ? EXCLUSIVE_TRY : EXCLUSIVE;
 }
 
@@ -150,7 +163,14 @@ export class RangeLock implements Waitable {
   }
 
   /** range_*_trylock: the handle, or null if any overlapping request conflicts. */
-  trylock(t: Task, start: number, end: number, mode: RangeMode, site: string, ctx?: LockContext | null): RangeHandle | null {
+  trylock(
+    t: Task,
+    start: number,
+    end: number,
+    mode: RangeMode,
+    site: string,
+    ctx?: LockContext | null,
+  ): RangeHandle | null {
     const c = resolveCtx(t, ctx);
     const r = this.newRequest(t, start, end, mode);
     if (this.blockersOf(r).length > 0) return null;
@@ -163,7 +183,10 @@ export class RangeLock implements Waitable {
 
   /** range_*_unlock: releases `h`, granting the waiters it was the last blocker of. */
   unlock(t: Task, h: RangeHandle): void {
-    assert(h instanceof RangeRequest && h.lock === this, () => `range_unlock: ${t} passes a handle not of ${this.name}`);
+    assert(
+      h instanceof RangeRequest && h.lock === this,
+      () => `range_unlock: ${t} passes a handle not of ${this.name}`,
+    );
     assert(h.granted && !h.released, () => `range_unlock: ${t} unlocks ${this.name} ${h.modeText}, not held`);
     assert(h.owner === t, () => `range_unlock: ${t} unlocks ${this.name} ${h.modeText} held by ${h.owner}`);
     h.released = true;

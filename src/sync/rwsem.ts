@@ -34,7 +34,15 @@
 import { assert } from '../sim/assert.js';
 import type { Task, Waitable } from '../sim/task.js';
 import { WaitQueue } from '../sim/waitqueue.js';
-import { attrs, EXCLUSIVE, EXCLUSIVE_TRY, noteAcquired, noteDowngraded, noteReleased, uniqueTasks } from './held.js';
+import {
+  attrs,
+  EXCLUSIVE,
+  EXCLUSIVE_TRY,
+  noteAcquired,
+  noteDowngraded,
+  noteReleased,
+  uniqueTasks,
+} from './held.js';
 import { type CtxHold, type LockContext, resolveCtx } from './lockctx.js';
 
 /** rwsem.c: the most readers one wake-up grants. */
@@ -135,7 +143,10 @@ export class RwSemaphore implements Waitable {
 
   /** up_write(). */
   upWrite(t: Task): void {
-    assert(this.owner === t, () => `up_write: ${t} unlocks ${this.name} written by ${this.owner ?? 'nobody'}`);
+    assert(
+      this.owner === t,
+      () => `up_write: ${t} unlocks ${this.name} written by ${this.owner ?? 'nobody'}`,
+    );
     const h = this.dropHold(t, true, 'up_write');
     this.owner = null;
     if (h.ctxOwner && h.ctx) h.ctxOwner.forget(h.ctx);

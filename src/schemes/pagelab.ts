@@ -1,0 +1,228 @@
+/**
+ * pagelab: our scheme — what the seeds argue for, combined. docs/pagelab-scheme.md argues each
+ * property against each seed.
+ *
+ * Lock ordering:
+ *   i_rwsem            exclusive: buffered writes, extending O_DIRECT writes, truncate, fallocate;
+ *                      shared: non-extending O_DIRECT writes and O_DIRECT reads (so O_DIRECT to
+ *                      disjoint ranges of one file runs in parallel — seed 000's reason for a
+ *                      two-state lock, seed 004's for range locks)
+ *     pagecache range lock, "block" state over the byte range whose blocks or data change:
+ *                      [pos, pos+len) for O_DIRECT writes, [off, ∞) for truncate and fallocate,
+ *                      held from before the first invalidation until after the second
+ *       mmap_lock      (GUP of the user buffer, copy_{to,from}_user)
+ *         pagecache range lock, "add" state over one page, wherever a folio is added (the read
+ *                      path's filemap_create_folio, filemap_fault) and in page_mkwrite, under the
+ *                      task's lock context
+ *           folio lock
+ *
+ * - No stale data, no lost write (seed 004): while a DIO write, truncate or fallocate holds "block"
+ *   over a range, no page of it can be added or re-dirtied — not by a buffered read, not by a
+ *   fault, not by GUP. The second invalidation can no longer fail, and fallocate's shoot-down holds
+ *   for the whole extent change ("Fallocate needs to shoot down pages that are still within i_size").
+ * - No self-deadlock on an mmap'd DIO buffer (seeds 000, 004): the add request of a fault made
+ *   inside our own DIO conflicts with our own "block"; the lock context (Chinner) refuses it with
+ *   EDEADLK instead of sleeping, the fault fails, and the DIO falls back to buffered I/O for the
+ *   rest (Overstreet: "A better solution would be for gup() to detect that and return an error, so
+ *   we can just fall back to buffered writes"), so the syscall completes. `pagelab-edeadlk` returns
+ *   EDEADLK to userspace instead (Chinner's choice).
+ * - No livelock: the fallback happens on the first refusal; there is no retry loop to spin.
+ * - Bounded waits (seed 000's fairness objection): conflicting requests are granted strictly in
+ *   arrival order (Bueso's range lock), so a DIO waiting for "block" waits only for the "add"
+ *   holders that arrived before it — a fault storm cannot starve it: the deadline of Kara's fix is
+ *   zero.
+ * - Pinned pages (seed 002): writeback of a DMA-pinned page writes a stable copy (bounce), so fsync
+ *   neither blocks on the pin (deadlock with the journal), nor skips the page (a lie), nor fails.
+ *
+ * Departures: not a Linux scheme; every piece exists in a proposal of the seeds.
+ */
+import { fallocateLocked, truncateLocked } from '../fs/fallocate.js';
+import type { FileOperations, Inode } from '../fs/fs.js';
+import { iomapFileBufferedWrite, iomapPageMkwrite, iomapWritepages } from '../fs/iomap/buffered-io.js';
+import { iomapDioRw } from '../fs/iomap/direct-io.js';
+import { directWriteFallback, filemapRead, writeChecksZeroEof } from '../fs/read_write.js';
+import { genericFsync } from '../fs/sync.js';
+import { filemapFault, VM_FAULT_SIGBUS } from '../mm/filemap.js';
+import { EDEADLK, ENOTBLK } from '../sim/errno.js';
+import type { Task } from '../sim/task.js';
+import { LockContext } from '../sync/lockctx.js';
+import { RangeLock } from '../sync/rangelock.js';
+import type { Scheme } from './scheme.js';
+
+const END = Number.MAX_SAFE_INTEGER;
+
+function pagecacheLock(inode: Inode): RangeLock {
+  return inode.fsPrivate.get('pagecache_lock') as RangeLock;
+}
+
+/** What a self-conflicting O_DIRECT does: fall back to buffered I/O, or return EDEADLK. */
+type OnSelfConflict = 'buffered' | 'edeadlk';
+
+/** "block" over [start, end) for the body, with a fresh lock context attached to the task. */
+async function withBlock(
+  t: Task,
+  inode: Inode,
+  start: number,
+  end: number,
+  site: string,
+  body: (ctx: LockContext) => Promise<number>,
+): Promise<number> {
+  const ctx = new LockContext(t).attach();
+  try {
+    const h = await pagecacheLock(inode).lock(t, start, end, 'block', site, ctx);
+    if (typeof h === 'number') return h;
+    try {
+      return await body(ctx);
+    } finally {
+      pagecacheLock(inode).unlock(t, h);
+    }
+  } finally {
+    ctx.detach();
+  }
+}
+
+/** The O_DIRECT write: i_rwsem shared unless it extends the file, "block" over its range. */
+async function dioWrite(
+  t: Task,
+  inode: Inode,
+  pos: number,
+  len: number,
+  ubuf: number,
+  onSelf: OnSelfConflict,
+): Promise<number> {
+  const extending = pos + len > inode.size;
+  if (extending) await inode.iRwsem.downWrite(t, 'pagelab_dio_write:inode_lock');
+  else await inode.iRwsem.downRead(t, 'pagelab_dio_write:inode_lock_shared');
+  let ret: number;
+  let refused = false;
+  try {
+    ret = await withBlock(t, inode, pos, pos + len, 'pagelab_dio_write:pagecache_block', async (ctx) => {
+      const zerr = extending ? await writeChecksZeroEof(t, inode, pos) : 0;
+      if (zerr) return zerr;
+      const r = await iomapDioRw(t, inode, pos, len, ubuf, true, { partial: true });
+      refused = ctx.refused > 0;
+      return r;
+    });
+  } finally {
+    if (extending) inode.iRwsem.upWrite(t);
+    else inode.iRwsem.upRead(t);
+  }
+  if (!refused && ret !== -ENOTBLK) return ret;
+  if (onSelf === 'edeadlk' && refused) return -EDEADLK;
+  // The buffer maps a page of the range we blocked (or a page could not be invalidated): write the
+  // rest through the page cache, holding no "block", so its faults can add pages.
+  const done = ret > 0 ? ret : 0;
+  t.event('pagelab_dio_write', `self-conflict: buffered fallback for [${pos + done},${pos + len})`);
+  await inode.iRwsem.downWrite(t, 'pagelab_dio_write:fallback:inode_lock');
+  try {
+    return await directWriteFallback(t, inode, pos, len, ubuf, done);
+  } finally {
+    inode.iRwsem.upWrite(t);
+  }
+}
+
+/** The O_DIRECT read: i_rwsem shared; a self-conflict cannot arise (a read blocks nothing). */
+async function dioRead(t: Task, inode: Inode, pos: number, len: number, ubuf: number): Promise<number> {
+  await inode.iRwsem.downRead(t, 'pagelab_dio_read:inode_lock_shared');
+  try {
+    return await iomapDioRw(t, inode, pos, len, ubuf, false);
+  } finally {
+    inode.iRwsem.upRead(t);
+  }
+}
+
+async function bufferedWrite(t: Task, inode: Inode, pos: number, len: number, ubuf: number): Promise<number> {
+  await inode.iRwsem.downWrite(t, 'pagelab_buffered_write:inode_lock');
+  try {
+    const zerr = await writeChecksZeroEof(t, inode, pos);
+    if (zerr) return zerr;
+    return await iomapFileBufferedWrite(t, inode, pos, len, ubuf);
+  } finally {
+    inode.iRwsem.upWrite(t);
+  }
+}
+
+/** i_rwsem exclusive + "block" from `start` to EOF and beyond, around a block-map change. */
+async function withInodeAndBlock(
+  t: Task,
+  inode: Inode,
+  start: number,
+  site: string,
+  fn: () => Promise<number>,
+): Promise<number> {
+  await inode.iRwsem.downWrite(t, `${site}:inode_lock`);
+  try {
+    return await withBlock(t, inode, start, END, `${site}:pagecache_block`, fn);
+  } finally {
+    inode.iRwsem.upWrite(t);
+  }
+}
+
+function makeOps(onSelf: OnSelfConflict): FileOperations {
+  return {
+    readIter: (t, inode, pos, len, ubuf, direct) =>
+      direct ? dioRead(t, inode, pos, len, ubuf) : filemapRead(t, inode, pos, len, ubuf),
+    writeIter: (t, inode, pos, len, ubuf, direct) =>
+      direct ? dioWrite(t, inode, pos, len, ubuf, onSelf) : bufferedWrite(t, inode, pos, len, ubuf),
+    fallocate(t, inode, mode, off, len, keepSize) {
+      const ps = inode.fs.pageSize;
+      return withInodeAndBlock(t, inode, Math.floor(off / ps) * ps, 'pagelab_fallocate', () =>
+        fallocateLocked(t, inode, mode, off, len, keepSize),
+      );
+    },
+    setattrSize: (t, inode, size) =>
+      withInodeAndBlock(t, inode, Math.min(size, inode.size), 'pagelab_setattr', () =>
+        truncateLocked(t, inode, size),
+      ),
+    fsync: (t, inode, start, end) => genericFsync(t, inode, start, end),
+    fault: (t, _inode, vmf) => filemapFault(t, vmf),
+    async pageMkwrite(t, inode, vmf) {
+      const ps = inode.fs.pageSize;
+      const h = await pagecacheLock(inode).lock(
+        t,
+        vmf.pgoff * ps,
+        (vmf.pgoff + 1) * ps,
+        'add',
+        'pagelab_page_mkwrite:pagecache_add',
+      );
+      if (typeof h === 'number') return VM_FAULT_SIGBUS;
+      try {
+        return await iomapPageMkwrite(t, inode, vmf);
+      } finally {
+        pagecacheLock(inode).unlock(t, h);
+      }
+    },
+    // Stable pages for DMA-pinned folios: write a bounce copy (seed 002).
+    writepages: (t, inode, wbc) => iomapWritepages(t, inode, wbc, { pinned: async () => 'bounce' }),
+  };
+}
+
+function setupInode(inode: Inode): void {
+  const lock = new RangeLock(`pagecache_lock(${inode.name})`, 'pagecache_lock');
+  inode.fsPrivate.set('pagecache_lock', lock);
+  const ps = inode.fs.pageSize;
+  inode.mapping.addLock = {
+    async lockAdd(t, index, site) {
+      const h = await lock.lock(t, index * ps, (index + 1) * ps, 'add', site);
+      if (typeof h === 'number') return h;
+      return () => lock.unlock(t, h);
+    },
+  };
+}
+
+export const pagelab: Scheme = {
+  name: 'pagelab',
+  summary:
+    'ours: range add/block page-cache lock (FIFO), lock context → buffered fallback, parallel DIO, stable pages',
+  invalidateLock: false,
+  setupInode,
+  ops: makeOps('buffered'),
+};
+
+export const pagelabEdeadlk: Scheme = {
+  name: 'pagelab-edeadlk',
+  summary: 'pagelab, but a self-conflicting O_DIRECT returns EDEADLK (Chinner) instead of falling back',
+  invalidateLock: false,
+  setupInode,
+  ops: makeOps('edeadlk'),
+};
