@@ -7,7 +7,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { Finding } from '../check/oracles.js';
 import { decisive } from '../explore/judge.js';
-import { type CheckResult, checkScenario, parseReplayString, replaySchedule } from '../explore/run.js';
+import {
+  type CheckResult,
+  checkScenario,
+  parseReplayString,
+  replaySchedule,
+  STRATEGY_NAMES,
+  type StrategyName,
+} from '../explore/run.js';
 import { disjointWritersScenario, measureScalability, type ScalabilityRow } from '../explore/scalability.js';
 import type { Scenario } from '../litmus/ast.js';
 import { builtinScenarios, findBuiltin } from '../litmus/builtin.js';
@@ -72,6 +79,8 @@ export function checkJson(r: CheckResult) {
     schedules: r.schedules,
     verdict: r.verdict,
     ...(r.reason ? { reason: r.reason } : {}),
+    coverage: r.coverage,
+    ...(r.shrunk ? { shrunk: r.shrunk } : {}),
     findings: r.findings.map((f) => findingJson(f, r.replay)),
   };
 }
@@ -90,20 +99,37 @@ async function cmdList(): Promise<number> {
 
 interface CheckOpts {
   scheme: string;
-  schedules: number;
+  schedules?: number;
   seed: number;
   json?: boolean;
   stepBound?: number;
+  strategy: string;
+  depth: number;
+  preemptions: number;
+  por: boolean;
+  shrink: boolean;
+}
+
+function resolveStrategy(name: string): StrategyName {
+  const s = STRATEGY_NAMES.find((x) => x === name);
+  if (!s) throw new UsageError(`unknown strategy '${name}' (known: ${STRATEGY_NAMES.join(', ')})`);
+  return s;
 }
 
 async function cmdCheck(ref: string, opts: CheckOpts): Promise<number> {
   const scheme = resolveScheme(opts.scheme);
   const scenario = resolveScenario(ref);
+  const strategy = resolveStrategy(opts.strategy);
   const r = await checkScenario(scenario, scheme, {
-    schedules: opts.schedules,
+    schedules: opts.schedules ?? (strategy === 'dfs' ? 1_000_000 : 1000),
     seed: opts.seed,
     stepBound: opts.stepBound,
     scenarioRef: ref,
+    strategy,
+    depth: opts.depth,
+    preemptions: opts.preemptions,
+    por: opts.por,
+    shrink: opts.shrink,
   });
   if (opts.json) out(JSON.stringify(checkJson(r)));
   else out(formatCheck(r, r.replay ? `pagelab replay '${r.replay}'` : null));
@@ -231,8 +257,13 @@ function program(result: { code: number }): Command {
   p.command('check <scenario>')
     .description('explore a scenario (built-in name or .litmus file) under a scheme')
     .requiredOption('--scheme <name>', 'locking scheme (pagelab list)')
-    .option('--schedules <n>', 'random schedules to try', intOption('--schedules', 1, 100_000_000), 1000)
+    .option('--strategy <name>', 'random | pct | dfs', 'random')
+    .option('--schedules <n>', 'schedules to try (random, pct; default 1000) or most runs (dfs; default 1000000)', intOption('--schedules', 1, 100_000_000))
     .option('--seed <n>', 'seed of the search', intOption('--seed', 0, 0xffffffff), 1)
+    .option('--depth <d>', 'PCT bug depth d', intOption('--depth', 1, 64), 3)
+    .option('--preemptions <k>', 'DFS preemption bound K', intOption('--preemptions', 0, 64), 2)
+    .option('--no-por', 'DFS without partial-order reduction')
+    .option('--no-shrink', 'show the finding as found, not shrunk')
     .option(
       '--step-bound <n>',
       'steps after which a run is declared no-progress',

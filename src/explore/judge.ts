@@ -47,6 +47,7 @@ export function judge(world: World, result: RunResult): Finding[] {
       },
     ];
   }
+  if (o.kind === 'pruned') return [];
   if (o.kind === 'invariant') {
     return [
       { kind: 'invariant', summary: `broken invariant in ${o.task}: ${o.message}`, details: [], ops: [] },

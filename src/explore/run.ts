@@ -13,6 +13,7 @@ import { type RunResult, Sim, type Strategy } from '../sim/sched.js';
 import { decodeSchedule, encodeSchedule } from '../sim/schedule.js';
 import { RandomStrategy, ReplayStrategy } from '../sim/strategy.js';
 import { decisive, judge } from './judge.js';
+import { explore } from './search.js';
 
 export const STEP_BOUND_DEFAULT = 20_000;
 
@@ -44,12 +45,43 @@ export async function runOnce(
   return { result, world, findings: judge(world, result) };
 }
 
+export type StrategyName = 'random' | 'pct' | 'dfs';
+export const STRATEGY_NAMES: readonly StrategyName[] = ['random', 'pct', 'dfs'];
+
 export interface CheckOptions {
+  /** Schedules to try (random, pct), or the most runs a dfs may make. */
   schedules: number;
   seed: number;
   stepBound?: number;
   /** How the scenario is named in replay strings: a built-in name or a file path. */
   scenarioRef: string;
+  /** Default 'random'. */
+  strategy?: StrategyName;
+  /** PCT depth d (default 3). */
+  depth?: number;
+  /** DFS preemption bound K (default 2). */
+  preemptions?: number;
+  /** DFS partial-order reduction with sleep sets (default on). */
+  por?: boolean;
+  /** Shrink a finding before showing it (default on). */
+  shrink?: boolean;
+}
+
+/** What a search covered: for dfs, a bounded certificate. */
+export interface Coverage {
+  strategy: StrategyName;
+  /** Complete runs. */
+  schedules: number;
+  /** DFS: runs abandoned as equivalent to an explored one (sleep sets). */
+  pruned: number;
+  /** DFS: alternatives the preemption bound ruled out. */
+  boundSkipped: number;
+  /** DFS: every schedule within the bound was covered. */
+  complete: boolean;
+  preemptions?: number;
+  depth?: number;
+  /** One line: "all N schedules with ≤ K preemptions, M pruned as equivalent". */
+  text: string;
 }
 
 export interface CheckResult {
@@ -65,8 +97,11 @@ export interface CheckResult {
   /** Every finding of the failing run (the decisive one first). */
   findings: Finding[];
   replay: string | null;
-  /** The failing run, re-executed with the trace on. */
+  /** The failing run (shrunk), re-executed with the trace on. */
   report: RunReport | null;
+  coverage: Coverage;
+  /** Deviations from the non-preemptive default in the failing schedule before and after shrinking. */
+  shrunk?: { from: number; to: number; runs: number };
 }
 
 /** The replay string: `<scenario>:<scheme>:<schedule>`; the scenario part may itself contain ':'. */
@@ -85,45 +120,8 @@ export function parseReplayString(s: string): { scenario: string; scheme: string
   };
 }
 
-export async function checkScenario(
-  scenario: Scenario,
-  scheme: Scheme,
-  opts: CheckOptions,
-): Promise<CheckResult> {
-  for (let i = 0; i < opts.schedules; i++) {
-    const strategy = new RandomStrategy(mixSeed(opts.seed, i));
-    const run = await runOnce(scenario, scheme, strategy, { stepBound: opts.stepBound });
-    const f = decisive(run.findings, scenario.forbid);
-    if (!f) continue;
-    const schedule = run.result.schedule.slice();
-    const report = await runOnce(scenario, scheme, new ReplayStrategy(schedule), {
-      trace: true,
-      stepBound: opts.stepBound,
-    });
-    const shown = decisive(report.findings, scenario.forbid) ?? f;
-    return {
-      scenario: scenario.name,
-      scheme: scheme.name,
-      seed: opts.seed,
-      schedules: i + 1,
-      verdict: shown.kind,
-      finding: shown,
-      findings: [shown, ...report.findings.filter((x) => x !== shown)],
-      replay: replayString(opts.scenarioRef, scheme.name, schedule),
-      report,
-    };
-  }
-  return {
-    scenario: scenario.name,
-    scheme: scheme.name,
-    seed: opts.seed,
-    schedules: opts.schedules,
-    verdict: 'ok',
-    finding: null,
-    findings: [],
-    replay: null,
-    report: null,
-  };
+export function checkScenario(scenario: Scenario, scheme: Scheme, opts: CheckOptions): Promise<CheckResult> {
+  return explore(scenario, scheme, opts);
 }
 
 /** Re-executes a replay string's schedule with the trace on. */

@@ -68,12 +68,12 @@ export function formatCheck(r: CheckResult, replayCommand: string | null): strin
   const out: string[] = [];
   if (!r.finding) {
     out.push(
-      `${r.scenario} under ${r.scheme}: ok — no forbidden finding in ${r.schedules} random schedules (seed ${r.seed})`,
+      `${r.scenario} under ${r.scheme}: ok — no forbidden finding in ${r.coverage.text} (seed ${r.seed})`,
     );
     return out.join('\n');
   }
   out.push(
-    `${r.scenario} under ${r.scheme}: ${r.verdict} (found in schedule ${r.schedules}, seed ${r.seed})`,
+    `${r.scenario} under ${r.scheme}: ${r.verdict} (found by ${r.coverage.strategy} in schedule ${r.schedules}, seed ${r.seed}${r.shrunk ? `; shrunk from ${r.shrunk.from} to ${r.shrunk.to} context switches` : ''})`,
   );
   out.push('');
   out.push(...formatFinding(r.finding));

@@ -18,7 +18,7 @@ export interface Strategy {
    * Picks who runs next. `runnable` is sorted by task id and has at least two entries; `current`
    * is the task at the scheduling point (in `runnable` unless it just blocked or exited).
    */
-  pick(runnable: readonly Task[], current: Task, sim: Sim): Task;
+  pick(runnable: readonly Task[], current: Task, sim: Sim): Task | null;
 }
 
 export interface SimOptions {
@@ -61,7 +61,9 @@ export type Outcome =
   | { kind: 'done' }
   | { kind: 'deadlock'; report: DeadlockReport }
   | { kind: 'no-progress'; steps: number; running: { task: string; site: string }[] }
-  | { kind: 'invariant'; task: string; message: string };
+  | { kind: 'invariant'; task: string; message: string }
+  /** The strategy abandoned the run (a search that knows the rest is equivalent to a run it did). */
+  | { kind: 'pruned' };
 
 export interface RunResult {
   outcome: Outcome;
@@ -140,7 +142,8 @@ export class Sim {
       this.finish({ kind: 'done' });
     } else {
       const first = this.runq.length > 1 ? this.decide(this.runq[0], false) : this.runq[0];
-      this.unpark(first);
+      if (first === null) this.finish({ kind: 'pruned' });
+      else this.unpark(first);
     }
     return done;
   }
@@ -238,6 +241,10 @@ export class Sim {
     }
     const curRunnable = cur.state === TaskState.Runnable;
     const next = n === 1 ? this.runq[0] : this.decide(cur, curRunnable);
+    if (next === null) {
+      this.finish({ kind: 'pruned' });
+      return NEVER;
+    }
     if (next === cur) return undefined;
     // A task that just blocked parks too: wake() makes it runnable and unpark() resumes it here.
     let parked: Promise<void> | undefined;
@@ -246,8 +253,9 @@ export class Sim {
     return parked;
   }
 
-  private decide(cur: Task, curRunnable: boolean): Task {
+  private decide(cur: Task, curRunnable: boolean): Task | null {
     const next = this.strategy.pick(this.runq, cur, this);
+    if (next === null) return null;
     this.schedule.push(next.id);
     if (curRunnable && next !== cur) this.preemptions++;
     return next;
