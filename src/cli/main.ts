@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { Finding } from '../check/oracles.js';
 import { decisive } from '../explore/judge.js';
+import { defaultJobs, runCells } from '../explore/pool.js';
 import {
   type CheckResult,
   checkScenario,
@@ -16,6 +17,7 @@ import {
   type StrategyName,
 } from '../explore/run.js';
 import { disjointWritersScenario, measureScalability, type ScalabilityRow } from '../explore/scalability.js';
+import type { CellTask } from '../explore/worker.js';
 import type { Scenario } from '../litmus/ast.js';
 import { builtinScenarios, findBuiltin } from '../litmus/builtin.js';
 import { LitmusError, parseLitmus } from '../litmus/parse.js';
@@ -108,6 +110,7 @@ interface CheckOpts {
   preemptions: number;
   por: boolean;
   shrink: boolean;
+  jobs: number;
 }
 
 function resolveStrategy(name: string): StrategyName {
@@ -130,6 +133,7 @@ async function cmdCheck(ref: string, opts: CheckOpts): Promise<number> {
     preemptions: opts.preemptions,
     por: opts.por,
     shrink: opts.shrink,
+    jobs: opts.jobs,
   });
   if (opts.json) out(JSON.stringify(checkJson(r)));
   else out(formatCheck(r, r.replay ? `pagelab replay '${r.replay}'` : null));
@@ -170,6 +174,7 @@ async function cmdReplay(s: string, opts: { json?: boolean; stepBound?: number }
 interface MatrixOpts {
   schedules: number;
   seed: number;
+  jobs: number;
   json?: boolean;
 }
 
@@ -183,22 +188,29 @@ async function cmdMatrix(opts: MatrixOpts): Promise<number> {
     replay: string | null;
     summary: string | null;
   }[] = [];
+  const cells: CellTask[] = [];
   for (const scenario of scenarios) {
     for (const scheme of SCHEMES) {
-      const r = await checkScenario(scenario, scheme, {
-        schedules: opts.schedules,
-        seed: opts.seed,
+      cells.push({
+        scenarioText: scenario.text,
+        scenarioSource: scenario.source,
         scenarioRef: scenario.name,
-      });
-      rows.push({
-        scenario: scenario.name,
         scheme: scheme.name,
-        verdict: r.verdict,
-        schedules: r.schedules,
-        replay: r.replay,
-        summary: r.finding?.summary ?? r.reason ?? null,
+        opts: { schedules: opts.schedules, seed: opts.seed },
       });
     }
+  }
+  const results = await runCells(cells, opts.jobs);
+  for (const [i, r] of results.entries()) {
+    const { scenarioRef: scenario, scheme } = cells[i];
+    rows.push({
+      scenario,
+      scheme,
+      verdict: r.verdict,
+      schedules: r.schedules,
+      replay: r.replay,
+      summary: r.finding?.summary ?? r.reason ?? null,
+    });
   }
   const scalability: ScalabilityRow[] = [];
   const disjointWriters = disjointWritersScenario(1);
@@ -258,12 +270,22 @@ function program(result: { code: number }): Command {
     .description('explore a scenario (built-in name or .litmus file) under a scheme')
     .requiredOption('--scheme <name>', 'locking scheme (pagelab list)')
     .option('--strategy <name>', 'random | pct | dfs', 'random')
-    .option('--schedules <n>', 'schedules to try (random, pct; default 1000) or most runs (dfs; default 1000000)', intOption('--schedules', 1, 100_000_000))
+    .option(
+      '--schedules <n>',
+      'schedules to try (random, pct; default 1000) or most runs (dfs; default 1000000)',
+      intOption('--schedules', 1, 100_000_000),
+    )
     .option('--seed <n>', 'seed of the search', intOption('--seed', 0, 0xffffffff), 1)
     .option('--depth <d>', 'PCT bug depth d', intOption('--depth', 1, 64), 3)
     .option('--preemptions <k>', 'DFS preemption bound K', intOption('--preemptions', 0, 64), 2)
     .option('--no-por', 'DFS without partial-order reduction')
     .option('--no-shrink', 'show the finding as found, not shrunk')
+    .option(
+      '--jobs <n>',
+      "worker threads (default: the machine's cores)",
+      intOption('--jobs', 1, 256),
+      defaultJobs(),
+    )
     .option(
       '--step-bound <n>',
       'steps after which a run is declared no-progress',
@@ -277,6 +299,12 @@ function program(result: { code: number }): Command {
     .description('every built-in scenario under every scheme')
     .option('--schedules <n>', 'random schedules per cell', intOption('--schedules', 1, 100_000_000), 1000)
     .option('--seed <n>', 'seed of the search', intOption('--seed', 0, 0xffffffff), 1)
+    .option(
+      '--jobs <n>',
+      "worker threads (default: the machine's cores)",
+      intOption('--jobs', 1, 256),
+      defaultJobs(),
+    )
     .option('--json', 'one JSON object on stdout')
     .action(async (opts: MatrixOpts) => {
       result.code = await cmdMatrix(opts);

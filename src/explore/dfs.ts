@@ -64,12 +64,14 @@ export class DfsRunStrategy implements Strategy {
     const k = this.nodes.length;
     const curRunnable = runnable.includes(current);
     const pending = new Map<number, Pending>();
-    for (const t of runnable) pending.set(t.id, { obj: t.isIrq ? -1 : t.accessObj, write: t.isIrq || t.accessWrite });
+    for (const t of runnable)
+      pending.set(t.id, { obj: t.isIrq ? -1 : t.accessObj, write: t.isIrq || t.accessWrite });
     const sleep = k < this.prefixNodes.length ? this.prefixNodes[k].sleep : this.inheritedSleep();
     let chosen: Task | undefined;
     if (k < this.prefix.length) {
       chosen = runnable.find((t) => t.id === this.prefix[k]);
-      if (!chosen) throw new Error(`dfs: replay diverged at decision ${k}: task ${this.prefix[k]} not runnable`);
+      if (!chosen)
+        throw new Error(`dfs: replay diverged at decision ${k}: task ${this.prefix[k]} not runnable`);
     } else {
       const awake = runnable.filter((t) => !sleep.has(t.id));
       if (awake.length === 0) return null; // every continuation is equivalent to an explored one
@@ -108,8 +110,15 @@ export class DfsRunStrategy implements Strategy {
  * node (marks the alternative done) and returns the prefix and prefix nodes for the next run, or
  * null when the search is complete. `skipped` counts alternatives the bound ruled out.
  */
-export function backtrack(nodes: DfsNode[], bound: number, usePor: boolean, stats: { boundSkipped: number }): { prefix: number[]; prefixNodes: DfsNode[] } | null {
-  for (let k = nodes.length - 1; k >= 0; k--) {
+export function backtrack(
+  nodes: DfsNode[],
+  bound: number,
+  usePor: boolean,
+  stats: { boundSkipped: number },
+  /** Decisions below this index are fixed (a work unit's prefix): never backtracked. */
+  floor = 0,
+): { prefix: number[]; prefixNodes: DfsNode[] } | null {
+  for (let k = nodes.length - 1; k >= floor; k--) {
     const n = nodes[k];
     for (const alt of n.runnable) {
       if (n.done.has(alt) || n.sleep.has(alt)) continue;

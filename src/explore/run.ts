@@ -14,6 +14,7 @@ import { decodeSchedule, encodeSchedule } from '../sim/schedule.js';
 import { RandomStrategy, ReplayStrategy } from '../sim/strategy.js';
 import { decisive, judge } from './judge.js';
 import { explore } from './search.js';
+import type { UnitResult } from './units.js';
 
 export const STEP_BOUND_DEFAULT = 20_000;
 
@@ -65,6 +66,10 @@ export interface CheckOptions {
   por?: boolean;
   /** Shrink a finding before showing it (default on). */
   shrink?: boolean;
+  /** Worker threads (default 1 here; the CLI defaults to the machine's cores). */
+  jobs?: number;
+  /** Told of every finished unit of work (progress display). */
+  onProgress?: (r: UnitResult) => void;
 }
 
 /** What a search covered: for dfs, a bounded certificate. */

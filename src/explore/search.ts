@@ -7,14 +7,19 @@
 import type { Finding } from '../check/oracles.js';
 import type { Scenario } from '../litmus/ast.js';
 import type { Scheme } from '../schemes/scheme.js';
-import { mixSeed } from '../sim/rng.js';
-import type { Strategy } from '../sim/sched.js';
-import { RandomStrategy, ReplayStrategy } from '../sim/strategy.js';
-import { backtrack, DfsRunStrategy, type DfsNode } from './dfs.js';
+import { ReplayStrategy } from '../sim/strategy.js';
 import { decisive } from './judge.js';
-import { PctStrategy } from './pct.js';
-import { type CheckOptions, type CheckResult, type Coverage, replayString, runOnce, type StrategyName } from './run.js';
+import { runUnits } from './pool.js';
+import {
+  type CheckOptions,
+  type CheckResult,
+  type Coverage,
+  replayString,
+  runOnce,
+  type StrategyName,
+} from './run.js';
 import { shrinkSchedule } from './shrink.js';
+import { CHUNK_SCHEDULES, dfsFrontier, type SearchParams, type Unit, type UnitResult } from './units.js';
 
 interface Failure {
   finding: Finding;
@@ -32,17 +37,52 @@ export async function explore(scenario: Scenario, scheme: Scheme, opts: CheckOpt
   const base = { scenario: scenario.name, scheme: scheme.name, seed: opts.seed };
   const na = scheme.notApplicable?.(scenario) ?? null;
   if (na) {
-    const coverage: Coverage = { strategy, schedules: 0, pruned: 0, boundSkipped: 0, complete: false, text: `n/a: ${na}` };
-    return { ...base, schedules: 0, verdict: 'n/a', reason: na, finding: null, findings: [], replay: null, report: null, coverage };
+    const coverage: Coverage = {
+      strategy,
+      schedules: 0,
+      pruned: 0,
+      boundSkipped: 0,
+      complete: false,
+      text: `n/a: ${na}`,
+    };
+    return {
+      ...base,
+      schedules: 0,
+      verdict: 'n/a',
+      reason: na,
+      finding: null,
+      findings: [],
+      replay: null,
+      report: null,
+      coverage,
+    };
   }
-  const out = strategy === 'dfs' ? await searchDfs(scenario, scheme, opts) : await searchSampled(scenario, scheme, opts, strategy);
+  const out =
+    strategy === 'dfs'
+      ? await searchDfs(scenario, scheme, opts)
+      : await searchSampled(scenario, scheme, opts, strategy);
   if (!out.failure) {
-    return { ...base, schedules: out.coverage.schedules, verdict: 'ok', finding: null, findings: [], replay: null, report: null, coverage: out.coverage };
+    return {
+      ...base,
+      schedules: out.coverage.schedules,
+      verdict: 'ok',
+      finding: null,
+      findings: [],
+      replay: null,
+      report: null,
+      coverage: out.coverage,
+    };
   }
   return reportFailure(scenario, scheme, opts, out, base);
 }
 
-async function reportFailure(scenario: Scenario, scheme: Scheme, opts: CheckOptions, out: SearchOutcome, base: { scenario: string; scheme: string; seed: number }): Promise<CheckResult> {
+async function reportFailure(
+  scenario: Scenario,
+  scheme: Scheme,
+  opts: CheckOptions,
+  out: SearchOutcome,
+  base: { scenario: string; scheme: string; seed: number },
+): Promise<CheckResult> {
   const failure = out.failure as Failure;
   let schedule = failure.schedule;
   let shrunk: CheckResult['shrunk'];
@@ -51,7 +91,10 @@ async function reportFailure(scenario: Scenario, scheme: Scheme, opts: CheckOpti
     shrunk = { from: countDeviations(schedule), to: s.deviations, runs: s.runs };
     schedule = s.schedule;
   }
-  const report = await runOnce(scenario, scheme, new ReplayStrategy(schedule), { trace: true, stepBound: opts.stepBound });
+  const report = await runOnce(scenario, scheme, new ReplayStrategy(schedule), {
+    trace: true,
+    stepBound: opts.stepBound,
+  });
   const shown = decisive(report.findings, scenario.forbid) ?? failure.finding;
   return {
     ...base,
@@ -79,56 +122,94 @@ async function expectedDecisions(scenario: Scenario, scheme: Scheme, stepBound?:
   return Math.max(1, run.result.schedule.length);
 }
 
-/** Random walks or PCT: schedule i is seeded mixSeed(seed, i), independent of every other. */
-async function searchSampled(scenario: Scenario, scheme: Scheme, opts: CheckOptions, strategy: 'random' | 'pct'): Promise<SearchOutcome> {
-  const depth = opts.depth ?? 3;
-  const k = strategy === 'pct' ? await expectedDecisions(scenario, scheme, opts.stepBound) : 0;
-  const make = (i: number): Strategy =>
-    strategy === 'pct' ? new PctStrategy(mixSeed(opts.seed, i), depth, k) : new RandomStrategy(mixSeed(opts.seed, i));
-  for (let i = 0; i < opts.schedules; i++) {
-    const run = await runOnce(scenario, scheme, make(i), { stepBound: opts.stepBound });
-    const f = decisive(run.findings, scenario.forbid);
-    if (f) {
-      return { failure: { finding: f, schedule: run.result.schedule.slice(), index: i }, coverage: sampledCoverage(strategy, i + 1, depth) };
-    }
+/** Chunks of schedule indices: their size depends on the budget only, never on the workers. */
+function chunkUnits(schedules: number): Unit[] {
+  const size = Math.max(CHUNK_SCHEDULES, Math.ceil(schedules / 1024));
+  const units: Unit[] = [];
+  for (let start = 0, index = 0; start < schedules; start += size, index++) {
+    units.push({ kind: 'chunk', index, start, end: Math.min(schedules, start + size) });
   }
-  return { failure: null, coverage: sampledCoverage(strategy, opts.schedules, depth) };
+  return units;
+}
+
+function firstFailure(results: readonly UnitResult[]): UnitResult | undefined {
+  return results.find((r) => r.failure);
+}
+
+/** Random walks or PCT: schedule i is seeded mixSeed(seed, i), independent of every other. */
+async function searchSampled(
+  scenario: Scenario,
+  scheme: Scheme,
+  opts: CheckOptions,
+  strategy: 'random' | 'pct',
+): Promise<SearchOutcome> {
+  const params = await searchParams(scenario, scheme, opts, strategy);
+  const units = chunkUnits(opts.schedules);
+  const results = await runUnits(scenario, scheme, params, units, opts.jobs ?? 1, opts.onProgress);
+  const failed = firstFailure(results);
+  const schedules = results.reduce((n, r) => n + r.schedules, 0);
+  const coverage = sampledCoverage(strategy, schedules, params.depth);
+  if (!failed?.failure) return { failure: null, coverage };
+  return {
+    failure: { finding: failed.failure.finding, schedule: failed.failure.schedule, index: schedules },
+    coverage,
+  };
+}
+
+async function searchParams(
+  scenario: Scenario,
+  scheme: Scheme,
+  opts: CheckOptions,
+  strategy: SearchParams['strategy'],
+): Promise<SearchParams> {
+  return {
+    strategy,
+    seed: opts.seed,
+    depth: opts.depth ?? 3,
+    expectedSteps: strategy === 'pct' ? await expectedDecisions(scenario, scheme, opts.stepBound) : 0,
+    preemptions: opts.preemptions ?? 2,
+    por: opts.por !== false,
+    stepBound: opts.stepBound,
+  };
 }
 
 function sampledCoverage(strategy: 'random' | 'pct', schedules: number, depth: number): Coverage {
-  const what = strategy === 'pct' ? `${schedules} PCT schedules of depth ${depth}` : `${schedules} random schedules`;
-  return { strategy, schedules, pruned: 0, boundSkipped: 0, complete: false, ...(strategy === 'pct' ? { depth } : {}), text: what };
+  const what =
+    strategy === 'pct' ? `${schedules} PCT schedules of depth ${depth}` : `${schedules} random schedules`;
+  return {
+    strategy,
+    schedules,
+    pruned: 0,
+    boundSkipped: 0,
+    complete: false,
+    ...(strategy === 'pct' ? { depth } : {}),
+    text: what,
+  };
 }
 
-/** Preemption-bounded DFS with sleep sets; stops at the first finding in DFS order. */
+/** Preemption-bounded DFS with sleep sets over the frontier's units; the first failing unit wins. */
 async function searchDfs(scenario: Scenario, scheme: Scheme, opts: CheckOptions): Promise<SearchOutcome> {
-  const bound = opts.preemptions ?? 2;
-  const por = opts.por !== false;
-  const stats = { boundSkipped: 0 };
-  let schedules = 0;
-  let pruned = 0;
-  let prefix: number[] = [];
-  let prefixNodes: DfsNode[] = [];
-  const coverage = (complete: boolean): Coverage => ({
+  const params = await searchParams(scenario, scheme, opts, 'dfs');
+  const { units, boundSkipped } = await dfsFrontier(scenario, scheme, params, opts.schedules);
+  const results = await runUnits(scenario, scheme, params, units, opts.jobs ?? 1, opts.onProgress);
+  const failed = firstFailure(results);
+  const schedules = results.reduce((n, r) => n + r.schedules, 0);
+  const pruned = results.reduce((n, r) => n + r.pruned, 0);
+  const skipped = boundSkipped + results.reduce((n, r) => n + r.boundSkipped, 0);
+  const complete = !failed && results.length === units.length && results.every((r) => r.complete);
+  const bound = params.preemptions;
+  const coverage: Coverage = {
     strategy: 'dfs',
     schedules,
     pruned,
-    boundSkipped: stats.boundSkipped,
+    boundSkipped: skipped,
     complete,
     preemptions: bound,
-    text: `${complete ? 'all' : 'the first'} ${schedules} schedules with ≤ ${bound} preemptions, ${pruned} pruned as equivalent${por ? '' : ' (no partial-order reduction)'}${complete ? '' : ' — budget exhausted, not a proof'}`,
-  });
-  for (;;) {
-    const strat = new DfsRunStrategy(prefix, prefixNodes, por, bound);
-    const run = await runOnce(scenario, scheme, strat, { stepBound: opts.stepBound });
-    if (run.result.outcome.kind === 'pruned') pruned++;
-    else schedules++;
-    const f = decisive(run.findings, scenario.forbid);
-    if (f) return { failure: { finding: f, schedule: run.result.schedule.slice(), index: schedules }, coverage: coverage(false) };
-    const next = backtrack(strat.nodes, bound, por, stats);
-    if (!next) return { failure: null, coverage: coverage(true) };
-    if (schedules + pruned >= opts.schedules) return { failure: null, coverage: coverage(false) };
-    prefix = next.prefix;
-    prefixNodes = next.prefixNodes;
-  }
+    text: `${complete ? 'all' : 'the first'} ${schedules} schedules with ≤ ${bound} preemptions, ${pruned} pruned as equivalent${params.por ? '' : ' (no partial-order reduction)'}${complete || failed ? '' : ' — budget exhausted, not a proof'}`,
+  };
+  if (!failed?.failure) return { failure: null, coverage };
+  return {
+    failure: { finding: failed.failure.finding, schedule: failed.failure.schedule, index: schedules },
+    coverage,
+  };
 }

@@ -1,0 +1,112 @@
+/**
+ * Runs search units on worker threads (piscina) or in this thread, and combines their results so
+ * that the outcome does not depend on the number of workers: units are numbered, a failure is
+ * taken from the lowest-numbered failing unit, and units after it do not count.
+ */
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import type { Scenario } from '../litmus/ast.js';
+import type { Scheme } from '../schemes/scheme.js';
+import { runUnit, type SearchParams, type Unit, type UnitResult } from './units.js';
+import { type CellResult, type CellTask, cell, type WorkerTask } from './worker.js';
+
+/** dist/explore/worker.js, from src/explore (tests, after `npm run build`) or dist/explore. */
+const WORKER = new URL('../../dist/explore/worker.js', import.meta.url).href;
+
+export function defaultJobs(): number {
+  return availableParallelism();
+}
+
+export type UnitProgress = (done: UnitResult) => void;
+
+/** Runs units in order in this thread, stopping at the first failing one. */
+async function runSequential(
+  scenario: Scenario,
+  scheme: Scheme,
+  params: SearchParams,
+  units: Unit[],
+  onUnit?: UnitProgress,
+): Promise<UnitResult[]> {
+  const out: UnitResult[] = [];
+  for (const u of units) {
+    const r = await runUnit(scenario, scheme, params, u);
+    out.push(r);
+    onUnit?.(r);
+    if (r.failure) break;
+  }
+  return out;
+}
+
+/**
+ * Runs units on `jobs` worker threads, at most `jobs` in flight, handed out in order. Once a unit
+ * fails, no unit numbered above it is started; those already running finish and are dropped, and
+ * every unit below it is awaited.
+ */
+async function runParallel(
+  scenario: Scenario,
+  scheme: Scheme,
+  params: SearchParams,
+  units: Unit[],
+  jobs: number,
+  onUnit?: UnitProgress,
+): Promise<UnitResult[]> {
+  const pool = new Piscina<WorkerTask, UnitResult>({ filename: WORKER, minThreads: jobs, maxThreads: jobs });
+  let lowestFailure = Number.POSITIVE_INFINITY;
+  let next = 0;
+  const results: UnitResult[] = [];
+  const lane = async (): Promise<void> => {
+    while (next < units.length && units[next].index < lowestFailure) {
+      const unit = units[next++];
+      const task: WorkerTask = {
+        scenarioText: scenario.text,
+        scenarioSource: scenario.source,
+        scheme: scheme.name,
+        params,
+        unit,
+      };
+      const r = await pool.run(task);
+      if (r.index > lowestFailure) continue;
+      results.push(r);
+      onUnit?.(r);
+      if (r.failure) lowestFailure = Math.min(lowestFailure, r.index);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: jobs }, lane));
+  } finally {
+    await pool.destroy();
+  }
+  return results.filter((r) => r.index <= lowestFailure).sort((a, b) => a.index - b.index);
+}
+
+export async function runUnits(
+  scenario: Scenario,
+  scheme: Scheme,
+  params: SearchParams,
+  units: Unit[],
+  jobs: number,
+  onUnit?: UnitProgress,
+): Promise<UnitResult[]> {
+  if (jobs <= 1 || units.length <= 1) return runSequential(scenario, scheme, params, units, onUnit);
+  return runParallel(scenario, scheme, params, units, jobs, onUnit);
+}
+
+/** Runs matrix cells, each a whole search, on `jobs` worker threads; results in input order. */
+export async function runCells(tasks: CellTask[], jobs: number): Promise<CellResult[]> {
+  if (jobs <= 1) {
+    const out: CellResult[] = [];
+    for (const t of tasks) out.push(await cell(t));
+    return out;
+  }
+  const pool = new Piscina<CellTask, CellResult>({
+    filename: WORKER,
+    name: 'cell',
+    minThreads: jobs,
+    maxThreads: jobs,
+  });
+  try {
+    return await Promise.all(tasks.map((t) => pool.run(t)));
+  } finally {
+    await pool.destroy();
+  }
+}

@@ -1,0 +1,207 @@
+/**
+ * Units of search work: the split that lets a search run on several worker threads (and, later,
+ * several machines) with a result that does not depend on how many there are.
+ *
+ * - random / pct: a unit is a chunk of schedule indices [start, end); schedule i is seeded
+ *   mixSeed(seed, i) whatever runs it. The result is the lowest failing index.
+ * - dfs: a unit is a prefix of choices, the root of a subtree of the bounded decision tree, with
+ *   the sleep set its last decision carries. The frontier is built by expanding the tree until it
+ *   has at least FRONTIER_UNITS units (or FRONTIER_DEPTH levels) — a rule that ignores the number
+ *   of workers. Each unit is explored without backtracking above its prefix; the result is the
+ *   failure of the lowest-numbered failing unit.
+ * A unit and its result are plain JSON (docs/scaling.md).
+ */
+import type { Finding } from '../check/oracles.js';
+import type { Scenario } from '../litmus/ast.js';
+import type { Scheme } from '../schemes/scheme.js';
+import { mixSeed } from '../sim/rng.js';
+import type { Strategy } from '../sim/sched.js';
+import { RandomStrategy } from '../sim/strategy.js';
+import { backtrack, type DfsNode, DfsRunStrategy } from './dfs.js';
+import { decisive } from './judge.js';
+import { PctStrategy } from './pct.js';
+import { runOnce } from './run.js';
+
+export const CHUNK_SCHEDULES = 64;
+export const FRONTIER_UNITS = 16;
+export const FRONTIER_DEPTH = 6;
+
+export interface SearchParams {
+  strategy: 'random' | 'pct' | 'dfs';
+  seed: number;
+  depth: number;
+  /** PCT's k: decisions of a default run. */
+  expectedSteps: number;
+  preemptions: number;
+  por: boolean;
+  stepBound?: number;
+}
+
+/** A sleeping task: its id and the access its pending step declared. */
+export type SleepEntry = [id: number, obj: number, write: boolean];
+
+export type Unit =
+  | { kind: 'chunk'; index: number; start: number; end: number }
+  | { kind: 'dfs'; index: number; prefix: number[]; sleep: SleepEntry[]; budget: number };
+
+export interface UnitFailure {
+  finding: Finding;
+  schedule: number[];
+  /** Runs of this unit up to and including the failing one. */
+  runs: number;
+}
+
+export interface UnitResult {
+  index: number;
+  failure: UnitFailure | null;
+  schedules: number;
+  pruned: number;
+  boundSkipped: number;
+  /** dfs: the unit's subtree was covered entirely. */
+  complete: boolean;
+}
+
+export async function runUnit(
+  scenario: Scenario,
+  scheme: Scheme,
+  p: SearchParams,
+  unit: Unit,
+): Promise<UnitResult> {
+  return unit.kind === 'chunk' ? runChunk(scenario, scheme, p, unit) : runDfsUnit(scenario, scheme, p, unit);
+}
+
+function sampledStrategy(p: SearchParams, i: number): Strategy {
+  const seed = mixSeed(p.seed, i);
+  return p.strategy === 'pct' ? new PctStrategy(seed, p.depth, p.expectedSteps) : new RandomStrategy(seed);
+}
+
+async function runChunk(
+  scenario: Scenario,
+  scheme: Scheme,
+  p: SearchParams,
+  u: Extract<Unit, { kind: 'chunk' }>,
+): Promise<UnitResult> {
+  for (let i = u.start; i < u.end; i++) {
+    const run = await runOnce(scenario, scheme, sampledStrategy(p, i), { stepBound: p.stepBound });
+    const f = decisive(run.findings, scenario.forbid);
+    if (f) {
+      const failure = { finding: f, schedule: run.result.schedule.slice(), runs: i - u.start + 1 };
+      return {
+        index: u.index,
+        failure,
+        schedules: i - u.start + 1,
+        pruned: 0,
+        boundSkipped: 0,
+        complete: false,
+      };
+    }
+  }
+  return {
+    index: u.index,
+    failure: null,
+    schedules: u.end - u.start,
+    pruned: 0,
+    boundSkipped: 0,
+    complete: false,
+  };
+}
+
+/** Prefix nodes for a unit: only the last one's sleep set matters (nothing above is backtracked). */
+function unitPrefixNodes(prefix: readonly number[], sleep: readonly SleepEntry[]): DfsNode[] {
+  return prefix.map((chosen, k) => ({
+    runnable: [chosen],
+    chosen,
+    current: chosen,
+    currentRunnable: false,
+    preemptionsBefore: 0,
+    pending: new Map(),
+    done: new Set([chosen]),
+    sleep:
+      k === prefix.length - 1 ? new Map(sleep.map(([id, obj, write]) => [id, { obj, write }])) : new Map(),
+  }));
+}
+
+async function runDfsUnit(
+  scenario: Scenario,
+  scheme: Scheme,
+  p: SearchParams,
+  u: Extract<Unit, { kind: 'dfs' }>,
+): Promise<UnitResult> {
+  const stats = { boundSkipped: 0 };
+  let schedules = 0;
+  let pruned = 0;
+  let prefix = u.prefix;
+  let prefixNodes = unitPrefixNodes(u.prefix, u.sleep);
+  for (;;) {
+    const strat = new DfsRunStrategy(prefix, prefixNodes, p.por, p.preemptions);
+    const run = await runOnce(scenario, scheme, strat, { stepBound: p.stepBound });
+    if (run.result.outcome.kind === 'pruned') pruned++;
+    else schedules++;
+    const f = decisive(run.findings, scenario.forbid);
+    const result = (complete: boolean, failure: UnitFailure | null): UnitResult => ({
+      index: u.index,
+      failure,
+      schedules,
+      pruned,
+      boundSkipped: stats.boundSkipped,
+      complete,
+    });
+    if (f)
+      return result(false, { finding: f, schedule: run.result.schedule.slice(), runs: schedules + pruned });
+    const next = backtrack(strat.nodes, p.preemptions, p.por, stats, u.prefix.length);
+    if (!next) return result(true, null);
+    if (schedules + pruned >= u.budget) return result(false, null);
+    prefix = next.prefix;
+    prefixNodes = next.prefixNodes;
+  }
+}
+
+/** The frontier of DFS units (depends on the scenario, scheme and bound only, never on workers). */
+export async function dfsFrontier(
+  scenario: Scenario,
+  scheme: Scheme,
+  p: SearchParams,
+  budget: number,
+): Promise<{ units: Unit[]; boundSkipped: number }> {
+  let level: { prefix: number[]; sleep: SleepEntry[] }[] = [{ prefix: [], sleep: [] }];
+  let boundSkipped = 0;
+  for (let depth = 0; depth < FRONTIER_DEPTH && level.length < FRONTIER_UNITS; depth++) {
+    const next: typeof level = [];
+    let grew = false;
+    for (const unit of level) {
+      const strat = new DfsRunStrategy(
+        unit.prefix,
+        unitPrefixNodes(unit.prefix, unit.sleep),
+        p.por,
+        p.preemptions,
+      );
+      await runOnce(scenario, scheme, strat, { stepBound: p.stepBound });
+      const node = strat.nodes[unit.prefix.length];
+      if (!node) {
+        next.push(unit); // the run ended before this decision: a leaf
+        continue;
+      }
+      grew = true;
+      const order = [node.chosen, ...node.runnable.filter((id) => id !== node.chosen)];
+      const explored: SleepEntry[] = [];
+      for (const alt of order) {
+        if (node.sleep.has(alt)) continue;
+        const preempts = node.currentRunnable && alt !== node.current ? 1 : 0;
+        if (node.preemptionsBefore + preempts > p.preemptions) {
+          boundSkipped++;
+          continue;
+        }
+        const inherited: SleepEntry[] = p.por ? [...node.sleep].map(([id, x]) => [id, x.obj, x.write]) : [];
+        next.push({ prefix: [...unit.prefix, alt], sleep: p.por ? [...inherited, ...explored] : [] });
+        const pend = node.pending.get(alt);
+        if (pend) explored.push([alt, pend.obj, pend.write]);
+      }
+    }
+    level = next;
+    if (!grew) break;
+  }
+  return {
+    units: level.map((u, index) => ({ kind: 'dfs', index, prefix: u.prefix, sleep: u.sleep, budget })),
+    boundSkipped,
+  };
+}
