@@ -23,6 +23,7 @@ import { builtinScenarios, findBuiltin } from '../litmus/builtin.js';
 import { LitmusError, parseLitmus } from '../litmus/parse.js';
 import { formatCheck, formatFinding, formatTraceColumns } from '../report/text.js';
 import { findScheme, SCHEMES, type Scheme } from '../schemes/index.js';
+import { makeProgress } from './progress.js';
 
 /** Bad input: reported as one line and exit code 2. */
 export class UsageError extends Error {}
@@ -123,8 +124,10 @@ async function cmdCheck(ref: string, opts: CheckOpts): Promise<number> {
   const scheme = resolveScheme(opts.scheme);
   const scenario = resolveScenario(ref);
   const strategy = resolveStrategy(opts.strategy);
+  const schedules = opts.schedules ?? (strategy === 'dfs' ? 1_000_000 : 1000);
+  const progress = makeProgress(!opts.json, strategy === 'dfs' ? 0 : schedules);
   const r = await checkScenario(scenario, scheme, {
-    schedules: opts.schedules ?? (strategy === 'dfs' ? 1_000_000 : 1000),
+    schedules,
     seed: opts.seed,
     stepBound: opts.stepBound,
     scenarioRef: ref,
@@ -134,7 +137,9 @@ async function cmdCheck(ref: string, opts: CheckOpts): Promise<number> {
     por: opts.por,
     shrink: opts.shrink,
     jobs: opts.jobs,
+    onProgress: (u) => progress.onUnit(u),
   });
+  progress.stop();
   if (opts.json) out(JSON.stringify(checkJson(r)));
   else out(formatCheck(r, r.replay ? `pagelab replay '${r.replay}'` : null));
   return r.finding ? EXIT_FINDING : EXIT_OK;
