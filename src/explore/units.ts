@@ -23,8 +23,8 @@ import { PctStrategy } from './pct.js';
 import { runOnce } from './run.js';
 
 export const CHUNK_SCHEDULES = 64;
-export const FRONTIER_UNITS = 16;
-export const FRONTIER_DEPTH = 6;
+export const FRONTIER_UNITS = 64;
+export const FRONTIER_DEPTH = 12;
 
 export interface SearchParams {
   strategy: 'random' | 'pct' | 'dfs';
