@@ -155,6 +155,18 @@ export class BlockDevice {
     return this.media[addr];
   }
 
+  /**
+   * A live view of stable media [addr, addr+len): what dax_direct_access() hands a DAX filesystem
+   * (persistent memory is byte-addressable; stores through the view bypass the write cache and
+   * the bios). Departure: CPU caches in front of pmem are not modelled, so a store is durable at
+   * once (Linux needs the flush of dax_writeback_mapping_range or a non-temporal copy).
+   */
+  mediaView(addr: number, len: number): Cells {
+    if (addr < 0 || addr + len > this.nbytes)
+      throw new Error(`mediaView [${addr},${addr + len}) outside the device`);
+    return this.media.subarray(addr, addr + len);
+  }
+
   /** Writes bytes directly (scenario set-up, not a bio): straight to stable media. */
   setupWrite(addr: number, data: Cells): void {
     this.media.set(data, addr);

@@ -36,6 +36,8 @@ export interface OpRecord {
   observed: Observation | null;
   /** fsync/fdatasync: the file it made durable (when ret === 0). */
   synced: string | null;
+  /** msync: the byte range of `synced` it covered (fsync covers the whole file: null). */
+  syncedRange?: [number, number];
 }
 
 export interface History {

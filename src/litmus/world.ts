@@ -251,6 +251,7 @@ async function execOp(
       const start = r.fileOff + op.addr.offset;
       const ret = await inode.fs.ops.fsync(t, inode, start, start + op.len, false);
       rec.synced = r.file;
+      rec.syncedRange = [start, start + op.len];
       return ret;
     }
     case 'evict': {

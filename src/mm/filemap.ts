@@ -22,6 +22,7 @@ import { EBUSY, EFAULT, EIO } from '../sim/errno.js';
 import type { Task } from '../sim/task.js';
 import type { RwSemaphore } from '../sync/rwsem.js';
 import { Folio, type FolioIds } from './folio.js';
+import type { Vma } from './memory.js';
 
 /** The inode as the page cache sees it. */
 export interface MappingHost {
@@ -83,6 +84,22 @@ export class ErrSeq {
   }
 }
 
+/**
+ * What the generic paths ask of a DAX mapping (fs/dax.c). A DAX file has no folios in i_pages,
+ * only value entries naming device pages; truncation and invalidation must drop those too
+ * (truncate_inode_pages_range → dax_delete_mapping_entry, invalidate_inode_pages2_range →
+ * dax_invalidate_mapping_entry_sync), and zeroing goes to the media instead of the page cache
+ * (xfs_zero_range / ext4_zero_partial_blocks: IS_DAX → dax_zero_range).
+ */
+export interface DaxMapping {
+  /** Truncation of whole pages [first, last]: deletes every entry, waiting for locked ones. */
+  truncateEntries(t: Task, first: number, last: number): Promise<void>;
+  /** Invalidation of [first, last]: unmaps and deletes clean entries, waiting for locked ones. */
+  invalidateEntries(t: Task, first: number, last: number): Promise<number>;
+  /** dax_zero_range(): zeroes the written blocks of [pos, pos+len) on the media; 0 or -errno. */
+  zeroRange(t: Task, pos: number, len: number): Promise<number>;
+}
+
 export class AddressSpace {
   /** i_pages: index → folio. */
   readonly pages = new Map<number, Folio>();
@@ -92,6 +109,8 @@ export class AddressSpace {
   aops: AddressSpaceOps | null = null;
   /** Taken (after invalidate_lock) wherever a folio is added: see FolioAddLock. */
   addLock: FolioAddLock | null = null;
+  /** Set for a DAX file (dax_mapping()): its value entries, see DaxMapping. */
+  dax: DaxMapping | null = null;
 
   constructor(
     readonly host: MappingHost,
@@ -250,6 +269,8 @@ export interface VmFault {
   readonly mapping: AddressSpace;
   readonly pgoff: number;
   readonly write: boolean;
+  /** vmf->vma: where a handler that maps the page itself (DAX: vmf_insert_mixed) installs it. */
+  readonly vma?: Vma;
   /** Set by ->fault: the folio, locked, with a reference (VM_FAULT_LOCKED). */
   folio: Folio | null;
 }
@@ -393,6 +414,7 @@ export async function invalidateInodePages2Range(
   first: number,
   last: number,
 ): Promise<number> {
+  if (mapping.dax) return mapping.dax.invalidateEntries(t, first, last);
   let ret = 0;
   let didRangeUnmap = false;
   for (const index of mapping.indicesIn(first, last)) {
@@ -459,6 +481,9 @@ export async function truncateInodePagesRange(
   if (end <= start) return;
   const first = Math.floor(start / ps);
   const last = Math.ceil(end / ps) - 1;
+  // Value entries go for whole pages only (truncate_exceptional_pvec_entries); a partial page of
+  // a DAX file was zeroed on the media by the filesystem (dax_truncate_page / dax_zero_range).
+  if (mapping.dax) await mapping.dax.truncateEntries(t, Math.ceil(start / ps), Math.floor(end / ps) - 1);
   for (const index of mapping.indicesIn(first, last)) {
     await t.point('truncate_inode_pages_range:lookup', mapping.host.ino, true);
     const folio = mapping.get(index);

@@ -64,12 +64,17 @@ export class Folio {
     pageSize: number,
     anon: boolean,
     label: string,
+    /**
+     * The memory the page is (default: fresh zeroed cells). A DAX "pmem page" passes a view of the
+     * device's media (BlockDevice.mediaView): a store through its mapping lands on the media.
+     */
+    data?: Cells,
   ) {
     this.id = ids.take();
     this.mapping = mapping;
     this.index = index;
     this.anon = anon;
-    this.data = new Uint32Array(pageSize);
+    this.data = data ?? new Uint32Array(pageSize);
     this.lock = new PageLock(`folio ${label}`, 'folio_lock');
     this.writebackWait = new FolioWait(`writeback of folio ${label}`, 'folio_writeback');
     this.unpinWait = new FolioWait(`pins of folio ${label}`, 'folio_pin');

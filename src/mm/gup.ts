@@ -115,8 +115,11 @@ async function getUserPagesSlow(
   return addr;
 }
 
-/** unpin_user_pages_dirty_lock() / put_page(): drops what GUP took; `dirty` marks the pages dirty. */
-export function unpinUserPages(t: Task, pages: PinnedPage[], pin: boolean, dirty: boolean): void {
+/**
+ * unpin_user_pages_dirty_lock() / put_page(): drops what GUP took; `dirty` marks the pages dirty.
+ * `pinner` is the task that took the pins, when another context drops them (a bio's completion).
+ */
+export function unpinUserPages(t: Task, pages: PinnedPage[], pin: boolean, dirty: boolean, pinner: Task = t): void {
   for (const p of pages) {
     const folio = p.folio;
     if (dirty && !folio.anon && folio.mapping) {
@@ -127,7 +130,7 @@ export function unpinUserPages(t: Task, pages: PinnedPage[], pin: boolean, dirty
     folio.refcount--;
     if (pin) {
       folio.pincount--;
-      const i = folio.pinners.indexOf(t);
+      const i = folio.pinners.indexOf(pinner);
       if (i >= 0) folio.pinners.splice(i, 1);
       t.event('unpin_user_page', `${folio.name} pin=${folio.pincount}`, folio.id);
       if (folio.pincount === 0) folio.unpinWait.wakeAll();

@@ -137,8 +137,10 @@ export async function handleMmFault(t: Task, vma: Vma, addr: number, write: bool
   if (pte && write && !pte.writable)
     return vma.shared ? doSharedWpPage(t, vma, i, pte) : doCowPage(t, vma, i, pte.folio);
   if (pte) return 0;
-  const vmf: VmFault = { mapping: vma.mapping, pgoff: vma.pgoff + i, write, folio: null };
+  const vmf: VmFault = { mapping: vma.mapping, pgoff: vma.pgoff + i, write, vma, folio: null };
   const ret = await (vma.vmOps as VmOperations).fault(t, vmf);
+  // VM_FAULT_NOPAGE: the handler installed the PTE itself (DAX: vmf_insert_mixed) or wants a retry.
+  if (ret === VM_FAULT_NOPAGE) return 0;
   if (ret !== VM_FAULT_LOCKED) return ret || VM_FAULT_SIGBUS;
   const folio = vmf.folio as Folio;
   if (!write) return finishFault(t, vma, i, folio, false);
@@ -195,7 +197,13 @@ async function doSharedFault(t: Task, vma: Vma, i: number, vmf: VmFault): Promis
 async function doSharedWpPage(t: Task, vma: Vma, i: number, pte: Pte): Promise<number> {
   const folio = pte.folio;
   folio.refcount++;
-  const vmf: VmFault = { mapping: vma.mapping as AddressSpace, pgoff: vma.pgoff + i, write: true, folio };
+  const vmf: VmFault = {
+    mapping: vma.mapping as AddressSpace,
+    pgoff: vma.pgoff + i,
+    write: true,
+    vma,
+    folio,
+  };
   const ret = await (vma.vmOps as VmOperations).pageMkwrite(t, vmf);
   if (ret !== VM_FAULT_LOCKED) {
     folioPut(folio);
@@ -223,6 +231,31 @@ async function doCowPage(t: Task, vma: Vma, i: number, src: Folio): Promise<numb
   vma.ptes.set(i, { folio: copy, writable: true });
   t.event('wp_page_copy', `${vma.name}+${i * vma.mm.pageSize} ← copy of ${src.name}`, copy.id);
   return 0;
+}
+
+/**
+ * vmf_insert_mixed() / vmf_insert_page_mkwrite(): a fault handler that has no page cache folio
+ * (DAX) maps `folio` at the faulting address itself: installs the PTE, or replaces the one there
+ * (the zero page by a device page), or makes it writable. Context: the caller holds what keeps the
+ * page valid (the DAX entry lock). Returns VM_FAULT_NOPAGE, as the kernel's handlers do.
+ */
+export function vmfInsertPage(t: Task, vmf: VmFault, folio: Folio, writable: boolean): number {
+  const vma = vmf.vma as Vma;
+  const i = vmf.pgoff - vma.pgoff;
+  const old = vma.ptes.get(i);
+  if (old?.folio === folio) {
+    if (writable) old.writable = true;
+  } else {
+    if (old) old.folio.mapcount--;
+    vma.ptes.set(i, { folio, writable });
+    folio.mapcount++;
+  }
+  t.event(
+    'set_pte',
+    `${vma.name}+${i * vma.mm.pageSize} → ${folio.name}${writable ? ' rw' : ' ro'}`,
+    folio.id,
+  );
+  return VM_FAULT_NOPAGE;
 }
 
 export function folioPut(folio: Folio): void {

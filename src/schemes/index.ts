@@ -1,4 +1,6 @@
 /** The scheme registry: names are a stable contract (`--scheme NAME`, matrix columns). */
+import { dax, dax2017 } from './dax.js';
+import { ext4PinBlock, ext4PinBounce, ext4PinFail, ext4PinSkip } from './ext4.js';
 import { invalidateLock } from './invalidate_lock.js';
 import { pagelab, pagelabEdeadlk } from './pagelab.js';
 import { rangelock } from './rangelock.js';
@@ -13,6 +15,12 @@ export const SCHEMES: readonly Scheme[] = [
   rangelock,
   pagelab,
   pagelabEdeadlk,
+  ext4PinBlock,
+  ext4PinSkip,
+  ext4PinFail,
+  ext4PinBounce,
+  dax2017,
+  dax,
 ];
 
 export function findScheme(name: string): Scheme | undefined {

@@ -166,6 +166,8 @@ function iomapWriteEnd(t: Task, inode: Inode, folio: Folio, pos: number, copied:
  * later extension does not expose stale bytes past the old EOF. Context: i_rwsem held.
  */
 export async function iomapZeroRange(t: Task, inode: Inode, pos: number, len: number): Promise<number> {
+  // xfs_zero_range / ext4_zero_partial_blocks: a DAX file is zeroed on the media (dax_zero_range).
+  if (inode.mapping.dax) return inode.mapping.dax.zeroRange(t, pos, len);
   const ps = inode.fs.pageSize;
   let done = 0;
   while (done < len) {

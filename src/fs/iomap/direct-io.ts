@@ -35,6 +35,20 @@ export interface DioFlags {
   partial?: boolean;
   /** Pre-5.9 behaviour: a failed pre-write invalidation is ignored instead of -ENOTBLK. */
   ignorePreInvalidateFailure?: boolean;
+  /**
+   * ->iomap_begin of a write over blocks [lblk, lblk+n): maps them, allocating unwritten blocks
+   * for holes; 0 or -errno. Default: allocateUnwritten in one step. ext4 starts a jbd2 handle
+   * around the allocation (ext4_get_block_trans / ext4_iomap_alloc: ext4_journal_start).
+   */
+  iomapBegin?: (t: Task, inode: Inode, lblk: number, n: number) => Promise<number>;
+  /**
+   * fs/direct-io.c order (__blockdev_direct_IO: ext4 before 5.5, the ext4 of seed 002):
+   * do_direct_IO() pins the user pages first (dio_get_page → dio_refill_pages →
+   * iov_iter_get_pages, up to DIO_PAGES = 64 of them) and only then maps their blocks
+   * (get_more_blocks → ->get_block, which may start a journal handle), so the mapping runs with
+   * the buffer pinned. iomap pins an extent's pages after its ->iomap_begin.
+   */
+  pinBeforeMap?: boolean;
 }
 
 /**
@@ -48,6 +62,8 @@ export function dioAligned(inode: Inode, pos: number, len: number, ubuf: number)
 
 interface DioState {
   pinned: PinnedPage[];
+  /** pinBeforeMap: the pages pinned up front, each with the user address it starts at. */
+  refill: { uaddr: number; page: PinnedPage }[] | null;
   bios: Bio[];
   /** Blocks written through unwritten extents, to convert at completion. */
   convert: { lblk: number; pblk: number }[];
@@ -93,7 +109,8 @@ export async function iomapDioRw(
     }
   }
   inodeDioBegin(t, inode);
-  const st: DioState = { pinned: [], bios: [], convert: [], error: 0 };
+  const st: DioState = { pinned: [], refill: null, bios: [], convert: [], error: 0 };
+  if (flags.pinBeforeMap) await dioRefillPages(t, ubuf, count, write, flags, st);
   const done = await dioIter(t, inode, pos, count, ubuf, write, flags, st);
   for (const bio of st.bios) {
     await bio.done.wait(t, 'iomap_dio_rw:wait_for_completion');
@@ -126,7 +143,9 @@ async function dioIter(
     const lblk = Math.floor(p / bs);
     const lastBlk = Math.ceil(end / bs);
     if (write) {
-      const err = allocateUnwritten(t, inode, lblk, lastBlk - lblk);
+      const err = flags.iomapBegin
+        ? await flags.iomapBegin(t, inode, lblk, lastBlk - lblk)
+        : allocateUnwritten(t, inode, lblk, lastBlk - lblk);
       if (err) {
         st.error = err;
         break;
@@ -212,22 +231,83 @@ async function dioBioIter(
   st: DioState,
 ): Promise<number> {
   const ss = inode.fs.bdev.sectorSize;
-  await t.point('bio_iov_iter_get_pages', -1, !write);
-  const pages = await getUserPagesFast(t, uaddr, len, { write: !write, nofault: !!flags.nofault, pin: true });
+  let pages: PinnedPage[] | number;
+  if (st.refill) {
+    pages = refilledPages(st.refill, uaddr, len);
+  } else {
+    await t.point('bio_iov_iter_get_pages', -1, !write);
+    pages = await getUserPagesFast(t, uaddr, len, { write: !write, nofault: !!flags.nofault, pin: true });
+  }
   if (typeof pages === 'number') return 0;
+  // iomap_dio_bio_end_io → bio_release_pages: each bio drops its own pins when it completes (a read
+  // dirties them first); pages pinned up front (refill) stay pinned until the whole DIO ends.
+  const own = st.refill ? null : pages;
   let bytes = 0;
   const segs: BioSeg[] = [];
   for (const p of pages) {
     segs.push({ buf: p.folio.data, off: p.off, len: p.len });
     bytes += p.len;
   }
-  st.pinned.push(...pages);
   const whole = bytes - (bytes % ss);
   if (whole < bytes) trimSegs(segs, whole);
-  if (whole === 0) return 0;
+  if (whole === 0) {
+    if (own) unpinUserPages(t, own, true, false);
+    return 0;
+  }
   await t.point('iomap_dio_submit_bio', inode.ino, write);
-  st.bios.push(inode.fs.bdev.submitBio(t, write ? 'write' : 'read', addr, segs));
+  const bio = inode.fs.bdev.submitBio(t, write ? 'write' : 'read', addr, segs);
+  if (own) bio.endIo = (irq) => unpinUserPages(irq, own, true, !write, t);
+  st.bios.push(bio);
   return whole;
+}
+
+/**
+ * dio_refill_pages(): pins the whole user buffer before any block is mapped (pinBeforeMap). A short
+ * pin leaves the rest to fail in refilledPages, as a later refill would with -EFAULT.
+ */
+async function dioRefillPages(
+  t: Task,
+  ubuf: number,
+  count: number,
+  write: boolean,
+  flags: DioFlags,
+  st: DioState,
+): Promise<void> {
+  await t.point('dio_refill_pages:iov_iter_get_pages', -1, !write);
+  const pages = await getUserPagesFast(t, ubuf, count, {
+    write: !write,
+    nofault: !!flags.nofault,
+    pin: true,
+  });
+  st.refill = [];
+  if (typeof pages === 'number') return;
+  let uaddr = ubuf;
+  for (const page of pages) {
+    st.refill.push({ uaddr, page });
+    uaddr += page.len;
+  }
+  st.pinned.push(...pages);
+}
+
+/** The pieces of the pages pinned up front that cover [uaddr, uaddr+len), stopping at a gap. */
+function refilledPages(
+  refill: { uaddr: number; page: PinnedPage }[],
+  uaddr: number,
+  len: number,
+): PinnedPage[] {
+  const out: PinnedPage[] = [];
+  let at = uaddr;
+  const end = uaddr + len;
+  for (const r of refill) {
+    const rEnd = r.uaddr + r.page.len;
+    if (rEnd <= at) continue;
+    if (r.uaddr > at) break;
+    const n = Math.min(end, rEnd) - at;
+    out.push({ folio: r.page.folio, off: r.page.off + (at - r.uaddr), len: n });
+    at += n;
+    if (at >= end) break;
+  }
+  return out;
 }
 
 function trimSegs(segs: BioSeg[], bytes: number): void {
