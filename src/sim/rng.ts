@@ -9,18 +9,12 @@ export class Rng {
   private d: number;
 
   constructor(seed: number) {
-    let s = seed >>> 0;
-    const next = (): number => {
-      s = (s + 0x9e3779b9) | 0;
-      let z = s;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.a = next();
-    this.b = next();
-    this.c = next();
-    this.d = next();
+    // splitmix32 steps written out (no closure: a strategy, so an Rng, is made per schedule).
+    const s = seed >>> 0;
+    this.a = splitmix32(s + 0x9e3779b9);
+    this.b = splitmix32(s + 2 * 0x9e3779b9);
+    this.c = splitmix32(s + 3 * 0x9e3779b9);
+    this.d = splitmix32(s + 4 * 0x9e3779b9);
     if ((this.a | this.b | this.c | this.d) === 0) this.a = 1;
   }
 
@@ -48,6 +42,14 @@ export class Rng {
   nextFloat(): number {
     return this.nextU32() / 4294967296;
   }
+}
+
+/** The splitmix32 output function of state `s` (any number; reduced to 32 bits first). */
+function splitmix32(s: number): number {
+  let z = s | 0;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  return (z ^ (z >>> 16)) >>> 0;
 }
 
 function rotl(x: number, k: number): number {

@@ -8,6 +8,7 @@
  * is reported in the spirit of lockdep), `no-progress` (the step bound was exceeded: a livelock,
  * distinct from a deadlock), and `invariant` (model code threw an InvariantError).
  */
+import { emptyArray } from './alloc.js';
 import { InvariantError } from './assert.js';
 import { type HeldLock, type LockObserver, Task, TaskState, type Waitable } from './task.js';
 import { Trace, type TraceKind } from './trace.js';
@@ -78,21 +79,45 @@ export interface RunResult {
   trace: Trace | null;
 }
 
-const NEVER: Promise<void> = new Promise<void>(() => {});
+/**
+ * A promise that never settles, for a task the run has ended under (pruned, deadlocked, over the
+ * step bound). A fresh one each time: one shared pending promise would collect a reaction per
+ * parked task and keep every such task, and with it its whole Sim, alive for ever (measured:
+ * ~3.6 KB per pruned run, heap +370 MB per 100,000 runs and 30x slower runs).
+ */
+function never(): Promise<void> {
+  return new Promise<void>(() => {});
+}
+
+/**
+ * A RunResult built by a class, not an object literal: a pretenured literal site would put dead
+ * results in the old generation, keeping each run's young tasks alive (see alloc.ts).
+ */
+class Result implements RunResult {
+  constructor(
+    public outcome: Outcome,
+    public steps: number,
+    public schedule: number[],
+    public preemptions: number,
+    public time: number,
+    public tasks: Task[],
+    public trace: Trace | null,
+  ) {}
+}
 
 export class Sim {
-  readonly tasks: Task[] = [];
+  readonly tasks: Task[] = emptyArray();
   readonly trace: Trace | null;
   readonly strategy: Strategy;
   readonly stepBound: number;
   readonly stepCost: number;
   readonly lockObserver: LockObserver | null;
-  readonly schedule: number[] = [];
+  readonly schedule: number[] = emptyArray();
   preemptions = 0;
   steps = 0;
   /** The task that is running now (null before start and after the end). */
   current: Task | null = null;
-  private readonly runq: Task[] = [];
+  private readonly runq: Task[] = emptyArray();
   private outcome: Outcome | null = null;
   private finishRun: ((r: RunResult) => void) | null = null;
   private failRun: ((err: unknown) => void) | null = null;
@@ -169,7 +194,7 @@ export class Sim {
     this.dequeue(t);
     if (this.trace) this.traceEvent(t, 'wait', site, -1, on.name);
     t.lastSite = site;
-    return this.switchFrom(t) ?? NEVER;
+    return this.switchFrom(t) ?? never();
   }
 
   /** Makes a blocked task runnable again; its clock moves to the waker's (causality). */
@@ -227,23 +252,25 @@ export class Sim {
    * if `cur` keeps the CPU, else a promise that parks `cur` until it is picked again.
    */
   private switchFrom(cur: Task): Promise<void> | undefined {
-    if (this.outcome) return NEVER;
+    if (this.outcome) return never();
     cur.time += this.stepCost;
     cur.counters.steps++;
     if (++this.steps > this.stepBound) {
       this.finish({ kind: 'no-progress', steps: this.steps, running: this.unfinished() });
-      return NEVER;
+      return never();
     }
     const n = this.runq.length;
     if (n === 0) {
-      this.finish(this.tasks.every((t) => t.state === TaskState.Done) ? { kind: 'done' } : this.deadlock());
-      return NEVER;
+      let allDone = true;
+      for (const t of this.tasks) if (t.state !== TaskState.Done) allDone = false;
+      this.finish(allDone ? { kind: 'done' } : this.deadlock());
+      return never();
     }
     const curRunnable = cur.state === TaskState.Runnable;
     const next = n === 1 ? this.runq[0] : this.decide(cur, curRunnable);
     if (next === null) {
       this.finish({ kind: 'pruned' });
-      return NEVER;
+      return never();
     }
     if (next === cur) return undefined;
     // A task that just blocked parks too: wake() makes it runnable and unpark() resumes it here.
@@ -271,15 +298,20 @@ export class Sim {
 
   private enqueue(t: Task): void {
     // Kept sorted by id: strategies see a canonical order, which replay depends on.
+    // Insertion by hand, not splice(), which allocates an array of the removed elements.
     const q = this.runq;
     let i = q.length;
-    while (i > 0 && q[i - 1].id > t.id) i--;
-    q.splice(i, 0, t);
+    q.push(t);
+    for (; i > 0 && q[i - 1].id > t.id; i--) q[i] = q[i - 1];
+    q[i] = t;
   }
 
   private dequeue(t: Task): void {
-    const i = this.runq.indexOf(t);
-    if (i >= 0) this.runq.splice(i, 1);
+    const q = this.runq;
+    const i = q.indexOf(t);
+    if (i < 0) return;
+    for (let j = i + 1; j < q.length; j++) q[j - 1] = q[j];
+    q.pop();
   }
 
   private finish(outcome: Outcome): void {
@@ -288,15 +320,9 @@ export class Sim {
     const resolve = this.finishRun;
     this.finishRun = null;
     if (resolve) {
-      resolve({
-        outcome,
-        steps: this.steps,
-        schedule: this.schedule,
-        preemptions: this.preemptions,
-        time: this.tasks.reduce((m, t) => Math.max(m, t.time), 0),
-        tasks: this.tasks,
-        trace: this.trace,
-      });
+      let time = 0;
+      for (const t of this.tasks) if (t.time > time) time = t.time;
+      resolve(new Result(outcome, this.steps, this.schedule, this.preemptions, time, this.tasks, this.trace));
     }
   }
 

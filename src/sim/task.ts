@@ -3,6 +3,7 @@
  * awaiting `task.point(...)` wherever the kernel could be preempted, and the scheduler decides
  * at each point who runs next. One task runs at a time.
  */
+import { emptyArray } from './alloc.js';
 import type { Sim } from './sched.js';
 
 /** Anything a task can wait on: a lock, a folio lock bit, a bio, a pin count. */
@@ -50,13 +51,20 @@ export interface TaskCounters {
   waitTicksMax: number;
 }
 
+class Counters implements TaskCounters {
+  steps = 0;
+  waits = 0;
+  waitTicksTotal = 0;
+  waitTicksMax = 0;
+}
+
 export class Task {
   state: TaskState = TaskState.Runnable;
   /** Virtual time of this task: steps cost time, a wake-up moves it to the waker's time. */
   time: number;
   /** Resolves the promise the task is parked on; null while it runs or before it parks. */
   resume: (() => void) | null = null;
-  readonly held: HeldLock[] = [];
+  readonly held: HeldLock[] = emptyArray();
   lockContext: TaskLockContext | null = null;
   /** pagefault_disable() depth: copy_{to,from}_user return short instead of faulting. */
   pagefaultDisabled = 0;
@@ -74,7 +82,8 @@ export class Task {
   /** The object the task's next step touches (-1: none declared), for partial-order reduction. */
   accessObj = -1;
   accessWrite = false;
-  readonly counters: TaskCounters = { steps: 0, waits: 0, waitTicksTotal: 0, waitTicksMax: 0 };
+  /** A class instance, not a literal: see alloc.ts. */
+  readonly counters: TaskCounters = new Counters();
 
   constructor(
     readonly sim: Sim,
