@@ -201,7 +201,7 @@ async function runOp(t: Task, world: World, op: Op, tag: number, privateUbuf: nu
   const ret = await execOp(t, world, op, tag, privateUbuf, rec);
   rec.ret = ret;
   rec.end = tick(world.history);
-  t.event('op-return', `${rec.label} = ${ret}`, tag);
+  t.sim.traceEvent(t, 'result', 'op-return', tag, `${rec.label} = ${ret}`);
 }
 
 async function execOp(

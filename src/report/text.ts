@@ -24,6 +24,8 @@ function describeEvent(e: TraceEvent): string | null {
       return `WAIT ${e.detail ?? ''} @${e.site}`;
     case 'wake':
       return `woken (${e.detail ?? ''})`;
+    case 'result':
+      return `« ${e.detail}`;
     case 'event':
       if (e.site === 'op') return `» ${e.detail}`;
       if (e.site === 'op-return') return `« ${e.detail}`;
