@@ -200,7 +200,10 @@ export function checkDurability(
     const allowed = allowedCells(states, f.synced, 0, disk.size);
     const [lo, hi] = f.syncedRange ?? [0, disk.size];
     const covered = (b: number) => b >= lo && b < hi;
-    const run = firstRun(disk.size, (b) => covered(b) && allowed[b].size > 0 && !allowed[b].has(disk.cells[b]));
+    const run = firstRun(
+      disk.size,
+      (b) => covered(b) && allowed[b].size > 0 && !allowed[b].has(disk.cells[b]),
+    );
     if (!run) continue;
     const want = tagsOf(allowed[run.start]).map((t) => describeTag(t, history));
     return {

@@ -8,11 +8,10 @@ import type { Finding } from '../check/oracles.js';
 import type { Scenario } from '../litmus/ast.js';
 import { buildWorld, spawnTasks, type World } from '../litmus/world.js';
 import type { Scheme } from '../schemes/scheme.js';
-import { mixSeed } from '../sim/rng.js';
 import { type RunResult, Sim, type Strategy } from '../sim/sched.js';
 import { decodeSchedule, encodeSchedule } from '../sim/schedule.js';
-import { RandomStrategy, ReplayStrategy } from '../sim/strategy.js';
-import { decisive, judge } from './judge.js';
+import { ReplayStrategy } from '../sim/strategy.js';
+import { judge } from './judge.js';
 import { explore } from './search.js';
 import type { UnitResult } from './units.js';
 

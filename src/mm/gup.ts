@@ -119,7 +119,13 @@ async function getUserPagesSlow(
  * unpin_user_pages_dirty_lock() / put_page(): drops what GUP took; `dirty` marks the pages dirty.
  * `pinner` is the task that took the pins, when another context drops them (a bio's completion).
  */
-export function unpinUserPages(t: Task, pages: PinnedPage[], pin: boolean, dirty: boolean, pinner: Task = t): void {
+export function unpinUserPages(
+  t: Task,
+  pages: PinnedPage[],
+  pin: boolean,
+  dirty: boolean,
+  pinner: Task = t,
+): void {
   for (const p of pages) {
     const folio = p.folio;
     if (dirty && !folio.anon && folio.mapping) {

@@ -22,13 +22,24 @@ function builtin(name: string) {
   return s;
 }
 
-const SEED_RACES = ['dio-write-vs-mmap-store', 'dio-write-vs-mmap-load', 'dio-write-vs-buffered-read', 'punch-vs-fault', 'collapse-vs-fault', 'insert-vs-fault'];
+const SEED_RACES = [
+  'dio-write-vs-mmap-store',
+  'dio-write-vs-mmap-load',
+  'dio-write-vs-buffered-read',
+  'punch-vs-fault',
+  'collapse-vs-fault',
+  'insert-vs-fault',
+];
 
 describe('pagelab and rangelock close the refault races of seed 004', () => {
   for (const name of ['pagelab', 'rangelock']) {
     for (const sc of SEED_RACES) {
       it(`${sc} is ok under ${name}`, async () => {
-        const r = await checkScenario(builtin(sc), scheme(name), { schedules: 600, seed: 11, scenarioRef: sc });
+        const r = await checkScenario(builtin(sc), scheme(name), {
+          schedules: 600,
+          seed: 11,
+          scenarioRef: sc,
+        });
         expect(r.verdict).toBe('ok');
         expect(r.schedules).toBe(600);
       });
@@ -36,7 +47,11 @@ describe('pagelab and rangelock close the refault races of seed 004', () => {
   }
 
   it('the same schedule budget finds the lost write under xfs (the control)', async () => {
-    const r = await checkScenario(builtin('dio-write-vs-mmap-store'), scheme('xfs'), { schedules: 600, seed: 11, scenarioRef: 'x' });
+    const r = await checkScenario(builtin('dio-write-vs-mmap-store'), scheme('xfs'), {
+      schedules: 600,
+      seed: 11,
+      scenarioRef: 'x',
+    });
     expect(r.verdict).toBe('lost-write');
   });
 });
@@ -83,7 +98,8 @@ describe('scalability: O_DIRECT writers to disjoint ranges (race 8)', () => {
   it('pagelab reaches at least 0.9 × linear speedup at 8 writers; exclusive i_rwsem stays at 1×', async () => {
     const ours = await measureScalability(scheme('pagelab'));
     const old = await measureScalability(scheme('vfs2019'));
-    const at8 = (rows: { writers: number; speedup: number }[]) => rows.find((r) => r.writers === 8)?.speedup ?? 0;
+    const at8 = (rows: { writers: number; speedup: number }[]) =>
+      rows.find((r) => r.writers === 8)?.speedup ?? 0;
     expect(at8(ours)).toBeGreaterThanOrEqual(0.9 * 8);
     expect(at8(old)).toBeLessThan(1.2);
   });
