@@ -273,6 +273,12 @@ export interface VmFault {
   readonly vma?: Vma;
   /** Set by ->fault: the folio, locked, with a reference (VM_FAULT_LOCKED). */
   folio: Folio | null;
+  /**
+   * Not a kernel field: the path that raised the fault, `faultin_page` (GUP resolving a missing
+   * PTE itself, seed 001) or `do_user_addr_fault` (a CPU exception), so that a handler's lock
+   * waits can name it in a deadlock report.
+   */
+  readonly via?: string;
 }
 
 /**

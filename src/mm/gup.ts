@@ -106,7 +106,7 @@ async function getUserPagesSlow(
         'faultin_page',
         `${vma.name}+${addr - vma.start}${t.pagefaultDisabled ? ' (page faults disabled: no effect on GUP)' : ''}`,
       );
-      const ret = await handleMmFault(t, vma, addr, flags.write);
+      const ret = await handleMmFault(t, vma, addr, flags.write, 'faultin_page');
       if (ret !== 0) break;
     }
   } finally {

@@ -127,17 +127,24 @@ function vmaPage(vma: Vma, addr: number): number {
 /**
  * handle_mm_fault(): resolves one fault. Context: mmap_lock held for read by the caller (the
  * arch fault handler or GUP). Returns 0 when a PTE now allows the access, or VM_FAULT_SIGBUS /
- * VM_FAULT_NOPAGE-style codes (the caller re-walks and may fault again).
+ * VM_FAULT_NOPAGE-style codes (the caller re-walks and may fault again). `via` names the caller
+ * (VmFault.via).
  */
-export async function handleMmFault(t: Task, vma: Vma, addr: number, write: boolean): Promise<number> {
+export async function handleMmFault(
+  t: Task,
+  vma: Vma,
+  addr: number,
+  write: boolean,
+  via = 'do_user_addr_fault',
+): Promise<number> {
   const i = vmaPage(vma, addr);
   await t.point('handle_mm_fault', vma.mapping?.host.ino ?? -1);
   const pte = vma.ptes.get(i);
   if (!vma.mapping) return doAnonymousPage(t, vma, i);
   if (pte && write && !pte.writable)
-    return vma.shared ? doSharedWpPage(t, vma, i, pte) : doCowPage(t, vma, i, pte.folio);
+    return vma.shared ? doSharedWpPage(t, vma, i, pte, via) : doCowPage(t, vma, i, pte.folio);
   if (pte) return 0;
-  const vmf: VmFault = { mapping: vma.mapping, pgoff: vma.pgoff + i, write, vma, folio: null };
+  const vmf: VmFault = { mapping: vma.mapping, pgoff: vma.pgoff + i, write, vma, folio: null, via };
   const ret = await (vma.vmOps as VmOperations).fault(t, vmf);
   // VM_FAULT_NOPAGE: the handler installed the PTE itself (DAX: vmf_insert_mixed) or wants a retry.
   if (ret === VM_FAULT_NOPAGE) return 0;
@@ -194,7 +201,7 @@ async function doSharedFault(t: Task, vma: Vma, i: number, vmf: VmFault): Promis
 }
 
 /** wp_page_shared(): a store to a read-only shared PTE: ->page_mkwrite, then make it writable. */
-async function doSharedWpPage(t: Task, vma: Vma, i: number, pte: Pte): Promise<number> {
+async function doSharedWpPage(t: Task, vma: Vma, i: number, pte: Pte, via: string): Promise<number> {
   const folio = pte.folio;
   folio.refcount++;
   const vmf: VmFault = {
@@ -203,6 +210,7 @@ async function doSharedWpPage(t: Task, vma: Vma, i: number, pte: Pte): Promise<n
     write: true,
     vma,
     folio,
+    via,
   };
   const ret = await (vma.vmOps as VmOperations).pageMkwrite(t, vmf);
   if (ret !== VM_FAULT_LOCKED) {
@@ -360,6 +368,11 @@ export async function faultInIovIterWriteable(t: Task, uaddr: number, len: numbe
   return faultIn(t, uaddr, len, true);
 }
 
+/**
+ * fault_in_readable()/fault_in_writeable() touch each page with a user access; under
+ * pagefault_disable() that access cannot fault (the fault handler sees faulthandler_disabled() and
+ * takes the exception fixup), so only pages already mapped suitably count as faulted in.
+ */
 async function faultIn(t: Task, uaddr: number, len: number, write: boolean): Promise<number> {
   const mm = t.mm as Mm;
   const ps = mm.pageSize;
@@ -368,7 +381,9 @@ async function faultIn(t: Task, uaddr: number, len: number, write: boolean): Pro
   while (addr < end) {
     const vma = mm.findVma(addr);
     if (!vma) break;
-    if (!followPte(vma, addr, write) && (await doUserAddrFault(t, addr, write)) !== 0) break;
+    if (!followPte(vma, addr, write)) {
+      if (t.pagefaultDisabled > 0 || (await doUserAddrFault(t, addr, write)) !== 0) break;
+    }
     addr = Math.min(end, (Math.floor(addr / ps) + 1) * ps);
   }
   return end - addr;

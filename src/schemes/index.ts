@@ -1,6 +1,9 @@
 /** The scheme registry: names are a stable contract (`--scheme NAME`, matrix columns). */
+import { bcachefs, bcachefsFair } from './bcachefs.js';
+import { btrfs } from './btrfs.js';
 import { dax, dax2017 } from './dax.js';
 import { ext4PinBlock, ext4PinBounce, ext4PinFail, ext4PinSkip } from './ext4.js';
+import { gfs2, gfs2In2021 } from './gfs2.js';
 import { invalidateLock } from './invalidate_lock.js';
 import { pagelab, pagelabEdeadlk } from './pagelab.js';
 import { rangelock } from './rangelock.js';
@@ -21,6 +24,11 @@ export const SCHEMES: readonly Scheme[] = [
   ext4PinBounce,
   dax2017,
   dax,
+  gfs2,
+  gfs2In2021,
+  btrfs,
+  bcachefs,
+  bcachefsFair,
 ];
 
 export function findScheme(name: string): Scheme | undefined {

@@ -329,7 +329,7 @@ export class Sim {
   private unfinished(): { task: string; site: string }[] {
     return this.tasks
       .filter((t) => t.state !== TaskState.Done)
-      .map((t) => ({ task: t.toString(), site: t.lastSite || '(not started)' }));
+      .map((t) => ({ task: t.toString(), site: unfinishedSite(t) }));
   }
 
   /** Builds the lockdep-style report: who waits for what, who holds it, and the wait-for cycle. */
@@ -354,6 +354,12 @@ export class Sim {
     }
     return { kind: 'deadlock', report: { cycle: findCycle(blocked).map(String), waits, held } };
   }
+}
+
+/** Where an unfinished task is: its last site, and the retry loop it is spinning in, if any. */
+function unfinishedSite(t: Task): string {
+  const site = t.lastSite || '(not started)';
+  return t.retryLoop ? `${site}, in the ${t.retryLoop} retry loop (${t.retries} retries)` : site;
 }
 
 /** A cycle in the wait-for graph (task → holders of what it waits on), or [] if there is none. */

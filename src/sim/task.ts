@@ -76,6 +76,12 @@ export class Task {
   mm: object | null = null;
   /** The last scheduling point or wait site the task reached (for no-progress reports). */
   lastSite = '';
+  /**
+   * The retry loop the task is in (a filesystem's fault-in-and-retry loop: gfs2, btrfs), empty
+   * outside one, and how many times it went round: a no-progress report names the loop.
+   */
+  retryLoop = '';
+  retries = 0;
   blockedOn: Waitable | null = null;
   blockedSite = '';
   blockedAt = 0;

@@ -49,6 +49,13 @@ export interface DioFlags {
    * the buffer pinned. iomap pins an extent's pages after its ->iomap_begin.
    */
   pinBeforeMap?: boolean;
+  /**
+   * Called once every bio of the DIO has completed, before iomap_dio_complete() (its ->end_io and
+   * the post-write invalidation): where a filesystem finishes per-I/O state tied to bio
+   * completion. btrfs finishes its ordered extents there (btrfs_dio_end_io →
+   * btrfs_mark_ordered_io_finished), also for a DIO that submitted nothing.
+   */
+  endIo?: (t: Task) => void;
 }
 
 /**
@@ -84,12 +91,15 @@ export async function iomapDioRw(
   write: boolean,
   flags: DioFlags = {},
 ): Promise<number> {
+  // A read at or past EOF returns 0 before any alignment check (__iomap_dio_rw tests
+  // `iomi.pos >= dio->i_size` first; iomap_dio_bio_iter checks alignment per bio): a retry that
+  // resumes a read cut short by EOF (gfs2, btrfs) starts at the unaligned EOF.
+  if (!write && pos >= inode.size) return 0;
   if (!dioAligned(inode, pos, len, ubuf)) return -EINVAL;
   const mapping = inode.mapping;
   const ps = inode.fs.pageSize;
   let count = len;
   if (!write) {
-    if (pos >= inode.size) return 0;
     const ss = inode.fs.bdev.sectorSize;
     count = Math.min(len, Math.ceil((inode.size - pos) / ss) * ss);
     await t.point('iomap_dio_rw:kiocb_write_and_wait', inode.ino);
@@ -116,6 +126,7 @@ export async function iomapDioRw(
     await bio.done.wait(t, 'iomap_dio_rw:wait_for_completion');
     if (bio.error && !st.error) st.error = bio.error;
   }
+  flags.endIo?.(t);
   let ret = st.error && !(st.error === -EFAULT && done > 0 && flags.partial) ? st.error : done;
   if (ret > 0) ret = await iomapDioComplete(t, inode, pos, ret, write, st);
   unpinUserPages(t, st.pinned, true, !write);

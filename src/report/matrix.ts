@@ -1,0 +1,144 @@
+/**
+ * The matrix as one HTML page: schemes as columns, scenarios as rows, each cell coloured by its
+ * verdict (n/a cells carry their reason as a numbered note), the measures under the same columns
+ * (whatever `measures` holds: scalability today, fairness later), and every failing cell linked
+ * to its report, embedded below (or, without a trace, its replay command).
+ */
+import { esc } from './escape.js';
+import { htmlDocument, reportSection, verdictClass } from './html.js';
+import type { ReportInput } from './input.js';
+
+export interface MatrixCell {
+  scenario: string;
+  scheme: string;
+  verdict: string;
+  schedules: number;
+  replay: string | null;
+  /** The finding's summary, or the n/a reason. */
+  summary: string | null;
+  /** The failing run, re-executed with the trace on. */
+  report?: ReportInput | null;
+}
+
+export type MeasureRow = Readonly<Record<string, unknown>>;
+
+export interface MatrixPage {
+  seed: number;
+  schedules: number;
+  scenarios: readonly { name: string; doc: string }[];
+  schemes: readonly { name: string; summary: string }[];
+  cells: readonly MatrixCell[];
+  /** As in `pagelab matrix --json`: measure name → rows with a `scheme` and numbers. */
+  measures: Readonly<Record<string, readonly MeasureRow[]>>;
+}
+
+const MEASURE_CAPTIONS: Record<string, string> = {
+  scalability: 'scalability: speedup of N O_DIRECT writers to disjoint ranges of one file (virtual time)',
+  fairness: 'fairness',
+};
+
+function cellId(i: number): string {
+  return `cell-${i}`;
+}
+
+/** Numbered notes for the distinct n/a reasons. */
+function naNotes(cells: readonly MatrixCell[]): Map<string, number> {
+  const notes = new Map<string, number>();
+  for (const c of cells)
+    if (c.verdict === 'n/a' && c.summary && !notes.has(c.summary)) notes.set(c.summary, notes.size + 1);
+  return notes;
+}
+
+function cellHtml(c: MatrixCell | undefined, i: number, notes: Map<string, number>): string {
+  if (!c) return '<td class="cell v-na">?</td>';
+  const cls = `cell ${verdictClass(c.verdict)}`;
+  const tip = esc(c.summary ?? `no forbidden finding in ${c.schedules} schedules`);
+  if (c.verdict === 'n/a')
+    return `<td class="${cls}" title="${tip}">n/a <sup>${notes.get(c.summary ?? '') ?? ''}</sup></td>`;
+  if (c.verdict === 'ok') return `<td class="${cls}" title="${tip}">ok</td>`;
+  return `<td class="${cls}" title="${tip}"><a href="#${cellId(i)}">${esc(c.verdict)}</a><small>details ↓</small></td>`;
+}
+
+/** The field a measure row is about (the last numeric one) and the fields that label it. */
+function measureShape(rows: readonly MeasureRow[]): { value: string; dims: string[] } | null {
+  const first = rows[0];
+  if (!first) return null;
+  const keys = Object.keys(first).filter((k) => k !== 'scheme');
+  const numeric = keys.filter((k) => typeof first[k] === 'number');
+  const value = numeric[numeric.length - 1];
+  return value ? { value, dims: keys.filter((k) => k !== value) } : null;
+}
+
+function formatValue(name: string, v: unknown): string {
+  if (typeof v !== 'number') return esc(String(v));
+  return `${v.toFixed(2)}${name === 'speedup' ? '×' : ''}`;
+}
+
+function measureRows(name: string, rows: readonly MeasureRow[], schemes: MatrixPage['schemes']): string[] {
+  const shape = measureShape(rows);
+  if (!shape) return [];
+  const label = (r: MeasureRow) => shape.dims.map((d) => `${d} ${String(r[d])}`).join(', ');
+  const groups = new Map<string, MeasureRow[]>();
+  for (const r of rows) groups.set(label(r), [...(groups.get(label(r)) ?? []), r]);
+  const out = [
+    `<tr class="sep"><td colspan="${schemes.length + 1}">${esc(MEASURE_CAPTIONS[name] ?? name)}</td></tr>`,
+  ];
+  for (const [dims, group] of groups) {
+    const max = Math.max(...group.map((r) => Number(r[shape.value]) || 0), 1e-9);
+    const cells = schemes.map((s) => {
+      const r = group.find((x) => x.scheme === s.name);
+      if (!r) return '<td class="meas v-na" title="not measured (n/a for this scheme)">n/a</td>';
+      const v = Number(r[shape.value]);
+      const alpha = (0.08 + (0.45 * Math.max(0, v)) / max).toFixed(2);
+      return `<td class="meas" style="background:rgba(26,127,55,${alpha})">${formatValue(shape.value, r[shape.value])}</td>`;
+    });
+    out.push(`<tr><th class="scn">${esc(dims || shape.value)}</th>${cells.join('')}</tr>`);
+  }
+  return out;
+}
+
+function matrixTable(p: MatrixPage, notes: Map<string, number>): string {
+  const head = p.schemes
+    .map((s) => `<th title="${esc(s.summary)}"><span class="mono">${esc(s.name)}</span></th>`)
+    .join('');
+  const index = new Map(p.cells.map((c, i) => [`${c.scenario}\u0000${c.scheme}`, i]));
+  const rows = p.scenarios.map((scn) => {
+    const cells = p.schemes.map((s) => {
+      const i = index.get(`${scn.name}\u0000${s.name}`) ?? -1;
+      return cellHtml(p.cells[i], i, notes);
+    });
+    return `<tr><th class="scn">${esc(scn.name)}<small>${esc(scn.doc)}</small></th>${cells.join('')}</tr>`;
+  });
+  const measures = Object.entries(p.measures).flatMap(([name, rs]) => measureRows(name, rs, p.schemes));
+  return `<table class="matrix"><thead><tr><th></th>${head}</tr></thead><tbody>${rows.join('')}${measures.join('')}</tbody></table>`;
+}
+
+function cellReport(c: MatrixCell, i: number): string {
+  const title = `<span class="badge ${verdictClass(c.verdict)}">${esc(c.verdict)}</span> <span class="mono">${esc(c.scenario)}</span> under <span class="mono">${esc(c.scheme)}</span> — ${esc(c.summary ?? '')}`;
+  const body = c.report
+    ? reportSection(c.report, `${cellId(i)}-report`, 'h2')
+    : `<p>${esc(c.summary ?? '')}</p>${c.replay ? `<p class="replay">Replay: <code>pagelab replay '${esc(c.replay)}'</code></p>` : ''}`;
+  return `<details class="cellreport" id="${cellId(i)}"><summary>${title}</summary>${body}</details>`;
+}
+
+const LEGEND = `<p class="legend"><span><i class="v-ok" style="background:#dafbe1"></i>ok: nothing forbidden found</span>
+<span><i style="background:#ffebe9"></i>data finding (stale-read, lost-write, incoherent, durability)</span>
+<span><i style="background:#fbefff"></i>deadlock / no-progress</span><span><i style="background:#ffe2cc"></i>broken invariant</span>
+<span><i style="background:#f0f2f4"></i>n/a: the scenario cannot be expressed for the scheme (see the notes)</span></p>`;
+
+/** The matrix page (pagelab matrix --html). */
+export function matrixHtml(p: MatrixPage): string {
+  const notes = naNotes(p.cells);
+  const failing = p.cells.flatMap((c, i) =>
+    c.verdict !== 'ok' && c.verdict !== 'n/a' ? [cellReport(c, i)] : [],
+  );
+  const noteList = [...notes].map(([reason, n]) => `<li value="${n}">${esc(reason)}</li>`).join('');
+  const body = `<h1>pagelab matrix</h1>
+<p class="sub">${p.scenarios.length} scenarios × ${p.schemes.length} schemes; ${p.schedules} random schedules per cell, seed ${p.seed}. Click a finding for its report.</p>
+${LEGEND}
+${matrixTable(p, notes)}
+${noteList ? `<h2>n/a</h2><ol class="notes">${noteList}</ol>` : ''}
+<h2>Findings (${failing.length})</h2>
+${failing.join('\n')}`;
+  return htmlDocument('pagelab matrix', body);
+}
