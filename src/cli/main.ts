@@ -16,14 +16,17 @@ import {
   STRATEGY_NAMES,
   type StrategyName,
 } from '../explore/run.js';
+import { fairnessTable } from '../explore/measures.js';
 import { disjointWritersScenario, measureScalability, type ScalabilityRow } from '../explore/scalability.js';
 import type { CellTask } from '../explore/worker.js';
 import type { Scenario } from '../litmus/ast.js';
 import { builtinScenarios, findBuiltin } from '../litmus/builtin.js';
 import { LitmusError, parseLitmus } from '../litmus/parse.js';
-import { formatCheck, formatFinding, formatTraceColumns } from '../report/text.js';
+import { fromRun } from '../report/input.js';
+import { formatCheck, formatReport, terminalOptions } from '../report/text.js';
 import { findScheme, SCHEMES, type Scheme } from '../schemes/index.js';
 import { makeProgress } from './progress.js';
+import { writeCheckReports, writeMatrixHtml, writeReportFiles } from './reports.js';
 
 /** Bad input: reported as one line and exit code 2. */
 export class UsageError extends Error {}
@@ -112,6 +115,8 @@ interface CheckOpts {
   por: boolean;
   shrink: boolean;
   jobs: number;
+  html?: string;
+  perfetto?: string;
 }
 
 function resolveStrategy(name: string): StrategyName {
@@ -141,11 +146,19 @@ async function cmdCheck(ref: string, opts: CheckOpts): Promise<number> {
   });
   progress.stop();
   if (opts.json) out(JSON.stringify(checkJson(r)));
-  else out(formatCheck(r, r.replay ? `pagelab replay '${r.replay}'` : null));
+  else out(formatCheck(r, r.replay ? `pagelab replay '${r.replay}'` : null, terminalOptions()));
+  await writeCheckReports(r, scenario, scheme, opts, opts.stepBound);
   return r.finding ? EXIT_FINDING : EXIT_OK;
 }
 
-async function cmdReplay(s: string, opts: { json?: boolean; stepBound?: number }): Promise<number> {
+interface ReplayOpts {
+  json?: boolean;
+  stepBound?: number;
+  html?: string;
+  perfetto?: string;
+}
+
+async function cmdReplay(s: string, opts: ReplayOpts): Promise<number> {
   let parsed: ReturnType<typeof parseReplayString>;
   try {
     parsed = parseReplayString(s);
@@ -156,6 +169,8 @@ async function cmdReplay(s: string, opts: { json?: boolean; stepBound?: number }
   const scenario = resolveScenario(parsed.scenario);
   const report = await replaySchedule(scenario, scheme, parsed.schedule, opts.stepBound);
   const f = decisive(report.findings, scenario.forbid);
+  const input = fromRun(report, { scheme: scheme.name, finding: f, replay: s, provenance: 'replayed' });
+  writeReportFiles(input, opts);
   if (opts.json) {
     out(
       JSON.stringify({
@@ -168,10 +183,7 @@ async function cmdReplay(s: string, opts: { json?: boolean; stepBound?: number }
       }),
     );
   } else {
-    out(`${scenario.name} under ${scheme.name}: ${f ? f.kind : 'ok'} (replayed)`);
-    if (f) out(formatFinding(f).join('\n'));
-    if (report.result.trace)
-      out(['', ...formatTraceColumns(report.result.trace, report.result.tasks)].join('\n'));
+    out(formatReport(input, null, terminalOptions()));
   }
   return f ? EXIT_FINDING : EXIT_OK;
 }
@@ -181,6 +193,7 @@ interface MatrixOpts {
   seed: number;
   jobs: number;
   json?: boolean;
+  html?: string;
 }
 
 async function cmdMatrix(opts: MatrixOpts): Promise<number> {
@@ -221,10 +234,13 @@ async function cmdMatrix(opts: MatrixOpts): Promise<number> {
   const disjointWriters = disjointWritersScenario(1);
   for (const scheme of SCHEMES)
     if (!scheme.notApplicable?.(disjointWriters)) scalability.push(...(await measureScalability(scheme)));
+  const fairness = await fairnessTable(SCHEMES);
+  const measures = {
+    fairness,
+    scalability: scalability.map(({ scheme, writers, speedup }) => ({ scheme, writers, speedup })),
+  };
+  if (opts.html) await writeMatrixHtml(opts.html, { ...opts, rows, scenarios, measures });
   if (opts.json) {
-    const measures = {
-      scalability: scalability.map(({ scheme, writers, speedup }) => ({ scheme, writers, speedup })),
-    };
     out(JSON.stringify({ seed: opts.seed, schedules: opts.schedules, rows, measures }));
     return EXIT_OK;
   }
@@ -248,6 +264,16 @@ async function cmdMatrix(opts: MatrixOpts): Promise<number> {
       return (r ? `${r.speedup.toFixed(2)}×` : 'n/a').padEnd(cw);
     });
     out(`${`${n} writer${n > 1 ? 's' : ''}`.padEnd(w)}${cells.join('')}`);
+  }
+  out('');
+  out('fairness: longest wait of the O_DIRECT write in a fault storm of N faults per task (virtual ticks)');
+  out(`${''.padEnd(w)}${SCHEMES.map((s) => s.name.padEnd(cw)).join('')}`);
+  for (const storm of [...new Set(fairness.map((f) => f.storm))]) {
+    const cells = SCHEMES.map((s) => {
+      const r = fairness.find((x) => x.scheme === s.name && x.storm === storm);
+      return (r ? (r.dio_wait_max === null ? 'no finish' : String(r.dio_wait_max)) : 'n/a').padEnd(cw);
+    });
+    out(`${`storm ${storm}`.padEnd(w)}${cells.join('')}`);
   }
   out('');
   out(
@@ -296,6 +322,8 @@ function program(result: { code: number }): Command {
       'steps after which a run is declared no-progress',
       intOption('--step-bound', 10, 100_000_000),
     )
+    .option('--html <file>', 'write the HTML report (timeline, state at each step) to FILE')
+    .option('--perfetto <file>', 'write the trace as Chrome Trace Event JSON (Perfetto UI, chrome://tracing) to FILE')
     .option('--json', 'one JSON object on stdout')
     .action(async (ref: string, opts: CheckOpts) => {
       result.code = await cmdCheck(ref, opts);
@@ -310,6 +338,7 @@ function program(result: { code: number }): Command {
       intOption('--jobs', 1, 256),
       defaultJobs(),
     )
+    .option('--html <file>', 'write the matrix as an HTML page, each finding\'s report embedded, to FILE')
     .option('--json', 'one JSON object on stdout')
     .action(async (opts: MatrixOpts) => {
       result.code = await cmdMatrix(opts);
@@ -321,8 +350,10 @@ function program(result: { code: number }): Command {
       'steps after which a run is declared no-progress',
       intOption('--step-bound', 10, 100_000_000),
     )
+    .option('--html <file>', 'write the HTML report (timeline, state at each step) to FILE')
+    .option('--perfetto <file>', 'write the trace as Chrome Trace Event JSON (Perfetto UI, chrome://tracing) to FILE')
     .option('--json', 'one JSON object on stdout, with the full trace')
-    .action(async (s: string, opts: { json?: boolean; stepBound?: number }) => {
+    .action(async (s: string, opts: ReplayOpts) => {
       result.code = await cmdReplay(s, opts);
     });
   return p;
