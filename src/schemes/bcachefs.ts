@@ -63,7 +63,9 @@
  *   cache of the range, change the block map — the shape of bchfs_fpunch,
  *   bchfs_fcollapse_finsert and bchfs_truncate, on the model's block map instead of the extents
  *   btree. remap_file_range (bch2_lock_inodes) is not modelled: there is no reflink op.
- * - Writes beyond EOF zero the EOF page's tail first (writeChecksZeroEof), as in every scheme here.
+ * - Writes beyond EOF zero the EOF page's tail first (writeChecksZeroEof), as in every scheme here,
+ *   under the lock state the write holds ("add" for buffered, "block" for O_DIRECT): the zeroing adds
+ *   a page, and no page may be added outside the lock.
  * - bcachefs-fair is not a kernel: the deadline rule is ours (src/sync/twostate.ts), with the
  *   deadline a parameter (bcachefsWithDeadline); `bcachefs-fair` uses DEFAULT_DEADLINE_TICKS.
  */
@@ -107,10 +109,11 @@ async function bch2ReadIter(t: Task, inode: Inode, pos: number, len: number, ubu
 async function bch2BufferedWrite(t: Task, inode: Inode, pos: number, len: number, ubuf: number) {
   await inode.iRwsem.downWrite(t, 'bch2_write_iter:inode_lock');
   try {
-    const zerr = await writeChecksZeroEof(t, inode, pos);
-    if (zerr) return zerr;
     await bch2PagecacheAddGet(t, inode, 'bch2_buffered_write');
     try {
+      // EOF zeroing adds a page: under "add", like every page the write adds.
+      const zerr = await writeChecksZeroEof(t, inode, pos);
+      if (zerr) return zerr;
       return await iomapFileBufferedWrite(t, inode, pos, len, ubuf);
     } finally {
       bch2PagecacheAddPut(t, inode);
