@@ -3,7 +3,7 @@
  * first) the way a user's script would.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -56,6 +56,51 @@ describe('pagelab check', () => {
     );
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ verdict: 'ok', schedules: 200, findings: [] });
+  });
+});
+
+describe('--html and --perfetto', () => {
+  it('check writes both: a self-contained HTML report and Trace Event JSON', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pagelab-'));
+    const html = join(dir, 'r.html');
+    const json = join(dir, 'r.json');
+    const r = pagelab(
+      'check',
+      'dio-write-vs-mmap-store',
+      '--scheme',
+      'vfs2019',
+      '--html',
+      html,
+      '--perfetto',
+      json,
+    );
+    expect(r.code).toBe(1);
+    const page = readFileSync(html, 'utf8');
+    expect(page).toMatch(/^<!doctype html>/);
+    expect(page).toContain('lost-write: bytes [0,32) of f');
+    expect(page).not.toMatch(/https?:\/\//);
+    const t = JSON.parse(readFileSync(json, 'utf8'));
+    expect(t.traceEvents.some((e: { ph: string; s?: string }) => e.ph === 'i' && e.s === 'g')).toBe(true);
+    expect(t.traceEvents.filter((e: { ph: string }) => e.ph === 'B').length).toBe(
+      t.traceEvents.filter((e: { ph: string }) => e.ph === 'E').length,
+    );
+  });
+
+  it('replay writes them too; an unwritable path is bad input', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pagelab-'));
+    const html = join(dir, 'replay.html');
+    const r = pagelab('replay', 'dio-write-vs-mmap-store:vfs2019:0*5.1*5.3.1*3', '--html', html);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('dio-write-vs-mmap-store under vfs2019: lost-write (replayed)');
+    expect(readFileSync(html, 'utf8')).toContain('<section class="pl-report"');
+    const bad = pagelab(
+      'replay',
+      'dio-write-vs-mmap-store:vfs2019:-',
+      '--perfetto',
+      '/nonexistent/dir/r.json',
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^pagelab: cannot write \/nonexistent\/dir\/r.json/);
   });
 });
 
@@ -145,5 +190,18 @@ describe('pagelab list and matrix', () => {
     expect(cell('punch-vs-fault', 'vfs2019')).not.toBe('ok');
     expect(cell('punch-vs-fault', 'invalidate_lock')).toBe('ok');
     expect(cell('collapse-vs-fault', 'xfs')).toBe('ok');
+  });
+
+  it('matrix --html writes the table with each failing cell linked to its embedded report', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pagelab-'));
+    const html = join(dir, 'm.html');
+    const r = pagelab('matrix', '--schedules', '50', '--html', html);
+    expect(r.code).toBe(0);
+    const page = readFileSync(html, 'utf8');
+    expect(page).toContain('<table class="matrix">');
+    const links = [...page.matchAll(/<a href="#(cell-\d+)">/g)].map((m) => m[1]);
+    expect(links.length).toBeGreaterThan(0);
+    for (const id of links) expect(page).toContain(`<details class="cellreport" id="${id}">`);
+    expect(page).toContain('scalability: speedup');
   });
 });

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { Finding } from '../check/oracles.js';
 import { decisive } from '../explore/judge.js';
+import { fairnessTable } from '../explore/measures.js';
 import { defaultJobs, runCells } from '../explore/pool.js';
 import {
   type CheckResult,
@@ -16,7 +17,6 @@ import {
   STRATEGY_NAMES,
   type StrategyName,
 } from '../explore/run.js';
-import { fairnessTable } from '../explore/measures.js';
 import { disjointWritersScenario, measureScalability, type ScalabilityRow } from '../explore/scalability.js';
 import type { CellTask } from '../explore/worker.js';
 import type { Scenario } from '../litmus/ast.js';
@@ -323,7 +323,10 @@ function program(result: { code: number }): Command {
       intOption('--step-bound', 10, 100_000_000),
     )
     .option('--html <file>', 'write the HTML report (timeline, state at each step) to FILE')
-    .option('--perfetto <file>', 'write the trace as Chrome Trace Event JSON (Perfetto UI, chrome://tracing) to FILE')
+    .option(
+      '--perfetto <file>',
+      'write the trace as Chrome Trace Event JSON (Perfetto UI, chrome://tracing) to FILE',
+    )
     .option('--json', 'one JSON object on stdout')
     .action(async (ref: string, opts: CheckOpts) => {
       result.code = await cmdCheck(ref, opts);
@@ -338,7 +341,7 @@ function program(result: { code: number }): Command {
       intOption('--jobs', 1, 256),
       defaultJobs(),
     )
-    .option('--html <file>', 'write the matrix as an HTML page, each finding\'s report embedded, to FILE')
+    .option('--html <file>', "write the matrix as an HTML page, each finding's report embedded, to FILE")
     .option('--json', 'one JSON object on stdout')
     .action(async (opts: MatrixOpts) => {
       result.code = await cmdMatrix(opts);
@@ -351,7 +354,10 @@ function program(result: { code: number }): Command {
       intOption('--step-bound', 10, 100_000_000),
     )
     .option('--html <file>', 'write the HTML report (timeline, state at each step) to FILE')
-    .option('--perfetto <file>', 'write the trace as Chrome Trace Event JSON (Perfetto UI, chrome://tracing) to FILE')
+    .option(
+      '--perfetto <file>',
+      'write the trace as Chrome Trace Event JSON (Perfetto UI, chrome://tracing) to FILE',
+    )
     .option('--json', 'one JSON object on stdout, with the full trace')
     .action(async (s: string, opts: ReplayOpts) => {
       result.code = await cmdReplay(s, opts);

@@ -104,6 +104,18 @@ export class Mm {
     return vma;
   }
 
+  /**
+   * munmap() of a whole VMA: zaps its PTEs and removes it from the address space and from its
+   * file's i_mmap (mmap_lock for write is one step here: nothing else runs meanwhile).
+   */
+  munmap(vma: Vma): void {
+    for (const pte of vma.ptes.values()) pte.folio.mapcount--;
+    vma.ptes.clear();
+    const i = this.vmas.indexOf(vma);
+    if (i >= 0) this.vmas.splice(i, 1);
+    vma.mapping?.iMmap.delete(vma);
+  }
+
   findVma(addr: number): Vma | null {
     for (const v of this.vmas) if (addr >= v.start && addr < v.end) return v;
     return null;

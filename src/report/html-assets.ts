@@ -17,6 +17,7 @@ h2 { font-size: 15px; margin: 18px 0 6px; }
 .sub { color: var(--grey); margin: 0 0 12px; }
 .badge { display: inline-block; padding: 1px 9px; border-radius: 12px; font-weight: 600; font-size: 13px; vertical-align: 2px; }
 .v-ok { background: var(--green-bg); color: var(--green); }
+table.matrix td.cell.v-ok { background: #effaf2; color: #4b9460; font-weight: 500; }
 .v-na { background: var(--grey-bg); color: var(--grey); }
 .v-data { background: var(--red-bg); color: var(--red); }
 .v-hang { background: var(--purple-bg); color: var(--purple); }
@@ -32,12 +33,12 @@ h2 { font-size: 15px; margin: 18px 0 6px; }
 .note { border-left: 4px solid var(--line); padding: 4px 10px; color: var(--grey); }
 .replay { margin: 6px 0 0; }
 .replay code { background: #fff; border: 1px solid var(--line); padding: 1px 6px; border-radius: 4px; user-select: all; }
-.bar { display: flex; gap: 6px; align-items: center; flex-wrap: wrap; position: sticky; top: 0; background: #fff; z-index: 3;
+.bar { display: flex; gap: 6px; align-items: center; flex-wrap: nowrap; position: sticky; top: 0; background: #fff; z-index: 3;
   padding: 6px 0; border-bottom: 1px solid var(--line); }
 .bar button { font: inherit; font-size: 13px; padding: 3px 10px; border: 1px solid var(--line); border-radius: 6px; background: #f6f8fa; cursor: pointer; }
 .bar button:hover { background: #eaeef2; }
-.bar .pl-at { margin-left: 8px; font-family: ui-monospace, monospace; font-size: 12.5px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; max-width: 70vw; }
-.bar .keys { color: var(--grey); font-size: 12px; margin-left: auto; }
+.bar .pl-at { margin-left: 8px; font-family: ui-monospace, monospace; font-size: 12.5px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; flex: 1 1 0; min-width: 0; }
+.legend .keys { float: right; }
 .swimwrap { display: flex; border: 1px solid var(--line); border-radius: 6px; margin: 8px 0; background: #fff; }
 .lanes { flex: 0 0 auto; border-right: 1px solid var(--line); position: relative; background: #f6f8fa; }
 .lanes div { position: absolute; left: 0; right: 0; padding: 6px 8px; font-weight: 600; font-size: 13px; border-top: 1px solid var(--line); white-space: nowrap; }
@@ -88,15 +89,16 @@ table.trace tr.cur td { background: #ddf4ff !important; box-shadow: inset 0 1px 
 .legend { color: var(--grey); font-size: 12px; margin: 2px 0 0; }
 .legend span { margin-right: 12px; white-space: nowrap; }
 .legend i { display: inline-block; width: 18px; height: 10px; border-radius: 2px; vertical-align: -1px; margin-right: 4px; }
-table.matrix { border-collapse: separate; border-spacing: 3px; }
-table.matrix th { font-size: 12.5px; padding: 4px 8px; text-align: center; vertical-align: bottom; }
-table.matrix th.scn { text-align: left; font-weight: 600; font-family: ui-monospace, monospace; font-size: 12.5px; max-width: 360px; }
-table.matrix th.scn small { display: block; font-family: system-ui, sans-serif; font-weight: 400; color: var(--grey); font-size: 11.5px; }
-table.matrix td.cell { text-align: center; padding: 6px 8px; border-radius: 5px; font-weight: 600; font-size: 12.5px; min-width: 96px; }
+table.matrix { border-collapse: separate; border-spacing: 2px; }
+table.matrix th { font-size: 11.5px; padding: 2px 4px; text-align: center; vertical-align: bottom; font-weight: 600; }
+table.matrix thead th span { display: inline-block; writing-mode: vertical-rl; transform: rotate(180deg); white-space: nowrap; padding: 2px 0; }
+table.matrix th.scn { text-align: left; font-weight: 600; font-family: ui-monospace, monospace; font-size: 12px; width: 330px;
+  max-width: 330px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+table.matrix th.scn small { font-family: system-ui, sans-serif; font-weight: 400; color: var(--grey); font-size: 11px; margin-left: 6px; }
+table.matrix td.cell { text-align: center; padding: 3px 4px; border-radius: 4px; font-weight: 600; font-size: 11.5px; min-width: 62px; white-space: nowrap; }
 table.matrix td.cell a { color: inherit; }
-table.matrix td.cell small { display: block; font-weight: 400; font-size: 11px; }
-table.matrix tr.sep td { padding-top: 14px; font-weight: 600; font-size: 13px; }
-table.matrix td.meas { text-align: center; font-family: ui-monospace, monospace; font-size: 12.5px; padding: 4px 8px; border-radius: 5px; }
+table.matrix tr.sep td { padding-top: 12px; font-weight: 600; font-size: 12.5px; }
+table.matrix td.meas { text-align: center; font-family: ui-monospace, monospace; font-size: 11.5px; padding: 3px 4px; border-radius: 4px; }
 details.cellreport { border: 1px solid var(--line); border-radius: 8px; margin: 10px 0; padding: 0 12px; }
 details.cellreport > summary { cursor: pointer; padding: 8px 0; font-weight: 600; }
 details.cellreport[open] { padding-bottom: 12px; }
@@ -152,7 +154,10 @@ export const JS = `
     r.what.textContent = tr.dataset.task + ' (t=' + tr.dataset.t + '): ' + tr.dataset.text;
     renderState(r, i);
     if (scroll !== false) {
-      tr.scrollIntoView({ block: 'nearest' });
+      var wrap = r.tracewrap;
+      var top = tr.offsetTop - wrap.querySelector('thead').offsetHeight;
+      if (top < wrap.scrollTop || tr.offsetTop + tr.offsetHeight > wrap.scrollTop + wrap.clientHeight)
+        wrap.scrollTop = top - wrap.clientHeight / 3;
       var sc = r.swim;
       if (x < sc.scrollLeft + 40 || x > sc.scrollLeft + sc.clientWidth - 40) sc.scrollLeft = x - sc.clientWidth / 2;
     }
@@ -188,6 +193,7 @@ export const JS = `
       title: sec.querySelector('.state h3'),
       what: sec.querySelector('.state .what'),
       swim: sec.querySelector('.swimscroll'),
+      tracewrap: sec.querySelector('.tracewrap'),
       svg: sec.querySelector('svg.pl-swim')
     };
     reports.push(r);

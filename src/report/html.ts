@@ -133,9 +133,8 @@ const CONTROLS = `<div class="bar">
 <button type="button" data-act="nextkey" title="next step behind the finding (n)">▶-step ▶</button>
 <button type="button" data-act="finding" title="the step the finding is about (f)">✖ finding</button>
 <span class="pl-at"></span>
-<span class="keys">← → step · n/p steps behind the finding · f the finding · click the timeline or a row</span>
 </div>
-<p class="legend"><span><i style="background:#57606a"></i>syscall</span><span><i style="background:#4e79a7"></i>lock held (colour = lock class; pale = shared)</span><span><i style="background:#fff3cd;border:1px solid #d4a017"></i>waiting</span><span><i style="background:#dbe9f9;border:1px solid #4e79a7"></i>bio in flight</span><span><i style="border:2px dashed #cf222e"></i>never released / never woken</span><span><i style="background:#cf222e;border-radius:50%;width:10px"></i>step behind the finding</span></p>`;
+<p class="legend"><span class="keys">keys: ← → step · n/p steps behind the finding · f the finding · click the timeline or a row</span><span><i style="background:#57606a"></i>syscall</span><span><i style="background:#4e79a7"></i>lock held (colour = lock class; pale = shared)</span><span><i style="background:#fff3cd;border:1px solid #d4a017"></i>waiting</span><span><i style="background:#dbe9f9;border:1px solid #4e79a7"></i>bio in flight</span><span><i style="border:2px dashed #cf222e"></i>never released / never woken</span><span><i style="background:#cf222e;border-radius:50%;width:10px"></i>step behind the finding</span></p>`;
 
 function timeline(sw: Swimlane): string {
   const labels = sw.bands
@@ -178,12 +177,17 @@ function heading(input: ReportInput, level: 'h1' | 'h2'): string {
 }
 
 /** One report as a `<section>`: embeddable (the matrix embeds one per failing cell). */
-export function reportSection(input: ReportInput, id: string, level: 'h1' | 'h2' = 'h1'): string {
+export function reportSection(
+  input: ReportInput,
+  id: string,
+  level: 'h1' | 'h2' = 'h1',
+  maxRows = HTML_MAX_ROWS,
+): string {
   const note = input.note ? `<p class="note">${esc(input.note)}</p>` : '';
   if (!input.events.length)
     return `<section class="pl-static" id="${esc(id)}">${heading(input, level)}${note}</section>`;
   const m = buildModel(input);
-  const { rows, gap } = shownRows(m.rows, HTML_MAX_ROWS);
+  const { rows, gap } = shownRows(m.rows, maxRows);
   const snaps = snapshots(m, rows);
   const anchor = rows.findIndex((r) => r.anchor);
   const keys = rows.flatMap((r, i) => (r.key ? [i] : []));

@@ -20,7 +20,9 @@ export interface MatrixCell {
   report?: ReportInput | null;
 }
 
-export type MeasureRow = Readonly<Record<string, unknown>>;
+/** A row of a measure: a `scheme` and the figures (`writers`, `speedup`; `storm`, `dio_wait_max`). */
+export type MeasureRow = object;
+type Fields = Readonly<Record<string, unknown>>;
 
 export interface MatrixPage {
   seed: number;
@@ -32,10 +34,32 @@ export interface MatrixPage {
   measures: Readonly<Record<string, readonly MeasureRow[]>>;
 }
 
-const MEASURE_CAPTIONS: Record<string, string> = {
-  scalability: 'scalability: speedup of N O_DIRECT writers to disjoint ranges of one file (virtual time)',
-  fairness: 'fairness',
+interface MeasureInfo {
+  caption: string;
+  /** Which way is better, for the shading (none: no shading). */
+  better?: 'higher' | 'lower';
+  unit?: string;
+  /** What a null figure means. */
+  none?: string;
+}
+
+const MEASURES: Record<string, MeasureInfo> = {
+  scalability: {
+    caption:
+      'scalability: speedup of N O_DIRECT writers to disjoint ranges of one file (virtual time; higher is better)',
+    better: 'higher',
+    unit: '×',
+  },
+  fairness: {
+    caption:
+      'fairness: longest wait of the O_DIRECT write in a fault storm of N faults per task (virtual ticks; lower is fairer)',
+    better: 'lower',
+    none: 'no finish',
+  },
 };
+
+/** Rows an embedded report shows at most: the first and last halves of a longer run. */
+const MATRIX_MAX_ROWS = 600;
 
 function cellId(i: number): string {
   return `cell-${i}`;
@@ -56,41 +80,50 @@ function cellHtml(c: MatrixCell | undefined, i: number, notes: Map<string, numbe
   if (c.verdict === 'n/a')
     return `<td class="${cls}" title="${tip}">n/a <sup>${notes.get(c.summary ?? '') ?? ''}</sup></td>`;
   if (c.verdict === 'ok') return `<td class="${cls}" title="${tip}">ok</td>`;
-  return `<td class="${cls}" title="${tip}"><a href="#${cellId(i)}">${esc(c.verdict)}</a><small>details ↓</small></td>`;
+  return `<td class="${cls}" title="${tip}"><a href="#${cellId(i)}">${esc(c.verdict)}</a></td>`;
 }
 
 /** The field a measure row is about (the last numeric one) and the fields that label it. */
-function measureShape(rows: readonly MeasureRow[]): { value: string; dims: string[] } | null {
+function measureShape(rows: readonly Fields[]): { value: string; dims: string[] } | null {
   const first = rows[0];
   if (!first) return null;
   const keys = Object.keys(first).filter((k) => k !== 'scheme');
-  const numeric = keys.filter((k) => typeof first[k] === 'number');
-  const value = numeric[numeric.length - 1];
-  return value ? { value, dims: keys.filter((k) => k !== value) } : null;
+  const value = keys[keys.length - 1];
+  return value ? { value, dims: keys.slice(0, -1) } : null;
 }
 
-function formatValue(name: string, v: unknown): string {
+function formatValue(info: MeasureInfo, v: unknown): string {
+  if (v === null) return esc(info.none ?? '—');
   if (typeof v !== 'number') return esc(String(v));
-  return `${v.toFixed(2)}${name === 'speedup' ? '×' : ''}`;
+  return `${Number.isInteger(v) ? v : v.toFixed(2)}${info.unit ?? ''}`;
+}
+
+/** Green, stronger for the better figures of a row; red for a figure that is null (no finish). */
+function shade(info: MeasureInfo, v: unknown, values: readonly number[]): string {
+  if (v === null) return 'background:#ffebe9;color:#cf222e';
+  if (typeof v !== 'number' || !info.better || !values.length) return '';
+  const lo = Math.min(...values);
+  const hi = Math.max(...values);
+  const t = hi === lo ? 1 : info.better === 'higher' ? (v - lo) / (hi - lo) : (hi - v) / (hi - lo);
+  return `background:rgba(26,127,55,${(0.08 + 0.4 * t).toFixed(2)})`;
 }
 
 function measureRows(name: string, rows: readonly MeasureRow[], schemes: MatrixPage['schemes']): string[] {
-  const shape = measureShape(rows);
+  const fields = rows as readonly Fields[];
+  const shape = measureShape(fields);
   if (!shape) return [];
-  const label = (r: MeasureRow) => shape.dims.map((d) => `${d} ${String(r[d])}`).join(', ');
-  const groups = new Map<string, MeasureRow[]>();
-  for (const r of rows) groups.set(label(r), [...(groups.get(label(r)) ?? []), r]);
-  const out = [
-    `<tr class="sep"><td colspan="${schemes.length + 1}">${esc(MEASURE_CAPTIONS[name] ?? name)}</td></tr>`,
-  ];
+  const info = MEASURES[name] ?? { caption: name };
+  const label = (r: Fields) => shape.dims.map((d) => `${d} ${String(r[d])}`).join(', ');
+  const groups = new Map<string, Fields[]>();
+  for (const r of fields) groups.set(label(r), [...(groups.get(label(r)) ?? []), r]);
+  const out = [`<tr class="sep"><td colspan="${schemes.length + 1}">${esc(info.caption)}</td></tr>`];
   for (const [dims, group] of groups) {
-    const max = Math.max(...group.map((r) => Number(r[shape.value]) || 0), 1e-9);
+    const values = group.map((r) => r[shape.value]).filter((v): v is number => typeof v === 'number');
     const cells = schemes.map((s) => {
       const r = group.find((x) => x.scheme === s.name);
-      if (!r) return '<td class="meas v-na" title="not measured (n/a for this scheme)">n/a</td>';
-      const v = Number(r[shape.value]);
-      const alpha = (0.08 + (0.45 * Math.max(0, v)) / max).toFixed(2);
-      return `<td class="meas" style="background:rgba(26,127,55,${alpha})">${formatValue(shape.value, r[shape.value])}</td>`;
+      if (!r) return '<td class="meas v-na" title="not measured: n/a for this scheme">n/a</td>';
+      const v = r[shape.value];
+      return `<td class="meas" style="${shade(info, v, values)}">${formatValue(info, v)}</td>`;
     });
     out.push(`<tr><th class="scn">${esc(dims || shape.value)}</th>${cells.join('')}</tr>`);
   }
@@ -107,7 +140,7 @@ function matrixTable(p: MatrixPage, notes: Map<string, number>): string {
       const i = index.get(`${scn.name}\u0000${s.name}`) ?? -1;
       return cellHtml(p.cells[i], i, notes);
     });
-    return `<tr><th class="scn">${esc(scn.name)}<small>${esc(scn.doc)}</small></th>${cells.join('')}</tr>`;
+    return `<tr><th class="scn" title="${esc(`${scn.name}: ${scn.doc}`)}">${esc(scn.name)}<small>${esc(scn.doc)}</small></th>${cells.join('')}</tr>`;
   });
   const measures = Object.entries(p.measures).flatMap(([name, rs]) => measureRows(name, rs, p.schemes));
   return `<table class="matrix"><thead><tr><th></th>${head}</tr></thead><tbody>${rows.join('')}${measures.join('')}</tbody></table>`;
@@ -116,7 +149,7 @@ function matrixTable(p: MatrixPage, notes: Map<string, number>): string {
 function cellReport(c: MatrixCell, i: number): string {
   const title = `<span class="badge ${verdictClass(c.verdict)}">${esc(c.verdict)}</span> <span class="mono">${esc(c.scenario)}</span> under <span class="mono">${esc(c.scheme)}</span> — ${esc(c.summary ?? '')}`;
   const body = c.report
-    ? reportSection(c.report, `${cellId(i)}-report`, 'h2')
+    ? reportSection(c.report, `${cellId(i)}-report`, 'h2', MATRIX_MAX_ROWS)
     : `<p>${esc(c.summary ?? '')}</p>${c.replay ? `<p class="replay">Replay: <code>pagelab replay '${esc(c.replay)}'</code></p>` : ''}`;
   return `<details class="cellreport" id="${cellId(i)}"><summary>${title}</summary>${body}</details>`;
 }

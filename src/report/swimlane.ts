@@ -64,6 +64,8 @@ function pack(spans: readonly Span[], xOf: (seq: number) => number): number[] {
 
 interface Ctx {
   dx: number;
+  /** The spans with something to show: not wholly inside the gap of a long run. */
+  spans: readonly Span[];
   m: ReportModel;
   xOf: (seq: number) => number;
   ncols: number;
@@ -101,7 +103,8 @@ function bar(ctx: Ctx, s: Span, y: number, h: number, cls: string, fill: string,
 }
 
 function spanBar(ctx: Ctx, s: Span, y: number): void {
-  if (s.kind === 'op') bar(ctx, s, y, OP_BAR, 'op', '', s.ret === undefined ? s.name : `${s.name} = ${s.ret}`);
+  if (s.kind === 'op')
+    bar(ctx, s, y, OP_BAR, 'op', '', s.ret === undefined ? s.name : `${s.name} = ${s.ret}`);
   else if (s.kind === 'wait') bar(ctx, s, y, BAR, 'wait', 'url(#pl-hatch)', `wait ${s.name}`);
   else if (s.kind === 'bio') bar(ctx, s, y, BAR, 'bio', '', s.name);
   else bar(ctx, s, y, BAR, `lock${shared(s.name) ? ' shared' : ''}`, colourOf(lockClass(s.name)), s.name);
@@ -119,9 +122,9 @@ function dot(ctx: Ctx, r: Row, i: number, y: number): void {
 /** One band: its spans packed into sub-rows, its events as dots. Returns its height. */
 function band(ctx: Ctx, col: number, y: number, rows: readonly Row[]): number {
   const irq = col === ctx.m.columns.length - 1;
-  const own = ctx.m.spans.filter((s) => ctx.m.colOf(s.task) === col);
+  const own = ctx.spans.filter((s) => ctx.m.colOf(s.task) === col);
   const ops = own.filter((s) => s.kind === 'op');
-  const rest = ctx.m.spans.filter((s) =>
+  const rest = ctx.spans.filter((s) =>
     s.kind === 'bio' ? irq : s.kind !== 'op' && ctx.m.colOf(s.task) === col,
   );
   const dotsY = y + PAD + 4;
@@ -154,7 +157,9 @@ const DEFS =
 /** The swimlane of the rows shown; `xOf` maps a trace seq to its column. */
 export function swimlane(m: ReportModel, rows: readonly Row[], xOf: (seq: number) => number): Swimlane {
   const dx = Math.max(MIN_DX, Math.min(MAX_DX, Math.floor(TARGET_WIDTH / Math.max(1, rows.length))));
-  const ctx: Ctx = { dx, m, xOf, ncols: rows.length, out: [] };
+  const shown = new Set(rows.map((r) => r.seq));
+  const spans = m.spans.filter((s) => s.open || shown.has(s.start) || xOf(s.start) < xOf(s.end));
+  const ctx: Ctx = { dx, spans, m, xOf, ncols: rows.length, out: [] };
   const bands: BandGeom[] = [];
   const body: string[] = [];
   let y = TOP;

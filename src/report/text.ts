@@ -191,15 +191,11 @@ export function formatReport(
 ): string {
   const paint = painter(opts.color ?? false);
   const out = [header(input, paint)];
-  if (!input.finding) return out.join('\n');
+  if (!input.events.length) return out.join('\n');
   const m = buildModel(input);
-  if (input.events.length) {
-    out.push(
-      '',
-      paint('head', "trace of the failing run (step = order of execution, t = the task's virtual time):"),
-    );
-    out.push(...traceLines(m, maxRows, opts));
-  }
+  const which = input.finding ? 'the failing run' : 'the run';
+  out.push('', paint('head', `trace of ${which} (step = order of execution, t = the task's virtual time):`));
+  out.push(...traceLines(m, maxRows, opts));
   out.push(...explanation(m, paint));
   if (replayCommand) out.push('', `replay: ${replayCommand}`);
   return out.join('\n');
