@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=64
 // The compiled CLI lives in dist/ (built by `npm ci` through the `prepare` script).
 import { main } from '../dist/cli/main.js';
 

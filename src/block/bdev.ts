@@ -13,6 +13,8 @@
  * Departures from Linux: one bio covers contiguous sectors with one latency; there is no request
  * merging, queue depth or timeout, and no torn writes inside a sector.
  */
+import { EINVAL } from '../sim/errno.js';
+import { ANYTHING, objectId, record, sectorObj } from '../sim/footprint.js';
 import type { Task } from '../sim/task.js';
 import { Completion } from '../sync/completion.js';
 import { type Cells, garbageCell } from './data.js';
@@ -24,7 +26,14 @@ export interface BioSeg {
   buf: Cells;
   off: number;
   len: number;
+  /**
+   * The memory's footprint object (a folio's fpObj), PRIVATE_BUFFER for a buffer only this bio
+   * sees, or undefined: unknown — the transfer may touch anything (src/sim/footprint.ts).
+   */
+  obj?: number;
 }
+
+export const PRIVATE_BUFFER = -2;
 
 export interface Bio {
   readonly id: number;
@@ -82,9 +91,10 @@ export class BlockDevice {
     ) {
       throw new Error(`bio#${id}: ${op} of ${len} bytes at ${addr} is unaligned or outside the device`);
     }
+    if (op !== 'flush' && !this.dmaAligned(segs)) bio.error = -EINVAL;
     t.event(
       'submit_bio',
-      `bio#${id} ${op}${op === 'flush' ? '' : ` [${addr},${addr + len})`}${fua ? ' FUA' : ''}`,
+      `bio#${id} ${op}${op === 'flush' ? '' : ` [${addr},${addr + len})`}${fua ? ' FUA' : ''}${bio.error ? ' -EINVAL (misaligned memory)' : ''}`,
     );
     const irq = t.sim.spawn(`irq:bio#${id}`, async (it) => this.complete(it, bio), {
       irq: true,
@@ -92,7 +102,19 @@ export class BlockDevice {
     });
     bio.irq = irq;
     bio.done.setWaker(irq);
+    // bio ids follow submission order, which differs between interleavings: the completion's
+    // footprint object is named by the submitter and its own count instead.
+    bio.done.fpObj = objectId(`bio ${t.name}#${++t.bios}`);
     return bio;
+  }
+
+  /**
+   * Declares that the bio's completion records everything it touches: its segments say what memory
+   * they are (BioSeg.obj) and its endIo records its own accesses. Otherwise the completion task's
+   * step may touch anything. Context: right after submitBio, before the completion can run.
+   */
+  footprintRecorded(bio: Bio): void {
+    if (bio.irq) bio.irq.fp.length = 0;
   }
 
   /** submit_bio_wait: submits and sleeps until completion; returns the bio's error (0 or -errno). */
@@ -103,25 +125,45 @@ export class BlockDevice {
     segs: BioSeg[],
     site: string,
     fua = false,
+    /** The segments name their memory and there is no endIo: see footprintRecorded. */
+    recorded = false,
   ): Promise<number> {
     const bio = this.submitBio(t, op, addr, segs, fua);
+    if (recorded) this.footprintRecorded(bio);
     await bio.done.wait(t, site);
     return bio.error;
   }
 
+  /**
+   * The memory check of submit_bio (Linux 6.18: __bio_split_to_limits → bio_split_rw_at →
+   * bio_split_io_at, "block: check for valid bio while splitting", Keith Busch): `if
+   * (bv.bv_offset & lim->dma_alignment || bv.bv_len & len_align_mask) return -EINVAL`, and the bio
+   * ends with BLK_STS_INVAL (-EINVAL) without a transfer. Only a bio that bio_may_need_split() sends
+   * there is checked: more than one bio_vec, or one reaching past max_fast_segment_size (a page).
+   * A segment here never crosses a page (one per pinned page), so one segment is the fast path, and
+   * an O_DIRECT buffer misaligned inside one page is accepted. dma_alignment is the logical block
+   * size less one (the default SECTOR_SIZE - 1 of blk_validate_limits at 512-byte sectors).
+   */
+  private dmaAligned(segs: readonly BioSeg[]): boolean {
+    if (segs.length <= 1) return true;
+    return segs.every((s) => s.off % this.sectorSize === 0 && s.len % this.sectorSize === 0);
+  }
+
   private complete(t: Task, bio: Bio): void {
     if (bio.op === 'flush') this.flush();
-    else this.transfer(bio);
+    else if (!bio.error) this.transfer(bio);
     t.event('bio_endio', `bio#${bio.id} ${bio.op}`);
     bio.endIo?.(t, bio);
-    bio.done.complete();
+    bio.done.complete(t);
   }
 
   private transfer(bio: Bio): void {
     const ss = this.sectorSize;
     let sector = bio.addr / ss;
     for (const seg of bio.segs) {
+      if (seg.obj !== PRIVATE_BUFFER) record(seg.obj ?? ANYTHING, bio.op === 'read');
       for (let o = 0; o < seg.len; o += ss, sector++) {
+        record(sectorObj(sector), bio.op !== 'read');
         if (bio.op === 'read') {
           seg.buf.set(this.readSector(sector), seg.off + o);
           continue;

@@ -13,7 +13,7 @@
  * - durability: after a crash (the device's volatile cache dropped), a byte covered by an fsync
  *   that returned 0 does not hold what the ops completed before that fsync left there.
  */
-import { cellTag, TAG_GARBAGE, TAG_INIT, TAG_ZERO } from '../block/data.js';
+import { cell, cellTag, TAG_GARBAGE, TAG_INIT, TAG_ZERO } from '../block/data.js';
 import type { FindingKind } from '../litmus/ast.js';
 import type { History, OpRecord } from './history.js';
 import { type Exploration, fullMask, type RefState, type Region } from './refmodel.js';
@@ -55,11 +55,37 @@ function firstRun(len: number, bad: (b: number) => boolean): { start: number; en
   return { start: b, end: e };
 }
 
-function allowedCells(states: RefState[], region: string, off: number, len: number): Set<number>[] {
+/**
+ * The values each byte may hold in some state (none: unconstrained, past EOF in every state).
+ *
+ * `pastEof` says what a byte inside the file in some states and past EOF in others may hold:
+ * - 'zero' (reads): also zero. A load of the EOF page sees zeroes past EOF (the fault maps the folio
+ *   whose tail iomap_read_folio / truncate_inode_partial_folio zeroed), so a load racing a truncate
+ *   down sees the old bytes or zeroes; so may a read that sampled i_size before the truncate and
+ *   copies the partial folio after it.
+ * - 'any' (durability): anything. In a legal order where the byte is past EOF when the fsync runs,
+ *   the fsync promised nothing about it (a write that extends the file over it later is not synced).
+ */
+function allowedCells(
+  states: RefState[],
+  region: string,
+  off: number,
+  len: number,
+  pastEof: 'none' | 'zero' | 'any' = 'none',
+): Set<number>[] {
   const out = Array.from({ length: len }, () => new Set<number>());
+  const past = new Uint8Array(len);
   for (const s of states) {
     const r = s.get(region) as Region;
-    for (let b = 0; b < len; b++) if (off + b < r.size) out[b].add(r.cells[off + b]);
+    for (let b = 0; b < len; b++) {
+      if (off + b < r.size) out[b].add(r.cells[off + b]);
+      else past[b] = 1;
+    }
+  }
+  for (let b = 0; b < len; b++) {
+    if (!past[b] || out[b].size === 0) continue;
+    if (pastEof === 'zero') out[b].add(cell(TAG_ZERO, 0));
+    else if (pastEof === 'any') out[b].clear();
   }
   return out;
 }
@@ -87,7 +113,7 @@ export function checkReads(ex: Exploration, history: History): Finding[] {
       )
       .map((s) => s.state);
     const { region, off, cells } = r.observed;
-    const allowed = allowedCells(states, region, off, cells.length);
+    const allowed = allowedCells(states, region, off, cells.length, 'zero');
     const run = firstRun(cells.length, (b) => allowed[b].size > 0 && !allowed[b].has(cells[b]));
     if (!run) continue;
     const got = describeTag(cellTag(cells[run.start]), history);
@@ -197,7 +223,7 @@ export function checkDurability(
     const states = ex.states.filter((s) => (s.mask & must) === must).map((s) => s.state);
     const disk = crashed.get(f.synced);
     if (!disk) continue;
-    const allowed = allowedCells(states, f.synced, 0, disk.size);
+    const allowed = allowedCells(states, f.synced, 0, disk.size, 'any');
     const [lo, hi] = f.syncedRange ?? [0, disk.size];
     const covered = (b: number) => b >= lo && b < hi;
     const run = firstRun(

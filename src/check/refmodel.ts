@@ -50,8 +50,17 @@ function readCells(r: Region, off: number, len: number): Uint32Array {
   return out;
 }
 
-/** Applies one effect to a copy of the state. */
-export function applyEffect(s0: RefState, e: Effect): RefState {
+/**
+ * Applies one effect to a copy of the state; null if the op could not have succeeded in this
+ * state, so no real-time-consistent order puts it here (it did succeed). That is COLLAPSE_RANGE
+ * reaching EOF and INSERT_RANGE at or past it, EINVAL in Linux: ext4_collapse_range "There is no
+ * need to overlap collapse range with EOF, in which case it is effectively a truncate operation /
+ * if (end >= inode->i_size) return -EINVAL;", xfs_falloc_insert_range "if (offset >= isize) return
+ * -EINVAL;". Only another task's truncate (or collapse) can put an order there.
+ */
+export function applyEffect(s0: RefState, e: Effect): RefState | null {
+  if (e.k === 'collapse' && e.off + e.len >= region(s0, e.region).size) return null;
+  if (e.k === 'insert' && e.off >= region(s0, e.region).size) return null;
   const s = clone(s0);
   switch (e.k) {
     case 'write':
@@ -153,9 +162,12 @@ export function exploreStates(initial: RefState, history: readonly OpRecord[], b
       const bit = 1 << i;
       if (cur.mask & bit || (preds[i] & cur.mask) !== preds[i]) continue;
       const op = ops[i];
-      let s = cur.state;
-      for (const e of op.effects) s = applyEffect(s, e);
-      stack.push({ mask: cur.mask | bit, state: s });
+      let s: RefState | null = cur.state;
+      for (const e of op.effects) {
+        s = applyEffect(s, e);
+        if (!s) break;
+      }
+      if (s) stack.push({ mask: cur.mask | bit, state: s });
       // A failed or unfinished op may have done nothing at all.
       if (op.ret === null || op.ret < 0) stack.push({ mask: cur.mask | bit, state: cur.state });
     }

@@ -25,6 +25,7 @@ import { LitmusError, parseLitmus } from '../litmus/parse.js';
 import { fromRun } from '../report/input.js';
 import { formatCheck, formatReport, terminalOptions } from '../report/text.js';
 import { findScheme, SCHEMES, type Scheme } from '../schemes/index.js';
+import { registerFsx } from './fsx.js';
 import { makeProgress } from './progress.js';
 import { writeCheckReports, writeMatrixHtml, writeReportFiles } from './reports.js';
 
@@ -362,6 +363,7 @@ function program(result: { code: number }): Command {
     .action(async (s: string, opts: ReplayOpts) => {
       result.code = await cmdReplay(s, opts);
     });
+  registerFsx(p, result, defaultJobs());
   return p;
 }
 

@@ -1,141 +1,298 @@
 /**
  * Exhaustive, preemption-bounded search by re-execution (CHESS's iterative context bounding, with
- * loom's stateless replay), with sleep-set partial-order reduction on the accesses each scheduling
- * point declares (`task.point(site, obj, write)`).
+ * loom's stateless replay), with dynamic partial-order reduction: Flanagan and Godefroid's DPOR
+ * (POPL 2005) with sleep sets (Godefroid), on the footprints the runtime records for every step
+ * (src/sim/footprint.ts: what the step's scheduling point declared, plus every lock, wait queue and
+ * completion the step touched).
  *
  * Each run replays a prefix of choices and then follows the non-preemptive default (keep running
- * the current task; when it blocks or exits, the lowest runnable id). Every decision of the run is
- * recorded with its runnable set; backtracking takes the deepest decision that still has an
- * alternative within the preemption bound, never tried there and not asleep.
+ * the current task; when it blocks or exits, the lowest awake runnable id). Every decision (a point
+ * where two or more tasks could run) is a node; every step, decided or forced, is an event.
  *
- * Sleep sets (Godefroid): after the subtree of choice p at a node is explored, p sleeps in the
- * subtrees of p's later siblings for as long as the steps taken there are independent of p's
- * pending step; a sleeping task is not scheduled; a run whose runnable tasks are all asleep is
- * abandoned as equivalent to one already explored ("pruned"). Two pending steps are dependent
- * when either declares no object (-1: "may touch anything") or both declare the same object and
- * one of them writes. Irq tasks (bio completions) declare nothing: dependent with everything.
+ * DPOR. Happens-before is tracked with vector clocks: program order, dependence (two steps whose
+ * footprints conflict, in the order they ran), task creation and wake-up. When a step of task q
+ * conflicts with the latest earlier step i of another task that does not happen before q, the two
+ * could run the other way round: q is added to the backtrack set of the decision that ran i (or,
+ * if q could not run there, every task that could). Only backtrack sets are explored: choices whose
+ * reordering could not change any state are never tried. Without POR (`--no-por`) every runnable
+ * task is in every backtrack set: the plain bounded DFS.
+ *
+ * The preemption bound breaks DPOR's argument (the reversal a race asks for may cost a preemption
+ * the bound forbids, where an earlier switch would not): as loom does (after Coons, Musuvathi and
+ * McKinley, "Bounded partial-order reduction", OOPSLA 2013), the task is also added at the latest
+ * decision before that one where the running task changed — a context switch that costs nothing.
+ *
+ * Sleep sets: after the subtree of choice p at a node is explored, p sleeps in its later siblings'
+ * subtrees for as long as the steps taken there are independent of the step p took at the node
+ * (recorded when it ran); a run whose runnable tasks are all asleep is abandoned as equivalent to
+ * one already explored ("pruned").
  *
  * The certificate is exactly what was covered: "all N schedules with ≤ K preemptions, M pruned as
- * equivalent", for the model as it declares its accesses.
+ * equivalent", for the model as it records its footprints (a footprint that missed an access
+ * would make the certificate claim too much: src/sim/footprint.ts says what is recorded).
  */
+
+import { ANYTHING, compactFootprint, dependent } from '../sim/footprint.js';
 import type { Sim, Strategy } from '../sim/sched.js';
 import type { Task } from '../sim/task.js';
 
-interface Pending {
-  obj: number;
-  write: boolean;
-}
-
-/** One decision of a run: who could run, who ran, what the others were about to do. */
+/** One decision of a run: who could run, who ran, what is left to explore here. */
 export interface DfsNode {
   runnable: number[];
   chosen: number;
   current: number;
   currentRunnable: boolean;
   preemptionsBefore: number;
-  /** Declared next-step access of every runnable task at this decision. */
-  pending: Map<number, Pending>;
+  /** Choices to explore here (DPOR adds to it as races are found below). */
+  backtrack: Set<number>;
   /** Choices whose subtrees are done (or being explored) at this node. */
   done: Set<number>;
-  /** Tasks asleep at this node. */
-  sleep: Map<number, Pending>;
+  /** Tasks asleep entering this node, with the footprint of the step they would take. */
+  sleep: Map<number, number[]>;
+  /** The footprint of the step each explored choice took from this node. */
+  steps: Map<number, number[]>;
 }
 
-export function dependent(a: Pending, b: Pending): boolean {
-  if (a.obj < 0 || b.obj < 0) return true;
-  return a.obj === b.obj && (a.write || b.write);
-}
-
-/** The strategy of one DFS run: replays `prefix`, then the default, recording every decision. */
+/** The strategy of one DFS run: replays the prefix nodes, then the default, recording as it goes. */
 export class DfsRunStrategy implements Strategy {
   readonly name = 'dfs';
   readonly nodes: DfsNode[] = [];
   private preemptions = 0;
+  /** Sleepers now (after the last decision, filtered by every step since). */
+  private sleep = new Map<number, number[]>();
+  /** The node whose chosen task is running its first step, or -1 (a forced step). */
+  private pendingNode = -1;
+  // Events (steps), in order: task, node (-1 if forced), vector clock.
+  private readonly evTask: number[] = [];
+  private readonly evNode: number[] = [];
+  private readonly evClock: number[][] = [];
+  /** Each task's last event. */
+  private readonly lastOf: number[] = [];
+  /** Per object: its last write and the reads since (one per task). */
+  private readonly objects = new Map<number, { write: number; reads: number[] }>();
+  private lastAnything = -1;
+  /** Each task's vector clock: its last step's, joined with creation and wake-up edges. */
+  private readonly clocks: number[][] = [];
+  /** Tasks created or woken by the running step: they inherit its clock once it ends. */
+  private readonly inherit: number[] = [];
 
   constructor(
-    private readonly prefix: readonly number[],
-    /** Sleep set entering the first decision past the prefix (from the backtrack point). */
+    /** Live nodes of the previous run, the last one already switched to its new choice. */
     private readonly prefixNodes: readonly DfsNode[],
     private readonly usePor: boolean,
     private readonly bound: number,
+    /** Decisions below this index belong to a work unit's prefix: never backtracked. */
+    private readonly floor = 0,
   ) {}
 
   pick(runnable: readonly Task[], current: Task, _sim: Sim): Task | null {
     const k = this.nodes.length;
     const curRunnable = runnable.includes(current);
-    const pending = new Map<number, Pending>();
-    for (const t of runnable)
-      pending.set(t.id, { obj: t.isIrq ? -1 : t.accessObj, write: t.isIrq || t.accessWrite });
-    const sleep = k < this.prefixNodes.length ? this.prefixNodes[k].sleep : this.inheritedSleep();
+    let node: DfsNode;
     let chosen: Task | undefined;
-    if (k < this.prefix.length) {
-      chosen = runnable.find((t) => t.id === this.prefix[k]);
-      if (!chosen)
-        throw new Error(`dfs: replay diverged at decision ${k}: task ${this.prefix[k]} not runnable`);
+    if (k < this.prefixNodes.length) {
+      node = this.prefixNodes[k];
+      chosen = runnable.find((t) => t.id === node.chosen);
+      if (!chosen) throw new Error(`dfs: replay diverged at decision ${k}: task ${node.chosen} not runnable`);
     } else {
+      const sleep = this.usePor ? new Map(this.sleep) : new Map<number, number[]>();
       const awake = runnable.filter((t) => !sleep.has(t.id));
-      if (awake.length === 0) return null; // every continuation is equivalent to an explored one
+      if (awake.length === 0) return this.prune(runnable, sleep); // equivalent to an explored run
       chosen = curRunnable && !sleep.has(current.id) ? current : awake[0];
       // The current task is asleep: switching away would be a preemption past the bound.
-      if (curRunnable && chosen !== current && this.preemptions + 1 > this.bound) return null;
+      if (curRunnable && chosen !== current && this.preemptions + 1 > this.bound) {
+        return this.prune(runnable, sleep);
+      }
+      const ids = runnable.map((t) => t.id);
+      node = {
+        runnable: ids,
+        chosen: chosen.id,
+        current: current.id,
+        currentRunnable: curRunnable,
+        preemptionsBefore: this.preemptions,
+        backtrack: new Set(this.usePor ? [chosen.id] : ids),
+        done: new Set([chosen.id]),
+        sleep,
+        steps: new Map(),
+      };
     }
-    const node: DfsNode = {
-      runnable: runnable.map((t) => t.id),
-      chosen: chosen.id,
-      current: current.id,
-      currentRunnable: curRunnable,
-      preemptionsBefore: this.preemptions,
-      pending,
-      done: k < this.prefixNodes.length ? this.prefixNodes[k].done : new Set([chosen.id]),
-      sleep,
-    };
     this.nodes.push(node);
+    this.enterChild(node);
+    this.pendingNode = k;
     if (curRunnable && chosen !== current) this.preemptions++;
     return chosen;
   }
 
-  /** The sleep set after the previous decision's step: sleepers independent of the step taken. */
-  private inheritedSleep(): Map<number, Pending> {
-    const out = new Map<number, Pending>();
-    if (!this.usePor || this.nodes.length === 0) return out;
-    const prev = this.nodes[this.nodes.length - 1];
-    const taken = prev.pending.get(prev.chosen) as Pending;
-    for (const [id, p] of prev.sleep) if (id !== prev.chosen && !dependent(p, taken)) out.set(id, p);
-    return out;
+  /** The sleep set below `node`: its own, plus the choices explored there before this one. */
+  private enterChild(node: DfsNode): void {
+    if (!this.usePor) return;
+    const s = new Map(node.sleep);
+    for (const d of node.done) {
+      const fp = node.steps.get(d);
+      if (d !== node.chosen && fp) s.set(d, fp);
+    }
+    s.delete(node.chosen);
+    this.sleep = s;
+  }
+
+  onSpawn(t: Task, parent: Task | null): void {
+    this.clocks[t.id] = [];
+    if (parent) this.inherit.push(t.id);
+  }
+
+  onWake(t: Task, by: Task | null): void {
+    if (by) this.inherit.push(t.id);
+  }
+
+  onStep(t: Task, raw: readonly number[]): void {
+    const q = t.id;
+    const fp = compactFootprint(raw);
+    const nodeIdx = this.pendingNode;
+    this.pendingNode = -1;
+    if (nodeIdx >= 0) this.nodes[nodeIdx].steps.set(q, fp);
+    if (!this.usePor) return;
+    const clock = (this.clocks[q] ?? []).slice();
+    const e = this.evTask.length;
+    this.findRace(q, fp, clock);
+    // Happens-before: every earlier conflicting step (the candidates say which), then q's own count.
+    this.forEachConflict(q, fp, (i) => join(clock, this.evClock[i]));
+    clock[q] = (clock[q] ?? 0) + 1;
+    this.evTask.push(q);
+    this.evNode.push(nodeIdx);
+    this.evClock.push(clock);
+    this.clocks[q] = clock;
+    this.lastOf[q] = e;
+    this.noteAccesses(q, fp, e);
+    for (const w of this.inherit) this.clocks[w] = join((this.clocks[w] ?? []).slice(), clock);
+    this.inherit.length = 0;
+    this.sleep.delete(q);
+    for (const [s, sfp] of this.sleep) if (dependent(sfp, fp)) this.sleep.delete(s);
+  }
+
+  /**
+   * Calls `f` with earlier steps of other tasks that conflict with footprint `fp` and that every
+   * other conflicting step happens before (so they stand for all of them): per object the last
+   * write and the reads since, the last "anything" step; for an "anything" footprint, every task's
+   * last step.
+   */
+  private forEachConflict(q: number, fp: readonly number[], f: (i: number) => void): void {
+    if (fp[0] === ANYTHING) {
+      for (let p = 0; p < this.lastOf.length; p++) {
+        const i = this.lastOf[p];
+        if (p !== q && i !== undefined && i >= 0) f(i);
+      }
+      return;
+    }
+    if (this.lastAnything >= 0 && this.evTask[this.lastAnything] !== q) f(this.lastAnything);
+    for (const x of fp) {
+      const o = this.objects.get(x >>> 1);
+      if (!o) continue;
+      if (o.write >= 0 && this.evTask[o.write] !== q) f(o.write);
+      if ((x & 1) === 1) for (const r of o.reads) if (this.evTask[r] !== q) f(r);
+    }
+  }
+
+  private noteAccesses(q: number, fp: readonly number[], e: number): void {
+    if (fp[0] === ANYTHING) {
+      this.lastAnything = e;
+      return;
+    }
+    for (const x of fp) {
+      const key = x >>> 1;
+      let o = this.objects.get(key);
+      if (!o) {
+        o = { write: -1, reads: [] };
+        this.objects.set(key, o);
+      }
+      if ((x & 1) === 1) {
+        o.write = e;
+        o.reads.length = 0;
+      } else {
+        const k = o.reads.findIndex((r) => this.evTask[r] === q);
+        if (k >= 0) o.reads[k] = e;
+        else o.reads.push(e);
+      }
+    }
+  }
+
+  /**
+   * The latest earlier step of another task that conflicts with this one and does not happen
+   * before it: the two could be reordered, so q must be tried at the decision that ran it.
+   */
+  private findRace(q: number, fp: readonly number[], clock: readonly number[]): void {
+    let latest = -1;
+    this.forEachConflict(q, fp, (i) => {
+      const p = this.evTask[i];
+      if (i > latest && (this.evClock[i][p] ?? 0) > (clock[p] ?? 0)) latest = i;
+    });
+    if (latest >= 0 && this.evNode[latest] >= 0) this.addBacktrack(this.evNode[latest], q);
+  }
+
+  /** Adds q (or, if q could not run there, every task that could) to a node's backtrack set. */
+  private addBacktrack(ni: number, q: number): void {
+    this.addAt(ni, q);
+    // Bounded POR: also at the latest earlier context switch (loom's Path::backtrack).
+    let c = ni - 1;
+    while (c > 0 && this.nodes[c].chosen === this.nodes[c - 1].chosen) c--;
+    if (c >= 0) this.addAt(c, q);
+  }
+
+  private addAt(ni: number, q: number): void {
+    if (ni < this.floor) return; // a unit's prefix: the frontier expanded it in full
+    const n = this.nodes[ni];
+    if (n.runnable.includes(q)) n.backtrack.add(q);
+    else for (const r of n.runnable) n.backtrack.add(r);
+  }
+
+  /**
+   * Ends a run that need not go on. The steps the runnable tasks were about to take still race
+   * with what ran: an asleep task's step is known (the sleep set has it), an awake one's is not
+   * ("anything").
+   */
+  private prune(runnable: readonly Task[], sleep: Map<number, number[]>): null {
+    if (this.usePor) {
+      for (const t of runnable) {
+        this.findRace(t.id, sleep.get(t.id) ?? [ANYTHING], this.clocks[t.id] ?? []);
+      }
+    }
+    return null;
   }
 }
 
+function join(into: number[], other: readonly number[]): number[] {
+  for (let i = 0; i < other.length; i++) {
+    const v = other[i] ?? 0;
+    if (v > (into[i] ?? 0)) into[i] = v;
+  }
+  return into;
+}
+
 /**
- * Picks the next run: the deepest node with an untried alternative within the bound. Mutates the
- * node (marks the alternative done) and returns the prefix and prefix nodes for the next run, or
- * null when the search is complete. `skipped` counts alternatives the bound ruled out.
+ * Picks the next run: the deepest node with a choice in its backtrack set not yet tried, not
+ * asleep there and within the bound. Switches that node to the choice (marking it done) and returns
+ * the live nodes up to it, or null when the search is complete. `skipped` counts choices the
+ * bound ruled out.
  */
 export function backtrack(
   nodes: DfsNode[],
   bound: number,
-  usePor: boolean,
   stats: { boundSkipped: number },
   /** Decisions below this index are fixed (a work unit's prefix): never backtracked. */
   floor = 0,
-): { prefix: number[]; prefixNodes: DfsNode[] } | null {
+): DfsNode[] | null {
   for (let k = nodes.length - 1; k >= floor; k--) {
     const n = nodes[k];
     for (const alt of n.runnable) {
-      if (n.done.has(alt) || n.sleep.has(alt)) continue;
+      if (!n.backtrack.has(alt) || n.done.has(alt)) continue;
+      n.done.add(alt);
+      if (n.sleep.has(alt)) continue; // equivalent to a run already explored
       const preempts = n.currentRunnable && alt !== n.current ? 1 : 0;
       if (n.preemptionsBefore + preempts > bound) {
-        n.done.add(alt);
         stats.boundSkipped++;
         continue;
       }
-      // Sleep set for the sibling subtree: the choices already explored here sleep in it.
-      const sleep = new Map(n.sleep);
-      if (usePor) for (const d of n.done) if (d !== alt) sleep.set(d, n.pending.get(d) as Pending);
-      n.done.add(alt);
-      const branch: DfsNode = { ...n, chosen: alt, sleep: usePor ? sleep : new Map() };
-      const prefixNodes = nodes.slice(0, k);
-      prefixNodes.push(branch);
-      return { prefix: [...prefixNodes.map((x) => x.chosen)], prefixNodes };
+      n.chosen = alt;
+      return nodes.slice(0, k + 1);
     }
   }
   return null;

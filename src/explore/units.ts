@@ -23,6 +23,17 @@ import { PctStrategy } from './pct.js';
 import { runOnce } from './run.js';
 
 export const CHUNK_SCHEDULES = 64;
+
+/**
+ * Runs between two turns of the event loop: a unit run on the main thread beside worker threads
+ * must let it hand the workers their next units (a run is all microtasks: without a macrotask turn
+ * the loop would not see a worker's message until the whole unit is done).
+ */
+const YIELD_EVERY = 16;
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 export const FRONTIER_UNITS = 64;
 export const FRONTIER_DEPTH = 12;
 
@@ -37,8 +48,8 @@ export interface SearchParams {
   stepBound?: number;
 }
 
-/** A sleeping task: its id and the access its pending step declared. */
-export type SleepEntry = [id: number, obj: number, write: boolean];
+/** A sleeping task: its id and the footprint of the step it would take (src/sim/footprint.ts). */
+export type SleepEntry = [id: number, footprint: number[]];
 
 export type Unit =
   | { kind: 'chunk'; index: number; start: number; end: number }
@@ -82,6 +93,7 @@ async function runChunk(
   u: Extract<Unit, { kind: 'chunk' }>,
 ): Promise<UnitResult> {
   for (let i = u.start; i < u.end; i++) {
+    if ((i - u.start) % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
     const run = await runOnce(scenario, scheme, sampledStrategy(p, i), { stepBound: p.stepBound });
     const f = decisive(run.findings, scenario.forbid);
     if (f) {
@@ -106,7 +118,10 @@ async function runChunk(
   };
 }
 
-/** Prefix nodes for a unit: only the last one's sleep set matters (nothing above is backtracked). */
+/**
+ * Prefix nodes for a unit: nothing above the last is backtracked, and the last one's sleep set is
+ * the unit's (the sleepers entering its subtree).
+ */
 function unitPrefixNodes(prefix: readonly number[], sleep: readonly SleepEntry[]): DfsNode[] {
   return prefix.map((chosen, k) => ({
     runnable: [chosen],
@@ -114,10 +129,10 @@ function unitPrefixNodes(prefix: readonly number[], sleep: readonly SleepEntry[]
     current: chosen,
     currentRunnable: false,
     preemptionsBefore: 0,
-    pending: new Map(),
+    backtrack: new Set([chosen]),
     done: new Set([chosen]),
-    sleep:
-      k === prefix.length - 1 ? new Map(sleep.map(([id, obj, write]) => [id, { obj, write }])) : new Map(),
+    sleep: k === prefix.length - 1 ? new Map(sleep) : new Map(),
+    steps: new Map(),
   }));
 }
 
@@ -130,10 +145,10 @@ async function runDfsUnit(
   const stats = { boundSkipped: 0 };
   let schedules = 0;
   let pruned = 0;
-  let prefix = u.prefix;
   let prefixNodes = unitPrefixNodes(u.prefix, u.sleep);
   for (;;) {
-    const strat = new DfsRunStrategy(prefix, prefixNodes, p.por, p.preemptions);
+    if ((schedules + pruned) % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
+    const strat = new DfsRunStrategy(prefixNodes, p.por, p.preemptions, u.prefix.length);
     const run = await runOnce(scenario, scheme, strat, { stepBound: p.stepBound });
     if (run.result.outcome.kind === 'pruned') pruned++;
     else schedules++;
@@ -148,15 +163,19 @@ async function runDfsUnit(
     });
     if (f)
       return result(false, { finding: f, schedule: run.result.schedule.slice(), runs: schedules + pruned });
-    const next = backtrack(strat.nodes, p.preemptions, p.por, stats, u.prefix.length);
+    const next = backtrack(strat.nodes, p.preemptions, stats, u.prefix.length);
     if (!next) return result(true, null);
     if (schedules + pruned >= u.budget) return result(false, null);
-    prefix = next.prefix;
-    prefixNodes = next.prefixNodes;
+    prefixNodes = next;
   }
 }
 
-/** The frontier of DFS units (depends on the scenario, scheme and bound only, never on workers). */
+/**
+ * The frontier of DFS units (depends on the scenario, scheme and bound only, never on workers).
+ * Its decisions are expanded in full — every runnable task within the bound, less the asleep — so
+ * a race found inside a unit that would add a choice above the unit's prefix needs nothing: that
+ * choice is some other unit. Below the frontier, each unit runs DPOR.
+ */
 export async function dfsFrontier(
   scenario: Scenario,
   scheme: Scheme,
@@ -170,10 +189,10 @@ export async function dfsFrontier(
     let grew = false;
     for (const unit of level) {
       const strat = new DfsRunStrategy(
-        unit.prefix,
         unitPrefixNodes(unit.prefix, unit.sleep),
         p.por,
         p.preemptions,
+        unit.prefix.length,
       );
       await runOnce(scenario, scheme, strat, { stepBound: p.stepBound });
       const node = strat.nodes[unit.prefix.length];
@@ -182,8 +201,9 @@ export async function dfsFrontier(
         continue;
       }
       grew = true;
+      // The default choice ran in this run, so its step is known: it sleeps in its siblings.
+      const first = node.steps.get(node.chosen);
       const order = [node.chosen, ...node.runnable.filter((id) => id !== node.chosen)];
-      const explored: SleepEntry[] = [];
       for (const alt of order) {
         if (node.sleep.has(alt)) continue;
         const preempts = node.currentRunnable && alt !== node.current ? 1 : 0;
@@ -191,10 +211,9 @@ export async function dfsFrontier(
           boundSkipped++;
           continue;
         }
-        const inherited: SleepEntry[] = p.por ? [...node.sleep].map(([id, x]) => [id, x.obj, x.write]) : [];
-        next.push({ prefix: [...unit.prefix, alt], sleep: p.por ? [...inherited, ...explored] : [] });
-        const pend = node.pending.get(alt);
-        if (pend) explored.push([alt, pend.obj, pend.write]);
+        const sleep: SleepEntry[] = p.por ? [...node.sleep] : [];
+        if (p.por && alt !== node.chosen && first) sleep.push([node.chosen, first]);
+        next.push({ prefix: [...unit.prefix, alt], sleep });
       }
     }
     level = next;

@@ -9,7 +9,9 @@
  * converts them; XFS's delalloc would only move the allocation to writeback time, and the iomap
  * "Direct I/O collision with buffered writes" -EIO on a delalloc extent is not reproduced.
  */
+
 import { ENOSPC } from '../sim/errno.js';
+import { objectId, record } from '../sim/footprint.js';
 
 export enum BlockState {
   Hole = 0,
@@ -28,6 +30,8 @@ export interface Mapping {
   len: number;
 }
 
+const ALLOCATOR = objectId('block allocator');
+
 /** The block allocator: lowest free block first, ENOSPC when none is left. */
 export class Allocator {
   private readonly free: boolean[];
@@ -41,6 +45,7 @@ export class Allocator {
 
   /** Allocates one block; returns its number or -ENOSPC. */
   alloc(): number {
+    record(ALLOCATOR, true);
     const b = this.free.indexOf(true);
     if (b < 0) return -ENOSPC;
     this.free[b] = false;
@@ -48,6 +53,7 @@ export class Allocator {
   }
 
   release(pblk: number): void {
+    record(ALLOCATOR, true);
     if (this.free[pblk]) throw new Error(`double free of block ${pblk}`);
     this.free[pblk] = true;
   }
@@ -57,19 +63,29 @@ export class Allocator {
   }
 }
 
+/**
+ * The per-block map. Every method is an access of the map as one object (src/sim/footprint.ts):
+ * lookups read it, changes write it. (Per-block objects would let writes to disjoint blocks commute;
+ * the map is written only by allocation, conversion, fallocate and truncate.)
+ */
 export class ExtentMap {
   private states: BlockState[] = [];
   private pblks: number[] = [];
+  /** Its footprint object (the inode sets it); ANYTHING until then. */
+  obj = -1;
 
   get length(): number {
+    record(this.obj, false);
     return this.states.length;
   }
 
   state(lblk: number): BlockState {
+    record(this.obj, false);
     return lblk < this.states.length ? this.states[lblk] : BlockState.Hole;
   }
 
   pblk(lblk: number): number {
+    record(this.obj, false);
     return lblk < this.pblks.length ? this.pblks[lblk] : -1;
   }
 
@@ -88,6 +104,7 @@ export class ExtentMap {
   }
 
   set(lblk: number, state: BlockState, pblk: number): void {
+    record(this.obj, true);
     while (this.states.length <= lblk) {
       this.states.push(BlockState.Hole);
       this.pblks.push(-1);
@@ -98,6 +115,7 @@ export class ExtentMap {
 
   /** Removes the mapping of [lblk, lblk+len) and returns the device blocks it freed. */
   punch(lblk: number, len: number): number[] {
+    record(this.obj, true);
     const freed: number[] = [];
     for (let b = lblk; b < lblk + len && b < this.states.length; b++) {
       if (this.pblks[b] >= 0) freed.push(this.pblks[b]);
@@ -117,6 +135,7 @@ export class ExtentMap {
 
   /** FALLOC_FL_INSERT_RANGE on the map: shift [lblk, end) up by len, leaving a hole. */
   insert(lblk: number, len: number): void {
+    record(this.obj, true);
     if (lblk >= this.states.length) return;
     this.states.splice(lblk, 0, ...new Array<BlockState>(len).fill(BlockState.Hole));
     this.pblks.splice(lblk, 0, ...new Array<number>(len).fill(-1));

@@ -35,13 +35,15 @@ export function fallocateCheck(
       // FALLOC_FL_PUNCH_HOLE must come with FALLOC_FL_KEEP_SIZE (the parser implies it).
       return keepSize ? 0 : -EOPNOTSUPP;
     case 'collapse':
-      if (keepSize) return -EINVAL;
+      // COLLAPSE and INSERT with KEEP_SIZE: EOPNOTSUPP since "fs: sort out the fallocate mode vs
+      // flag mess" (Hellwig, Linux 6.12); EINVAL before ("should only be used exclusively").
+      if (keepSize) return -EOPNOTSUPP;
       if (off % bs !== 0 || len % bs !== 0) return -EINVAL;
       // "There is no need to overlap collapse range with EOF, in which case it is effectively a truncate".
       if (off + len >= inode.size) return -EINVAL;
       return 0;
     case 'insert':
-      if (keepSize) return -EINVAL;
+      if (keepSize) return -EOPNOTSUPP;
       if (off % bs !== 0 || len % bs !== 0) return -EINVAL;
       if (off >= inode.size) return -EINVAL;
       if (inode.size + len > MAX_FILE_SIZE) return -EFBIG;
@@ -83,8 +85,17 @@ export async function fallocateLocked(
     case 'zero':
       return punchOrZero(t, inode, mode, off, len, keepSize);
     case 'collapse':
+      // The EOF rule again, under the scheme's locks, where Linux checks it: ext4_collapse_range
+      // after inode_lock() ("if (end >= inode->i_size) return -EINVAL;"), xfs_falloc_collapse_range
+      // under IOLOCK_EXCL. fallocateCheck ran before the locks, and a truncate may have shrunk the
+      // file since (found by pagelab fsx --tasks: a collapse left i_size negative).
+      if (end >= inode.size) return -EINVAL;
       return collapseRange(t, inode, off, len);
     case 'insert':
+      // ext4_insert_range after inode_lock(): "if (len > inode->i_sb->s_maxbytes - inode->i_size)
+      // ret = -EFBIG;" and "Offset must be less than i_size: if (offset >= inode->i_size) ret = -EINVAL;".
+      if (inode.size + len > MAX_FILE_SIZE) return -EFBIG;
+      if (off >= inode.size) return -EINVAL;
       return insertRange(t, inode, off, len);
   }
 }
@@ -142,11 +153,28 @@ async function collapseRange(t: Task, inode: Inode, off: number, len: number): P
   for (const pblk of inode.extents.collapse(off / bs, len / bs)) inode.fs.alloc.release(pblk);
   inode.size -= len;
   t.event('fallocate:collapse', `${inode.name} [${off},${off + len}) removed, size ${inode.size}`);
-  return 0;
+  return daxZeroEofBlock(t, inode);
+}
+
+/**
+ * The new EOF block's bytes past i_size zeroed on the media, for a DAX file. A store through a
+ * mapping past EOF in the EOF page goes straight to the media under DAX (no writeback zeroes it, as
+ * iomap_writepage_handle_eof does for the page cache), and collapse and insert move that block: XFS
+ * zeroes it when it changes i_size around the shift (xfs_falloc_setsize → xfs_setattr_size:
+ * xfs_zero_range from the old EOF when growing, before an insert; xfs_truncate_page at the new EOF
+ * when shrinking, after a collapse). Found by fsx -e 1 replayed on the dax schemes.
+ */
+async function daxZeroEofBlock(t: Task, inode: Inode): Promise<number> {
+  const bs = inode.blockSize;
+  const tail = inode.size % bs;
+  if (!inode.mapping.dax || tail === 0) return 0;
+  return iomapZeroRange(t, inode, inode.size, bs - tail);
 }
 
 async function insertRange(t: Task, inode: Inode, off: number, len: number): Promise<number> {
   const bs = inode.blockSize;
+  const zerr = await daxZeroEofBlock(t, inode);
+  if (zerr) return zerr;
   const ioffset = roundDownToPage(inode, off);
   const err = await filemapWriteAndWaitRange(t, inode.mapping, ioffset, Number.MAX_SAFE_INTEGER);
   if (err) return err;

@@ -4,10 +4,12 @@
  * every operation goes through, exactly as a Linux filesystem's file_operations,
  * vm_operations_struct and address_space_operations are).
  */
+
 import type { BlockDevice } from '../block/bdev.js';
 import { type Cells, TAG_ZERO } from '../block/data.js';
 import type { AddressSpace, VmFault, WritebackControl } from '../mm/filemap.js';
 import type { Mm } from '../mm/memory.js';
+import { objectId, record } from '../sim/footprint.js';
 import type { Task } from '../sim/task.js';
 import { WaitQueue } from '../sim/waitqueue.js';
 import type { RwSemaphore } from '../sync/rwsem.js';
@@ -55,8 +57,7 @@ export class DioCount {
 }
 
 export class Inode {
-  /** i_size */
-  size: number;
+  private isize: number;
   readonly extents = new ExtentMap();
   mapping!: AddressSpace;
   readonly dio: DioCount;
@@ -73,8 +74,20 @@ export class Inode {
     /** i_rwsem (inode_lock): XFS's IOLOCK is this very lock. */
     readonly iRwsem: RwSemaphore,
   ) {
-    this.size = size;
+    this.isize = size;
     this.dio = new DioCount(`i_dio_count(${name})`);
+    this.extents.obj = objectId(`extents(${name})`);
+  }
+
+  /** i_size: a read or write of the inode as a whole (src/sim/footprint.ts). */
+  get size(): number {
+    record(this.ino, false);
+    return this.isize;
+  }
+
+  set size(v: number) {
+    record(this.ino, true);
+    this.isize = v;
   }
 
   get blockSize(): number {
@@ -84,12 +97,15 @@ export class Inode {
 
 /** inode_dio_begin(). */
 export function inodeDioBegin(t: Task, inode: Inode): void {
+  // Increments commute: a read, as for rw_semaphore readers; the wake-up at zero is recorded.
+  record(objectId(inode.dio.name), false);
   inode.dio.count++;
   inode.dio.owners.push(t);
 }
 
 /** inode_dio_end(): the last one wakes inode_dio_wait()ers. */
 export function inodeDioEnd(t: Task, inode: Inode): void {
+  record(objectId(inode.dio.name), false);
   inode.dio.count--;
   const i = inode.dio.owners.indexOf(t);
   if (i >= 0) inode.dio.owners.splice(i, 1);
@@ -98,6 +114,7 @@ export function inodeDioEnd(t: Task, inode: Inode): void {
 
 /** inode_dio_wait(): waits until no DIO is in flight. Context: i_rwsem held exclusive. */
 export async function inodeDioWait(t: Task, inode: Inode): Promise<void> {
+  record(objectId(inode.dio.name), true);
   while (inode.dio.count > 0) await inode.dio.q.wait(t, inode.dio, 'inode_dio_wait');
 }
 

@@ -227,7 +227,7 @@ export class Journal {
     tr.state = TState.Finished;
     this.committedTid = Math.max(this.committedTid, tr.tid);
     k.event('jbd2_journal_commit_transaction', `transaction ${tr.tid} committed`);
-    tr.commitDone.complete();
+    tr.commitDone.complete(k);
   }
 }
 

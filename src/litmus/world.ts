@@ -4,6 +4,7 @@
  * share, and one simulated task per scenario task that issues its operations through the system
  * call layer, recording each in the history the oracles read.
  */
+
 import { BlockDevice } from '../block/bdev.js';
 import { type Cells, cell, initCell, TAG_FIRST_OP, TAG_ZERO } from '../block/data.js';
 import type { Effect, History, Observation, OpRecord } from '../check/history.js';
@@ -18,6 +19,7 @@ import { Mm, peekUser, userLoad, userStore, type Vma } from '../mm/memory.js';
 import { shrinkOneFolio } from '../mm/vmscan.js';
 import type { Scheme } from '../schemes/scheme.js';
 import { EFAULT } from '../sim/errno.js';
+import { ANYTHING, objectId, record } from '../sim/footprint.js';
 import type { Sim } from '../sim/sched.js';
 import type { Task } from '../sim/task.js';
 import { RwSemaphore } from '../sync/rwsem.js';
@@ -154,6 +156,8 @@ export function spawnTasks(sim: Sim, world: World): void {
     const plan = decl.ops.map((op) => ({ op, tag: tag++, ubuf: privateBuffer(world, decl.name, op) }));
     sim.spawn(decl.name, async (t) => {
       t.mm = world.mm;
+      // The first step's footprint is what runOp records (src/sim/footprint.ts), not "anything".
+      t.fp.length = 0;
       for (const p of plan) await runOp(t, world, p.op, p.tag, p.ubuf);
     });
   }
@@ -183,6 +187,28 @@ function userAddr(world: World, a: Addr): number {
   return (world.regions.get(a.region) as UserRegion).vma.start + a.offset;
 }
 
+/** The history's logical clock: every op's start and end are ordered against every other's. */
+const HISTORY = objectId('history');
+
+/**
+ * The footprint of an op's start, up to its first scheduling point: the history's clock, and what
+ * the system call's entry may touch before it gets anywhere (src/sim/footprint.ts). Reads, writes
+ * and mapped accesses only read the inode there (generic_write_checks, i_size; their locks and
+ * lookups record themselves); every other op may change it.
+ */
+function recordOpStart(world: World, op: Op): void {
+  record(HISTORY, true);
+  const file =
+    'file' in op ? op.file : 'addr' in op ? (world.regions.get(op.addr.region) as UserRegion).file : null;
+  const inode = file ? world.inodes.get(file) : undefined;
+  if (!inode) {
+    if (op.op !== 'load' && op.op !== 'store') record(ANYTHING, true);
+    return;
+  }
+  const readOnly = op.op === 'pread' || op.op === 'pwrite' || op.op === 'load' || op.op === 'store';
+  record(inode.ino, !readOnly);
+}
+
 async function runOp(t: Task, world: World, op: Op, tag: number, privateUbuf: number): Promise<void> {
   const rec: OpRecord = {
     tag,
@@ -197,9 +223,11 @@ async function runOp(t: Task, world: World, op: Op, tag: number, privateUbuf: nu
     synced: null,
   };
   world.history.ops.push(rec);
+  recordOpStart(world, op);
   t.event('op', rec.label, tag);
   const ret = await execOp(t, world, op, tag, privateUbuf, rec);
   rec.ret = ret;
+  record(HISTORY, true);
   rec.end = tick(world.history);
   t.sim.traceEvent(t, 'result', 'op-return', tag, `${rec.label} = ${ret}`);
 }

@@ -16,9 +16,11 @@
  * only widen the windows the explorer already searches (it adds folios under invalidate_lock
  * shared, the same rule as filemap_create_folio).
  */
+
 import type { Cells } from '../block/data.js';
 import { TAG_ZERO } from '../block/data.js';
 import { EBUSY, EFAULT, EIO } from '../sim/errno.js';
+import { granule, MAX_GRANULES, RecordingMap, record } from '../sim/footprint.js';
 import type { Task } from '../sim/task.js';
 import type { RwSemaphore } from '../sync/rwsem.js';
 import { Folio, type FolioIds } from './folio.js';
@@ -63,8 +65,12 @@ export class ErrSeq {
   seen = false;
   counter = 0;
 
+  /** `owner`: the footprint object its accesses belong to (the inode, for mapping->wb_err). */
+  constructor(private readonly owner: () => number = () => -1) {}
+
   /** errseq_set(): the counter moves only if the previous error was seen. */
   set(err: number): void {
+    record(this.owner(), true);
     if (this.seen || this.err === 0) this.counter++;
     this.err = err;
     this.seen = false;
@@ -72,11 +78,13 @@ export class ErrSeq {
 
   /** errseq_sample(): an unseen error is reported to new openers too (b4678df184b3). */
   sample(): number {
+    record(this.owner(), false);
     return this.seen || this.err === 0 ? this.counter : this.counter - 1;
   }
 
   /** errseq_check_and_advance(): returns the error once per cursor. */
   checkAndAdvance(cursor: { wbErr: number }): number {
+    record(this.owner(), true);
     if (cursor.wbErr === this.counter) return 0;
     this.seen = true;
     cursor.wbErr = this.counter;
@@ -101,11 +109,18 @@ export interface DaxMapping {
 }
 
 export class AddressSpace {
-  /** i_pages: index → folio. */
-  readonly pages = new Map<number, Folio>();
+  /**
+   * i_pages: index → folio. Each slot is a page granule of the file (src/sim/footprint.ts), and a
+   * lookup counts as a write of it: whoever finds a folio may change it in the same step.
+   */
+  readonly pages: Map<number, Folio> = new RecordingMap<number, Folio>(
+    (i) => granule(this.host.ino, i),
+    () => this.host.ino,
+    true,
+  );
   /** i_mmap: the VMAs mapping this file (their owner unmaps through this list). */
   readonly iMmap = new Set<MappedRange>();
-  readonly wbErr = new ErrSeq();
+  readonly wbErr = new ErrSeq(() => this.host.ino);
   aops: AddressSpaceOps | null = null;
   /** Taken (after invalidate_lock) wherever a folio is added: see FolioAddLock. */
   addLock: FolioAddLock | null = null;
@@ -132,6 +147,11 @@ export class AddressSpace {
   /** Indices of cached folios in [first, last], ascending (find_get_entries). */
   indicesIn(first: number, last: number): number[] {
     const out: number[] = [];
+    if (last - first < MAX_GRANULES) {
+      // A short range looks at its own slots only (so it commutes with changes elsewhere).
+      for (let i = first; i <= last; i++) if (this.pages.has(i)) out.push(i);
+      return out;
+    }
     for (const i of this.pages.keys()) if (i >= first && i <= last) out.push(i);
     return out.sort((a, b) => a - b);
   }
@@ -292,14 +312,14 @@ export async function filemapFault(t: Task, vmf: VmFault): Promise<number> {
   const ps = mapping.pageSize;
   const il = mapping.invalidateLock;
   for (let attempt = 0; attempt < 1000; attempt++) {
-    await t.point('filemap_fault:lookup', mapping.host.ino);
+    await t.pointPages('filemap_fault:lookup', mapping.host.ino, vmf.pgoff, vmf.pgoff + 1, true);
     if (vmf.pgoff >= Math.ceil(mapping.host.size / ps)) return VM_FAULT_SIGBUS;
     let folio = mapping.get(vmf.pgoff);
     let locked = false;
     if (!folio?.uptodate) {
       if (il) await il.downRead(t, 'filemap_fault:invalidate_lock');
       locked = true;
-      await t.point('filemap_fault:create', mapping.host.ino, true);
+      await t.pointPages('filemap_fault:create', mapping.host.ino, vmf.pgoff, vmf.pgoff + 1, true);
       folio = mapping.get(vmf.pgoff);
       if (!folio) {
         const unlockAdd = mapping.addLock

@@ -5,7 +5,9 @@
  * drop it: mapcount (PTEs), pincount (FOLL_PIN: exact here, Linux's small-folio refcount bias of
  * 1024 is fuzzy), and refcount (transient references taken by lookups).
  */
+
 import type { Cells } from '../block/data.js';
+import { granule, objectId } from '../sim/footprint.js';
 import type { Task, Waitable } from '../sim/task.js';
 import { WaitQueue } from '../sim/waitqueue.js';
 import { PageLock } from '../sync/bitlock.js';
@@ -54,6 +56,12 @@ export class Folio {
   readonly lock: PageLock;
   readonly writebackWait: FolioWait;
   readonly unpinWait: FolioWait;
+  /**
+   * Its footprint object (src/sim/footprint.ts): the page granule of the file it was created for,
+   * which it stays after removal from the cache (a pin or a PTE can outlive that); an anonymous
+   * folio is an object of its own.
+   */
+  readonly fpObj: number;
   /** Tasks holding FOLL_PIN pins (for wait-for reports); the count is pincount. */
   readonly pinners: Task[] = [];
 
@@ -71,6 +79,7 @@ export class Folio {
     data?: Cells,
   ) {
     this.id = ids.take();
+    this.fpObj = mapping ? granule(mapping.host.ino, index) : objectId(`folio ${label}`);
     this.mapping = mapping;
     this.index = index;
     this.anon = anon;

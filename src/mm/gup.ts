@@ -7,7 +7,9 @@
  * take it falls back to the slow walk, which holds mmap_lock for read and faults pages in.
  * FOLL_PIN adds an exact pin count (Linux: GUP_PIN_COUNTING_BIAS on the refcount, fuzzy).
  */
+
 import { EFAULT } from '../sim/errno.js';
+import { record } from '../sim/footprint.js';
 import type { Task } from '../sim/task.js';
 import type { Folio } from './folio.js';
 import { handleMmFault, type Mm, type Vma } from './memory.js';
@@ -33,6 +35,7 @@ function takePage(t: Task, vma: Vma, addr: number, write: boolean, pin: boolean)
   const pte = vma.ptes.get(Math.floor((addr - vma.start) / ps));
   if (!pte || (write && !pte.writable)) return null;
   const folio = pte.folio;
+  record(folio.fpObj, true);
   folio.refcount++;
   if (pin) {
     folio.pincount++;
@@ -69,7 +72,8 @@ export async function getUserPagesFast(
     addr += n;
   }
   if (addr < end) {
-    await t.point('get_user_pages_fast:slow', -1);
+    // mmap_lock, the VMA walk and pins record themselves; the fault has its own points.
+    await t.pointRecorded('get_user_pages_fast:slow');
     addr = await getUserPagesSlow(t, mm, addr, end, flags, out);
   }
   return out.length === 0 && len > 0 ? -EFAULT : out;
@@ -128,6 +132,7 @@ export function unpinUserPages(
 ): void {
   for (const p of pages) {
     const folio = p.folio;
+    record(folio.fpObj, true);
     if (dirty && !folio.anon && folio.mapping) {
       // set_page_dirty_lock(): the pinner dirties a page the filesystem may have cleaned meanwhile.
       folio.dirty = true;

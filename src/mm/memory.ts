@@ -14,9 +14,11 @@
  * Departures: no TLB, no pte_same() race (a PTE is installed in the same step the folio lock is
  * held, which is what the real pte lock + folio lock guarantee); no VMA splitting or mremap.
  */
+
 import { type Cells, TAG_ZERO } from '../block/data.js';
 import { assert } from '../sim/assert.js';
 import { EFAULT } from '../sim/errno.js';
+import { objectId, RecordingMap, record } from '../sim/footprint.js';
 import type { Task } from '../sim/task.js';
 import { RwSemaphore } from '../sync/rwsem.js';
 import {
@@ -44,7 +46,12 @@ export interface Pte {
 }
 
 export class Vma implements MappedRange {
-  readonly ptes = new Map<number, Pte>();
+  /** The VMA's page table: one footprint object, every access a write (src/sim/footprint.ts). */
+  readonly ptes: Map<number, Pte> = new RecordingMap<number, Pte>(
+    () => objectId(`ptes(${this.name})`),
+    () => objectId(`ptes(${this.name})`),
+    true,
+  );
 
   constructor(
     readonly mm: Mm,
@@ -150,7 +157,14 @@ export async function handleMmFault(
   via = 'do_user_addr_fault',
 ): Promise<number> {
   const i = vmaPage(vma, addr);
-  await t.point('handle_mm_fault', vma.mapping?.host.ino ?? -1);
+  // The page table records itself; a file fault touches its page of the file (the fault handler,
+  // page_mkwrite and the page cache lookup), an anonymous one only its own new folio.
+  if (vma.mapping) {
+    const page = vma.pgoff + i;
+    await t.pointPages('handle_mm_fault', vma.mapping.host.ino, page, page + 1, true);
+  } else {
+    await t.pointRecorded('handle_mm_fault');
+  }
   const pte = vma.ptes.get(i);
   if (!vma.mapping) return doAnonymousPage(t, vma, i);
   if (pte && write && !pte.writable)
@@ -348,8 +362,11 @@ async function copyUser(
     } else {
       kbuf.set(pte.folio.data.subarray(off, off + n), koff + done);
     }
+    record(pte.folio.fpObj, toUser);
     done += n;
-    await t.point(site, pte.folio.id, toUser);
+    // The step after this point looks up the next page's PTE or returns into the caller, which
+    // may do anything before its own next point: it declares no object (not this folio).
+    await t.point(site);
   }
   return done;
 }

@@ -51,6 +51,10 @@
  * - Copy-on-write, checksums, compression, delalloc and the journal-like log tree: writes go in
  *   place through unwritten extents, as in the other schemes; none of the races here depends on
  *   where the new blocks are.
+ * - check_direct_IO / check_direct_read: O_DIRECT whose offset or buffer (address, length) is not
+ *   aligned to the fs sector size goes through the page cache (btrfs_direct_write: `goto
+ *   buffered`; btrfs_direct_read returns 0 and btrfs_file_read_iter reads it all buffered). Here it
+ *   takes iomap's per-extent rules and may be EINVAL (docs/fidelity.md).
  */
 import { fallocateLocked, truncateLocked } from '../fs/fallocate.js';
 import type { FileOperations, Inode } from '../fs/fs.js';
@@ -103,7 +107,7 @@ class OrderedTree {
     const i = this.list.indexOf(oe);
     assert(i >= 0, () => `${oe.done.name} finished twice`);
     this.list.splice(i, 1);
-    oe.done.complete();
+    oe.done.complete(t);
     t.event('btrfs_finish_ordered_io', oe.done.name);
   }
 

@@ -14,7 +14,8 @@
  *   i_rwsem (IOLOCK excl) → ILOCK (->iomap_begin allocates) → DAX entry lock (invalidation)
  *
  * Who takes what:
- *   read(2), O_DIRECT or not      IOLOCK_SHARED (xfs_file_dax_read)
+ *   read(2), O_DIRECT or not      IOLOCK_SHARED (xfs_file_dax_read; O_DIRECT is ignored, so no
+ *                                 alignment rule: xfs_file_read_iter takes IS_DAX before IOCB_DIRECT)
  *   write(2), O_DIRECT or not     IOLOCK_EXCL, always (xfs_file_dax_write); no MMAPLOCK, so a
  *                                 write runs concurrently with faults: only the entry lock
  *                                 orders a fault's hole lookup against the write's allocation
@@ -38,8 +39,6 @@
  *   leaves the zero page mapped (generic/428).
  * - xfs_break_dax_layouts (waiting for GUP pins of DAX pages before truncate/fallocate) is not
  *   modelled: no scenario pins a DAX page (O_DIRECT on a DAX file is a CPU copy).
- * - O_DIRECT alignment is still checked by the system-call layer (EINVAL), as for any file; XFS
- *   does not check it for DAX files.
  * - Scenarios the model cannot express for DAX are declared n/a (notApplicable): a block size
  *   smaller than the page (-o dax needs bs == PAGE_SIZE) and files that start `cached` or `dirty`
  *   (there is no page cache to start in).

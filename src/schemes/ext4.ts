@@ -45,7 +45,9 @@
  * Departures from Linux and why:
  * - The I/O paths are the model's iomap ones with 4.18's ordering where it matters: O_DIRECT pins
  *   the user buffer before mapping blocks (DioFlags.pinBeforeMap, do_direct_IO's dio_get_page then
- *   get_more_blocks) and starts a handle for each mapping that allocates (DioFlags.iomapBegin; an
+ *   get_more_blocks), checks the alignment of offset, buffer and length before anything else, past
+ *   EOF too (DioFlags.alignUpFront, do_blockdev_direct_IO), and starts a handle for each mapping
+ *   that allocates (DioFlags.iomapBegin; an
  *   overwrite of written blocks inside i_size takes none, ext4_dio_get_block_overwrite). Since 5.5
  *   ext4 uses iomap, whose ->iomap_begin runs before the extent's pages are pinned and whose bios
  *   unpin at completion: there, the DIO half of the cycle is gone.
@@ -123,7 +125,7 @@ async function ext4GetBlockTrans(t: Task, inode: Inode, lblk: number, n: number)
   }
 }
 
-const DIO: DioFlags = { pinBeforeMap: true, iomapBegin: ext4GetBlockTrans };
+const DIO: DioFlags = { pinBeforeMap: true, alignUpFront: true, iomapBegin: ext4GetBlockTrans };
 
 /** ext4_file_write_iter: i_rwsem exclusive; O_DIRECT falls back to buffered I/O on -ENOTBLK. */
 async function writeIter(
@@ -159,7 +161,7 @@ async function readIter(
   if (!direct) return filemapRead(t, inode, pos, len, ubuf);
   await inode.iRwsem.downRead(t, 'ext4_direct_IO_read:inode_lock_shared');
   try {
-    return await iomapDioRw(t, inode, pos, len, ubuf, false, { pinBeforeMap: true });
+    return await iomapDioRw(t, inode, pos, len, ubuf, false, { pinBeforeMap: true, alignUpFront: true });
   } finally {
     inode.iRwsem.upRead(t);
   }

@@ -25,7 +25,7 @@ import { iomapDioRw } from '../fs/iomap/direct-io.js';
 import { filemapRead } from '../fs/read_write.js';
 import { genericFsync } from '../fs/sync.js';
 import { filemapFault } from '../mm/filemap.js';
-import { ENOTBLK } from '../sim/errno.js';
+import { EINVAL, ENOTBLK } from '../sim/errno.js';
 import type { Task } from '../sim/task.js';
 import type { RwSemaphore } from '../sync/rwsem.js';
 import { writeIterExclusive } from './invalidate_lock.js';
@@ -35,7 +35,11 @@ function mmaplock(inode: Inode): RwSemaphore {
   return inode.mapping.invalidateLock as RwSemaphore;
 }
 
-/** xfs_file_dio_write_aligned(): IOLOCK_SHARED for an aligned write inside EOF. */
+/**
+ * xfs_file_dio_write(): "direct I/O must be aligned to device logical sector size" — `(ki_pos |
+ * count) & bt_logical_sectormask` → -EINVAL before any lock; then xfs_file_dio_write_aligned:
+ * IOLOCK_SHARED for an aligned write inside EOF.
+ */
 async function xfsFileDioWrite(
   t: Task,
   inode: Inode,
@@ -43,6 +47,8 @@ async function xfsFileDioWrite(
   len: number,
   ubuf: number,
 ): Promise<number> {
+  const ss = inode.fs.bdev.sectorSize;
+  if (pos % ss || len % ss) return -EINVAL;
   if (pos + len > inode.size) return writeIterExclusive(t, inode, pos, len, ubuf, true);
   await inode.iRwsem.downRead(t, 'xfs_file_dio_write_aligned:xfs_ilock(IOLOCK_SHARED)');
   let ret: number;

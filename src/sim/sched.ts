@@ -10,7 +10,8 @@
  */
 import { emptyArray } from './alloc.js';
 import { InvariantError } from './assert.js';
-import { type HeldLock, type LockObserver, Task, TaskState, type Waitable } from './task.js';
+import { declareStep, setRecordingTask } from './footprint.js';
+import { type HeldLock, type LockObserver, Task, TaskState, type Waitable, waitableObj } from './task.js';
 import { Trace, type TraceKind } from './trace.js';
 
 export interface Strategy {
@@ -20,6 +21,16 @@ export interface Strategy {
    * is the task at the scheduling point (in `runnable` unless it just blocked or exited).
    */
   pick(runnable: readonly Task[], current: Task, sim: Sim): Task | null;
+  /**
+   * Told of every step as it ends (optional: the DPOR search). A step is what a task did between
+   * two scheduling points, a point and a wait, or a wake-up and the next point; `fp` is its
+   * footprint (see Task.touch). The array is the task's and is reused after the call.
+   */
+  onStep?(t: Task, fp: readonly number[]): void;
+  /** Told of a task created by `parent` (null: before the run) — a happens-before edge. */
+  onSpawn?(t: Task, parent: Task | null): void;
+  /** Told that `by`'s current step made `t` runnable — a happens-before edge. */
+  onWake?(t: Task, by: Task | null): void;
 }
 
 export interface SimOptions {
@@ -112,6 +123,8 @@ export class Sim {
   readonly stepBound: number;
   readonly stepCost: number;
   readonly lockObserver: LockObserver | null;
+  /** Steps' footprints are recorded (the strategy wants them: Strategy.onStep). */
+  readonly recording: boolean;
   readonly schedule: number[] = emptyArray();
   preemptions = 0;
   steps = 0;
@@ -128,6 +141,7 @@ export class Sim {
     this.stepCost = options.stepCost ?? 1;
     this.lockObserver = options.lockObserver ?? null;
     this.trace = options.trace ? new Trace() : null;
+    this.recording = this.strategy.onStep !== undefined;
   }
 
   /** Virtual time of the running task. */
@@ -150,6 +164,7 @@ export class Sim {
   ): Task {
     const t = new Task(this, this.tasks.length, name, opts.irq ?? false, opts.time ?? this.now);
     this.tasks.push(t);
+    if (this.recording) this.strategy.onSpawn?.(t, this.current);
     t.resume = () => this.start(t, body);
     this.enqueue(t);
     this.traceEvent(t, 'spawn', name);
@@ -191,6 +206,7 @@ export class Sim {
     t.blockedSite = site;
     t.blockedAt = t.time;
     t.counters.waits++;
+    if (this.recording) t.touch(waitableObj(on), true);
     this.dequeue(t);
     if (this.trace) this.traceEvent(t, 'wait', site, -1, on.name);
     t.lastSite = site;
@@ -207,6 +223,10 @@ export class Sim {
     if (waited > t.counters.waitTicksMax) t.counters.waitTicksMax = waited;
     t.state = TaskState.Runnable;
     if (this.trace) this.traceEvent(t, 'wake', t.blockedSite, -1, t.blockedOn?.name);
+    if (this.recording) {
+      if (by && t.blockedOn) by.touch(waitableObj(t.blockedOn), true);
+      this.strategy.onWake?.(t, by);
+    }
     t.blockedOn = null;
     this.enqueue(t);
   }
@@ -253,6 +273,7 @@ export class Sim {
    */
   private switchFrom(cur: Task): Promise<void> | undefined {
     if (this.outcome) return never();
+    if (this.recording) this.endStep(cur);
     cur.time += this.stepCost;
     cur.counters.steps++;
     if (++this.steps > this.stepBound) {
@@ -280,6 +301,13 @@ export class Sim {
     return parked;
   }
 
+  /** Hands the step `cur` just ended to the strategy; the next one starts with its declaration. */
+  private endStep(cur: Task): void {
+    this.strategy.onStep?.(cur, cur.fp);
+    cur.fp.length = 0;
+    declareStep(cur);
+  }
+
   private decide(cur: Task, curRunnable: boolean): Task | null {
     const next = this.strategy.pick(this.runq, cur, this);
     if (next === null) return null;
@@ -290,6 +318,7 @@ export class Sim {
 
   private unpark(next: Task): void {
     this.current = next;
+    setRecordingTask(this.recording ? next : null);
     const resume = next.resume;
     next.resume = null;
     if (!resume) throw new Error(`scheduler: ${next} is runnable but not parked`);
@@ -317,6 +346,7 @@ export class Sim {
   private finish(outcome: Outcome): void {
     this.outcome = outcome;
     this.current = null;
+    if (this.recording) setRecordingTask(null);
     const resolve = this.finishRun;
     this.finishRun = null;
     if (resolve) {

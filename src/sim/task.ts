@@ -4,6 +4,7 @@
  * at each point who runs next. One task runs at a time.
  */
 import { emptyArray } from './alloc.js';
+import { ANYTHING, encodeAccess, objectId, RECORDED_ONLY } from './footprint.js';
 import type { Sim } from './sched.js';
 
 /** Anything a task can wait on: a lock, a folio lock bit, a bio, a pin count. */
@@ -14,6 +15,18 @@ export interface Waitable {
   readonly lockClass: string;
   /** The tasks whose progress would release a waiter (holders of a lock, the issuer of a bio). */
   holders(): readonly Task[];
+  /** Records its own step footprints (src/sync/held.ts then leaves them to it): the range lock. */
+  readonly ownFootprint?: boolean;
+  /**
+   * Its footprint object, where its name is not the same in every run (a bio's completion is
+   * named by a device-wide counter); default objectId(name).
+   */
+  fpObj?: number;
+}
+
+/** The footprint object of a lock or wait queue (src/sim/footprint.ts). */
+export function waitableObj(w: Waitable): number {
+  return w.fpObj ?? objectId(w.name);
 }
 
 /** A lock the task holds, with where and when it took it (shown in deadlock reports). */
@@ -88,8 +101,19 @@ export class Task {
   /** The object the task's next step touches (-1: none declared), for partial-order reduction. */
   accessObj = -1;
   accessWrite = false;
+  /** Pages [accessFirst, accessEnd) of inode accessObj, or -1: the whole inode (see pointPages). */
+  accessFirst = -1;
+  accessEnd = -1;
+  /**
+   * The footprint of the step running now (recorded only when the strategy asks: Sim.recording):
+   * the access its scheduling point declared, then every lock, wait queue and completion it
+   * touched (encoded by footprint.ts). A task's first step declares nothing: "anything".
+   */
+  readonly fp: number[] = emptyArray();
   /** A class instance, not a literal: see alloc.ts. */
   readonly counters: TaskCounters = new Counters();
+  /** Bios this task submitted (names their completions for footprints: bdev.ts). */
+  bios = 0;
 
   constructor(
     readonly sim: Sim,
@@ -100,6 +124,7 @@ export class Task {
     time: number,
   ) {
     this.time = time;
+    this.fp.push(ANYTHING);
   }
 
   /**
@@ -110,7 +135,44 @@ export class Task {
   point(site: string, obj = -1, write = false): Promise<void> | undefined {
     this.accessObj = obj;
     this.accessWrite = write;
+    this.accessFirst = -1;
     return this.sim.point(this, site);
+  }
+
+  /**
+   * A scheduling point whose next step touches only pages [first, end) of inode `ino` (their page
+   * cache slots and folios: reading them, or with `write` changing them), and reads the inode.
+   * Any other access of the step (i_size, extents, page tables, locks) is recorded as it happens
+   * (src/sim/footprint.ts).
+   */
+  /**
+   * A scheduling point whose next step declares nothing: everything it touches records itself
+   * (page tables, pins, locks, i_size, extents: src/sim/footprint.ts). Only for steps that touch
+   * nothing else before the next point.
+   */
+  pointRecorded(site: string): Promise<void> | undefined {
+    this.accessObj = RECORDED_ONLY;
+    this.accessFirst = -1;
+    return this.sim.point(this, site);
+  }
+
+  pointPages(
+    site: string,
+    ino: number,
+    first: number,
+    end: number,
+    write: boolean,
+  ): Promise<void> | undefined {
+    this.accessObj = ino;
+    this.accessWrite = write;
+    this.accessFirst = first;
+    this.accessEnd = end;
+    return this.sim.point(this, site);
+  }
+
+  /** Records that the running step touches `obj` (an objectId), if footprints are recorded. */
+  touch(obj: number, write: boolean): void {
+    if (this.sim.recording) this.fp.push(encodeAccess(obj, write));
   }
 
   /** Records a model event (page cache insert, fault, pin, bio...) in the trace, if it is on. */

@@ -61,7 +61,7 @@ describe('PageLock (folio lock)', () => {
         'irq:bio#1',
         async (it) => {
           folio.unlock(it); // end_io: folio_end_read
-          bio.complete();
+          bio.complete(it);
         },
         { irq: true, time: t.time + 5 },
       );

@@ -23,7 +23,9 @@
  * The hashed page_wait_table is one queue per folio here (hash sharing only causes spurious
  * wake-ups, which Linux filters with wake_page_match()).
  */
+
 import { assert } from '../sim/assert.js';
+import { objectId } from '../sim/footprint.js';
 import type { Task, Waitable } from '../sim/task.js';
 import { WaitQueue } from '../sim/waitqueue.js';
 import { EXCLUSIVE, EXCLUSIVE_TRY, noteAcquired, noteReleased } from './held.js';
@@ -81,6 +83,7 @@ export class PageLock implements Waitable {
 
   /** folio_trylock() / trylock_page(). */
   trylock(t: Task, site: string): boolean {
+    t.touch(objectId(this.name), true);
     if (this.holder !== null) return false;
     this.holder = t;
     noteAcquired(t, this, 'excl', site, EXCLUSIVE_TRY);

@@ -15,7 +15,7 @@ describe('Completion', () => {
       async (t) => {
         await spin(t, 4);
         holdersWhileWaiting = c.holders().map(String);
-        c.complete();
+        c.complete(t);
       },
       { irq: true },
     );

@@ -12,7 +12,7 @@
  * Departure from Linux: complete() (wake one, count one) is not modelled separately; every user in
  * the model completes for all waiters.
  */
-import type { Task, Waitable } from '../sim/task.js';
+import { type Task, type Waitable, waitableObj } from '../sim/task.js';
 import { WaitQueue } from '../sim/waitqueue.js';
 
 export class Completion implements Waitable {
@@ -20,6 +20,7 @@ export class Completion implements Waitable {
   private isDone = false;
   private waker: Task | null = null;
   private readonly wq = new WaitQueue();
+  fpObj?: number;
 
   constructor(
     readonly name: string,
@@ -48,11 +49,13 @@ export class Completion implements Waitable {
 
   /** wait_for_completion(). */
   async wait(t: Task, site: string): Promise<void> {
+    t.touch(waitableObj(this), false);
     while (!this.isDone) await this.wq.wait(t, this, site);
   }
 
-  /** complete_all(). Context: any task; does not sleep. */
-  complete(): void {
+  /** complete_all(), by `t`. Context: any task; does not sleep. */
+  complete(t: Task): void {
+    t.touch(waitableObj(this), true);
     this.isDone = true;
     this.wq.wakeAll();
   }

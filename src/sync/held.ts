@@ -12,9 +12,15 @@
  * it next runs, not the releasing task on its behalf. Between the hand-off and that moment the
  * waiter is runnable, so no deadlock can be declared, and the primitive's own holders() already
  * names it in the wait-for graph.
+ *
+ * Footprints (src/sim/footprint.ts): an acquisition or release is a write of the lock, except that
+ * rw_semaphore readers only read it — two down_read()s or up_read()s commute unless one of them
+ * sleeps or wakes someone, and Sim.block/Sim.wake record those as writes. Shared modes of other
+ * locks are writes: 'add' and 'block' are both shared yet exclude each other, which a read/write
+ * pair cannot express. A lock with `ownFootprint` (the range lock) records its accesses itself.
  */
 import { assert } from '../sim/assert.js';
-import type { HeldLock, Task, Waitable } from '../sim/task.js';
+import { type HeldLock, type Task, type Waitable, waitableObj } from '../sim/task.js';
 
 /**
  * Lockdep's view of one acquisition. `read`: 0 exclusive; 1 shared but non-recursive (a new
@@ -66,6 +72,7 @@ export function noteAcquired(
     trylock: a.trylock,
   };
   t.held.push(h);
+  if (t.sim.recording && !lock.ownFootprint) t.touch(waitableObj(lock), a.group !== 'read');
   t.sim.traceEvent(t, 'acquire', site, -1, `${lock.name} ${mode}`);
   t.sim.lockObserver?.acquired(t, lock, mode, site);
 }
@@ -89,6 +96,7 @@ export function noteReleased(
   while (i >= 0 && !(held[i].lock === lock && (mode === undefined || held[i].mode === mode))) i--;
   assert(i >= 0, () => `${t} releases ${lock.name}${mode ? ` ${mode}` : ''} not held by ${holder}`);
   const [h] = held.splice(i, 1);
+  if (t.sim.recording && !lock.ownFootprint) t.touch(waitableObj(lock), heldAttrs(h).group !== 'read');
   t.sim.traceEvent(t, 'release', site, -1, `${lock.name} ${h.mode}`);
   t.sim.lockObserver?.released(holder, lock);
   return h;

@@ -15,7 +15,9 @@
  * depend on spinning heuristics; the model takes Linux's handoff path always, which keeps waits
  * bounded and runs reproducible.
  */
+
 import { assert } from '../sim/assert.js';
+import { objectId } from '../sim/footprint.js';
 import type { Task, Waitable } from '../sim/task.js';
 import { WaitQueue } from '../sim/waitqueue.js';
 import { EXCLUSIVE, EXCLUSIVE_TRY, noteAcquired, noteReleased } from './held.js';
@@ -60,6 +62,7 @@ export class Mutex implements Waitable {
 
   /** mutex_trylock(): true if taken. */
   trylock(t: Task, site: string): boolean {
+    t.touch(objectId(this.name), true);
     if (this.holder !== null) return false;
     this.holder = t;
     noteAcquired(t, this, 'excl', site, EXCLUSIVE_TRY);

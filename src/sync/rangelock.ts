@@ -32,6 +32,7 @@
  * not track owners).
  */
 import { assert } from '../sim/assert.js';
+import { objectId } from '../sim/footprint.js';
 import type { Task, Waitable } from '../sim/task.js';
 import { WaitQueue } from '../sim/waitqueue.js';
 import {
@@ -107,8 +108,18 @@ class RangeRequest implements RangeHandle, Waitable {
   }
 }
 
+/**
+ * Footprint granules of a range lock (src/sim/footprint.ts): a request touches the granules its
+ * range covers, so requests on disjoint ranges commute — Bueso's FIFO order binds conflicting
+ * (overlapping) requests only, and the interval tree's shape is not observable. A range of more
+ * than RANGE_GRANULES granules writes the whole lock instead, which every request reads.
+ */
+const RANGE_GRANULE = 64;
+const RANGE_GRANULES = 64;
+
 export class RangeLock implements Waitable {
   readonly lockClass: string;
+  readonly ownFootprint = true;
   private readonly tree = new IntervalTree<RangeRequest>();
   private readonly wq = new WaitQueue();
   private seq = 0;
@@ -149,6 +160,7 @@ export class RangeLock implements Waitable {
   ): Promise<RangeHandle | number> {
     const c = resolveCtx(t, ctx);
     const r = this.newRequest(t, start, end, mode);
+    this.touch(t, start, end);
     const blockers = this.blockersOf(r);
     if (blockers.length > 0 && c && this.waitsForCtx(blockers, c)) {
       return c.refuse(t, this, r.modeText, site, 'a range');
@@ -173,6 +185,7 @@ export class RangeLock implements Waitable {
   ): RangeHandle | null {
     const c = resolveCtx(t, ctx);
     const r = this.newRequest(t, start, end, mode);
+    this.touch(t, start, end);
     if (this.blockersOf(r).length > 0) return null;
     r.ctxOwner = c;
     r.granted = true;
@@ -190,6 +203,7 @@ export class RangeLock implements Waitable {
     assert(h.granted && !h.released, () => `range_unlock: ${t} unlocks ${this.name} ${h.modeText}, not held`);
     assert(h.owner === t, () => `range_unlock: ${t} unlocks ${this.name} ${h.modeText} held by ${h.owner}`);
     h.released = true;
+    this.touch(t, h.start, h.end);
     this.tree.remove(h);
     noteReleased(t, this, 'range_unlock', t, h.modeText);
     if (h.ctxOwner && h.ctxHold) h.ctxOwner.forget(h.ctxHold);
@@ -214,6 +228,19 @@ export class RangeLock implements Waitable {
   }
 
   // --- internals ---
+
+  /** The step's footprint: the granules of [start, end), or the whole lock. */
+  private touch(t: Task, start: number, end: number): void {
+    if (!t.sim.recording) return;
+    const first = Math.floor(start / RANGE_GRANULE);
+    const last = Math.ceil(end / RANGE_GRANULE);
+    if (last - first > RANGE_GRANULES) {
+      t.touch(objectId(this.name), true);
+      return;
+    }
+    t.touch(objectId(this.name), false);
+    for (let g = first; g < last; g++) t.touch(objectId(`${this.name}@${g}`), true);
+  }
 
   private newRequest(t: Task, start: number, end: number, mode: RangeMode): RangeRequest {
     assert(

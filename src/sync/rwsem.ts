@@ -31,7 +31,9 @@
  * -EDEADLK: a writer would wait for our read, a reader would queue behind a writer that waits for
  * our read, and anything waits for our write.
  */
+
 import { assert } from '../sim/assert.js';
+import { objectId } from '../sim/footprint.js';
 import type { Task, Waitable } from '../sim/task.js';
 import { WaitQueue } from '../sim/waitqueue.js';
 import {
@@ -118,6 +120,7 @@ export class RwSemaphore implements Waitable {
 
   /** down_read_trylock(). */
   downReadTrylock(t: Task, site: string): boolean {
+    t.touch(objectId(this.name), false);
     if (!this.readFastPath()) return false;
     this.nreaders++;
     this.granted(t, false, site, null, true);
@@ -126,6 +129,7 @@ export class RwSemaphore implements Waitable {
 
   /** down_write_trylock(). */
   downWriteTrylock(t: Task, site: string): boolean {
+    t.touch(objectId(this.name), true);
     if (!this.writeFastPath()) return false;
     this.owner = t;
     this.granted(t, true, site, null, true);

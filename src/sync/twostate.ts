@@ -35,7 +35,9 @@
  * would sleep while the context holds this lock in any state returns -EDEADLK: the other state is
  * ours to release, and the same state can only be refused because of a waiter that waits for us.
  */
+
 import { assert } from '../sim/assert.js';
+import { objectId } from '../sim/footprint.js';
 import type { Task, Waitable } from '../sim/task.js';
 import { WaitQueue } from '../sim/waitqueue.js';
 import { attrs, type LockAttrs, noteAcquired, noteReleased, uniqueTasks } from './held.js';
@@ -107,6 +109,7 @@ export class TwoStateLock implements Waitable {
 
   /** bch2_two_state_trylock(). */
   trylock(t: Task, s: TwoState, site: string): boolean {
+    t.touch(objectId(this.name), true);
     if (!this.mayTake(t, s)) return false;
     this.take(t, s, site, null, true);
     return true;

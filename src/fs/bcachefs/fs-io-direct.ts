@@ -99,7 +99,9 @@ async function bch2DirectIORead(
   len: number,
   ubuf: number,
 ): Promise<number> {
-  // bios must be 512 byte aligned (SECTOR_SIZE: the scenario's sector here)
+  // "bios must be 512 byte aligned" (SECTOR_SIZE: the scenario's sector here): offset and length,
+  // before the EOF check, holes or not (iomap checks mapped extents only). The buffer is the block
+  // layer's business (BlockDevice.submitBio).
   const ss = inode.fs.bdev.sectorSize;
   if (pos % ss || len % ss) return -EINVAL;
   const ret = Math.min(len, Math.max(0, inode.size - pos));

@@ -49,7 +49,8 @@ export async function iomapReadFolioSync(t: Task, inode: Inode, folio: Folio): P
   for (let b = 0; b < ps / bs; b++) {
     const lblk = first + b;
     const pos = lblk * bs;
-    await t.point('iomap_readpage_iter', inode.ino);
+    // The folio's own page; i_size and the extent map record themselves.
+    await t.pointPages('iomap_readpage_iter', inode.ino, folio.index, folio.index + 1, true);
     if (pos >= inode.size || inode.extents.state(lblk) !== BlockState.Written) {
       folio.data.fill(TAG_ZERO, b * bs, (b + 1) * bs);
       continue;
@@ -58,8 +59,10 @@ export async function iomapReadFolioSync(t: Task, inode: Inode, folio: Folio): P
       t,
       'read',
       inode.extents.pblk(lblk) * bs,
-      [{ buf: folio.data, off: b * bs, len: bs }],
+      [{ buf: folio.data, off: b * bs, len: bs, obj: folio.fpObj }],
       'iomap_read_folio:submit_bio_wait',
+      false,
+      true,
     );
     if (err) return err;
   }
@@ -175,7 +178,15 @@ export async function iomapZeroRange(t: Task, inode: Inode, pos: number, len: nu
     const chunk = Math.min(len - done, ps - (off % ps));
     const lblk = Math.floor(off / inode.blockSize);
     const page = inode.mapping.get(Math.floor(off / ps));
-    if (page || inode.extents.state(lblk) === BlockState.Written) {
+    // iomap_zero_range (Linux ≥ 6.12, Brian Foster): "Zero range can skip mappings that are zero
+    // on disk so long as pagecache is clean. If pagecache was dirty prior to zero range, the
+    // mapping converts on writeback completion and so must be zeroed." A clean cached page over a
+    // hole or unwritten block is left alone: zeroing it would dirty it and writeback would turn the
+    // unwritten block written (found by the differential test: ext4 on 6.18 leaves the EOF block
+    // of a truncate into fallocated space unwritten, so a misaligned O_DIRECT read of it is not
+    // EINVAL).
+    const dirty = page !== undefined && (page.dirty || page.writeback);
+    if (dirty || inode.extents.state(lblk) === BlockState.Written) {
       const folio = await iomapWriteBegin(t, inode, off, chunk);
       if (typeof folio === 'number') return folio;
       folio.data.fill(TAG_ZERO, off % ps, (off % ps) + chunk);

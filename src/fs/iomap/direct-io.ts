@@ -18,7 +18,7 @@
  * from bringing the range back into the page cache: the race of seed 004 that the second
  * invalidation narrows and does not close.
  */
-import type { Bio, BioSeg } from '../../block/bdev.js';
+import { type Bio, type BioSeg, PRIVATE_BUFFER } from '../../block/bdev.js';
 import { filemapWriteAndWaitRange, invalidateInodePages2Range } from '../../mm/filemap.js';
 import { getUserPagesFast, type PinnedPage, unpinUserPages } from '../../mm/gup.js';
 import { copyToUser } from '../../mm/memory.js';
@@ -50,6 +50,12 @@ export interface DioFlags {
    */
   pinBeforeMap?: boolean;
   /**
+   * fs/direct-io.c's argument check (do_blockdev_direct_IO, ext4 before 5.5): offset, buffer
+   * address and length aligned (dioAligned) before anything else, reads past EOF included.
+   * Without it, iomap's: per mapped extent (iomap_dio_bio_iter), and the buffer by the block layer.
+   */
+  alignUpFront?: boolean;
+  /**
    * Called once every bio of the DIO has completed, before iomap_dio_complete() (its ->end_io and
    * the post-write invalidation): where a filesystem finishes per-I/O state tied to bio
    * completion. btrfs finishes its ordered extents there (btrfs_dio_end_io →
@@ -59,12 +65,19 @@ export interface DioFlags {
 }
 
 /**
- * The O_DIRECT alignment rule (EINVAL as Linux): offset, length and buffer on the device's logical
- * block size (what STATX_DIOALIGN reports: 512 on ext4 with 4 KiB blocks), not the fs block size.
+ * fs/direct-io.c's alignment rule (do_blockdev_direct_IO, the path of DioFlags.alignUpFront):
+ * `offset | iov_iter_alignment(iter)` — the offset, the buffer's address and its length — on the
+ * fs block size, else on the device's logical block size, else -EINVAL; checked before anything
+ * else, reads at or past EOF included. iomap checks per extent instead (dioIter).
  */
 export function dioAligned(inode: Inode, pos: number, len: number, ubuf: number): boolean {
   const ss = inode.fs.bdev.sectorSize;
   return pos % ss === 0 && len % ss === 0 && ubuf % ss === 0;
+}
+
+/** The page indices [first, end) that bytes [pos, pos+len) of a file fall in. */
+function pagesOf(ps: number, pos: number, len: number): [number, number] {
+  return [Math.floor(pos / ps), Math.ceil((pos + len) / ps)];
 }
 
 interface DioState {
@@ -91,21 +104,26 @@ export async function iomapDioRw(
   write: boolean,
   flags: DioFlags = {},
 ): Promise<number> {
+  if (flags.alignUpFront && !dioAligned(inode, pos, len, ubuf)) return -EINVAL;
   // A read at or past EOF returns 0 before any alignment check (__iomap_dio_rw tests
-  // `iomi.pos >= dio->i_size` first; iomap_dio_bio_iter checks alignment per bio): a retry that
+  // `iomi.pos >= dio->i_size` first; iomap_dio_bio_iter checks alignment per extent): a retry that
   // resumes a read cut short by EOF (gfs2, btrfs) starts at the unaligned EOF.
   if (!write && pos >= inode.size) return 0;
-  if (!dioAligned(inode, pos, len, ubuf)) return -EINVAL;
   const mapping = inode.mapping;
   const ps = inode.fs.pageSize;
   let count = len;
   if (!write) {
-    const ss = inode.fs.bdev.sectorSize;
-    count = Math.min(len, Math.ceil((inode.size - pos) / ss) * ss);
-    await t.point('iomap_dio_rw:kiocb_write_and_wait', inode.ino);
+    // iomap walks the whole iter; past the EOF block every extent is a hole or unwritten
+    // (truncate frees the blocks past it), zero-filled and reported as nothing, so the model stops
+    // at the end of the EOF block. The EOF block's extent is checked as a whole: a read of 11762
+    // bytes from 50688 with EOF at 59411 checks [50688, 61440) and returns 8723 bytes.
+    const bs = inode.blockSize;
+    count = Math.min(len, Math.ceil(inode.size / bs) * bs - pos);
+    // Writes back and waits on the range's dirty pages (filemap_write_and_wait_range).
+    await t.pointPages('iomap_dio_rw:kiocb_write_and_wait', inode.ino, ...pagesOf(ps, pos, count), true);
     await filemapWriteAndWaitRange(t, mapping, pos, pos + count);
   } else {
-    await t.point('iomap_dio_rw:kiocb_invalidate_pages', inode.ino, true);
+    await t.pointPages('iomap_dio_rw:kiocb_invalidate_pages', inode.ino, ...pagesOf(ps, pos, count), true);
     await filemapWriteAndWaitRange(t, mapping, pos, pos + count);
     const inv = await invalidateInodePages2Range(
       t,
@@ -149,8 +167,18 @@ async function dioIter(
   const end = pos + count;
   let done = 0;
   while (done < count) {
-    await t.point('iomap_iter:iomap_begin', inode.ino, write);
     const p = pos + done;
+    // A filesystem's own ->iomap_begin may touch anything of the inode (a journal, ordered
+    // extents); the generic allocation touches the extent map and the allocator, which record
+    // themselves, and the range's pages.
+    if (flags.iomapBegin) await t.point('iomap_iter:iomap_begin', inode.ino, write);
+    else
+      await t.pointPages(
+        'iomap_iter:iomap_begin',
+        inode.ino,
+        ...pagesOf(inode.fs.pageSize, p, end - p),
+        write,
+      );
     const lblk = Math.floor(p / bs);
     const lastBlk = Math.ceil(end / bs);
     if (write) {
@@ -173,6 +201,17 @@ async function dioIter(
       }
       continue;
     }
+    // iomap_dio_bio_iter (Linux 6.18): `if ((pos | length) & (bdev_logical_block_size(iomap->bdev)
+    // - 1)) return -EINVAL;` for this extent only. Holes and unwritten extents of a read never get
+    // here (a misaligned read of them returns their zeroes), and the bios already submitted for
+    // earlier extents stay submitted: a write whose last extent fails has written the others. Since
+    // "iomap: simplify direct io validity check" (Keith Busch, 6.18) the user buffer is no longer
+    // checked here (bdev_iter_is_aligned) but by the block layer (BlockDevice.submitBio).
+    const ss = inode.fs.bdev.sectorSize;
+    if (p % ss || bytes % ss) {
+      st.error = -EINVAL;
+      break;
+    }
     if (write && map.state === BlockState.Unwritten)
       dioZeroSubBlock(t, inode, map.pblk, p - map.lblk * bs, bytes, st);
     const n = await dioBioIter(
@@ -184,6 +223,7 @@ async function dioIter(
       write,
       flags,
       st,
+      p,
     );
     if (write && map.state === BlockState.Unwritten) {
       for (let b = 0; b < Math.ceil((p - map.lblk * bs + n) / bs); b++)
@@ -205,18 +245,20 @@ async function dioIter(
 function dioZeroSubBlock(t: Task, inode: Inode, pblk: number, off: number, len: number, st: DioState): void {
   const bs = inode.blockSize;
   const head = off % bs;
-  if (head)
-    st.bios.push(
-      inode.fs.bdev.submitBio(t, 'write', pblk * bs, [{ buf: new Uint32Array(head), off: 0, len: head }]),
-    );
+  if (head) st.bios.push(zeroBio(t, inode, pblk * bs, head));
   const tailStart = off + len;
   const tail = (bs - (tailStart % bs)) % bs;
-  if (tail)
-    st.bios.push(
-      inode.fs.bdev.submitBio(t, 'write', pblk * bs + tailStart, [
-        { buf: new Uint32Array(tail), off: 0, len: tail },
-      ]),
-    );
+  if (tail) st.bios.push(zeroBio(t, inode, pblk * bs + tailStart, tail));
+}
+
+/** A write of `len` zero bytes from a buffer of its own: its completion touches only sectors. */
+function zeroBio(t: Task, inode: Inode, addr: number, len: number): Bio {
+  const bdev = inode.fs.bdev;
+  const bio = bdev.submitBio(t, 'write', addr, [
+    { buf: new Uint32Array(len), off: 0, len, obj: PRIVATE_BUFFER },
+  ]);
+  bdev.footprintRecorded(bio);
+  return bio;
 }
 
 /** iov_iter_zero() into the user buffer for a hole read: a CPU copy, so it may fault. */
@@ -240,13 +282,16 @@ async function dioBioIter(
   write: boolean,
   flags: DioFlags,
   st: DioState,
+  /** The file position `addr` holds. */
+  filePos: number,
 ): Promise<number> {
   const ss = inode.fs.bdev.sectorSize;
   let pages: PinnedPage[] | number;
   if (st.refill) {
     pages = refilledPages(st.refill, uaddr, len);
   } else {
-    await t.point('bio_iov_iter_get_pages', -1, !write);
+    // Pins user memory: page tables and folios record themselves; the file is only read.
+    await t.pointPages('bio_iov_iter_get_pages', inode.ino, 0, 0, false);
     pages = await getUserPagesFast(t, uaddr, len, { write: !write, nofault: !!flags.nofault, pin: true });
   }
   if (typeof pages === 'number') return 0;
@@ -256,7 +301,7 @@ async function dioBioIter(
   let bytes = 0;
   const segs: BioSeg[] = [];
   for (const p of pages) {
-    segs.push({ buf: p.folio.data, off: p.off, len: p.len });
+    segs.push({ buf: p.folio.data, off: p.off, len: p.len, obj: p.folio.fpObj });
     bytes += p.len;
   }
   const whole = bytes - (bytes % ss);
@@ -265,9 +310,12 @@ async function dioBioIter(
     if (own) unpinUserPages(t, own, true, false);
     return 0;
   }
-  await t.point('iomap_dio_submit_bio', inode.ino, write);
+  const ps = inode.fs.pageSize;
+  await t.pointPages('iomap_dio_submit_bio', inode.ino, ...pagesOf(ps, filePos, whole), write);
   const bio = inode.fs.bdev.submitBio(t, write ? 'write' : 'read', addr, segs);
   if (own) bio.endIo = (irq) => unpinUserPages(irq, own, true, !write, t);
+  // Its segments name their folios and unpinning records itself.
+  inode.fs.bdev.footprintRecorded(bio);
   st.bios.push(bio);
   return whole;
 }
@@ -344,7 +392,8 @@ async function iomapDioComplete(
 ): Promise<number> {
   // A read is transferred in whole blocks but reports no bytes past i_size.
   if (!write) return Math.max(0, Math.min(ret, inode.size - pos));
-  await t.point('iomap_dio_complete:end_io', inode.ino, true);
+  const ps = inode.fs.pageSize;
+  await t.pointPages('iomap_dio_complete:end_io', inode.ino, ...pagesOf(ps, pos, ret), true);
   for (const c of st.convert) {
     if (inode.extents.state(c.lblk) === BlockState.Unwritten && inode.extents.pblk(c.lblk) === c.pblk) {
       inode.extents.set(c.lblk, BlockState.Written, c.pblk);
@@ -354,8 +403,7 @@ async function iomapDioComplete(
     inode.size = pos + ret;
     t.event('i_size_write', `${inode.name} size ${inode.size}`);
   }
-  const ps = inode.fs.pageSize;
-  await t.point('kiocb_invalidate_post_direct_write', inode.ino, true);
+  await t.pointPages('kiocb_invalidate_post_direct_write', inode.ino, ...pagesOf(ps, pos, ret), true);
   const inv = await invalidateInodePages2Range(
     t,
     inode.mapping,

@@ -1,0 +1,197 @@
+/**
+ * Step footprints, for partial-order reduction (src/explore/dfs.ts). A step's footprint is a short
+ * list of accesses, each encoded in one small integer: `obj * 2 + (write ? 1 : 0)`, or ANYTHING
+ * (-1) for a step that may touch any state. Two steps are dependent when either may touch
+ * anything, or both touch one object and one of them writes.
+ *
+ * Objects are of two kinds:
+ * - what a scheduling point declares for the step it begins (`task.point(site, obj, write)`): an
+ *   inode number, or an objectId;
+ * - what the runtime records by itself during the step: every lock, wait queue and completion a
+ *   task acquires, releases, sleeps on or wakes (src/sync/held.ts, Sim.block, Sim.wake), named by
+ *   objectId(lock.name). So a step's declaration never has to cover the locks it takes.
+ *
+ * An objectId is a hash of the object's name, not a counter: the same object gets the same id in
+ * every run and in every worker thread, whatever order objects are created or touched in, so a
+ * footprint recorded in one run (a sleep set entry) means the same thing in the next. Two names that
+ * hash alike only make two steps look dependent: more schedules explored, never fewer.
+ */
+export const ANYTHING = -1;
+/** A declaration of nothing: the step's recorded accesses are all of it (Task.pointRecorded). */
+export const RECORDED_ONLY = -2;
+
+/**
+ * Object spaces (an encoded access must stay below 2^31):
+ * - [0, 2^20): an inode number — the inode as a whole (i_size, mapping-wide state), and, as the
+ *   parent of its page granules, what a step touching any of its pages reads;
+ * - [2^28, 2^28 + 2^27): granule(ino, index) — one page of one file: its page-cache slot, and the
+ *   folio there (flags, data, counts);
+ * - [2^28 + 2^27, 2^29): sectorObj(sector) — one logical block of the device;
+ * - [2^29, 2^30): objectId(name) — locks, wait queues, page tables, extent maps, the allocator.
+ */
+const GRANULE_BASE = 1 << 28;
+const SECTOR_BASE = GRANULE_BASE + (1 << 27);
+
+export function granule(ino: number, index: number): number {
+  return GRANULE_BASE + (ino & 0x7f) * (1 << 20) + (index & 0xfffff);
+}
+
+export function sectorObj(sector: number): number {
+  return SECTOR_BASE + (sector & ((1 << 27) - 1));
+}
+
+/** A step that touches pages [first, end) of an inode, beyond this many, touches the inode. */
+export const MAX_GRANULES = 64;
+
+/**
+ * The task whose step is running, when footprints are recorded: data structures that cannot see the
+ * task (a page cache's map, a page table, an extent map, i_size) record their accesses here.
+ */
+let recording: { fp: number[] } | null = null;
+
+export function setRecordingTask(t: { fp: number[] } | null): void {
+  recording = t;
+}
+
+/** Records an access of the running step (nothing when footprints are not recorded). */
+export function record(obj: number, write: boolean): void {
+  if (recording) recording.fp.push(encodeAccess(obj, write));
+}
+
+/**
+ * A map whose every access is an access of the running step: each key an object of its own
+ * (`keyObj`), and iteration or size an access of the whole (`allObj`, as a write: it sees every
+ * key, so it conflicts with a change of any one).
+ */
+export class RecordingMap<K, V> extends Map<K, V> {
+  constructor(
+    private readonly keyObj: (k: K) => number,
+    private readonly allObj: () => number,
+    private readonly writes = false,
+  ) {
+    super();
+  }
+  override get(k: K): V | undefined {
+    if (recording) record(this.keyObj(k), this.writes);
+    return super.get(k);
+  }
+  override has(k: K): boolean {
+    if (recording) record(this.keyObj(k), this.writes);
+    return super.has(k);
+  }
+  override set(k: K, v: V): this {
+    if (recording) record(this.keyObj(k), true);
+    return super.set(k, v);
+  }
+  override delete(k: K): boolean {
+    if (recording) record(this.keyObj(k), true);
+    return super.delete(k);
+  }
+  override clear(): void {
+    if (recording) record(this.allObj(), true);
+    super.clear();
+  }
+  override get size(): number {
+    if (recording) record(this.allObj(), true);
+    return super.size;
+  }
+  override keys(): MapIterator<K> {
+    if (recording) record(this.allObj(), true);
+    return super.keys();
+  }
+  override values(): MapIterator<V> {
+    if (recording) record(this.allObj(), true);
+    return super.values();
+  }
+  override entries(): MapIterator<[K, V]> {
+    if (recording) record(this.allObj(), true);
+    return super.entries();
+  }
+  override [Symbol.iterator](): MapIterator<[K, V]> {
+    if (recording) record(this.allObj(), true);
+    return super.entries();
+  }
+  override forEach(cb: (v: V, k: K, m: Map<K, V>) => void, thisArg?: unknown): void {
+    if (recording) record(this.allObj(), true);
+    super.forEach(cb, thisArg);
+  }
+}
+
+/** objectIds live above every inode number and folio id the model hands out. */
+const ID_BASE = 1 << 29;
+const ID_MASK = (1 << 29) - 1;
+const ids = new Map<string, number>();
+
+/** A stable id for a named object (FNV-1a of the name, in [2^29, 2^30)). */
+export function objectId(name: string): number {
+  let id = ids.get(name);
+  if (id === undefined) {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < name.length; i++) {
+      h ^= name.charCodeAt(i);
+      h = Math.imul(h, 0x01000193);
+    }
+    id = ID_BASE + ((h >>> 0) & ID_MASK);
+    ids.set(name, id);
+  }
+  return id;
+}
+
+export function encodeAccess(obj: number, write: boolean): number {
+  return obj < 0 ? ANYTHING : obj * 2 + (write ? 1 : 0);
+}
+
+/**
+ * What a task's scheduling point declared for the step that starts when it next runs:
+ * - `point(site)`: nothing known — ANYTHING;
+ * - `point(site, ino, write)`: the inode as a whole, written (a read declaration is taken as a
+ *   write too: such a step may look at any page of the file, so it must conflict with a step that
+ *   changes one page, and pages only read their inode — see granule());
+ * - `pointPages(site, ino, first, end, write)`: pages [first, end) of the inode (their slots and
+ *   folios), and the inode itself read;
+ * - `pointRecorded(site)`: nothing beyond what the step records as it runs (for a step that only
+ *   walks page tables, takes locks and pins: every one of those records itself).
+ * Everything else the step does is recorded as it happens.
+ */
+export function declareStep(t: {
+  fp: number[];
+  accessObj: number;
+  accessFirst: number;
+  accessEnd: number;
+  accessWrite: boolean;
+}): void {
+  const ino = t.accessObj;
+  if (ino === RECORDED_ONLY) return;
+  if (ino < 0) {
+    t.fp.push(ANYTHING);
+    return;
+  }
+  if (t.accessFirst < 0 || t.accessEnd - t.accessFirst > MAX_GRANULES) {
+    t.fp.push(encodeAccess(ino, true));
+    return;
+  }
+  t.fp.push(encodeAccess(ino, false));
+  for (let i = t.accessFirst; i < t.accessEnd; i++) t.fp.push(encodeAccess(granule(ino, i), t.accessWrite));
+}
+
+/** Do two steps' footprints conflict? */
+export function dependent(a: readonly number[], b: readonly number[]): boolean {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    if (x === ANYTHING) return true;
+    for (let j = 0; j < b.length; j++) {
+      const y = b[j];
+      if (y === ANYTHING) return true;
+      if (x >>> 1 === y >>> 1 && ((x | y) & 1) === 1) return true;
+    }
+  }
+  return false;
+}
+
+/** A footprint without repeats (sorted), for keeping in a search node. */
+export function compactFootprint(fp: readonly number[]): number[] {
+  if (fp.includes(ANYTHING)) return [ANYTHING];
+  const out = [...new Set(fp)].sort((x, y) => x - y);
+  // A write makes a read of the same object redundant.
+  return out.filter((x) => (x & 1) === 1 || !out.includes(x + 1));
+}
