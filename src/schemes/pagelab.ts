@@ -8,7 +8,11 @@
  *                      disjoint ranges of one file runs in parallel — seed 000's reason for a
  *                      two-state lock, seed 004's for range locks)
  *     pagecache range lock, "block" state over the byte range whose blocks or data change:
- *                      [pos, pos+len) for O_DIRECT writes, [off, ∞) for truncate and fallocate,
+ *                      [pos, pos+len) for O_DIRECT writes, [off, ∞) for truncate and fallocate;
+ *                      exclusive over the whole blocks for an O_DIRECT write that is not block
+ *                      aligned (it zeroes the rest of a block it allocates: two of them in one
+ *                      block must never run together — XFS takes IOLOCK_EXCL and waits for all
+ *                      O_DIRECT in xfs_file_dio_write_unaligned; "block" states share),
  *                      held from before the first invalidation until after the second
  *       mmap_lock      (GUP of the user buffer, copy_{to,from}_user)
  *         pagecache range lock, "add" state over one page, wherever a folio is added (the read
@@ -66,10 +70,11 @@ async function withBlock(
   end: number,
   site: string,
   body: (ctx: LockContext) => Promise<number>,
+  mode: 'block' | 'excl' = 'block',
 ): Promise<number> {
   const ctx = new LockContext(t).attach();
   try {
-    const h = await pagecacheLock(inode).lock(t, start, end, 'block', site, ctx);
+    const h = await pagecacheLock(inode).lock(t, start, end, mode, site, ctx);
     if (typeof h === 'number') return h;
     try {
       return await body(ctx);
@@ -96,13 +101,26 @@ async function dioWrite(
   let ret: number;
   let refused = false;
   try {
-    ret = await withBlock(t, inode, pos, pos + len, 'pagelab_dio_write:pagecache_block', async (ctx) => {
-      const zerr = extending ? await writeChecksZeroEof(t, inode, pos) : 0;
-      if (zerr) return zerr;
-      const r = await iomapDioRw(t, inode, pos, len, ubuf, true, { partial: true });
-      refused = ctx.refused > 0;
-      return r;
-    });
+    const bs = inode.blockSize;
+    const unaligned = pos % bs !== 0 || len % bs !== 0;
+    const start = unaligned ? Math.floor(pos / bs) * bs : pos;
+    const end = unaligned ? Math.ceil((pos + len) / bs) * bs : pos + len;
+    const site = unaligned ? 'pagelab_dio_write:pagecache_excl' : 'pagelab_dio_write:pagecache_block';
+    ret = await withBlock(
+      t,
+      inode,
+      start,
+      end,
+      site,
+      async (ctx) => {
+        const zerr = extending ? await writeChecksZeroEof(t, inode, pos) : 0;
+        if (zerr) return zerr;
+        const r = await iomapDioRw(t, inode, pos, len, ubuf, true, { partial: true });
+        refused = ctx.refused > 0;
+        return r;
+      },
+      unaligned ? 'excl' : 'block',
+    );
   } finally {
     if (extending) inode.iRwsem.upWrite(t);
     else inode.iRwsem.upRead(t);

@@ -7,7 +7,8 @@
  *
  * Lock ordering:
  *   I/O range lock (Bueso's range rwlock; FIFO among conflicting requests)
- *                        exclusive: [pos, pos+len) for buffered and direct writes ([pos, ∞) when
+ *                        exclusive: [pos, pos+len) for buffered writes, rounded out to whole
+ *                        blocks for direct writes (see writeRange), ([pos, ∞) when
  *                        the write extends the file), [off, ∞) for truncate and fallocate;
  *                        shared: [pos, pos+len) for buffered and direct reads
  *     mmap_lock          (GUP and copy_{to,from}_user faults while a range is held)
@@ -92,8 +93,17 @@ async function withFaultRange(
   }
 }
 
-function writeRange(inode: Inode, pos: number, len: number): [number, number] {
-  return pos + len > inode.size ? [Math.min(pos, inode.size), END] : [pos, pos + len];
+/**
+ * The range a write locks. An O_DIRECT write locks whole blocks: one that is not block aligned
+ * zeroes the rest of a block it allocates (iomap_dio_zero), so two such writes into one block must
+ * not run together — what XFS's exclusive IOLOCK and inode_dio_wait() guarantee today
+ * (xfs_file_dio_write_unaligned) and a byte range alone would not.
+ */
+function writeRange(inode: Inode, pos: number, len: number, direct: boolean): [number, number] {
+  const bs = direct ? inode.blockSize : 1;
+  const start = Math.floor(pos / bs) * bs;
+  const end = Math.ceil((pos + len) / bs) * bs;
+  return pos + len > inode.size ? [Math.min(start, Math.floor(inode.size / bs) * bs), END] : [start, end];
 }
 
 export const ops: FileOperations = {
@@ -104,7 +114,7 @@ export const ops: FileOperations = {
     );
   },
   writeIter(t, inode, pos, len, ubuf, direct) {
-    const [start, end] = writeRange(inode, pos, len);
+    const [start, end] = writeRange(inode, pos, len, direct);
     const site = direct ? 'xfs_file_dio_write:range_write_lock' : 'xfs_file_buffered_write:range_write_lock';
     return withRange(t, inode, start, end, 'excl', site, async () => {
       const zerr = await writeChecksZeroEof(t, inode, pos);

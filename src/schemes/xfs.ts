@@ -18,14 +18,16 @@
  * The ILOCK guards the extent map in short critical sections that never sleep on anything the
  * scenarios can reach; the model does each extent-map change in one step instead.
  */
+
+import { BlockState } from '../fs/extent.js';
 import { fallocateLocked, truncateLocked } from '../fs/fallocate.js';
-import type { FileOperations, Inode } from '../fs/fs.js';
+import { type FileOperations, type Inode, inodeDioWait } from '../fs/fs.js';
 import { iomapPageMkwrite, iomapWritepages } from '../fs/iomap/buffered-io.js';
 import { iomapDioRw } from '../fs/iomap/direct-io.js';
-import { filemapRead } from '../fs/read_write.js';
+import { directWriteFallback, filemapRead, writeChecksZeroEof } from '../fs/read_write.js';
 import { genericFsync } from '../fs/sync.js';
 import { filemapFault } from '../mm/filemap.js';
-import { EINVAL, ENOTBLK } from '../sim/errno.js';
+import { EAGAIN, EINVAL, ENOTBLK } from '../sim/errno.js';
 import type { Task } from '../sim/task.js';
 import type { RwSemaphore } from '../sync/rwsem.js';
 import { writeIterExclusive } from './invalidate_lock.js';
@@ -49,6 +51,8 @@ async function xfsFileDioWrite(
 ): Promise<number> {
   const ss = inode.fs.bdev.sectorSize;
   if (pos % ss || len % ss) return -EINVAL;
+  const bs = inode.blockSize;
+  if (pos % bs || len % bs) return xfsFileDioWriteUnaligned(t, inode, pos, len, ubuf);
   if (pos + len > inode.size) return writeIterExclusive(t, inode, pos, len, ubuf, true);
   await inode.iRwsem.downRead(t, 'xfs_file_dio_write_aligned:xfs_ilock(IOLOCK_SHARED)');
   let ret: number;
@@ -61,6 +65,52 @@ async function xfsFileDioWrite(
   // through the generic fallback, which is what the other iomap filesystems do.
   if (ret === -ENOTBLK) return writeIterExclusive(t, inode, pos, len, ubuf, true);
   return ret;
+}
+
+/**
+ * xfs_file_dio_write_unaligned(): a write that is not block aligned zeroes the rest of any block it
+ * allocates or converts (iomap_dio_zero), so two of them in one block must never run together.
+ * Under IOLOCK_SHARED it may only overwrite blocks already written (IOMAP_DIO_OVERWRITE_ONLY:
+ * xfs_direct_write_iomap_begin returns -EAGAIN otherwise); an extending write, or one that would
+ * allocate or convert, takes IOLOCK_EXCL and waits for every other O_DIRECT in flight first
+ * (IOMAP_DIO_FORCE_WAIT → inode_dio_wait: "this must be the only I/O in-flight").
+ */
+async function xfsFileDioWriteUnaligned(
+  t: Task,
+  inode: Inode,
+  pos: number,
+  len: number,
+  ubuf: number,
+): Promise<number> {
+  const bs = inode.blockSize;
+  if (pos + len < inode.size) {
+    await inode.iRwsem.downRead(t, 'xfs_file_dio_write_unaligned:xfs_ilock(IOLOCK_SHARED)');
+    let ret = -EAGAIN;
+    try {
+      const first = Math.floor(pos / bs);
+      const last = Math.ceil((pos + len) / bs);
+      const map = inode.extents.lookup(first, last - first);
+      // IOMAP_DIO_OVERWRITE_ONLY: every block already written, or -EAGAIN.
+      if (map.state === BlockState.Written && map.len === last - first) {
+        ret = await iomapDioRw(t, inode, pos, len, ubuf, true);
+      }
+    } finally {
+      inode.iRwsem.upRead(t);
+    }
+    if (ret !== -EAGAIN && ret !== -ENOTBLK) return ret;
+  }
+  // retry_exclusive: IOLOCK_EXCL, IOMAP_DIO_FORCE_WAIT.
+  await inode.iRwsem.downWrite(t, 'xfs_file_dio_write_unaligned:xfs_ilock(IOLOCK_EXCL)');
+  try {
+    const zerr = await writeChecksZeroEof(t, inode, pos);
+    if (zerr) return zerr;
+    await inodeDioWait(t, inode);
+    const ret = await iomapDioRw(t, inode, pos, len, ubuf, true);
+    if (ret === -ENOTBLK) return await directWriteFallback(t, inode, pos, len, ubuf, 0);
+    return ret;
+  } finally {
+    inode.iRwsem.upWrite(t);
+  }
 }
 
 async function withIolockShared(
