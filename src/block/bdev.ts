@@ -104,7 +104,7 @@ export class BlockDevice {
     bio.done.setWaker(irq);
     // bio ids follow submission order, which differs between interleavings: the completion's
     // footprint object is named by the submitter and its own count instead.
-    bio.done.fpObj = objectId(`bio ${t.name}#${++t.bios}`);
+    if (t.sim.recording) bio.done.fpObj = objectId(`bio ${t.name}#${++t.bios}`);
     return bio;
   }
 

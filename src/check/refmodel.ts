@@ -126,8 +126,21 @@ export interface Exploration {
 
 function stateKey(mask: number, s: RefState): string {
   let k = `${mask}`;
-  for (const [name, r] of s) k += `|${name}:${r.size}:${Array.from(r.cells.subarray(0, r.size)).join(',')}`;
+  for (const [name, r] of s) k += `|${name}:${r.size}:${cellsKey(r.cells, r.size)}`;
   return k;
+}
+
+/**
+ * The first `size` cells as a string, exactly: each 32-bit cell as two UTF-16 code units (the
+ * search's hottest spot was joining the cells as decimal text).
+ */
+function cellsKey(cells: Uint32Array, size: number): string {
+  const units = new Uint16Array(cells.buffer, cells.byteOffset, Math.min(size, cells.length) * 2);
+  let out = '';
+  for (let i = 0; i < units.length; i += 8192) {
+    out += String.fromCharCode.apply(null, units.subarray(i, i + 8192) as unknown as number[]);
+  }
+  return out;
 }
 
 /**

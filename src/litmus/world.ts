@@ -15,6 +15,7 @@ import { FileSystem, Inode } from '../fs/fs.js';
 import { iomapReadFolio } from '../fs/iomap/buffered-io.js';
 import { sysFallocate, sysFsync, sysPread, sysPwrite, sysTruncate, writebackInode } from '../fs/syscalls.js';
 import { AddressSpace, invalidateMappingPage } from '../mm/filemap.js';
+import type { Folio } from '../mm/folio.js';
 import { Mm, peekUser, userLoad, userStore, type Vma } from '../mm/memory.js';
 import { shrinkOneFolio } from '../mm/vmscan.js';
 import type { Scheme } from '../schemes/scheme.js';
@@ -401,24 +402,35 @@ export function fileViews(
   const size = inode.size;
   const ps = world.scenario.pageSize;
   const bs = world.scenario.blockSize;
+  // The block of the last byte looked up (a view is built byte by byte, block by block).
+  let blk = -1;
+  let blkPblk = -1;
   const disk = (p: number, stable: boolean): number => {
     const lblk = Math.floor(p / bs);
-    if (inode.extents.state(lblk) !== BlockState.Written) return TAG_ZERO;
-    const pblk = inode.extents.pblk(lblk);
-    const addr = pblk * bs + (p % bs);
+    if (lblk !== blk) {
+      blk = lblk;
+      blkPblk = inode.extents.state(lblk) === BlockState.Written ? inode.extents.pblk(lblk) : -1;
+    }
+    if (blkPblk < 0) return TAG_ZERO;
+    const addr = blkPblk * bs + (p % bs);
     return stable ? world.bdev.mediaByte(addr) : world.bdev.readByte(addr);
   };
   const cache = new Uint32Array(size);
   const mmap = new Uint32Array(size);
   const direct = new Uint32Array(size);
   const crashed = new Uint32Array(size);
-  for (let p = 0; p < size; p++) {
-    const folio = inode.mapping.get(Math.floor(p / ps));
-    const cached = folio?.uptodate ? folio.data[p % ps] : undefined;
-    cache[p] = cached ?? disk(p, false);
-    direct[p] = folio?.uptodate && folio.dirty ? folio.data[p % ps] : disk(p, false);
-    crashed[p] = disk(p, true);
-    mmap[p] = cache[p];
+  for (let page = 0; page * ps < size; page++) {
+    const folio = inode.mapping.get(page);
+    const uptodate = folio?.uptodate ?? false;
+    const dirty = uptodate && (folio?.dirty ?? false);
+    const end = Math.min(size, (page + 1) * ps);
+    for (let p = page * ps; p < end; p++) {
+      const onDisk = disk(p, false);
+      cache[p] = uptodate ? (folio as Folio).data[p % ps] : onDisk;
+      direct[p] = dirty ? (folio as Folio).data[p % ps] : onDisk;
+      crashed[p] = disk(p, true);
+      mmap[p] = cache[p];
+    }
   }
   for (const r of world.regions.values()) {
     if (r.file !== name || !r.shared) continue;

@@ -61,7 +61,15 @@ export class Folio {
    * which it stays after removal from the cache (a pin or a PTE can outlive that); an anonymous
    * folio is an object of its own.
    */
-  readonly fpObj: number;
+  get fpObj(): number {
+    if (this.fpObjCache < 0) {
+      this.fpObjCache = this.fpGranule >= 0 ? this.fpGranule : objectId(`folio ${this.lock.name}`);
+    }
+    return this.fpObjCache;
+  }
+  private fpObjCache = -1;
+  /** The page granule it was created for, or -1 for anonymous memory (computed lazily: a name). */
+  private readonly fpGranule: number;
   /** Tasks holding FOLL_PIN pins (for wait-for reports); the count is pincount. */
   readonly pinners: Task[] = [];
 
@@ -79,7 +87,7 @@ export class Folio {
     data?: Cells,
   ) {
     this.id = ids.take();
-    this.fpObj = mapping ? granule(mapping.host.ino, index) : objectId(`folio ${label}`);
+    this.fpGranule = mapping ? granule(mapping.host.ino, index) : -1;
     this.mapping = mapping;
     this.index = index;
     this.anon = anon;
