@@ -46,6 +46,40 @@ async function runSequential(
   return out;
 }
 
+let warmed: { threads: number; pool: Piscina<WorkerTask, UnitResult> } | null = null;
+
+function newUnitPool(threads: number): Piscina<WorkerTask, UnitResult> {
+  return new Piscina<WorkerTask, UnitResult>({
+    filename: WORKER,
+    minThreads: threads,
+    maxThreads: threads,
+    resourceLimits: WORKER_LIMITS,
+  });
+}
+
+/**
+ * Starts the worker threads of a coming runUnits(jobs) now, so that they load the model while this
+ * thread builds the DFS frontier (a worker takes ~150 ms to start).
+ */
+export function warmUnitPool(jobs: number): void {
+  if (jobs <= 1 || warmed) return;
+  warmed = { threads: jobs - 1, pool: newUnitPool(jobs - 1) };
+}
+
+function dropWarmedPool(): void {
+  const w = warmed;
+  warmed = null;
+  if (w) void w.pool.destroy();
+}
+
+function takeUnitPool(threads: number): Piscina<WorkerTask, UnitResult> {
+  const w = warmed;
+  warmed = null;
+  if (w && w.threads === threads) return w.pool;
+  if (w) void w.pool.destroy();
+  return newUnitPool(threads);
+}
+
 /**
  * Runs units on this thread and `jobs - 1` worker threads, handed out in order. Once a unit
  * fails, no unit numbered above it is started; those already running finish and are dropped, and
@@ -62,12 +96,7 @@ async function runParallel(
   // This thread is one of the `jobs`: it runs units itself between handing them out (runUnit
   // yields to the event loop every few runs, so a worker is never kept waiting for its next unit).
   const threads = jobs - 1;
-  const pool = new Piscina<WorkerTask, UnitResult>({
-    filename: WORKER,
-    minThreads: threads,
-    maxThreads: threads,
-    resourceLimits: WORKER_LIMITS,
-  });
+  const pool = takeUnitPool(threads);
   let lowestFailure = Number.POSITIVE_INFINITY;
   let next = 0;
   const results: UnitResult[] = [];
@@ -104,7 +133,10 @@ export async function runUnits(
   jobs: number,
   onUnit?: UnitProgress,
 ): Promise<UnitResult[]> {
-  if (jobs <= 1 || units.length <= 1) return runSequential(scenario, scheme, params, units, onUnit);
+  if (jobs <= 1 || units.length <= 1) {
+    dropWarmedPool(); // not needed after all
+    return runSequential(scenario, scheme, params, units, onUnit);
+  }
   return runParallel(scenario, scheme, params, units, jobs, onUnit);
 }
 

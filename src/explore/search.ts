@@ -9,7 +9,7 @@ import type { Scenario } from '../litmus/ast.js';
 import type { Scheme } from '../schemes/scheme.js';
 import { ReplayStrategy } from '../sim/strategy.js';
 import { decisive } from './judge.js';
-import { runUnits } from './pool.js';
+import { runUnits, warmUnitPool } from './pool.js';
 import {
   type CheckOptions,
   type CheckResult,
@@ -190,6 +190,7 @@ function sampledCoverage(strategy: 'random' | 'pct', schedules: number, depth: n
 /** Preemption-bounded DFS with sleep sets over the frontier's units; the first failing unit wins. */
 async function searchDfs(scenario: Scenario, scheme: Scheme, opts: CheckOptions): Promise<SearchOutcome> {
   const params = await searchParams(scenario, scheme, opts, 'dfs');
+  warmUnitPool(opts.jobs ?? 1);
   const { units, boundSkipped } = await dfsFrontier(scenario, scheme, params, opts.schedules);
   const results = await runUnits(scenario, scheme, params, units, opts.jobs ?? 1, opts.onProgress);
   const failed = firstFailure(results);
