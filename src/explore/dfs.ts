@@ -83,7 +83,18 @@ export class DfsRunStrategy implements Strategy {
     private readonly bound: number,
     /** Decisions below this index belong to a work unit's prefix: never backtracked. */
     private readonly floor = 0,
-  ) {}
+  ) {
+    // Without POR nothing needs footprints: the Sim records none (Sim.recording) and runs faster.
+    if (usePor) {
+      this.onStep = (t, fp) => this.stepped(t, fp);
+      this.onSpawn = (t, parent) => this.spawned(t, parent);
+      this.onWake = (t, by) => this.woken(t, by);
+    }
+  }
+
+  onStep?: (t: Task, fp: readonly number[]) => void;
+  onSpawn?: (t: Task, parent: Task | null) => void;
+  onWake?: (t: Task, by: Task | null) => void;
 
   pick(runnable: readonly Task[], current: Task, _sim: Sim): Task | null {
     const k = this.nodes.length;
@@ -135,22 +146,21 @@ export class DfsRunStrategy implements Strategy {
     this.sleep = s;
   }
 
-  onSpawn(t: Task, parent: Task | null): void {
+  private spawned(t: Task, parent: Task | null): void {
     this.clocks[t.id] = [];
     if (parent) this.inherit.push(t.id);
   }
 
-  onWake(t: Task, by: Task | null): void {
+  private woken(t: Task, by: Task | null): void {
     if (by) this.inherit.push(t.id);
   }
 
-  onStep(t: Task, raw: readonly number[]): void {
+  private stepped(t: Task, raw: readonly number[]): void {
     const q = t.id;
     const fp = compactFootprint(raw);
     const nodeIdx = this.pendingNode;
     this.pendingNode = -1;
     if (nodeIdx >= 0) this.nodes[nodeIdx].steps.set(q, fp);
-    if (!this.usePor) return;
     const clock = (this.clocks[q] ?? []).slice();
     const e = this.evTask.length;
     this.findRace(q, fp, clock);

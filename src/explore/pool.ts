@@ -98,11 +98,13 @@ async function runParallel(
   const threads = jobs - 1;
   const pool = takeUnitPool(threads);
   let lowestFailure = Number.POSITIVE_INFINITY;
+  const order = dispatchOrder(units);
   let next = 0;
   const results: UnitResult[] = [];
   const lane = async (inline: boolean): Promise<void> => {
-    while (next < units.length && units[next].index < lowestFailure) {
-      const unit = units[next++];
+    while (next < order.length) {
+      const unit = order[next++];
+      if (unit.index >= lowestFailure) continue;
       const task: WorkerTask = {
         scenarioText: scenario.text,
         scenarioSource: scenario.source,
@@ -123,6 +125,17 @@ async function runParallel(
     await pool.destroy();
   }
   return results.filter((r) => r.index <= lowestFailure).sort((a, b) => a.index - b.index);
+}
+
+/**
+ * The order units are handed out in: the likely largest first, so that no thread is left with a
+ * big one at the end (a DFS unit whose prefix used fewer preemptions roots a larger subtree: the
+ * bound leaves it more). Which units count does not depend on it: every unit numbered below the
+ * lowest failure runs, whatever the order.
+ */
+function dispatchOrder(units: readonly Unit[]): Unit[] {
+  const used = (u: Unit): number => (u.kind === 'dfs' ? (u.preemptions ?? 0) : 0);
+  return units.slice().sort((a, b) => used(a) - used(b) || a.index - b.index);
 }
 
 export async function runUnits(

@@ -53,7 +53,15 @@ export type SleepEntry = [id: number, footprint: number[]];
 
 export type Unit =
   | { kind: 'chunk'; index: number; start: number; end: number }
-  | { kind: 'dfs'; index: number; prefix: number[]; sleep: SleepEntry[]; budget: number };
+  | {
+      kind: 'dfs';
+      index: number;
+      prefix: number[];
+      sleep: SleepEntry[];
+      budget: number;
+      /** Preemptions its prefix used (a hint for the order units are handed out in). */
+      preemptions?: number;
+    };
 
 export interface UnitFailure {
   finding: Finding;
@@ -182,7 +190,9 @@ export async function dfsFrontier(
   p: SearchParams,
   budget: number,
 ): Promise<{ units: Unit[]; boundSkipped: number }> {
-  let level: { prefix: number[]; sleep: SleepEntry[] }[] = [{ prefix: [], sleep: [] }];
+  let level: { prefix: number[]; sleep: SleepEntry[]; preemptions: number }[] = [
+    { prefix: [], sleep: [], preemptions: 0 },
+  ];
   let boundSkipped = 0;
   for (let depth = 0; depth < FRONTIER_DEPTH && level.length < FRONTIER_UNITS; depth++) {
     const next: typeof level = [];
@@ -213,14 +223,21 @@ export async function dfsFrontier(
         }
         const sleep: SleepEntry[] = p.por ? [...node.sleep] : [];
         if (p.por && alt !== node.chosen && first) sleep.push([node.chosen, first]);
-        next.push({ prefix: [...unit.prefix, alt], sleep });
+        next.push({ prefix: [...unit.prefix, alt], sleep, preemptions: node.preemptionsBefore + preempts });
       }
     }
     level = next;
     if (!grew) break;
   }
   return {
-    units: level.map((u, index) => ({ kind: 'dfs', index, prefix: u.prefix, sleep: u.sleep, budget })),
+    units: level.map((u, index) => ({
+      kind: 'dfs',
+      index,
+      prefix: u.prefix,
+      sleep: u.sleep,
+      budget,
+      preemptions: u.preemptions,
+    })),
     boundSkipped,
   };
 }

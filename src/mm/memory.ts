@@ -48,10 +48,16 @@ export interface Pte {
 export class Vma implements MappedRange {
   /** The VMA's page table: one footprint object, every access a write (src/sim/footprint.ts). */
   readonly ptes: Map<number, Pte> = new RecordingMap<number, Pte>(
-    () => objectId(`ptes(${this.name})`),
-    () => objectId(`ptes(${this.name})`),
+    () => this.ptesObj(),
+    () => this.ptesObj(),
     true,
   );
+  private ptesId = -1;
+
+  private ptesObj(): number {
+    if (this.ptesId < 0) this.ptesId = objectId(`ptes(${this.name})`);
+    return this.ptesId;
+  }
 
   constructor(
     readonly mm: Mm,

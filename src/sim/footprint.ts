@@ -190,8 +190,16 @@ export function dependent(a: readonly number[], b: readonly number[]): boolean {
 
 /** A footprint without repeats (sorted), for keeping in a search node. */
 export function compactFootprint(fp: readonly number[]): number[] {
-  if (fp.includes(ANYTHING)) return [ANYTHING];
-  const out = [...new Set(fp)].sort((x, y) => x - y);
-  // A write makes a read of the same object redundant.
-  return out.filter((x) => (x & 1) === 1 || !out.includes(x + 1));
+  if (fp.length === 0) return [];
+  const a = fp.slice().sort((x, y) => x - y);
+  if (a[0] === ANYTHING) return [ANYTHING];
+  // Sorted, a read (2k) sits just before the write (2k + 1) of the same object, which covers it.
+  const out: number[] = [];
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    if (x === a[i + 1]) continue;
+    if ((x & 1) === 0 && a[i + 1] === x + 1) continue;
+    out.push(x);
+  }
+  return out;
 }

@@ -26,7 +26,13 @@ export interface Waitable {
 
 /** The footprint object of a lock or wait queue (src/sim/footprint.ts). */
 export function waitableObj(w: Waitable): number {
-  return w.fpObj ?? objectId(w.name);
+  let id = w.fpObj;
+  if (id === undefined) {
+    // Remembered on the object: a name is a string built on every call (a range request's).
+    id = objectId(w.name);
+    w.fpObj = id;
+  }
+  return id;
 }
 
 /** A lock the task holds, with where and when it took it (shown in deadlock reports). */
