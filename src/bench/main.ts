@@ -67,8 +67,12 @@ function table(figures: readonly Figure[]): string {
       fmt(f.value),
       f.unit,
       f.rme === undefined ? '' : `${f.rme.toFixed(1)}%`,
-      f.target === undefined ? '' : `≥ ${fmt(f.target)}`,
-      f.target === undefined ? '' : f.value >= f.target ? 'ok' : 'MISS',
+      f.target === undefined ? '' : `${f.lowerIsBetter ? '≤' : '≥'} ${fmt(f.target)}`,
+      f.target === undefined
+        ? ''
+        : (f.lowerIsBetter ? f.value <= f.target : f.value >= f.target)
+          ? 'ok'
+          : 'MISS',
       f.label,
     ]),
   ];

@@ -20,6 +20,8 @@ export interface Figure {
   readonly rme?: number;
   /** The figure must be at least this (shown as a pass/miss column; never fails the run). */
   readonly target?: number;
+  /** The target is a ceiling instead: the figure must be at most it (seconds, say). */
+  readonly lowerIsBetter?: boolean;
 }
 
 export interface BenchContext {

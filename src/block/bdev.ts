@@ -17,9 +17,12 @@ import { EINVAL } from '../sim/errno.js';
 import { ANYTHING, objectId, record, sectorObj } from '../sim/footprint.js';
 import type { Task } from '../sim/task.js';
 import { Completion } from '../sync/completion.js';
-import { type Cells, garbageCell } from './data.js';
+import { allocCells, type Cells, garbageCell } from './data.js';
 
 export type BioOp = 'read' | 'write' | 'flush';
+
+/** The volatile write cache as a whole, as a footprint object: written by a flush. */
+const WRITE_CACHE = objectId('device write cache');
 
 /** A piece of memory a bio transfers to or from (a folio's data, a pinned user page). */
 export interface BioSeg {
@@ -64,7 +67,7 @@ export class BlockDevice {
     readonly nbytes: number,
     readonly latency: number,
   ) {
-    this.media = new Uint32Array(nbytes).fill(garbageCell());
+    this.media = allocCells(nbytes).fill(garbageCell());
   }
 
   /**
@@ -150,8 +153,10 @@ export class BlockDevice {
   }
 
   private complete(t: Task, bio: Bio): void {
-    if (bio.op === 'flush') this.flush();
-    else if (!bio.error) this.transfer(bio);
+    if (bio.op === 'flush') {
+      record(WRITE_CACHE, true);
+      this.flush();
+    } else if (!bio.error) this.transfer(bio);
     t.event('bio_endio', `bio#${bio.id} ${bio.op}`);
     bio.endIo?.(t, bio);
     bio.done.complete(t);
@@ -169,6 +174,9 @@ export class BlockDevice {
           continue;
         }
         const data = seg.buf.slice(seg.off + o, seg.off + o + ss);
+        // A cached write and a flush do not commute (the flush makes it durable or not); a FUA
+        // write and a flush do, and no read can tell a cached sector from a flushed one.
+        if (!bio.fua) record(WRITE_CACHE, false);
         if (bio.fua) {
           this.media.set(data, sector * ss);
           this.cache.delete(sector);

@@ -90,6 +90,31 @@ function allowedCells(
   return out;
 }
 
+/**
+ * Is `value` at byte `off + b` of `region` ruled out by every state (allowedCells, decided without
+ * building its sets: this runs for every byte of every read of every run)?
+ */
+function disallowed(
+  states: RefState[],
+  region: string,
+  off: number,
+  b: number,
+  value: number,
+  pastEof: 'none' | 'zero' | 'any',
+): boolean {
+  let constrained = false;
+  let past = false;
+  for (const s of states) {
+    const r = s.get(region) as Region;
+    if (off + b >= r.size) past = true;
+    else if (r.cells[off + b] === value) return false;
+    else constrained = true;
+  }
+  if (!constrained) return false;
+  if (past && (pastEof === 'any' || (pastEof === 'zero' && value === cell(TAG_ZERO, 0)))) return false;
+  return true;
+}
+
 function tagsOf(set: Set<number>): number[] {
   return [...new Set([...set].map(cellTag))];
 }
@@ -113,11 +138,11 @@ export function checkReads(ex: Exploration, history: History): Finding[] {
       )
       .map((s) => s.state);
     const { region, off, cells } = r.observed;
-    const allowed = allowedCells(states, region, off, cells.length, 'zero');
-    const run = firstRun(cells.length, (b) => allowed[b].size > 0 && !allowed[b].has(cells[b]));
+    const run = firstRun(cells.length, (b) => disallowed(states, region, off, b, cells[b], 'zero'));
     if (!run) continue;
     const got = describeTag(cellTag(cells[run.start]), history);
-    const want = tagsOf(allowed[run.start]).map((t) => describeTag(t, history));
+    const allowed = allowedCells(states, region, off + run.start, 1, 'zero')[0];
+    const want = tagsOf(allowed).map((t) => describeTag(t, history));
     const writers = ex.ops.filter((w, i) => must & (1 << i) && w.effects.length > 0).map((w) => w.label);
     findings.push({
       kind: 'stale-read',
@@ -221,17 +246,19 @@ export function checkDurability(
       if (w.ret !== null && w.end < f.start) must |= 1 << i;
     });
     const states = ex.states.filter((s) => (s.mask & must) === must).map((s) => s.state);
-    const disk = crashed.get(f.synced);
+    const synced = f.synced;
+    const disk = crashed.get(synced);
     if (!disk) continue;
-    const allowed = allowedCells(states, f.synced, 0, disk.size, 'any');
     const [lo, hi] = f.syncedRange ?? [0, disk.size];
     const covered = (b: number) => b >= lo && b < hi;
     const run = firstRun(
       disk.size,
-      (b) => covered(b) && allowed[b].size > 0 && !allowed[b].has(disk.cells[b]),
+      (b) => covered(b) && disallowed(states, synced, 0, b, disk.cells[b], 'any'),
     );
     if (!run) continue;
-    const want = tagsOf(allowed[run.start]).map((t) => describeTag(t, history));
+    const want = tagsOf(allowedCells(states, synced, run.start, 1, 'any')[0]).map((t) =>
+      describeTag(t, history),
+    );
     return {
       kind: 'durability',
       summary: `after ${f.task}'s \`${f.label}\` returned 0 and the machine crashed, bytes [${run.start},${run.end}) of ${f.synced} hold ${describeTag(cellTag(disk.cells[run.start]), history)}`,

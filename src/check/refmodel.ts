@@ -8,7 +8,7 @@
  * order consistent with real time (a before b when a completed before b was issued), memoised on
  * (applied set, content): the set of legal worlds the real run may be compared against.
  */
-import { TAG_ZERO } from '../block/data.js';
+import { allocCells, TAG_ZERO } from '../block/data.js';
 import type { Effect, OpRecord } from './history.js';
 
 export interface Region {
@@ -30,7 +30,7 @@ function region(s: RefState, name: string): Region {
 }
 
 function resized(cells: Uint32Array, size: number): Uint32Array {
-  const out = new Uint32Array(size);
+  const out = allocCells(size);
   out.set(cells.subarray(0, Math.min(size, cells.length)));
   return out;
 }
@@ -45,7 +45,7 @@ function writeCells(r: Region, off: number, src: Uint32Array, extend: boolean): 
 }
 
 function readCells(r: Region, off: number, len: number): Uint32Array {
-  const out = new Uint32Array(len);
+  const out = allocCells(len);
   if (off < r.size) out.set(r.cells.subarray(off, Math.min(r.size, off + len)));
   return out;
 }
@@ -88,7 +88,7 @@ export function applyEffect(s0: RefState, e: Effect): RefState | null {
     }
     case 'collapse': {
       const r = region(s, e.region);
-      const cells = new Uint32Array(r.size - e.len);
+      const cells = allocCells(r.size - e.len);
       cells.set(r.cells.subarray(0, e.off));
       cells.set(r.cells.subarray(e.off + e.len, r.size), e.off);
       s.set(e.region, { size: r.size - e.len, cells });
@@ -96,7 +96,7 @@ export function applyEffect(s0: RefState, e: Effect): RefState | null {
     }
     case 'insert': {
       const r = region(s, e.region);
-      const cells = new Uint32Array(r.size + e.len);
+      const cells = allocCells(r.size + e.len);
       cells.set(r.cells.subarray(0, e.off));
       cells.set(r.cells.subarray(e.off, r.size), e.off + e.len);
       s.set(e.region, { size: r.size + e.len, cells });
@@ -124,23 +124,55 @@ export interface Exploration {
   truncated: boolean;
 }
 
-function stateKey(mask: number, s: RefState): string {
-  let k = `${mask}`;
-  for (const [name, r] of s) k += `|${name}:${r.size}:${cellsKey(r.cells, r.size)}`;
-  return k;
+/** A hash of a state (its mask and every region's size and cells), for the seen-set's buckets. */
+function stateHash(mask: number, s: RefState): number {
+  let h = Math.imul(0x811c9dc5 ^ mask, 0x01000193);
+  for (const r of s.values()) {
+    h = Math.imul(h ^ r.size, 0x01000193);
+    const cells = r.cells;
+    const n = Math.min(r.size, cells.length);
+    for (let i = 0; i < n; i++) h = Math.imul(h ^ cells[i], 0x01000193);
+  }
+  return h;
+}
+
+function sameCells(a: Region, b: Region): boolean {
+  if (a.size !== b.size) return false;
+  const n = Math.min(a.size, a.cells.length);
+  if (n !== Math.min(b.size, b.cells.length)) return false;
+  if (a.cells === b.cells) return true;
+  for (let i = 0; i < n; i++) if (a.cells[i] !== b.cells[i]) return false;
+  return true;
+}
+
+function sameState(a: ExploredState, mask: number, s: RefState): boolean {
+  if (a.mask !== mask || a.state.size !== s.size) return false;
+  for (const [name, r] of s) {
+    const o = a.state.get(name);
+    if (!o || !sameCells(o, r)) return false;
+  }
+  return true;
 }
 
 /**
- * The first `size` cells as a string, exactly: each 32-bit cell as two UTF-16 code units (the
- * search's hottest spot was joining the cells as decimal text).
+ * The states seen so far, exactly: bucketed by hash, compared in full within a bucket (building a
+ * string key of every cell was the oracle's hottest spot).
  */
-function cellsKey(cells: Uint32Array, size: number): string {
-  const units = new Uint16Array(cells.buffer, cells.byteOffset, Math.min(size, cells.length) * 2);
-  let out = '';
-  for (let i = 0; i < units.length; i += 8192) {
-    out += String.fromCharCode.apply(null, units.subarray(i, i + 8192) as unknown as number[]);
+class SeenStates {
+  private readonly buckets = new Map<number, ExploredState[]>();
+
+  /** Adds the state unless it was seen; returns whether it was new. */
+  add(st: ExploredState): boolean {
+    const h = stateHash(st.mask, st.state);
+    const bucket = this.buckets.get(h);
+    if (!bucket) {
+      this.buckets.set(h, [st]);
+      return true;
+    }
+    for (const o of bucket) if (sameState(o, st.mask, st.state)) return false;
+    bucket.push(st);
+    return true;
   }
-  return out;
 }
 
 /**
@@ -148,7 +180,12 @@ function cellsKey(cells: Uint32Array, size: number): string {
  * failed or did not finish may have had its effect or not: both are explored.
  */
 export function exploreStates(initial: RefState, history: readonly OpRecord[], budget = 50_000): Exploration {
-  const ops = history.filter((o) => o.effects.length > 0 || o.ret === null).slice(0, 30);
+  // The first 30 in the scenario's order (tags follow it), not in the order they started: which ops
+  // are judged must not depend on how two independent starts were interleaved (src/litmus/contention.ts).
+  const ops = history
+    .filter((o) => o.effects.length > 0 || o.ret === null)
+    .sort((a, b) => a.tag - b.tag)
+    .slice(0, 30);
   const n = ops.length;
   const preds = ops.map((b) => {
     let m = 0;
@@ -157,15 +194,13 @@ export function exploreStates(initial: RefState, history: readonly OpRecord[], b
     });
     return m;
   });
-  const seen = new Set<string>();
+  const seen = new SeenStates();
   const states: ExploredState[] = [];
   const stack: ExploredState[] = [{ mask: 0, state: initial }];
   let truncated = false;
   while (stack.length > 0) {
     const cur = stack.pop() as ExploredState;
-    const key = stateKey(cur.mask, cur.state);
-    if (seen.has(key)) continue;
-    seen.add(key);
+    if (!seen.add(cur)) continue;
     states.push(cur);
     if (states.length > budget) {
       truncated = true;

@@ -53,7 +53,7 @@
  * - No GUP on DAX pages: every scenario's O_DIRECT on a DAX file is a CPU copy (dax_iomap_rw), so
  *   dax_layout_busy_page has nothing to wait for and is not modelled.
  */
-import { TAG_ZERO } from '../block/data.js';
+import { allocCells, TAG_ZERO } from '../block/data.js';
 import {
   type AddressSpace,
   type DaxMapping,
@@ -496,8 +496,7 @@ export class DaxInode implements DaxMapping {
     bytes: number,
     write: boolean,
   ): Promise<number> {
-    if (!write && map.state !== BlockState.Written)
-      return copyToUser(t, uaddr, new Uint32Array(bytes), 0, bytes);
+    if (!write && map.state !== BlockState.Written) return copyToUser(t, uaddr, allocCells(bytes), 0, bytes);
     const bs = this.inode.blockSize;
     const addr = map.pblk * bs + (p - map.lblk * bs);
     const media = this.inode.fs.bdev.mediaView(addr, bytes);

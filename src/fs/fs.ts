@@ -9,7 +9,7 @@ import type { BlockDevice } from '../block/bdev.js';
 import { type Cells, TAG_ZERO } from '../block/data.js';
 import type { AddressSpace, VmFault, WritebackControl } from '../mm/filemap.js';
 import type { Mm } from '../mm/memory.js';
-import { objectId, record } from '../sim/footprint.js';
+import { isRecording, objectId, record } from '../sim/footprint.js';
 import type { Task } from '../sim/task.js';
 import { WaitQueue } from '../sim/waitqueue.js';
 import type { RwSemaphore } from '../sync/rwsem.js';
@@ -36,6 +36,12 @@ export interface FileOperations {
   setattrSize(t: Task, inode: Inode, size: number): Promise<number>;
   /** ->fsync over [start, end). Returns 0 or -errno (a writeback error reported once). */
   fsync(t: Task, inode: Inode, start: number, end: number, datasync: boolean): Promise<number>;
+  /**
+   * Set when ->fsync, and the ->writepages it calls, record every access they make before their
+   * first scheduling point (src/sim/footprint.ts), as genericFsync over iomapWritepages does: an
+   * fsync's start then only reads the inode. Otherwise it counts as a change of the whole inode.
+   */
+  fsyncRecorded?: boolean;
   /** vm_ops->fault: VM_FAULT_LOCKED with vmf.folio locked, or an error code. */
   fault(t: Task, inode: Inode, vmf: VmFault): Promise<number>;
   /** vm_ops->page_mkwrite. */
@@ -50,7 +56,13 @@ export class DioCount {
   readonly q = new WaitQueue();
   readonly owners: Task[] = [];
   readonly lockClass = 'inode_dio_wait';
+  private objId = -1;
   constructor(readonly name: string) {}
+  /** Its footprint object (named lazily: only a recorded run needs it). */
+  get obj(): number {
+    if (this.objId < 0) this.objId = objectId(this.name);
+    return this.objId;
+  }
   holders(): readonly Task[] {
     return this.owners;
   }
@@ -98,14 +110,14 @@ export class Inode {
 /** inode_dio_begin(). */
 export function inodeDioBegin(t: Task, inode: Inode): void {
   // Increments commute: a read, as for rw_semaphore readers; the wake-up at zero is recorded.
-  record(objectId(inode.dio.name), false);
+  if (isRecording()) record(inode.dio.obj, false);
   inode.dio.count++;
   inode.dio.owners.push(t);
 }
 
 /** inode_dio_end(): the last one wakes inode_dio_wait()ers. */
 export function inodeDioEnd(t: Task, inode: Inode): void {
-  record(objectId(inode.dio.name), false);
+  if (isRecording()) record(inode.dio.obj, false);
   inode.dio.count--;
   const i = inode.dio.owners.indexOf(t);
   if (i >= 0) inode.dio.owners.splice(i, 1);
@@ -114,7 +126,7 @@ export function inodeDioEnd(t: Task, inode: Inode): void {
 
 /** inode_dio_wait(): waits until no DIO is in flight. Context: i_rwsem held exclusive. */
 export async function inodeDioWait(t: Task, inode: Inode): Promise<void> {
-  record(objectId(inode.dio.name), true);
+  if (isRecording()) record(inode.dio.obj, true);
   while (inode.dio.count > 0) await inode.dio.q.wait(t, inode.dio, 'inode_dio_wait');
 }
 

@@ -12,8 +12,11 @@ import type { Inode } from './fs.js';
 export async function genericFsync(t: Task, inode: Inode, start: number, end: number): Promise<number> {
   const werr = await filemapFdatawriteRange(t, inode.mapping, start, end);
   await filemapFdatawaitRange(t, inode.mapping, start, end);
-  await t.point('blkdev_issue_flush', -1);
-  const ferr = await inode.fs.bdev.submitBioWait(t, 'flush', 0, [], 'blkdev_issue_flush');
+  // The flush, its completion and what follows it up to the end of fsync(2) (the errseq check,
+  // then the return into the system call: every scheme's ->fsync is this function) record
+  // everything they touch.
+  await t.pointRecorded('blkdev_issue_flush');
+  const ferr = await inode.fs.bdev.submitBioWait(t, 'flush', 0, [], 'blkdev_issue_flush', false, true);
   const seen = inode.mapping.wbErr.checkAndAdvance(inode.file);
   return werr || ferr || seen;
 }

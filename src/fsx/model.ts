@@ -5,7 +5,7 @@
  * mappings filled cell by cell, as src/litmus/world.ts fills a private buffer; mmap accesses go
  * through a fresh MAP_SHARED mapping per access, unmapped afterwards, as fsx does.
  */
-import { type Cells, cell, cellValue } from '../block/data.js';
+import { allocCells, type Cells, cell, cellValue } from '../block/data.js';
 import type { Inode } from '../fs/fs.js';
 import { sysFallocate, sysFsync, sysPread, sysPwrite, sysTruncate } from '../fs/syscalls.js';
 import { FINDING_KINDS, LATENCY_DEFAULT, type Scenario } from '../litmus/ast.js';
@@ -63,7 +63,7 @@ export interface ReadResult {
 }
 
 function toCells(tag: number, bytes: Uint8Array): Cells {
-  const out = new Uint32Array(bytes.length);
+  const out = allocCells(bytes.length);
   for (let i = 0; i < bytes.length; i++) out[i] = cell(tag, bytes[i]);
   return out;
 }

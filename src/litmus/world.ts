@@ -6,7 +6,7 @@
  */
 
 import { BlockDevice } from '../block/bdev.js';
-import { type Cells, cell, initCell, TAG_FIRST_OP, TAG_ZERO } from '../block/data.js';
+import { allocCells, type Cells, cell, initCell, TAG_FIRST_OP, TAG_ZERO } from '../block/data.js';
 import type { Effect, History, Observation, OpRecord } from '../check/history.js';
 import { tick } from '../check/history.js';
 import type { RefState, Region } from '../check/refmodel.js';
@@ -25,6 +25,7 @@ import type { Sim } from '../sim/sched.js';
 import type { Task } from '../sim/task.js';
 import { RwSemaphore } from '../sync/rwsem.js';
 import type { Addr, FileDecl, Op, Scenario } from './ast.js';
+import { contendedOps } from './contention.js';
 import { formatOp } from './parse.js';
 
 /** A user memory region a scenario names: a mapping of a file, or an anonymous buffer. */
@@ -94,7 +95,7 @@ export function buildWorld(scenario: Scenario, scheme: Scheme): World {
     const vma = mm.mmap(b.name, b.size, false, null, 0, null);
     mm.populateAnon(vma);
     world.regions.set(b.name, { vma, file: null, fileOff: 0, shared: false });
-    world.initial.set(b.name, { size: b.size, cells: new Uint32Array(b.size) });
+    world.initial.set(b.name, { size: b.size, cells: allocCells(b.size) });
   }
   return world;
 }
@@ -113,7 +114,7 @@ function createFile(world: World, f: FileDecl, ino: number): void {
   world.inodes.set(f.name, inode);
   scheme.setupInode(inode);
   inode.file.wbErr = inode.mapping.wbErr.sample();
-  const content = new Uint32Array(f.size);
+  const content = allocCells(f.size);
   const hasData = f.init === 'written' || f.init === 'cached' || f.init === 'dirty';
   if (hasData) for (let p = 0; p < f.size; p++) content[p] = initCell(p);
   world.initial.set(f.name, { size: f.size, cells: content });
@@ -136,7 +137,7 @@ function allocateInitialBlocks(world: World, inode: Inode, f: FileDecl, content:
     const written = f.init === 'written' || f.init === 'cached';
     inode.extents.set(lblk, written ? BlockState.Written : BlockState.Unwritten, pblk);
     if (written) {
-      const block = new Uint32Array(bs);
+      const block = allocCells(bs);
       block.set(content.subarray(lblk * bs, Math.min(f.size, (lblk + 1) * bs)));
       world.bdev.setupWrite(pblk * bs, block);
     }
@@ -145,7 +146,7 @@ function allocateInitialBlocks(world: World, inode: Inode, f: FileDecl, content:
 
 /** The bytes an op writes: its tag, and `data=` or a value that varies with the file offset. */
 function opCells(tag: number, data: number | null, pos: number, len: number): Uint32Array {
-  const out = new Uint32Array(len);
+  const out = allocCells(len);
   for (let i = 0; i < len; i++) out[i] = cell(tag, data ?? (tag * 31 + pos + i) & 0xff);
   return out;
 }
@@ -155,11 +156,12 @@ export function spawnTasks(sim: Sim, world: World): void {
   let tag = TAG_FIRST_OP;
   for (const decl of world.scenario.tasks) {
     const plan = decl.ops.map((op) => ({ op, tag: tag++, ubuf: privateBuffer(world, decl.name, op) }));
+    const clock = historyClock(world, decl.name);
     sim.spawn(decl.name, async (t) => {
       t.mm = world.mm;
       // The first step's footprint is what runOp records (src/sim/footprint.ts), not "anything".
       t.fp.length = 0;
-      for (const p of plan) await runOp(t, world, p.op, p.tag, p.ubuf);
+      for (const p of plan) await runOp(t, world, p.op, p.tag, p.ubuf, clock);
     });
   }
   if (world.scenario.reclaim > 0) spawnKswapd(sim, world);
@@ -188,17 +190,55 @@ function userAddr(world: World, a: Addr): number {
   return (world.regions.get(a.region) as UserRegion).vma.start + a.offset;
 }
 
-/** The history's logical clock: every op's start and end are ordered against every other's. */
-const HISTORY = objectId('history');
+/**
+ * The history's logical clock, as footprint objects. The oracles see the clock only through
+ * `a.end < b.start` (a completed before b was issued: src/check/oracles.ts, refmodel.ts), and only
+ * for ops that contend with another task's (src/litmus/contention.ts says why the others' place in
+ * real time never changes a verdict). So only a contended op's end and another task's contended op
+ * start need ordering: each task's contended op ends write an object of that task's, and a contended
+ * op start reads every other task's. Two starts, or two ends, commute: swapping them changes tick
+ * numbers, never the real-time order an oracle judges by.
+ */
+interface HistoryClock {
+  /** Written at each of this task's contended op ends. */
+  ends: number;
+  /** The other tasks' `ends`, read at each of this task's contended op starts. */
+  others: number[];
+  contended: Set<Op>;
+}
+
+function historyEnds(task: string): number {
+  return objectId(`history: op ends of ${task}`);
+}
+
+const clocks = new WeakMap<Scenario, Map<string, HistoryClock>>();
+
+/** A task's HistoryClock, made once per scenario (a world is built for every run). */
+function historyClock(world: World, task: string): HistoryClock {
+  const sc = world.scenario;
+  let byTask = clocks.get(sc);
+  if (!byTask) {
+    byTask = new Map();
+    clocks.set(sc, byTask);
+  }
+  let clock = byTask.get(task);
+  if (!clock) {
+    const others = sc.tasks.filter((d) => d.name !== task).map((d) => historyEnds(d.name));
+    clock = { ends: historyEnds(task), others, contended: contendedOps(sc) };
+    byTask.set(task, clock);
+  }
+  return clock;
+}
 
 /**
  * The footprint of an op's start, up to its first scheduling point: the history's clock, and what
  * the system call's entry may touch before it gets anywhere (src/sim/footprint.ts). Reads, writes
  * and mapped accesses only read the inode there (generic_write_checks, i_size; their locks and
- * lookups record themselves); every other op may change it.
+ * lookups record themselves), and so does an fsync whose scheme says so (fsyncRecorded); every
+ * other op may change it.
  */
-function recordOpStart(world: World, op: Op): void {
-  record(HISTORY, true);
+function recordOpStart(world: World, op: Op, clock: HistoryClock): void {
+  if (clock.contended.has(op)) for (const o of clock.others) record(o, false);
   const file =
     'file' in op ? op.file : 'addr' in op ? (world.regions.get(op.addr.region) as UserRegion).file : null;
   const inode = file ? world.inodes.get(file) : undefined;
@@ -206,15 +246,40 @@ function recordOpStart(world: World, op: Op): void {
     if (op.op !== 'load' && op.op !== 'store') record(ANYTHING, true);
     return;
   }
-  const readOnly = op.op === 'pread' || op.op === 'pwrite' || op.op === 'load' || op.op === 'store';
+  const sync = op.op === 'fsync' || op.op === 'fdatasync';
+  const readOnly =
+    op.op === 'pread' ||
+    op.op === 'pwrite' ||
+    op.op === 'load' ||
+    op.op === 'store' ||
+    (sync && inode.fs.ops.fsyncRecorded === true);
   record(inode.ino, !readOnly);
 }
 
-async function runOp(t: Task, world: World, op: Op, tag: number, privateUbuf: number): Promise<void> {
+const labels = new WeakMap<Op, string>();
+
+/** An op in litmus syntax, printed once per scenario (a world is built for every run). */
+function opLabel(op: Op): string {
+  let l = labels.get(op);
+  if (l === undefined) {
+    l = formatOp(op);
+    labels.set(op, l);
+  }
+  return l;
+}
+
+async function runOp(
+  t: Task,
+  world: World,
+  op: Op,
+  tag: number,
+  privateUbuf: number,
+  clock: HistoryClock,
+): Promise<void> {
   const rec: OpRecord = {
     tag,
     task: t.name,
-    label: formatOp(op),
+    label: opLabel(op),
     line: op.line,
     start: tick(world.history),
     end: 0,
@@ -224,11 +289,11 @@ async function runOp(t: Task, world: World, op: Op, tag: number, privateUbuf: nu
     synced: null,
   };
   world.history.ops.push(rec);
-  recordOpStart(world, op);
+  recordOpStart(world, op, clock);
   t.event('op', rec.label, tag);
   const ret = await execOp(t, world, op, tag, privateUbuf, rec);
   rec.ret = ret;
-  record(HISTORY, true);
+  if (clock.contended.has(op)) record(clock.ends, true);
   rec.end = tick(world.history);
   t.sim.traceEvent(t, 'result', 'op-return', tag, `${rec.label} = ${ret}`);
 }
@@ -361,12 +426,13 @@ async function execLoadStore(
   const pos = r.fileOff + op.addr.offset;
   if (op.op === 'store') {
     const cells = opCells(tag, op.data, pos, op.len);
-    const ret = await userStore(t, uaddr, cells);
+    // What follows the store (the op's end) records itself: AfterCopy.
+    const ret = await userStore(t, uaddr, cells, 'recorded');
     if (ret === 0 && (r.shared || !r.file))
       rec.effects.push({ k: 'store', region: r.file ?? op.addr.region, off: pos, cells });
     return ret;
   }
-  const got = await userLoad(t, uaddr, op.len);
+  const got = await userLoad(t, uaddr, op.len, 'recorded');
   if (typeof got === 'number') return got;
   if (r.shared || !r.file) rec.observed = { region: r.file ?? op.addr.region, off: pos, cells: got };
   return 0;
@@ -384,7 +450,7 @@ function fillPrivate(world: World, ubuf: number, cells: Cells): void {
 
 /** Snapshot of what a read left in the user buffer, or null if the buffer is not mapped now. */
 function observe(world: World, file: string, off: number, ubuf: number, len: number): Observation | null {
-  const cells = new Uint32Array(len);
+  const cells = allocCells(len);
   for (let i = 0; i < len; i++) {
     const c = peekUser(world.mm, ubuf + i);
     if (c === null) return null;
@@ -415,10 +481,10 @@ export function fileViews(
     const addr = blkPblk * bs + (p % bs);
     return stable ? world.bdev.mediaByte(addr) : world.bdev.readByte(addr);
   };
-  const cache = new Uint32Array(size);
-  const mmap = new Uint32Array(size);
-  const direct = new Uint32Array(size);
-  const crashed = new Uint32Array(size);
+  const cache = allocCells(size);
+  const mmap = allocCells(size);
+  const direct = allocCells(size);
+  const crashed = allocCells(size);
   for (let page = 0; page * ps < size; page++) {
     const folio = inode.mapping.get(page);
     const uptodate = folio?.uptodate ?? false;

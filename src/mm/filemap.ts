@@ -20,7 +20,7 @@
 import type { Cells } from '../block/data.js';
 import { TAG_ZERO } from '../block/data.js';
 import { EBUSY, EFAULT, EIO } from '../sim/errno.js';
-import { granule, MAX_GRANULES, RecordingMap, record } from '../sim/footprint.js';
+import { granule, isRecording, MAX_GRANULES, objectId, RecordingMap, record } from '../sim/footprint.js';
 import type { Task } from '../sim/task.js';
 import type { RwSemaphore } from '../sync/rwsem.js';
 import { Folio, type FolioIds } from './folio.js';
@@ -70,7 +70,7 @@ export class ErrSeq {
 
   /** errseq_set(): the counter moves only if the previous error was seen. */
   set(err: number): void {
-    record(this.owner(), true);
+    if (isRecording()) record(this.owner(), true);
     if (this.seen || this.err === 0) this.counter++;
     this.err = err;
     this.seen = false;
@@ -78,13 +78,13 @@ export class ErrSeq {
 
   /** errseq_sample(): an unseen error is reported to new openers too (b4678df184b3). */
   sample(): number {
-    record(this.owner(), false);
+    if (isRecording()) record(this.owner(), false);
     return this.seen || this.err === 0 ? this.counter : this.counter - 1;
   }
 
   /** errseq_check_and_advance(): returns the error once per cursor. */
   checkAndAdvance(cursor: { wbErr: number }): number {
-    record(this.owner(), true);
+    if (isRecording()) record(this.owner(), true);
     if (cursor.wbErr === this.counter) return 0;
     this.seen = true;
     cursor.wbErr = this.counter;
@@ -108,6 +108,55 @@ export interface DaxMapping {
   zeroRange(t: Task, pos: number, len: number): Promise<number>;
 }
 
+/**
+ * An xarray mark of the page cache (PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_WRITEBACK): the indices whose
+ * folio has the flag, kept by the flag's setter (Folio.dirty, Folio.writeback) and cleared when the
+ * folio leaves the cache, as __filemap_remove_folio's xas_store does. Writeback finds its folios
+ * by the mark (filemap_get_folios_tag), so a walk for dirty folios commutes with a fault adding a
+ * clean one: each index a footprint object of its own, the walk a write of the whole mark.
+ */
+export class PageTag {
+  private readonly marked: RecordingMap<number, true>;
+  private readonly ids: number[] = [];
+  private allId = -1;
+
+  constructor(
+    private readonly mapping: { readonly name: string },
+    private readonly tag: 'dirty' | 'writeback',
+  ) {
+    this.marked = new RecordingMap<number, true>(
+      (i) => this.keyObj(i),
+      () => this.allObj(),
+    );
+  }
+
+  private keyObj(i: number): number {
+    let id = this.ids[i];
+    if (id === undefined) {
+      id = objectId(`${this.tag} mark(${this.mapping.name})+${i}`);
+      this.ids[i] = id;
+    }
+    return id;
+  }
+
+  private allObj(): number {
+    if (this.allId < 0) this.allId = objectId(`${this.tag} mark(${this.mapping.name})`);
+    return this.allId;
+  }
+
+  set(index: number, on: boolean): void {
+    if (on) this.marked.set(index, true);
+    else this.marked.delete(index);
+  }
+
+  /** The marked indices in [first, last], ascending (tag_pages_for_writeback, then the walk). */
+  in(first: number, last: number): number[] {
+    const out: number[] = [];
+    for (const i of this.marked.keys()) if (i >= first && i <= last) out.push(i);
+    return out.sort((a, b) => a - b);
+  }
+}
+
 export class AddressSpace {
   /**
    * i_pages: index → folio. Each slot is a page granule of the file (src/sim/footprint.ts), and a
@@ -120,7 +169,12 @@ export class AddressSpace {
   );
   /** i_mmap: the VMAs mapping this file (their owner unmaps through this list). */
   readonly iMmap = new Set<MappedRange>();
-  readonly wbErr = new ErrSeq(() => this.host.ino);
+  /** PAGECACHE_TAG_DIRTY and PAGECACHE_TAG_WRITEBACK. */
+  readonly dirtyTag = new PageTag(this, 'dirty');
+  readonly writebackTag = new PageTag(this, 'writeback');
+  /** mapping->wb_err: an object of its own for footprints (only ErrSeq's methods touch it). */
+  readonly wbErr = new ErrSeq(() => this.wbErrObj());
+  private wbErrId = -1;
   aops: AddressSpaceOps | null = null;
   /** Taken (after invalidate_lock) wherever a folio is added: see FolioAddLock. */
   addLock: FolioAddLock | null = null;
@@ -137,6 +191,11 @@ export class AddressSpace {
 
   get name(): string {
     return this.host.name;
+  }
+
+  private wbErrObj(): number {
+    if (this.wbErrId < 0) this.wbErrId = objectId(`wb_err(${this.host.name})`);
+    return this.wbErrId;
   }
 
   /** filemap_get_folio(): lookup without locking. */
@@ -181,6 +240,8 @@ export class AddressSpace {
     if (folio.mapping !== this) throw new Error(`${folio.name} is not in ${this.name}`);
     if (folio.mapcount !== 0) throw new Error(`${folio.name} removed while still mapped`);
     this.pages.delete(folio.index);
+    this.dirtyTag.set(folio.index, false);
+    this.writebackTag.set(folio.index, false);
     folio.mapping = null;
     t.event('filemap_remove_folio', `${folio.name} (${why})${folio.dirty ? ' DIRTY' : ''}`, folio.id);
   }
@@ -421,7 +482,9 @@ export async function filemapFdatawaitRange(
   end: number,
 ): Promise<number> {
   const ps = mapping.pageSize;
-  for (const i of mapping.indicesIn(Math.floor(start / ps), Math.ceil(end / ps) - 1)) {
+  const last = Math.ceil(Math.min(end, Number.MAX_SAFE_INTEGER) / ps) - 1;
+  // __filemap_fdatawait_range: filemap_get_folios_tag(PAGECACHE_TAG_WRITEBACK).
+  for (const i of mapping.writebackTag.in(Math.floor(start / ps), last)) {
     const folio = mapping.get(i);
     if (folio?.writeback) await folio.waitWriteback(t, 'filemap_fdatawait_range:folio_wait_writeback');
   }

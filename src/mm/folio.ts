@@ -6,7 +6,7 @@
  * 1024 is fuzzy), and refcount (transient references taken by lookups).
  */
 
-import type { Cells } from '../block/data.js';
+import { allocCells, type Cells } from '../block/data.js';
 import { granule, objectId } from '../sim/footprint.js';
 import type { Task, Waitable } from '../sim/task.js';
 import { WaitQueue } from '../sim/waitqueue.js';
@@ -47,8 +47,8 @@ export class Folio {
   index: number;
   readonly data: Cells;
   uptodate = false;
-  dirty = false;
-  writeback = false;
+  private dirtyBit = false;
+  private writebackBit = false;
   mapcount = 0;
   pincount = 0;
   refcount = 1;
@@ -91,7 +91,7 @@ export class Folio {
     this.mapping = mapping;
     this.index = index;
     this.anon = anon;
-    this.data = data ?? new Uint32Array(pageSize);
+    this.data = data ?? allocCells(pageSize);
     this.lock = new PageLock(`folio ${label}`, 'folio_lock');
     this.writebackWait = new FolioWait(`writeback of folio ${label}`, 'folio_writeback');
     this.unpinWait = new FolioWait(`pins of folio ${label}`, 'folio_pin');
@@ -100,6 +100,26 @@ export class Folio {
 
   get name(): string {
     return this.lock.name;
+  }
+
+  /** PG_dirty; setting or clearing it marks the page cache slot (PageTag) while cached. */
+  get dirty(): boolean {
+    return this.dirtyBit;
+  }
+  set dirty(on: boolean) {
+    if (on === this.dirtyBit) return;
+    this.dirtyBit = on;
+    this.mapping?.dirtyTag.set(this.index, on);
+  }
+
+  /** PG_writeback, likewise marked in the page cache. */
+  get writeback(): boolean {
+    return this.writebackBit;
+  }
+  set writeback(on: boolean) {
+    if (on === this.writebackBit) return;
+    this.writebackBit = on;
+    this.mapping?.writebackTag.set(this.index, on);
   }
 
   /** folio_maybe_dma_pinned(): exact in the model. */

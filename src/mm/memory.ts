@@ -15,10 +15,10 @@
  * held, which is what the real pte lock + folio lock guarantee); no VMA splitting or mremap.
  */
 
-import { type Cells, TAG_ZERO } from '../block/data.js';
+import { allocCells, type Cells, TAG_ZERO } from '../block/data.js';
 import { assert } from '../sim/assert.js';
 import { EFAULT } from '../sim/errno.js';
-import { objectId, RecordingMap, record } from '../sim/footprint.js';
+import { ANYTHING, objectId, RecordingMap, record } from '../sim/footprint.js';
 import type { Task } from '../sim/task.js';
 import { RwSemaphore } from '../sync/rwsem.js';
 import {
@@ -46,17 +46,30 @@ export interface Pte {
 }
 
 export class Vma implements MappedRange {
-  /** The VMA's page table: one footprint object, every access a write (src/sim/footprint.ts). */
-  readonly ptes: Map<number, Pte> = new RecordingMap<number, Pte>(
+  /**
+   * The VMA's page table: each PTE a footprint object of its own, read by a walk and written by a
+   * change; a zap or any walk over all of them writes the table as a whole (src/sim/footprint.ts).
+   * A PTE changed in place (made writable or read-only) is `ptes.touch`ed.
+   */
+  readonly ptes = new RecordingMap<number, Pte>(
+    (i) => this.pteObj(i),
     () => this.ptesObj(),
-    () => this.ptesObj(),
-    true,
   );
   private ptesId = -1;
+  private readonly pteIds: number[] = [];
 
   private ptesObj(): number {
     if (this.ptesId < 0) this.ptesId = objectId(`ptes(${this.name})`);
     return this.ptesId;
+  }
+
+  private pteObj(i: number): number {
+    let id = this.pteIds[i];
+    if (id === undefined) {
+      id = objectId(`pte(${this.name})+${i}`);
+      this.pteIds[i] = id;
+    }
+    return id;
   }
 
   constructor(
@@ -90,6 +103,9 @@ export class Vma implements MappedRange {
   }
 }
 
+/** The address space's VMA list, as a footprint object: lookups read it, mmap and munmap write it. */
+const VMAS = objectId('vmas');
+
 export class Mm {
   readonly vmas: Vma[] = [];
   readonly mmapLock = new RwSemaphore('mmap_lock', 'mmap_lock');
@@ -113,7 +129,11 @@ export class Mm {
     const vma = new Vma(this, name, this.nextAddr, len, shared, mapping, pgoff, vmOps);
     this.nextAddr += len + this.pageSize;
     this.vmas.push(vma);
-    if (mapping) mapping.iMmap.add(vma);
+    record(VMAS, true);
+    if (mapping) {
+      mapping.iMmap.add(vma);
+      record(mapping.host.ino, true); // i_mmap: mapping-wide state
+    }
     return vma;
   }
 
@@ -126,10 +146,15 @@ export class Mm {
     vma.ptes.clear();
     const i = this.vmas.indexOf(vma);
     if (i >= 0) this.vmas.splice(i, 1);
-    vma.mapping?.iMmap.delete(vma);
+    record(VMAS, true);
+    if (vma.mapping) {
+      vma.mapping.iMmap.delete(vma);
+      record(vma.mapping.host.ino, true);
+    }
   }
 
   findVma(addr: number): Vma | null {
+    record(VMAS, false);
     for (const v of this.vmas) if (addr >= v.start && addr < v.end) return v;
     return null;
   }
@@ -252,6 +277,7 @@ async function doSharedWpPage(t: Task, vma: Vma, i: number, pte: Pte, via: strin
   // finish_mkwrite_fault(): the PTE may have been zapped while we slept (pte_same fails): retry.
   if (vma.ptes.get(i) === pte) {
     pte.writable = true;
+    vma.ptes.touch(i);
     folioMarkDirty(t, folio);
     t.event('wp_page_shared', `${vma.name}+${i * vma.mm.pageSize} → ${folio.name} rw`, folio.id);
   }
@@ -285,6 +311,7 @@ export function vmfInsertPage(t: Task, vmf: VmFault, folio: Folio, writable: boo
   const old = vma.ptes.get(i);
   if (old?.folio === folio) {
     if (writable) old.writable = true;
+    vma.ptes.touch(i);
   } else {
     if (old) old.folio.mapcount--;
     vma.ptes.set(i, { folio, writable });
@@ -339,20 +366,26 @@ async function copyUser(
   len: number,
   toUser: boolean,
   site: string,
+  then: AfterCopy = 'anything',
 ): Promise<number> {
   const mm = t.mm as Mm;
   const ps = mm.pageSize;
   let done = 0;
   let faults = 0;
+  // A copy cut short returns into the caller in a step that began at a point of its own.
+  const short = (): number => {
+    if (then === 'anything') record(ANYTHING, true);
+    return done;
+  };
   while (done < len) {
     const addr = uaddr + done;
     const vma = mm.findVma(addr);
-    if (!vma) return done;
+    if (!vma) return short();
     const pte = followPte(vma, addr, toUser);
     if (!pte) {
-      if (t.pagefaultDisabled > 0) return done;
-      if (++faults > 64) return done; // a fault that keeps being undone: give up like a signal would
-      if ((await doUserAddrFault(t, addr, toUser)) !== 0) return done;
+      if (t.pagefaultDisabled > 0) return short();
+      if (++faults > 64) return short(); // a fault that keeps being undone: give up like a signal would
+      if ((await doUserAddrFault(t, addr, toUser)) !== 0) return short();
       continue;
     }
     const n = Math.min(len - done, ps - (addr % ps), vma.end - addr);
@@ -370,12 +403,21 @@ async function copyUser(
     }
     record(pte.folio.fpObj, toUser);
     done += n;
-    // The step after this point looks up the next page's PTE or returns into the caller, which
-    // may do anything before its own next point: it declares no object (not this folio).
-    await t.point(site);
+    // The step after this point looks up the next page's VMA and PTE (and may take mmap_lock to
+    // fault it in): all of which record themselves. After the last page it returns into the
+    // caller, which may do anything before its own next point unless the caller says otherwise.
+    if (done < len || then === 'recorded') await t.pointRecorded(site);
+    else await t.point(site);
   }
   return done;
 }
+
+/**
+ * What the step after a user copy's last page does, for its footprint: `anything` (the default:
+ * the caller goes on with unrecorded work), or `recorded` (the caller does nothing before its next
+ * scheduling point that does not record itself: src/sim/footprint.ts).
+ */
+export type AfterCopy = 'anything' | 'recorded';
 
 /** copy_to_user(): returns bytes copied (Linux returns bytes not copied; the model inverts it). */
 export function copyToUser(t: Task, uaddr: number, src: Cells, srcOff: number, len: number): Promise<number> {
@@ -424,16 +466,29 @@ async function faultIn(t: Task, uaddr: number, len: number, write: boolean): Pro
   return end - addr;
 }
 
-/** A user load instruction: returns the bytes, or -EFAULT (the process would get SIGBUS/SIGSEGV). */
-export async function userLoad(t: Task, uaddr: number, len: number): Promise<Cells | number> {
-  const buf = new Uint32Array(len);
-  const n = await copyFromUser(t, buf, 0, uaddr, len);
+/**
+ * A user load instruction: returns the bytes, or -EFAULT (the process would get SIGBUS/SIGSEGV).
+ * `then` says what the caller does after it (AfterCopy).
+ */
+export async function userLoad(
+  t: Task,
+  uaddr: number,
+  len: number,
+  then: AfterCopy = 'anything',
+): Promise<Cells | number> {
+  const buf = allocCells(len);
+  const n = await copyUser(t, uaddr, buf, 0, len, false, 'copy_from_user', then);
   return n === len ? buf : -EFAULT;
 }
 
 /** A user store instruction: returns 0 or -EFAULT. */
-export async function userStore(t: Task, uaddr: number, data: Cells): Promise<number> {
-  const n = await copyToUser(t, uaddr, data, 0, data.length);
+export async function userStore(
+  t: Task,
+  uaddr: number,
+  data: Cells,
+  then: AfterCopy = 'anything',
+): Promise<number> {
+  const n = await copyUser(t, uaddr, data, 0, data.length, true, 'copy_to_user', then);
   return n === data.length ? 0 : -EFAULT;
 }
 

@@ -100,6 +100,7 @@ export const ops: FileOperations = {
     }
   },
   writepages: (t, inode, wbc) => iomapWritepages(t, inode, wbc),
+  fsyncRecorded: true, // genericFsync over iomapWritepages
 };
 
 export const invalidateLock: Scheme = {

@@ -212,6 +212,7 @@ function makeOps(onSelf: OnSelfConflict): FileOperations {
     },
     // Stable pages for DMA-pinned folios: write a bounce copy (seed 002).
     writepages: (t, inode, wbc) => iomapWritepages(t, inode, wbc, { pinned: async () => 'bounce' }),
+    fsyncRecorded: true, // genericFsync over iomapWritepages
   };
 }
 

@@ -153,6 +153,7 @@ export const ops: FileOperations = {
       iomapPageMkwrite(t, inode, vmf),
     ),
   writepages: (t, inode, wbc) => iomapWritepages(t, inode, wbc),
+  fsyncRecorded: true, // genericFsync over iomapWritepages
 };
 
 export const rangelock: Scheme = {

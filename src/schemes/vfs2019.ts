@@ -83,6 +83,7 @@ export const ops: FileOperations = {
   fault: (t, _inode, vmf) => filemapFault(t, vmf),
   pageMkwrite: (t, inode, vmf) => iomapPageMkwrite(t, inode, vmf),
   writepages: (t, inode, wbc) => iomapWritepages(t, inode, wbc),
+  fsyncRecorded: true, // genericFsync over iomapWritepages
 };
 
 export const vfs2019: Scheme = {

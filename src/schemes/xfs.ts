@@ -173,6 +173,7 @@ export const ops: FileOperations = {
     }
   },
   writepages: (t, inode, wbc) => iomapWritepages(t, inode, wbc),
+  fsyncRecorded: true, // genericFsync over iomapWritepages
 };
 
 export const xfs: Scheme = {

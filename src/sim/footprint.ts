@@ -53,6 +53,11 @@ export function setRecordingTask(t: { fp: number[] } | null): void {
   recording = t;
 }
 
+/** Are footprints being recorded (for callers whose object costs something to name)? */
+export function isRecording(): boolean {
+  return recording !== null;
+}
+
 /** Records an access of the running step (nothing when footprints are not recorded). */
 export function record(obj: number, write: boolean): void {
   if (recording) recording.fp.push(encodeAccess(obj, write));
@@ -60,8 +65,10 @@ export function record(obj: number, write: boolean): void {
 
 /**
  * A map whose every access is an access of the running step: each key an object of its own
- * (`keyObj`), and iteration or size an access of the whole (`allObj`, as a write: it sees every
- * key, so it conflicts with a change of any one).
+ * (`keyObj`), read by a lookup (written, with `writes`, for maps where whoever finds a value may
+ * change it in the same step) and written by set/delete; every keyed access also reads the whole
+ * (`allObj`). Iteration, size and clear access the whole as a write: they see every key, so they
+ * conflict with any keyed access, and two keyed accesses of different keys never conflict.
  */
 export class RecordingMap<K, V> extends Map<K, V> {
   constructor(
@@ -71,21 +78,29 @@ export class RecordingMap<K, V> extends Map<K, V> {
   ) {
     super();
   }
+  private keyed(k: K, write: boolean): void {
+    record(this.keyObj(k), write);
+    record(this.allObj(), false);
+  }
   override get(k: K): V | undefined {
-    if (recording) record(this.keyObj(k), this.writes);
+    if (recording) this.keyed(k, this.writes);
     return super.get(k);
   }
   override has(k: K): boolean {
-    if (recording) record(this.keyObj(k), this.writes);
+    if (recording) this.keyed(k, this.writes);
     return super.has(k);
   }
   override set(k: K, v: V): this {
-    if (recording) record(this.keyObj(k), true);
+    if (recording) this.keyed(k, true);
     return super.set(k, v);
   }
   override delete(k: K): boolean {
-    if (recording) record(this.keyObj(k), true);
+    if (recording) this.keyed(k, true);
     return super.delete(k);
+  }
+  /** Records a change of the value at `k` made in place (the value is an object the map holds). */
+  touch(k: K): void {
+    if (recording) this.keyed(k, true);
   }
   override clear(): void {
     if (recording) record(this.allObj(), true);

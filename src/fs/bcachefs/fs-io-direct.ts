@@ -40,7 +40,7 @@
  * - No async (AIO) completion, no quota or disk reservation, no O_DSYNC journal flush.
  */
 import type { Bio, BioSeg } from '../../block/bdev.js';
-import { TAG_ZERO } from '../../block/data.js';
+import { allocCells, TAG_ZERO } from '../../block/data.js';
 import { filemapWriteAndWaitRange } from '../../mm/filemap.js';
 import { getUserPagesFast, type PinnedPage, unpinUserPages } from '../../mm/gup.js';
 import { EFAULT, EINVAL, ENOMEM } from '../../sim/errno.js';
@@ -245,7 +245,7 @@ function zeroPartialBlocks(t: Task, inode: Inode, addr: number, len: number, bio
 }
 
 function zeroSeg(len: number): BioSeg {
-  return { buf: new Uint32Array(len), off: 0, len };
+  return { buf: allocCells(len), off: 0, len };
 }
 
 /** The index update at write completion: the unwritten blocks written become written. */

@@ -249,7 +249,10 @@ export async function iomapWritepages(
   const ps = inode.fs.pageSize;
   let ret = 0;
   const last = Math.ceil(Math.min(wbc.end, Number.MAX_SAFE_INTEGER) / ps) - 1;
-  for (const index of mapping.indicesIn(Math.floor(wbc.start / ps), last)) {
+  // The folios dirty when the walk starts, found by their mark: WB_SYNC_ALL's
+  // tag_pages_for_writeback (PAGECACHE_TAG_TOWRITE). Departure: a WB_SYNC_NONE walk in Linux goes
+  // by the dirty mark as it advances, so it may also write a folio dirtied ahead of its cursor.
+  for (const index of mapping.dirtyTag.in(Math.floor(wbc.start / ps), last)) {
     await t.point('write_cache_pages:lookup', inode.ino);
     const folio = mapping.get(index);
     if (!folio?.dirty) continue;

@@ -19,6 +19,7 @@
  * invalidation narrows and does not close.
  */
 import { type Bio, type BioSeg, PRIVATE_BUFFER } from '../../block/bdev.js';
+import { allocCells } from '../../block/data.js';
 import { filemapWriteAndWaitRange, invalidateInodePages2Range } from '../../mm/filemap.js';
 import { getUserPagesFast, type PinnedPage, unpinUserPages } from '../../mm/gup.js';
 import { copyToUser } from '../../mm/memory.js';
@@ -254,9 +255,7 @@ function dioZeroSubBlock(t: Task, inode: Inode, pblk: number, off: number, len: 
 /** A write of `len` zero bytes from a buffer of its own: its completion touches only sectors. */
 function zeroBio(t: Task, inode: Inode, addr: number, len: number): Bio {
   const bdev = inode.fs.bdev;
-  const bio = bdev.submitBio(t, 'write', addr, [
-    { buf: new Uint32Array(len), off: 0, len, obj: PRIVATE_BUFFER },
-  ]);
+  const bio = bdev.submitBio(t, 'write', addr, [{ buf: allocCells(len), off: 0, len, obj: PRIVATE_BUFFER }]);
   bdev.footprintRecorded(bio);
   return bio;
 }
@@ -264,7 +263,7 @@ function zeroBio(t: Task, inode: Inode, addr: number, len: number): Bio {
 /** iov_iter_zero() into the user buffer for a hole read: a CPU copy, so it may fault. */
 async function dioZeroUser(t: Task, uaddr: number, len: number, flags: DioFlags): Promise<number> {
   if (flags.nofault) t.pagefaultDisabled++;
-  const n = await copyToUser(t, uaddr, new Uint32Array(len), 0, len);
+  const n = await copyToUser(t, uaddr, allocCells(len), 0, len);
   if (flags.nofault) t.pagefaultDisabled--;
   return n;
 }
