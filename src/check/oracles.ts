@@ -55,8 +55,11 @@ function firstRun(len: number, bad: (b: number) => boolean): { start: number; en
   return { start: b, end: e };
 }
 
+/** What a byte past EOF in some legal states may hold (allowedAt). */
+type PastEof = 'zero' | 'any';
+
 /**
- * The values each byte may hold in some state (none: unconstrained, past EOF in every state).
+ * The values byte `pos` may hold in some state (none: unconstrained, past EOF in every state).
  *
  * `pastEof` says what a byte inside the file in some states and past EOF in others may hold:
  * - 'zero' (reads): also zero. A load of the EOF page sees zeroes past EOF (the fault maps the folio
@@ -66,52 +69,42 @@ function firstRun(len: number, bad: (b: number) => boolean): { start: number; en
  * - 'any' (durability): anything. In a legal order where the byte is past EOF when the fsync runs,
  *   the fsync promised nothing about it (a write that extends the file over it later is not synced).
  */
-function allowedCells(
-  states: RefState[],
-  region: string,
-  off: number,
-  len: number,
-  pastEof: 'none' | 'zero' | 'any' = 'none',
-): Set<number>[] {
-  const out = Array.from({ length: len }, () => new Set<number>());
-  const past = new Uint8Array(len);
+function allowedAt(states: RefState[], region: string, pos: number, pastEof: PastEof): Set<number> {
+  const out = new Set<number>();
+  let past = false;
   for (const s of states) {
     const r = s.get(region) as Region;
-    for (let b = 0; b < len; b++) {
-      if (off + b < r.size) out[b].add(r.cells[off + b]);
-      else past[b] = 1;
-    }
+    if (pos < r.size) out.add(r.cells[pos]);
+    else past = true;
   }
-  for (let b = 0; b < len; b++) {
-    if (!past[b] || out[b].size === 0) continue;
-    if (pastEof === 'zero') out[b].add(cell(TAG_ZERO, 0));
-    else if (pastEof === 'any') out[b].clear();
+  if (past && out.size > 0) {
+    if (pastEof === 'zero') out.add(cell(TAG_ZERO, 0));
+    else out.clear();
   }
   return out;
 }
 
 /**
- * Is `value` at byte `off + b` of `region` ruled out by every state (allowedCells, decided without
- * building its sets: this runs for every byte of every read of every run)?
+ * Is `value` at byte `pos` of `region` outside allowedAt(...)? Decided without building the set:
+ * this runs for every byte of every read of every run; allowedAt is for the report.
  */
 function disallowed(
   states: RefState[],
   region: string,
-  off: number,
-  b: number,
+  pos: number,
   value: number,
-  pastEof: 'none' | 'zero' | 'any',
+  pastEof: PastEof,
 ): boolean {
   let constrained = false;
   let past = false;
   for (const s of states) {
     const r = s.get(region) as Region;
-    if (off + b >= r.size) past = true;
-    else if (r.cells[off + b] === value) return false;
+    if (pos >= r.size) past = true;
+    else if (r.cells[pos] === value) return false;
     else constrained = true;
   }
   if (!constrained) return false;
-  if (past && (pastEof === 'any' || (pastEof === 'zero' && value === cell(TAG_ZERO, 0)))) return false;
+  if (past && (pastEof === 'any' || value === cell(TAG_ZERO, 0))) return false;
   return true;
 }
 
@@ -138,10 +131,10 @@ export function checkReads(ex: Exploration, history: History): Finding[] {
       )
       .map((s) => s.state);
     const { region, off, cells } = r.observed;
-    const run = firstRun(cells.length, (b) => disallowed(states, region, off, b, cells[b], 'zero'));
+    const run = firstRun(cells.length, (b) => disallowed(states, region, off + b, cells[b], 'zero'));
     if (!run) continue;
     const got = describeTag(cellTag(cells[run.start]), history);
-    const allowed = allowedCells(states, region, off + run.start, 1, 'zero')[0];
+    const allowed = allowedAt(states, region, off + run.start, 'zero');
     const want = tagsOf(allowed).map((t) => describeTag(t, history));
     const writers = ex.ops.filter((w, i) => must & (1 << i) && w.effects.length > 0).map((w) => w.label);
     findings.push({
@@ -251,14 +244,9 @@ export function checkDurability(
     if (!disk) continue;
     const [lo, hi] = f.syncedRange ?? [0, disk.size];
     const covered = (b: number) => b >= lo && b < hi;
-    const run = firstRun(
-      disk.size,
-      (b) => covered(b) && disallowed(states, synced, 0, b, disk.cells[b], 'any'),
-    );
+    const run = firstRun(disk.size, (b) => covered(b) && disallowed(states, synced, b, disk.cells[b], 'any'));
     if (!run) continue;
-    const want = tagsOf(allowedCells(states, synced, run.start, 1, 'any')[0]).map((t) =>
-      describeTag(t, history),
-    );
+    const want = tagsOf(allowedAt(states, synced, run.start, 'any')).map((t) => describeTag(t, history));
     return {
       kind: 'durability',
       summary: `after ${f.task}'s \`${f.label}\` returned 0 and the machine crashed, bytes [${run.start},${run.end}) of ${f.synced} hold ${describeTag(cellTag(disk.cells[run.start]), history)}`,

@@ -24,9 +24,9 @@
  * Bytes are resolved statically and over-approximated: a mapping stands for the file bytes behind
  * it (even MAP_PRIVATE, whose accesses the oracles ignore); collapse and insert write the whole
  * file; a file whose size may change (truncate, any fallocate but a punch or a keep_size
- * zero/alloc, a pwrite past the initial size) is touched as a whole by every op on it; fsync, fdatasync and msync read the whole file (the durability
- * oracle orders them against every write of it); writeback and evict change nothing the oracles
- * see and touch nothing. Over-approximating only makes more ops contended: more schedules
+ * zero/alloc, a pwrite past the initial size) is touched as a whole by every op on it; fsync,
+ * fdatasync and msync read the whole file (the durability oracle orders them against every write
+ * of it); writeback and evict change nothing the oracles see and touch nothing. Over-approximating only makes more ops contended: more schedules
  * explored, never fewer.
  *
  * One limit: the reference model gives up past 50,000 states (refmodel.ts, exploreStates), and

@@ -213,21 +213,25 @@ function historyEnds(task: string): number {
 
 const clocks = new WeakMap<Scenario, Map<string, HistoryClock>>();
 
-/** A task's HistoryClock, made once per scenario (a world is built for every run). */
+/** A task's HistoryClock; every task's is made once per scenario (a world is built for every run). */
 function historyClock(world: World, task: string): HistoryClock {
   const sc = world.scenario;
   let byTask = clocks.get(sc);
   if (!byTask) {
-    byTask = new Map();
+    const contended = contendedOps(sc);
+    byTask = new Map(
+      sc.tasks.map((d) => [
+        d.name,
+        {
+          ends: historyEnds(d.name),
+          others: sc.tasks.filter((o) => o.name !== d.name).map((o) => historyEnds(o.name)),
+          contended,
+        },
+      ]),
+    );
     clocks.set(sc, byTask);
   }
-  let clock = byTask.get(task);
-  if (!clock) {
-    const others = sc.tasks.filter((d) => d.name !== task).map((d) => historyEnds(d.name));
-    clock = { ends: historyEnds(task), others, contended: contendedOps(sc) };
-    byTask.set(task, clock);
-  }
-  return clock;
+  return byTask.get(task) as HistoryClock;
 }
 
 /**

@@ -20,7 +20,15 @@
 import type { Cells } from '../block/data.js';
 import { TAG_ZERO } from '../block/data.js';
 import { EBUSY, EFAULT, EIO } from '../sim/errno.js';
-import { granule, isRecording, MAX_GRANULES, objectId, RecordingMap, record } from '../sim/footprint.js';
+import {
+  granule,
+  indexedObjectIds,
+  isRecording,
+  MAX_GRANULES,
+  objectId,
+  RecordingMap,
+  record,
+} from '../sim/footprint.js';
 import type { Task } from '../sim/task.js';
 import type { RwSemaphore } from '../sync/rwsem.js';
 import { Folio, type FolioIds } from './folio.js';
@@ -117,8 +125,8 @@ export interface DaxMapping {
  */
 export class PageTag {
   private readonly marked: RecordingMap<number, true>;
-  private readonly ids: number[] = [];
   private allId = -1;
+  private readonly keyObj = indexedObjectIds((i) => `${this.tag} mark(${this.mapping.name})+${i}`);
 
   constructor(
     private readonly mapping: { readonly name: string },
@@ -128,15 +136,6 @@ export class PageTag {
       (i) => this.keyObj(i),
       () => this.allObj(),
     );
-  }
-
-  private keyObj(i: number): number {
-    let id = this.ids[i];
-    if (id === undefined) {
-      id = objectId(`${this.tag} mark(${this.mapping.name})+${i}`);
-      this.ids[i] = id;
-    }
-    return id;
   }
 
   private allObj(): number {

@@ -18,7 +18,7 @@
 import { allocCells, type Cells, TAG_ZERO } from '../block/data.js';
 import { assert } from '../sim/assert.js';
 import { EFAULT } from '../sim/errno.js';
-import { ANYTHING, objectId, RecordingMap, record } from '../sim/footprint.js';
+import { ANYTHING, indexedObjectIds, objectId, RecordingMap, record } from '../sim/footprint.js';
 import type { Task } from '../sim/task.js';
 import { RwSemaphore } from '../sync/rwsem.js';
 import {
@@ -56,20 +56,11 @@ export class Vma implements MappedRange {
     () => this.ptesObj(),
   );
   private ptesId = -1;
-  private readonly pteIds: number[] = [];
+  private readonly pteObj = indexedObjectIds((i) => `pte(${this.name})+${i}`);
 
   private ptesObj(): number {
     if (this.ptesId < 0) this.ptesId = objectId(`ptes(${this.name})`);
     return this.ptesId;
-  }
-
-  private pteObj(i: number): number {
-    let id = this.pteIds[i];
-    if (id === undefined) {
-      id = objectId(`pte(${this.name})+${i}`);
-      this.pteIds[i] = id;
-    }
-    return id;
   }
 
   constructor(

@@ -152,6 +152,22 @@ export function objectId(name: string): number {
   return id;
 }
 
+/**
+ * Ids for a family of objects numbered 0, 1, 2... (a page table's PTEs, a page cache mark's slots),
+ * named by `name(i)` and each named once: an index's id is cached after its first use.
+ */
+export function indexedObjectIds(name: (i: number) => string): (i: number) => number {
+  const cached: number[] = [];
+  return (i) => {
+    let id = cached[i];
+    if (id === undefined) {
+      id = objectId(name(i));
+      cached[i] = id;
+    }
+    return id;
+  };
+}
+
 export function encodeAccess(obj: number, write: boolean): number {
   return obj < 0 ? ANYTHING : obj * 2 + (write ? 1 : 0);
 }

@@ -5,9 +5,10 @@
 export class Rng {
   /**
    * The state a, b, c, d in a typed array: as object fields, values of 2^30 and more are not V8
-   * small integers, so the fields' representation changed under the JIT's feet (deoptimising the
-   * scheduler's hot path, measured: -35% schedules/s after a long run); an Int32Array holds them
-   * unboxed whatever their value.
+   * small integers, so the fields' representation changed under the JIT's feet (`not a Smi`
+   * deoptimisations of nextU32, below and the strategies' pick, seen with --trace-deopt); an
+   * Int32Array holds them unboxed whatever their value. Same sequence; no throughput change
+   * measured.
    */
   private readonly s = new Int32Array(4);
 
