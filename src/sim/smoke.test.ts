@@ -18,7 +18,7 @@ async function counterRace(strategy: Strategy) {
   return { r, v: shared.v };
 }
 
-/** Seed 0's random run loses an update (P1 loads, P0 loads and stores, P1 stores); seed 1's does not. */
+/** Seed 0's random run loses an update (both tasks load 0 before either stores); seed 1's does not. */
 const LOST = 0;
 const KEPT = 1;
 
