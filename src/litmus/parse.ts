@@ -11,6 +11,7 @@ import {
   FINDING_KINDS,
   type FindingKind,
   fileBlocksAllocated,
+  INODE_ADDR_ORDERS,
   LATENCY_DEFAULT,
   LATENCY_MAX,
   PAGE_SIZE_DEFAULT,
@@ -256,6 +257,9 @@ class ScenarioParser implements Env {
     const value = tok.text.slice(eq + 1);
     if (!OPTION_KEY.test(key)) c.fail(tok, `bad option key '${key}' (keys match [A-Za-z_][A-Za-z0-9_.-]*)`);
     if (value === '') c.fail(tok, `missing value after '${key}='`);
+    // Checked here so that a bad value is a parse error (exit 2), not an exception in buildWorld.
+    if (key === 'inode-addr' && !INODE_ADDR_ORDERS.some((o) => o === value))
+      c.fail(tok, `bad option 'inode-addr=${value}': expected ${INODE_ADDR_ORDERS.join(' or ')}`);
     const first = this.optionLines.get(key);
     if (first !== undefined) c.fail(tok, `duplicate option '${key}' (first at line ${first})`);
     this.optionLines.set(key, c.line);
