@@ -145,8 +145,8 @@ function writeIter(t: Task, inode: Inode, pos: number, len: number, ubuf: number
 
 /**
  * ext4_file_read_iter → generic_file_read_iter, which takes no lock: buffered reads run unlocked,
- * and O_DIRECT goes to ->direct_IO, where ext4_direct_IO_read takes i_rwsem shared (16c54688592c,
- * 4.9) and pins the buffer before the blocks are mapped.
+ * and O_DIRECT goes to ->direct_IO, where ext4_direct_IO_read takes i_rwsem shared (16c54688592c
+ * "ext4: Allow parallel DIO reads") and pins the buffer before the blocks are mapped.
  */
 function readIter(t: Task, inode: Inode, pos: number, len: number, ubuf: number, direct: boolean) {
   if (!direct) return filemapRead(t, inode, pos, len, ubuf);

@@ -14,15 +14,16 @@
  * - either because of mmap or gup()"; "that doesn't eliminate the race, it just makes it harder
  * to trigger". This scheme is wrong on purpose: it is the baseline the seeds argue about.
  *
- * Whose locking this is: ext4's of 2019 (Linux 5.0-5.4), the only filesystem of the seeds' time
- * that took i_rwsem exactly so, and the sites name its functions: ext4_file_write_iter takes
- * inode_lock for buffered and O_DIRECT writes; ext4_file_read_iter → generic_file_read_iter takes
- * nothing (a buffered read runs unlocked), and its O_DIRECT path reaches ext4_direct_IO_read, which
- * takes inode_lock_shared (16c54688592c, 4.9; ext4_dio_read_iter replaced it in 5.5); truncate's
- * inode_lock is do_truncate's; fallocate's is taken by the mode's own function (ext4_punch_hole,
- * ext4_zero_range, ext4_collapse_range, ext4_insert_range, or ext4_fallocate for an allocation).
- * Left out on purpose: ext4's i_mmap_sem (ea3d7209ca01, 4.1) in the fault path and around block-map
- * changes, and its __blockdev_direct_IO (the I/O is the model's iomap DIO, as XFS's was).
+ * Whose locking this is: ext4's of 2019 (Linux 5.0-5.4), which took i_rwsem exactly so (XFS
+ * also took IOLOCK_SHARED around buffered reads), and the sites name its functions:
+ * ext4_file_write_iter takes inode_lock for buffered and O_DIRECT writes; ext4_file_read_iter →
+ * generic_file_read_iter takes nothing (a buffered read runs unlocked), and its O_DIRECT path
+ * reaches ext4_direct_IO_read, which takes inode_lock_shared (16c54688592c;
+ * ext4_dio_read_iter replaced it in 5.5); truncate's inode_lock is do_truncate's; fallocate's is
+ * taken by the mode's own function (ext4_punch_hole, ext4_zero_range, ext4_collapse_range,
+ * ext4_insert_range, or ext4_fallocate for an allocation). Left out on purpose: ext4's i_mmap_sem
+ * (ea3d7209ca01, 4.5) in the fault path and around block-map changes, and its
+ * __blockdev_direct_IO (the I/O is the model's iomap DIO, as XFS's was).
  */
 import { fallocateLocked, truncateLocked } from '../fs/fallocate.js';
 import type { FileOperations, Inode } from '../fs/fs.js';
