@@ -127,7 +127,8 @@ export function truncateSites(setattrFn: string, invalidateLockSite: string): Bl
  * The ext4 function that takes inode_lock for a fallocate mode before 6.15: ext4_fallocate for a
  * plain allocation, each other mode's own function (ext4_punch_hole, ext4_zero_range,
  * ext4_collapse_range, ext4_insert_range: `inode_lock(inode)` then i_mmap_sem /
- * invalidate_lock). 6.15 moved both locks into ext4_fallocate for every mode.
+ * invalidate_lock). 6.15 (2890e5e0f49e) moved inode_lock, and invalidate_lock for the modes that
+ * drop page cache, into ext4_fallocate.
  */
 export function ext4FallocateFn(mode: FallocMode): string {
   switch (mode) {
