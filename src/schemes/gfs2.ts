@@ -82,12 +82,13 @@ import {
 import { faultInIovIterReadable, faultInIovIterWriteable } from '../mm/memory.js';
 import { EFAULT, ENOTBLK } from '../sim/errno.js';
 import type { Task } from '../sim/task.js';
+import { fsPrivateOf } from './locks.js';
 import type { Scheme } from './scheme.js';
 
 type Variant = '5.16' | '2021';
 
 function glock(inode: Inode): Glock {
-  return inode.fsPrivate.get('glock') as Glock;
+  return fsPrivateOf(inode, 'glock', Glock);
 }
 
 /** One I/O done under the glock, a pass at a time, with the fault-in-and-retry loop around it. */
