@@ -5,9 +5,12 @@
 import { describe, expect, it } from 'vitest';
 import { initCell } from '../block/data.js';
 import { checkScenario, runOnce } from '../explore/run.js';
+import { BlockState } from '../fs/extent.js';
 import { findBuiltin } from '../litmus/builtin.js';
+import { parseLitmus } from '../litmus/parse.js';
 import { fileViews } from '../litmus/world.js';
 import { ReplayStrategy } from '../sim/strategy.js';
+import type { TraceEvent } from '../sim/trace.js';
 import { findScheme } from './index.js';
 
 function scheme(name: string) {
@@ -105,4 +108,77 @@ describe('mmap-buffer-dio-disjoint (seed 000: "if the buffer and direct IO range
       expect(sites).toContain('iomap_dio_submit_bio');
     });
   }
+});
+
+/** One run (the first schedule) of a scenario given as litmus text, traced. */
+function runText(text: string, name: string) {
+  return runOnce(parseLitmus(text), scheme(name), new ReplayStrategy([]), { trace: true });
+}
+
+/** Each model event of `site`, with the mode of glock(f) held when it happened ('' if none). */
+function underGlock(events: readonly TraceEvent[], site: string): { detail: string; glock: string }[] {
+  let mode = '';
+  const out: { detail: string; glock: string }[] = [];
+  for (const e of events) {
+    const m = /^glock\(f\) (EX|SH|DF)$/.exec(e.detail ?? '');
+    if (m && e.kind === 'acquire') mode = m[1];
+    if (m && e.kind === 'release') mode = '';
+    if (e.kind === 'event' && e.site === site) out.push({ detail: e.detail ?? '', glock: mode });
+  }
+  return out;
+}
+
+describe('gfs2_iomap_begin: an O_DIRECT write never allocates under DF (issue 13, item 1)', () => {
+  const hole = 'litmus h\npage 64\nfile f 1p hole\nP0: pwrite f 0 32 direct\n';
+  for (const name of ['gfs2', 'gfs2-2021']) {
+    it(`${name}: a hole answers -ENOTBLK; the write is done buffered, allocating under EX`, async () => {
+      const run = await runText(hole, name);
+      expect(run.findings).toEqual([]);
+      expect(run.world.history.ops[0].ret).toBe(32);
+      const events = run.result.trace?.events() ?? [];
+      expect(underGlock(events, 'gfs2_iomap_begin')).toEqual([
+        { detail: 'f lblk 0 is a hole: -ENOTBLK (buffered under EX)', glock: 'DF' },
+      ]);
+      expect(underGlock(events, 'iomap_begin:allocate')).toEqual([
+        { detail: 'f lblk 0 → pblk 0 (unwritten)', glock: 'EX' },
+      ]);
+      // No bio under DF: the only write bio is the writeback of generic_write_sync, then
+      // invalidate_mapping_pages drops the page.
+      expect(underGlock(events, 'submit_bio')).toEqual([{ detail: 'bio#1 write [0,64)', glock: '' }]);
+      expect(underGlock(events, 'filemap_remove_folio')).toEqual([
+        { detail: 'folio f:0 (invalidate_mapping_pages)', glock: '' },
+      ]);
+      expect(run.world.inodes.get('f')?.mapping.indicesIn(0, 0)).toEqual([]);
+    });
+  }
+});
+
+describe('__iomap_dio_rw: -ENOTBLK from ->iomap_begin completes what was submitted (issue 13, item 2)', () => {
+  const mixed =
+    'litmus m\npage 64\nfile f 2p hole\nP0: fallocate f alloc 0 1p\nP0: pwrite f 0 2p direct data=0x5a\n';
+  it('gfs2: page 0 is written directly and converted, page 1 (a hole) buffered; 128 bytes returned', async () => {
+    const run = await runText(mixed, 'gfs2');
+    expect(run.findings).toEqual([]);
+    expect(run.world.history.ops.map((o) => o.ret)).toEqual([0, 128]);
+    const events = run.result.trace?.events() ?? [];
+    expect(underGlock(events, 'submit_bio').map((e) => [e.detail, e.glock])).toEqual([
+      ['bio#1 write [0,64)', 'DF'],
+      ['bio#2 write [64,128)', ''],
+    ]);
+    // The first pass stops at the hole with 64 bytes submitted and completes them; the retry under
+    // the glock (should_fault_in_pages: progress, bytes left) stops at once with nothing.
+    expect(underGlock(events, 'iomap_dio_rw')).toEqual([
+      { detail: '->iomap_begin: -ENOTBLK after 64 bytes: stop, complete them', glock: 'DF' },
+      { detail: '->iomap_begin: -ENOTBLK after 0 bytes: stop, complete them', glock: 'DF' },
+    ]);
+    const sites = events.map((e) => e.site);
+    expect(sites).toContain('iomap_dio_complete:end_io');
+    expect(sites).toContain('kiocb_invalidate_post_direct_write');
+    expect(underGlock(events, 'iomap_begin:allocate').map((e) => e.glock)).toEqual(['EX', 'EX']);
+    const f = run.world.inodes.get('f');
+    // iomap_dio_complete's ->end_io converted the block the DIO wrote, writeback the other.
+    expect([f?.extents.state(0), f?.extents.state(1)]).toEqual([BlockState.Written, BlockState.Written]);
+    const views = fileViews(run.world, 'f');
+    for (let p = 0; p < 128; p++) expect(views.direct.cells[p]).toBe(views.direct.cells[0]);
+  });
 });

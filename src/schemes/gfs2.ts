@@ -24,6 +24,8 @@
  *   gfs2_file_direct_write DF; beyond EOF: fall back to buffered ("Silently fall back to
  *                          buffered I/O when writing beyond EOF"); from->nofault + iomap_dio_rw
  *                          (IOMAP_DIO_PARTIAL); -ENOTBLK → 0 (buffered for the rest)
+ *   gfs2_iomap_begin       O_DIRECT write: maps, never allocates; a hole → -ENOTBLK, the DIO
+ *                          completes what it submitted, the rest goes buffered under EX
  *   gfs2_file_buffered_write EX; pagefault_disable + iomap_file_buffered_write
  *   gfs2_fault             SH around filemap_fault
  *   gfs2_page_mkwrite      EX
@@ -65,6 +67,7 @@
  * - One node (see glock.ts): no DLM, no lock-state caching, no go_sync/go_inval; writes beyond EOF
  *   are zeroed up to the write as in every scheme here (writeChecksZeroEof); no journal.
  */
+import { BlockState } from '../fs/extent.js';
 import { fallocateLocked, truncateLocked } from '../fs/fallocate.js';
 import type { FileOperations, Inode } from '../fs/fs.js';
 import { Glock, type GlockState } from '../fs/gfs2/glock.js';
@@ -193,8 +196,25 @@ function glockedIo(t: Task, v: Variant, io: GlockedIo): Promise<IoResult> {
   return inRetryLoop(t, io.fn, () => (v === '5.16' ? glockedIo516(t, io) : glockedIo2021(t, io)));
 }
 
-function dioFlags(v: Variant): DioFlags {
-  return v === '5.16' ? { nofault: true, partial: true } : {};
+function dioFlags(v: Variant, write: boolean): DioFlags {
+  const flags: DioFlags = v === '5.16' ? { nofault: true, partial: true } : {};
+  return write ? { ...flags, iomapBegin: gfs2IomapBeginDirectWrite } : flags;
+}
+
+/**
+ * gfs2_iomap_begin() for IOMAP_WRITE | IOMAP_DIRECT (fs/gfs2/bmap.c): it maps and never allocates —
+ * "Silently fall back to buffered I/O for stuffed files or if we've got a hole (see
+ * gfs2_file_direct_write)": `if (iomap->type != IOMAP_MAPPED) ret = -ENOTBLK;`. The DIO stops
+ * there (__iomap_dio_rw completes what it submitted) and gfs2_file_write_iter writes the rest
+ * buffered, under EX, where gfs2_iomap_begin_write allocates. gfs2 has no unwritten extents
+ * (gfs2_fallocate allocates and zeroes its blocks, which map as IOMAP_MAPPED); the model's
+ * unwritten blocks are allocated blocks that read as zeroes, so they count as mapped.
+ * Context: DF glock; the same in gfs2-2021, which this predates.
+ */
+async function gfs2IomapBeginDirectWrite(t: Task, inode: Inode, lblk: number): Promise<number> {
+  if (inode.extents.state(lblk) !== BlockState.Hole) return 0;
+  t.event('gfs2_iomap_begin', `${inode.name} lblk ${lblk} is a hole: -ENOTBLK (buffered under EX)`);
+  return -ENOTBLK;
 }
 
 /** gfs2_file_direct_read(): DF, page faults disabled (and FOLL_NOFAULT in 5.16). */
@@ -208,7 +228,7 @@ async function directRead(t: Task, v: Variant, inode: Inode, pos: number, len: n
     faultInWrite: true,
     pass: (done, count) =>
       withPagefaultDisabled(t, () =>
-        iomapDioRw(t, inode, pos + done, count, ubuf + done, false, dioFlags(v)),
+        iomapDioRw(t, inode, pos + done, count, ubuf + done, false, dioFlags(v, false)),
       ),
   });
   return r.ret < 0 ? r.ret : r.done;
@@ -226,7 +246,8 @@ async function directWrite(t: Task, v: Variant, inode: Inode, pos: number, len: 
     // iocb->ki_pos + iov_iter_count(from) > i_size: the position moves as the count shrinks.
     stop: () => pos + len > inode.size,
     async pass(done, count) {
-      const ret = await iomapDioRw(t, inode, pos + done, count, ubuf + done, true, dioFlags(v));
+      const ret = await iomapDioRw(t, inode, pos + done, count, ubuf + done, true, dioFlags(v, true));
+      // `if (ret == -ENOTBLK) ret = 0;`: the pre-write invalidation failed; buffered for the rest.
       return ret === -ENOTBLK ? 0 : ret;
     },
   });
