@@ -182,3 +182,37 @@ describe('__iomap_dio_rw: -ENOTBLK from ->iomap_begin completes what was submitt
     for (let p = 0; p < 128; p++) expect(views.direct.cells[p]).toBe(views.direct.cells[0]);
   });
 });
+
+describe('5.16 buffered I/O returns short when the glock was demoted during the fault-in (issue 13, item 4)', () => {
+  // The buffer is a shared mapping of the file itself, page 0 mapped by the first op: the pass
+  // copies 64 bytes, faults on page 1 (page faults disabled), and the fault-in's request for the
+  // file's glock in a conflicting mode demotes the task's own demotable holder.
+  const cases = [
+    {
+      fn: 'gfs2_file_read_iter',
+      ops: 'P0: store m 1 data=0x5a\nP0: pread f 1p 2p buf=m\n',
+      demote: "glock(f): P0[0]'s SH holder demoted for P0[0]'s EX request",
+    },
+    {
+      fn: 'gfs2_file_buffered_write',
+      ops: 'P0: load m 1\nP0: pwrite f 1p 2p buf=m\n',
+      demote: "glock(f): P0[0]'s EX holder demoted for P0[0]'s SH request",
+    },
+  ];
+  for (const c of cases) {
+    it(`${c.fn}: \`if (written) goto out_uninit;\` — 64 of 128 bytes, no retry`, async () => {
+      const run = await runText(
+        `litmus s\npage 64\nfile f 3p written\nmap m f 0 3p shared\n${c.ops}`,
+        'gfs2',
+      );
+      expect(run.findings).toEqual([]);
+      expect(run.world.history.ops.map((o) => o.ret)).toEqual([0, 64]);
+      const events = run.result.trace?.events() ?? [];
+      expect(underGlock(events, 'demote_incompat_holders').map((e) => e.detail)).toEqual([c.demote]);
+      expect(underGlock(events, c.fn)).toEqual([
+        { detail: 'f: glock demoted during the fault-in, 64 bytes done: return them', glock: '' },
+      ]);
+      expect(events.map((e) => e.site)).not.toContain(`${c.fn}:retry`);
+    });
+  }
+});

@@ -33,10 +33,11 @@
  * and around each glock-holding I/O the loop of kernel.md §5: if should_fault_in_pages():
  * gfs2_holder_allow_demote, fault_in_iov_iter_{readable,writeable}(window),
  * gfs2_holder_disallow_demote; if something was faulted in: retry under the glock if
- * gfs2_holder_queued(), else re-acquire it and retry. Nothing bounds the loop: with the buffer
- * mapping the very page an O_DIRECT write targets, each pass invalidates the page
- * (kiocb_invalidate_pages), GUP with FOLL_NOFAULT fails, the fault-in reads it back — "it will
- * currently livelock in an indefinite retry loop" (Kara, seed 000; fstests generic/729). The
+ * gfs2_holder_queued(), else re-acquire it and retry — except in the buffered paths, which then
+ * return what they did if they did anything (`if (written) goto out_uninit;`). Nothing bounds the
+ * loop: with the buffer mapping the very page an O_DIRECT write targets, each pass invalidates the
+ * page (kiocb_invalidate_pages), GUP with FOLL_NOFAULT fails, the fault-in reads it back — "it
+ * will currently livelock in an indefinite retry loop" (Kara, seed 000; fstests generic/729). The
  * model names the loop in the no-progress report (Task.retryLoop).
  *
  * `gfs2-2021` — the state Al Viro reviews in seed 001 (Gruenbacher's RFC of June 2021, "gfs2: Fix
@@ -109,6 +110,13 @@ interface GlockedIo {
   stop?(done: number): boolean;
   /** gfs2_file_buffered_write: after a fault-in, the next pass covers only what was faulted in. */
   readonly clampToWindow?: boolean;
+  /**
+   * 5.16's buffered paths (gfs2_file_read_iter, gfs2_file_buffered_write): a holder demoted during
+   * the fault-in ends the call when bytes are done — `if (!gfs2_holder_queued(gh)) { if (written)
+   * goto out_uninit; goto retry; }` (`read` in the write path). The O_DIRECT paths always `goto
+   * retry` (re-acquire the glock and go on).
+   */
+  readonly shortIfDemoted?: boolean;
 }
 
 interface IoResult {
@@ -135,7 +143,8 @@ function shouldFaultInPages(ret: number, count: number, uaddr: number, ps: numbe
 /**
  * The 5.16 loop (kernel.md §5): retry: gfs2_glock_nq; retry_under_glock: pass; if
  * should_fault_in_pages: allow demote, fault in the window, disallow demote; if anything was
- * faulted in, retry under the glock if gfs2_holder_queued(), else from `retry`.
+ * faulted in, retry under the glock if gfs2_holder_queued(), else return short (buffered paths,
+ * bytes done) or start again from `retry`.
  */
 async function glockedIo516(t: Task, io: GlockedIo): Promise<IoResult> {
   const gl = glock(io.inode);
@@ -158,6 +167,13 @@ async function glockedIo516(t: Task, io: GlockedIo): Promise<IoResult> {
       gl.disallowDemote(t, gh);
       if (faulted === 0) return r;
       if (io.clampToWindow) count = faulted;
+      if (!gl.queued(gh) && io.shortIfDemoted && r.done > 0) {
+        t.event(
+          io.fn,
+          `${io.inode.name}: glock demoted during the fault-in, ${r.done} bytes done: return them`,
+        );
+        return r;
+      }
       t.retries++;
       await t.point(`${io.fn}:retry`, io.inode.ino);
       if (!gl.queued(gh)) await gl.nq(t, gh, `${io.fn}:gfs2_glock_nq(${io.state}) (retry)`);
@@ -264,6 +280,7 @@ async function bufferedWrite(t: Task, v: Variant, inode: Inode, pos: number, len
     ubuf,
     faultInWrite: false,
     clampToWindow: true,
+    shortIfDemoted: true,
     pass: (done, count) =>
       withPagefaultDisabled(t, () => iomapFileBufferedWrite(t, inode, pos + done, count, ubuf + done)),
   });
@@ -279,6 +296,7 @@ async function bufferedRead(t: Task, v: Variant, inode: Inode, pos: number, len:
     len,
     ubuf,
     faultInWrite: true,
+    shortIfDemoted: true,
     pass: (done, count) =>
       withPagefaultDisabled(t, () => filemapRead(t, inode, pos + done, count, ubuf + done)),
   });
