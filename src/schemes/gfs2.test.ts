@@ -9,7 +9,7 @@ import { BlockState } from '../fs/extent.js';
 import { findBuiltin } from '../litmus/builtin.js';
 import { parseLitmus } from '../litmus/parse.js';
 import { fileViews } from '../litmus/world.js';
-import { ReplayStrategy } from '../sim/strategy.js';
+import { RandomStrategy, ReplayStrategy } from '../sim/strategy.js';
 import type { TraceEvent } from '../sim/trace.js';
 import { findScheme } from './index.js';
 
@@ -215,4 +215,81 @@ describe('5.16 buffered I/O returns short when the glock was demoted during the 
       expect(events.map((e) => e.site)).not.toContain(`${c.fn}:retry`);
     });
   }
+});
+
+describe("gfs2_page_mkwrite in Linux's order (issue 13, item 5)", () => {
+  /** The first random schedule (seeds 1..100) of `text` under gfs2 for which `found` holds. */
+  async function firstRun(
+    text: string,
+    found: (events: readonly TraceEvent[], name: (e: TraceEvent) => string) => boolean,
+  ) {
+    const sc = parseLitmus(text);
+    for (let seed = 1; seed <= 100; seed++) {
+      const run = await runOnce(sc, scheme('gfs2'), new RandomStrategy(seed), { trace: true });
+      const name = (e: TraceEvent) => run.result.tasks[e.task].name;
+      if (found(run.result.trace?.events() ?? [], name)) return { run, name };
+    }
+    return null;
+  }
+
+  it('i_size is checked under EX before the page lock: a page truncated since the fault is SIGBUS at once', async () => {
+    const text =
+      'litmus s\npage 64\nfile f 1p cached\nmap m f 0 1p shared\nP0: store m+8 8 data=0x5a\nP1: truncate f 0\n';
+    // The truncate ran between gfs2_fault and gfs2_page_mkwrite.
+    const hit = await firstRun(text, (events, name) => {
+      const ex = events.findIndex((e) => e.kind === 'acquire' && e.site.startsWith('gfs2_page_mkwrite:'));
+      const cut = events.findIndex((e) => e.site === 'truncate' && name(e) === 'P1');
+      return ex >= 0 && cut >= 0 && cut < ex;
+    });
+    expect(hit).not.toBeNull();
+    const { run, name } = hit as NonNullable<typeof hit>;
+    expect(run.findings).toEqual([]);
+    expect(run.world.history.ops.map((o) => o.ret)).toEqual([-14, 0]);
+    const p0 = (run.result.trace?.events() ?? []).filter((e) => e.kind === 'acquire' && name(e) === 'P0');
+    // VM_FAULT_SIGBUS without the page lock and without a second fault (no VM_FAULT_NOPAGE retry).
+    expect(p0.map((e) => e.site)).toEqual([
+      'do_user_addr_fault:mmap_lock',
+      'gfs2_fault:gfs2_glock_nq(SH) via do_user_addr_fault',
+      'filemap_fault:folio_lock',
+      'gfs2_page_mkwrite:gfs2_glock_nq(EX) via do_user_addr_fault',
+    ]);
+  });
+
+  it('the page is dirtied after gfs2_glock_dq: an O_DIRECT writer finds it clean, then dirty (-EBUSY → -ENOTBLK → buffered)', async () => {
+    const text =
+      'litmus w\npage 64\nfile f 1p cached\nmap m f 0 1p shared\nP0: store m+8 8 data=0x5a\nP1: pwrite f 0 1p direct data=0xab\n';
+    const hit = await firstRun(text, (events) =>
+      events.some(
+        (e) => e.site === 'iomap_dio_rw' && (e.detail ?? '').startsWith('pre-write invalidation failed'),
+      ),
+    );
+    expect(hit).not.toBeNull();
+    const { run, name } = hit as NonNullable<typeof hit>;
+    expect(run.findings).toEqual([]);
+    expect(run.world.history.ops.map((o) => o.ret)).toEqual([0, 64]);
+    const seq = (run.result.trace?.events() ?? [])
+      .filter((e) => e.kind !== 'point')
+      .map((e) => `${name(e)} ${e.kind} ${e.site} ${e.detail ?? ''}`.trim());
+    // Each step at or after the one before it.
+    let from = 0;
+    const at = (s: string) => {
+      const k = seq.indexOf(s, from);
+      from = k + 1;
+      return k;
+    };
+    const order = [
+      'P0 acquire gfs2_page_mkwrite:lock_page folio f:0 excl',
+      'P0 release gfs2_glock_dq glock(f) EX',
+      'P1 acquire gfs2_file_direct_write:gfs2_glock_nq(DF) glock(f) DF',
+      'P0 event folio_mark_dirty folio f:0',
+      'P0 release folio_unlock folio f:0 excl',
+      'P1 acquire invalidate_inode_pages2_range:folio_lock folio f:0 excl',
+      'P1 event invalidate_complete_folio2 folio f:0 is dirty: -EBUSY',
+      'P1 event iomap_dio_rw pre-write invalidation failed: -ENOTBLK (fall back to buffered)',
+      'P1 event gfs2_file_write_iter f [0,64) buffered',
+    ].map(at);
+    expect(order.every((k) => k >= 0)).toBe(true);
+    const f = fileViews(run.world, 'f');
+    for (let p = 0; p < 64; p++) expect(f.direct.cells[p]).toBe(f.direct.cells[0]);
+  });
 });

@@ -28,7 +28,8 @@
  *                          completes what it submitted, the rest goes buffered under EX
  *   gfs2_file_buffered_write EX; pagefault_disable + iomap_file_buffered_write
  *   gfs2_fault             SH around filemap_fault
- *   gfs2_page_mkwrite      EX
+ *   gfs2_page_mkwrite      EX: i_size check (SIGBUS), page lock, uptodate/truncated check (NOPAGE),
+ *                          blocks; the page dirtied after gfs2_glock_dq (gfs2PageMkwrite)
  *   gfs2_setattr, gfs2_fallocate  i_rwsem + EX
  * and around each glock-holding I/O the loop of kernel.md §5: if should_fault_in_pages():
  * gfs2_holder_allow_demote, fault_in_iov_iter_{readable,writeable}(window),
@@ -72,7 +73,7 @@ import { BlockState } from '../fs/extent.js';
 import { fallocateLocked, truncateLocked } from '../fs/fallocate.js';
 import type { FileOperations, Inode } from '../fs/fs.js';
 import { Glock, type GlockState } from '../fs/gfs2/glock.js';
-import { iomapFileBufferedWrite, iomapPageMkwrite, iomapWritepages } from '../fs/iomap/buffered-io.js';
+import { allocateUnwritten, iomapFileBufferedWrite, iomapWritepages } from '../fs/iomap/buffered-io.js';
 import { type DioFlags, iomapDioRw } from '../fs/iomap/direct-io.js';
 import { filemapRead, writeChecksZeroEof } from '../fs/read_write.js';
 import { inRetryLoop, withPagefaultDisabled } from '../fs/retry.js';
@@ -80,9 +81,14 @@ import { genericFsync } from '../fs/sync.js';
 import {
   filemapFault,
   filemapWriteAndWaitRange,
+  folioMarkDirty,
   invalidateMappingPage,
+  VM_FAULT_LOCKED,
+  VM_FAULT_NOPAGE,
+  VM_FAULT_SIGBUS,
   type VmFault,
 } from '../mm/filemap.js';
+import type { Folio } from '../mm/folio.js';
 import { faultInIovIterReadable, faultInIovIterWriteable } from '../mm/memory.js';
 import { EFAULT, ENOTBLK } from '../sim/errno.js';
 import type { Task } from '../sim/task.js';
@@ -382,6 +388,45 @@ function faultSite(fn: string, state: GlockState, vmf: VmFault): string {
   return `${fn}:gfs2_glock_nq(${state})${vmf.via ? ` via ${vmf.via}` : ''}`;
 }
 
+/**
+ * gfs2_page_mkwrite() (fs/gfs2/file.c; 5.16 on struct page, the same order today on folios), in
+ * Linux's order: the EX glock; `if (offset >= size) { ret = VM_FAULT_SIGBUS; goto out_unlock; }`
+ * under EX, before the page lock; the page locked, and "If truncated, we must retry the operation,
+ * we may have raced with the glock demotion code": `!PageUptodate(page) || page->mapping !=
+ * inode->i_mapping` → VM_FAULT_NOPAGE; the page's blocks allocated if it has holes
+ * (gfs2_write_alloc_required → gfs2_allocate_page_backing); gfs2_glock_dq; and only then, the page
+ * still locked, `set_page_dirty(page); wait_for_stable_page(page);`. In that window the page is
+ * locked and clean and no glock is held: an O_DIRECT writer can take DF, find nothing to write
+ * back, then wait for the page lock in the invalidation and find the page dirty (-EBUSY →
+ * -ENOTBLK → buffered). The same in gfs2-2021 (this order predates the RFC).
+ */
+async function gfs2PageMkwrite(t: Task, inode: Inode, vmf: VmFault): Promise<number> {
+  const folio = vmf.folio as Folio;
+  const ps = inode.fs.pageSize;
+  const ret = await withGlock(t, inode, 'EX', faultSite('gfs2_page_mkwrite', 'EX', vmf), async () => {
+    if (folio.index * ps >= inode.size) return VM_FAULT_SIGBUS;
+    await folio.lock.lock(t, 'gfs2_page_mkwrite:lock_page');
+    if (!folio.uptodate || folio.mapping !== inode.mapping) {
+      folio.lock.unlock(t);
+      return VM_FAULT_NOPAGE;
+    }
+    const bs = inode.blockSize;
+    const first = (folio.index * ps) / bs;
+    const end = Math.min(inode.size, (folio.index + 1) * ps);
+    if (allocateUnwritten(t, inode, first, Math.ceil(end / bs) - first)) {
+      folio.lock.unlock(t);
+      return VM_FAULT_SIGBUS; // block_page_mkwrite_return(-ENOSPC)
+    }
+    return VM_FAULT_LOCKED;
+  });
+  if (ret !== VM_FAULT_LOCKED) return ret;
+  // After gfs2_glock_dq, the page locked and still clean.
+  await t.pointPages('gfs2_page_mkwrite:set_page_dirty', inode.ino, folio.index, folio.index + 1, true);
+  folioMarkDirty(t, folio);
+  await folio.waitWriteback(t, 'gfs2_page_mkwrite:wait_for_stable_page');
+  return VM_FAULT_LOCKED;
+}
+
 function makeOps(v: Variant): FileOperations {
   return {
     readIter: (t, inode, pos, len, ubuf, direct) =>
@@ -396,10 +441,7 @@ function makeOps(v: Variant): FileOperations {
     fsync: (t, inode, start, end) => genericFsync(t, inode, start, end),
     fault: (t, inode, vmf) =>
       withGlock(t, inode, 'SH', faultSite('gfs2_fault', 'SH', vmf), () => filemapFault(t, vmf)),
-    pageMkwrite: (t, inode, vmf) =>
-      withGlock(t, inode, 'EX', faultSite('gfs2_page_mkwrite', 'EX', vmf), () =>
-        iomapPageMkwrite(t, inode, vmf),
-      ),
+    pageMkwrite: (t, inode, vmf) => gfs2PageMkwrite(t, inode, vmf),
     writepages: (t, inode, wbc) => iomapWritepages(t, inode, wbc),
   };
 }
