@@ -293,3 +293,21 @@ describe("gfs2_page_mkwrite in Linux's order (issue 13, item 5)", () => {
     for (let p = 0; p < 64; p++) expect(f.direct.cells[p]).toBe(f.direct.cells[0]);
   });
 });
+
+describe('5.16 has the window clamp of gfs2_file_buffered_write (issue 13, item 11)', () => {
+  // 554c577cee95 "gfs2: Prevent endless loops in gfs2_file_buffered_write" (pulled for v5.16-rc2):
+  // after a fault-in, `from->count = min(from->count, window_size - leftover)`. The buffer maps
+  // pages 0 and 2 of g, not page 1: the pass after faulting in page 1 writes that page only, and a
+  // third pass (after a fault-in of the present page 2) writes the last one.
+  const text =
+    'litmus c\npage 64\nfile f 3p written\nfile g 3p written\nmap m g 0 3p shared\n' +
+    'P0: load m 1\nP0: load m+2p 1\nP0: pwrite f 0 3p buf=m\n';
+  it('gfs2: three passes, two retries; 192 bytes', async () => {
+    const run = await runText(text, 'gfs2');
+    expect(run.findings).toEqual([]);
+    expect(run.world.history.ops.map((o) => o.ret)).toEqual([0, 0, 192]);
+    const sites = (run.result.trace?.events() ?? []).map((e) => e.site);
+    expect(sites.filter((s) => s === 'gfs2_file_buffered_write:retry')).toHaveLength(2);
+    expect(sites.filter((s) => s === 'gfs2_holder_allow_demote')).toHaveLength(2);
+  });
+});

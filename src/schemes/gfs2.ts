@@ -114,7 +114,11 @@ interface GlockedIo {
   pass(done: number, count: number): Promise<number>;
   /** Checked under the glock before each pass: stop without a pass (beyond-EOF fallback). */
   stop?(done: number): boolean;
-  /** gfs2_file_buffered_write: after a fault-in, the next pass covers only what was faulted in. */
+  /**
+   * gfs2_file_buffered_write: after a fault-in, the next pass covers only what was faulted in —
+   * `from->count = min(from->count, window_size - leftover)`, 554c577cee95 "gfs2: Prevent endless
+   * loops in gfs2_file_buffered_write", pulled for v5.16-rc2 (tag gfs2-v5.16-rc2-fixes), so in 5.16.
+   */
   readonly clampToWindow?: boolean;
   /**
    * 5.16's buffered paths (gfs2_file_read_iter, gfs2_file_buffered_write): a holder demoted during
