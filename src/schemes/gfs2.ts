@@ -406,28 +406,32 @@ function faultSite(fn: string, state: GlockState, vmf: VmFault): string {
  */
 async function gfs2PageMkwrite(t: Task, inode: Inode, vmf: VmFault): Promise<number> {
   const folio = vmf.folio as Folio;
-  const ps = inode.fs.pageSize;
-  const ret = await withGlock(t, inode, 'EX', faultSite('gfs2_page_mkwrite', 'EX', vmf), async () => {
-    if (folio.index * ps >= inode.size) return VM_FAULT_SIGBUS;
-    await folio.lock.lock(t, 'gfs2_page_mkwrite:lock_page');
-    if (!folio.uptodate || folio.mapping !== inode.mapping) {
-      folio.lock.unlock(t);
-      return VM_FAULT_NOPAGE;
-    }
-    const bs = inode.blockSize;
-    const first = (folio.index * ps) / bs;
-    const end = Math.min(inode.size, (folio.index + 1) * ps);
-    if (allocateUnwritten(t, inode, first, Math.ceil(end / bs) - first)) {
-      folio.lock.unlock(t);
-      return VM_FAULT_SIGBUS; // block_page_mkwrite_return(-ENOSPC)
-    }
-    return VM_FAULT_LOCKED;
-  });
+  const site = faultSite('gfs2_page_mkwrite', 'EX', vmf);
+  const ret = await withGlock(t, inode, 'EX', site, () => pageMkwriteUnderEx(t, inode, folio));
   if (ret !== VM_FAULT_LOCKED) return ret;
   // After gfs2_glock_dq, the page locked and still clean.
   await t.pointPages('gfs2_page_mkwrite:set_page_dirty', inode.ino, folio.index, folio.index + 1, true);
   folioMarkDirty(t, folio);
   await folio.waitWriteback(t, 'gfs2_page_mkwrite:wait_for_stable_page');
+  return VM_FAULT_LOCKED;
+}
+
+/** gfs2_page_mkwrite() from its i_size check to out_unlock; returns with the page locked if LOCKED. */
+async function pageMkwriteUnderEx(t: Task, inode: Inode, folio: Folio): Promise<number> {
+  const ps = inode.fs.pageSize;
+  if (folio.index * ps >= inode.size) return VM_FAULT_SIGBUS;
+  await folio.lock.lock(t, 'gfs2_page_mkwrite:lock_page');
+  if (!folio.uptodate || folio.mapping !== inode.mapping) {
+    folio.lock.unlock(t);
+    return VM_FAULT_NOPAGE;
+  }
+  const bs = inode.blockSize;
+  const first = (folio.index * ps) / bs;
+  const end = Math.min(inode.size, (folio.index + 1) * ps);
+  if (allocateUnwritten(t, inode, first, Math.ceil(end / bs) - first)) {
+    folio.lock.unlock(t);
+    return VM_FAULT_SIGBUS; // block_page_mkwrite_return(-ENOSPC)
+  }
   return VM_FAULT_LOCKED;
 }
 

@@ -96,8 +96,8 @@ interface DioState {
  * iomap_dio_rw(). Returns bytes transferred, or -errno: -EINVAL (misaligned), -EFAULT,
  * -ENOSPC, -ENOTBLK (the pre-write invalidation failed: the caller must fall back to buffered
  * I/O). -ENOTBLK from ->iomap_begin is no error: the bytes before it complete (iomap_dio_complete)
- * and are returned, possibly 0, and the caller writes the rest buffered. Context: the caller holds the
- * scheme's inode locks; this takes none of its own (Linux takes none either).
+ * and are returned, possibly 0, and the caller writes the rest buffered. Context: the caller holds
+ * the scheme's inode locks; this takes none of its own (Linux takes none either).
  */
 export async function iomapDioRw(
   t: Task,
