@@ -68,6 +68,8 @@
  *   was merged, and gfs2-2021 models neither: it is the state Viro's review is about.
  * - One node (see glock.ts): no DLM, no lock-state caching, no go_sync/go_inval; writes beyond EOF
  *   are zeroed up to the write as in every scheme here (writeChecksZeroEof); no journal.
+ * - No stuffed inodes (a small file's data in the dinode block): gfs2_iomap_begin answers every
+ *   O_DIRECT write to one with -ENOTBLK, so on such a file all of it goes buffered.
  */
 import { BlockState } from '../fs/extent.js';
 import { fallocateLocked, truncateLocked } from '../fs/fallocate.js';

@@ -62,9 +62,11 @@
  *   Verdicts these could change under `gfs2`: mmap-buffer-dio-overlap and mmap-buffer-dio-disjoint
  *   (ok / no-progress → a self-wait: the fault-in's SH queues behind the task's own weak DF, and
  *   add_to_queue's trap_recursive skips HIF_MAY_DEMOTE holders, so no BUG()); gup-nofault-reentry
- *   (ok → Kara's two-file deadlock, each fault-in's SH behind the other task's weak DF; by 3 alone
- *   too, when the SH request was queued before the DF holder allowed demotion); the short returns
- *   of the buffered paths (src/schemes/gfs2.test.ts, item 4) become self-waits. With the glocks
+ *   (ok → Kara's two-file deadlock, each fault-in's SH behind the other task's weak DF); the short
+ *   returns of the buffered paths (src/schemes/gfs2.test.ts, item 4) become self-waits. 3 alone
+ *   changes none of them (measured with allowDemote's re-run removed, 1000 random schedules each:
+ *   ok, no-progress, ok): each task queues its conflicting request after its own allow, and that
+ *   request runs the queue of the other glock, whose holder has already allowed demotion. With the glocks
  *   EX-cached instead, 1 and 2 grant the fault's request beside the weak holder and nothing waits.
  *   Which of the two a real node sees depends on the glock's history, which one node without
  *   gl_state cannot follow. The model follows the design the commit message describes, which no
