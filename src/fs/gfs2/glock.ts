@@ -68,6 +68,9 @@
  *   ok, no-progress, ok): each task queues its conflicting request after its own allow, and that
  *   request runs the queue of the other glock, whose holder has already allowed demotion. With the glocks
  *   EX-cached instead, 1 and 2 grant the fault's request beside the weak holder and nothing waits.
+ *   Measured with the DF case approximated (mayGrant counting weak holders, so nothing is ever
+ *   demoted): gup-nofault-reentry, mmap-buffer-dio-overlap and mmap-buffer-dio-disjoint all become
+ *   `deadlock` under gfs2, in the first random schedule each, and so does item 4's read.
  *   Which of the two a real node sees depends on the glock's history, which one node without
  *   gl_state cannot follow. The model follows the design the commit message describes, which no
  *   kernel's do_promote() implements for a local waiter that needs a state change (2 still holds
