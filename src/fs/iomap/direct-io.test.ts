@@ -1,13 +1,15 @@
 /**
- * iomap O_DIRECT against fs/iomap/direct-io.c (issue 13, items 3 and 9): each test drives
+ * iomap O_DIRECT against fs/iomap/direct-io.c (issue 13, items 3, 9 and 12): each test drives
  * iomapDioRw in a world of its own and asserts the exact result Linux gives.
  */
 import { describe, expect, it } from 'vitest';
+import { allocCells, cell, TAG_FIRST_OP } from '../../block/data.js';
 import type { UserRegion, World } from '../../litmus/world.js';
 import { mappingOf, steeredSim, world } from '../../mm/world.test-support.js';
-import { ENOSPC, ENOTBLK } from '../../sim/errno.js';
+import { EFAULT, ENOSPC, ENOTBLK } from '../../sim/errno.js';
 import { BlockState } from '../extent.js';
 import type { Inode } from '../fs.js';
+import { allocateUnwritten } from './buffered-io.js';
 import { type DioFlags, iomapDioRw } from './direct-io.js';
 
 function inodeOf(w: World, name = 'f'): Inode {
@@ -85,5 +87,65 @@ describe('iomap_dio_complete clamps a read with dio->i_size', () => {
     expect(inode.size).toBe(64);
     // Both blocks were transferred; dio->i_size is 40.
     expect(ret).toBe(40);
+  });
+});
+
+describe('iomap_dio_bio_iter after a short pin, and its tail zeroing', () => {
+  /**
+   * f: two blocks of holes; the buffer is a shared mapping of g whose second page lies past g's
+   * EOF, so pinning it fails (SIGBUS in the fault): the first page pins, the second does not.
+   */
+  const decls = 'file f 2p hole\nfile g 128 written\nmap m g 0 2p shared';
+
+  async function shortPin(flags: DioFlags): Promise<{ ret: number; begins: [number, number][] }> {
+    const w = world('xfs', decls);
+    const inode = inodeOf(w);
+    inodeOf(w, 'g').size = 64;
+    const begins: [number, number][] = [];
+    const { sim } = steeredSim(w);
+    let ret = 0;
+    sim.spawn('P', async (t) => {
+      ret = await iomapDioRw(t, inode, 0, 128, bufOf(w, 'm'), true, {
+        ...flags,
+        iomapBegin: async (it, ino, lblk, n) => {
+          begins.push([lblk, n]);
+          return allocateUnwritten(it, ino, lblk, n);
+        },
+      });
+    });
+    const r = await sim.run();
+    expect(r.outcome.kind).toBe('done');
+    return { ret, begins };
+  }
+
+  it('calls ->iomap_begin again for the rest before failing with -EFAULT', async () => {
+    const { ret, begins } = await shortPin({});
+    expect(begins).toEqual([
+      [0, 2],
+      [1, 1],
+    ]);
+    expect(ret).toBe(-EFAULT);
+  });
+
+  it('returns the bytes submitted with IOMAP_DIO_PARTIAL', async () => {
+    const { ret, begins } = await shortPin({ partial: true });
+    expect(begins).toEqual([
+      [0, 2],
+      [1, 1],
+    ]);
+    expect(ret).toBe(64);
+  });
+
+  it('zeroes the rest of a written block when the write ends at or past EOF', async () => {
+    // Block 1 holds stale bytes past EOF (40) on disk; a DIO write of [40, 44) extends the file.
+    const w = world('xfs', 'block 32\nfile f 40 written\nbuf b 64');
+    const inode = inodeOf(w);
+    const pblk = inode.extents.pblk(1);
+    const stale = allocCells(24);
+    stale.fill(cell(TAG_FIRST_OP, 0x5a));
+    w.bdev.setupWrite(pblk * 32 + 8, stale);
+    expect(await dio(w, 40, 4, true)).toBe(4);
+    expect(inode.size).toBe(44);
+    for (let b = 12; b < 32; b++) expect(w.bdev.readByte(pblk * 32 + b)).toBe(0);
   });
 });

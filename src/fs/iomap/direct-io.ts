@@ -9,7 +9,10 @@
  *   inode_dio_begin
  *   per extent (iomap_iter → ->iomap_begin, which allocates unwritten blocks for a write):
  *          holes/unwritten on read: zero the user buffer (a CPU copy: it can fault)
- *          mapped: bio_iov_iter_get_pages (GUP pin of the user buffer, honours nofault), submit
+ *          mapped: bio_iov_iter_get_pages (GUP pin of the user buffer, honours nofault), submit;
+ *          a write zeroes the head of a sub-block unwritten block before its bio and the tail
+ *          after it (iomap_dio_zero), or the tail past EOF; a short pin submits what it pinned
+ *          and the next ->iomap_begin goes on from there (-EFAULT when a pass pins nothing)
  *   wait for the bios
  *   iomap_dio_complete: ->end_io converts unwritten extents and moves i_size;
  *          write: kiocb_invalidate_post_direct_write — the second shoot-down, whose failure is
@@ -230,8 +233,10 @@ async function dioIter(
       st.error = -EINVAL;
       break;
     }
-    if (write && map.state === BlockState.Unwritten)
-      dioZeroSubBlock(t, inode, map.pblk, p - map.lblk * bs, bytes, st);
+    // need_zeroout (an unwritten or newly allocated extent): zero from the start of the block to
+    // the write offset before the data (iomap_dio_zero).
+    const zeroout = write && map.state === BlockState.Unwritten;
+    if (zeroout) dioZeroHead(t, inode, map.pblk, p - map.lblk * bs, st);
     const n = await dioBioIter(
       t,
       inode,
@@ -243,12 +248,21 @@ async function dioIter(
       st,
       p,
     );
-    if (write && map.state === BlockState.Unwritten) {
+    // zero_tail: "We need to zeroout the tail of a sub-block write if the extent type requires
+    // zeroing or the write extends beyond EOF", from where the bios reached (a short pin included:
+    // "otherwise this short IO may expose stale data in the tail of the block").
+    if (zeroout || (write && p + n >= inode.size)) dioZeroTail(t, inode, map.pblk, p + n - map.lblk * bs, st);
+    if (zeroout) {
       for (let b = 0; b < Math.ceil((p - map.lblk * bs + n) / bs); b++)
         st.convert.push({ lblk: map.lblk + b, pblk: map.pblk + b });
     }
     done += n;
     if (n < bytes) {
+      // A short pin: iomap_dio_bio_iter returns the bytes it submitted (`if (copied) return
+      // iomap_iter_advance(iter, copied)`), and iomap_iter calls ->iomap_begin again for the rest,
+      // which may allocate; only a pass that submits nothing fails the DIO with -EFAULT. The pages
+      // fs/direct-io.c pinned up front (refill) have no second pass: do_direct_IO stops there.
+      if (n > 0 && !st.refill) continue;
       st.error = -EFAULT;
       break;
     }
@@ -257,16 +271,21 @@ async function dioIter(
 }
 
 /**
- * iomap_dio_zero(): a sub-block write into an unwritten (or newly allocated) block zeroes the rest
- * of the block on disk, or the conversion at completion would expose whatever the block held.
+ * iomap_dio_zero() before the data: a sub-block write into an unwritten (or newly allocated) block
+ * zeroes the block from its start to the write offset, or the conversion at completion would
+ * expose whatever the block held. `off`: the write's offset from the extent's first block.
  */
-function dioZeroSubBlock(t: Task, inode: Inode, pblk: number, off: number, len: number, st: DioState): void {
+function dioZeroHead(t: Task, inode: Inode, pblk: number, off: number, st: DioState): void {
   const bs = inode.blockSize;
   const head = off % bs;
-  if (head) st.bios.push(zeroBio(t, inode, pblk * bs, head));
-  const tailStart = off + len;
-  const tail = (bs - (tailStart % bs)) % bs;
-  if (tail) st.bios.push(zeroBio(t, inode, pblk * bs + tailStart, tail));
+  if (head) st.bios.push(zeroBio(t, inode, (pblk + Math.floor(off / bs)) * bs, head));
+}
+
+/** iomap_dio_zero() after the data: from `end` (offset from the extent's first block) to its block's end. */
+function dioZeroTail(t: Task, inode: Inode, pblk: number, end: number, st: DioState): void {
+  const bs = inode.blockSize;
+  const pad = end % bs;
+  if (pad) st.bios.push(zeroBio(t, inode, pblk * bs + end, bs - pad));
 }
 
 /** A write of `len` zero bytes from a buffer of its own: its completion touches only sectors. */
