@@ -10,6 +10,7 @@ import type { UserRegion, World } from '../litmus/world.js';
 import { EIO } from '../sim/errno.js';
 import type { Task } from '../sim/task.js';
 import type { RwSemaphore } from '../sync/rwsem.js';
+import { cached, mappingOf, steeredSim, world } from '../test-support/world-sim.js';
 import {
   type AddressSpace,
   filemapFault,
@@ -20,7 +21,6 @@ import {
 } from './filemap.js';
 import type { Folio } from './folio.js';
 import { doUserAddrFault } from './memory.js';
-import { cached, mappingOf, steeredSim, world } from './world.test-support.js';
 
 function vmf(mapping: AddressSpace, pgoff: number): VmFault {
   return { mapping, pgoff, write: false, folio: null };

@@ -5,8 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { allocCells, cell, TAG_FIRST_OP } from '../../block/data.js';
 import type { UserRegion, World } from '../../litmus/world.js';
-import { mappingOf, steeredSim, world } from '../../mm/world.test-support.js';
 import { EFAULT, ENOSPC, ENOTBLK } from '../../sim/errno.js';
+import { mappingOf, steeredSim, world } from '../../test-support/world-sim.js';
 import { BlockState } from '../extent.js';
 import type { Inode } from '../fs.js';
 import { allocateUnwritten } from './buffered-io.js';

@@ -5,12 +5,12 @@
  */
 import { parseLitmus } from '../litmus/parse.js';
 import { buildWorld, type World } from '../litmus/world.js';
+import type { AddressSpace } from '../mm/filemap.js';
+import type { Folio } from '../mm/folio.js';
 import { findScheme } from '../schemes/index.js';
 import { Sim } from '../sim/sched.js';
 import { defaultPick } from '../sim/strategy.js';
 import type { Task } from '../sim/task.js';
-import type { AddressSpace } from './filemap.js';
-import type { Folio } from './folio.js';
 
 /** A world of 64-byte pages under `scheme` with the given file, map and buf declarations. */
 export function world(scheme: string, decls: string): World {
