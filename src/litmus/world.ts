@@ -24,7 +24,7 @@ import { ANYTHING, objectId, record } from '../sim/footprint.js';
 import type { Sim } from '../sim/sched.js';
 import type { Task } from '../sim/task.js';
 import { RwSemaphore } from '../sync/rwsem.js';
-import type { Addr, FileDecl, Op, Scenario } from './ast.js';
+import { type Addr, FILE_BYTES_MAX, type FileDecl, type Op, type Scenario } from './ast.js';
 import { contendedOps } from './contention.js';
 import { formatOp } from './parse.js';
 
@@ -71,6 +71,8 @@ export function buildWorld(scenario: Scenario, scheme: Scheme): World {
   const mm = new Mm(ps);
   const fs = new FileSystem(bdev, new Allocator(scenario.diskBlocks), mm, ps, bs);
   fs.ops = scheme.ops;
+  // s_maxbytes: a file grows no further than the model holds (EFBIG: fallocate insert, extend).
+  fs.maxBytes = FILE_BYTES_MAX;
   const world: World = {
     scenario,
     scheme,
