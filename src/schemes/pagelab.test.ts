@@ -81,6 +81,20 @@ P0: pwrite f 64 64 direct buf=m+64
     expect(await result('rangelock')).toBe(-35);
   });
 
+  it('pagelab-edeadlk: a refusal after a page was written is a short write, not EDEADLK', async () => {
+    // Pages 2-3 from pages 1-2: page 1 is outside the blocked range, page 2 inside it.
+    const straddle = parseLitmus(`
+litmus straddle
+page 64
+file f 4p written
+map m f 0 4p shared
+P0: pwrite f 2p 2p direct buf=m+1p
+`);
+    const run = await runOnce(straddle, scheme('pagelab-edeadlk'), new ReplayStrategy([]));
+    expect(run.world.history.ops.map((o) => o.ret)).toEqual([64]);
+    expect(run.findings).toEqual([]);
+  });
+
   it('a buffer mapping another range of the same file is no conflict', async () => {
     const disjoint = parseLitmus(`
 litmus disjoint

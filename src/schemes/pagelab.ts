@@ -136,7 +136,9 @@ async function dioWrite(
     else inode.iRwsem.upRead(t);
   }
   if (!refused && ret !== -ENOTBLK) return ret;
-  if (onSelf === 'edeadlk' && refused) return -EDEADLK;
+  // A refusal after some pages were written is a short write, as iomap_dio_rw returns the bytes
+  // done when GUP fails midway under IOMAP_DIO_PARTIAL; EDEADLK only when nothing was written.
+  if (onSelf === 'edeadlk' && refused) return ret > 0 ? ret : -EDEADLK;
   // The buffer maps a page of the range we blocked (or a page could not be invalidated): write the
   // rest through the page cache, holding no "block", so its faults can add pages.
   const done = Math.max(ret, 0);
