@@ -26,6 +26,7 @@ import type { Task } from '../sim/task.js';
 import { RwSemaphore } from '../sync/rwsem.js';
 import {
   type Addr,
+  FILE_BYTES_MAX,
   type FileDecl,
   INODE_ADDR_ORDERS,
   type InodeAddrOrder,
@@ -90,6 +91,8 @@ export function buildWorld(scenario: Scenario, scheme: Scheme): World {
   const mm = new Mm(ps);
   const fs = new FileSystem(bdev, new Allocator(scenario.diskBlocks), mm, ps, bs);
   fs.ops = scheme.ops;
+  // s_maxbytes: a file grows no further than the model holds (EFBIG: fallocate insert, extend).
+  fs.maxBytes = FILE_BYTES_MAX;
   const world: World = {
     scenario,
     scheme,

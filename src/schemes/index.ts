@@ -1,5 +1,6 @@
 /** The scheme registry: names are a stable contract (`--scheme NAME`, matrix columns). */
 import { bcachefs, bcachefsFair } from './bcachefs.js';
+import { bklScheme } from './bkl.js';
 import { btrfs } from './btrfs.js';
 import { dax, dax2017 } from './dax.js';
 import { ext4PinBlock, ext4PinBounce, ext4PinFail, ext4PinSkip } from './ext4.js';
@@ -29,6 +30,7 @@ export const SCHEMES: readonly Scheme[] = [
   btrfs,
   bcachefs,
   bcachefsFair,
+  bklScheme,
 ];
 
 export function findScheme(name: string): Scheme | undefined {

@@ -80,6 +80,10 @@ const TAKERS: Record<string, readonly string[]> = {
     'xfs_vn_setattr',
     '__xfs_filemap_fault',
   ],
+  // The test oracle: xfs's paths inside one global lock (src/schemes/bkl.ts), so xfs's takers.
+  get bkl() {
+    return TAKERS.xfs;
+  },
   // Chinner's proposal for XFS: the XFS functions where the range would be taken.
   rangelock: [
     'xfs_file_buffered_read',
@@ -145,7 +149,7 @@ const FAMILY_OF_PREFIX: Record<string, string> = {
 
 function family(scheme: string): string {
   if (scheme === 'vfs2019' || scheme === 'invalidate_lock' || scheme.startsWith('ext4-')) return 'ext4';
-  if (scheme === 'xfs' || scheme === 'rangelock' || scheme.startsWith('dax')) return 'xfs';
+  if (scheme === 'xfs' || scheme === 'bkl' || scheme === 'rangelock' || scheme.startsWith('dax')) return 'xfs';
   if (scheme.startsWith('bcachefs')) return 'bcachefs';
   if (scheme.startsWith('gfs2')) return 'gfs2';
   if (scheme.startsWith('pagelab')) return 'pagelab';
