@@ -26,6 +26,7 @@ import { fromRun } from '../report/input.js';
 import { formatCheck, formatReport, terminalOptions } from '../report/text.js';
 import { findScheme, SCHEMES, type Scheme } from '../schemes/index.js';
 import { registerFsx } from './fsx.js';
+import { registerNative } from './native.js';
 import { makeProgress } from './progress.js';
 import { writeCheckReports, writeMatrixHtml, writeReportFiles } from './reports.js';
 
@@ -364,6 +365,7 @@ function program(result: { code: number }): Command {
       result.code = await cmdReplay(s, opts);
     });
   registerFsx(p, result, defaultJobs());
+  registerNative(p, result);
   return p;
 }
 
