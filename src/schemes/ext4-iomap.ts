@@ -1,0 +1,217 @@
+/**
+ * ext4 as Linux 6.x runs it (6.5+; checked against 6.18's fs/ext4/file.c): iomap direct I/O
+ * with i_rwsem shared for overwrites, exclusive otherwise; mapping->invalidate_lock for faults
+ * against truncate and fallocate. The scheme `pagelab native` names for an ext4 host.
+ *
+ * Lock ordering (fs/ext4/super.c "Lock ordering", i_mmap_sem = invalidate_lock since 5.15):
+ *   i_rwsem → invalidate_lock (exclusive) → folio lock        (truncate, punch, zero, collapse, insert)
+ *   mmap_lock → invalidate_lock (shared) → folio lock          (filemap_fault adding a folio, page_mkwrite)
+ *   i_rwsem (shared or exclusive) → mmap_lock                  (O_DIRECT: GUP pins the user buffer)
+ *   i_rwsem (exclusive) → mmap_lock → folio lock               (buffered write: copy from user)
+ *
+ * Who takes what (Linux 6.18):
+ *   buffered read      nothing (ext4_file_read_iter → generic_file_read_iter; filemap_read takes
+ *                      invalidate_lock shared only to add folios, filemap_create_folio)
+ *   O_DIRECT read      i_rwsem shared (ext4_dio_read_iter: inode_lock_shared, iomap_dio_rw)
+ *   buffered write     i_rwsem exclusive (ext4_buffered_write_iter: inode_lock)
+ *   O_DIRECT write     ext4_dio_write_iter: i_rwsem shared unless the quick check sees an extending
+ *                      write; ext4_dio_write_checks upgrades to exclusive ("restart") for an
+ *                      extending write, a non-overwrite (a hole in the range: ext4_overwrite_io),
+ *                      or an unaligned write over unwritten blocks; exclusive and unaligned or
+ *                      extending → IOMAP_DIO_FORCE_WAIT, and unaligned over blocks not all
+ *                      written → inode_dio_wait first. iomap_dio_rw's -ENOTBLK (the page cache
+ *                      could not be invalidated) becomes 0 and the rest is written buffered after
+ *                      i_rwsem is dropped (ext4_buffered_write_iter takes it again), then written
+ *                      back and dropped (filemap_write_and_wait_range, invalidate_mapping_pages).
+ *   read fault         filemap_fault (invalidate_lock shared when it adds the folio)
+ *   page_mkwrite       ext4_page_mkwrite: filemap_invalidate_lock_shared
+ *   fallocate          ext4_fallocate: i_rwsem exclusive, inode_dio_wait; punch, zero, collapse,
+ *                      insert also invalidate_lock exclusive (ext4_punch_hole etc.:
+ *                      filemap_invalidate_lock) around the page cache and extent change
+ *   truncate           ext4_setattr: i_rwsem (the VFS's), inode_dio_wait, invalidate_lock exclusive
+ *
+ * Departures (the generic paths of src/fs stand in for ext4's own):
+ * - Buffered writes and page_mkwrite use the iomap buffered path (iomapFileBufferedWrite,
+ *   iomapPageMkwrite, iomapWritepages) where ext4 uses delayed allocation through buffer heads
+ *   (ext4_da_write_begin, ext4_writepages); the unwritten allocation stands for the reservation.
+ * - The buffered fallback of an O_DIRECT write runs its writeback and invalidation under i_rwsem
+ *   (directWriteFallback), and invalidates with invalidate_inode_pages2_range where ext4 calls
+ *   invalidate_mapping_pages (which skips dirty, locked and mapped folios instead of failing).
+ * - No journal: extent changes are one step each (i_data_sem and the jbd2 handle are held only
+ *   across them and wait for nothing the scenarios can reach).
+ * - IS_NOSEC and fsverity/encryption checks are not modelled (regular files, no security xattrs).
+ */
+import { BlockState } from '../fs/extent.js';
+import { fallocateLocked, truncateLocked } from '../fs/fallocate.js';
+import { type FileOperations, type Inode, inodeDioWait } from '../fs/fs.js';
+import { iomapFileBufferedWrite, iomapPageMkwrite, iomapWritepages } from '../fs/iomap/buffered-io.js';
+import { iomapDioRw } from '../fs/iomap/direct-io.js';
+import { directWriteFallback, filemapRead, writeChecksZeroEof } from '../fs/read_write.js';
+import { genericFsync } from '../fs/sync.js';
+import { filemapFault } from '../mm/filemap.js';
+import { ENOTBLK } from '../sim/errno.js';
+import type { Task } from '../sim/task.js';
+import type { RwSemaphore } from '../sync/rwsem.js';
+import type { Scheme } from './scheme.js';
+
+function invalidateLock(inode: Inode): RwSemaphore {
+  const il = inode.mapping.invalidateLock;
+  if (!il) throw new Error(`ext4: ${inode.name} has no invalidate_lock (the scheme sets invalidateLock)`);
+  return il;
+}
+
+/** ext4_buffered_write_iter(): inode_lock, write checks, generic_perform_write. */
+async function ext4BufferedWriteIter(t: Task, inode: Inode, pos: number, len: number, ubuf: number) {
+  await inode.iRwsem.downWrite(t, 'ext4_buffered_write_iter:inode_lock');
+  try {
+    const zerr = await writeChecksZeroEof(t, inode, pos);
+    if (zerr) return zerr;
+    return await iomapFileBufferedWrite(t, inode, pos, len, ubuf);
+  } finally {
+    inode.iRwsem.upWrite(t);
+  }
+}
+
+/** What ext4_dio_write_checks() decides from i_size and the block map (ext4_overwrite_io). */
+interface DioWriteCheck {
+  extend: boolean;
+  /** Every block of the range is allocated (written or unwritten) and inside i_size. */
+  overwrite: boolean;
+  /** Some block of the range is unwritten. */
+  unwritten: boolean;
+  /** ext4_unaligned_io(): offset or length not on a filesystem block. */
+  unaligned: boolean;
+}
+
+function dioWriteCheck(inode: Inode, pos: number, len: number): DioWriteCheck {
+  const bs = inode.blockSize;
+  const extend = pos + len > inode.size;
+  let overwrite = !extend && len > 0;
+  let unwritten = false;
+  for (let lblk = Math.floor(pos / bs); overwrite && lblk * bs < pos + len; lblk++) {
+    const s = inode.extents.state(lblk);
+    if (s === BlockState.Hole) overwrite = false;
+    if (s === BlockState.Unwritten) unwritten = true;
+  }
+  return { extend, overwrite, unwritten, unaligned: pos % bs !== 0 || len % bs !== 0 };
+}
+
+/** Takes i_rwsem as ext4_dio_write_iter/ext4_dio_write_checks settle it; returns whether shared. */
+async function ext4DioWriteLock(
+  t: Task,
+  inode: Inode,
+  pos: number,
+  len: number,
+): Promise<DioWriteCheck & { shared: boolean }> {
+  // "Quick check here without any i_rwsem lock to see if it is extending IO."
+  let shared = pos + len <= inode.size;
+  for (;;) {
+    if (shared) await inode.iRwsem.downRead(t, 'ext4_dio_write_iter:inode_lock_shared');
+    else await inode.iRwsem.downWrite(t, 'ext4_dio_write_iter:inode_lock');
+    const c = dioWriteCheck(inode, pos, len);
+    if (!shared || !(c.extend || !c.overwrite || (c.unaligned && c.unwritten))) return { ...c, shared };
+    inode.iRwsem.upRead(t);
+    shared = false; // restart with the exclusive lock
+  }
+}
+
+/** ext4_dio_write_iter(). */
+async function ext4DioWriteIter(
+  t: Task,
+  inode: Inode,
+  pos: number,
+  len: number,
+  ubuf: number,
+): Promise<number> {
+  const c = await ext4DioWriteLock(t, inode, pos, len);
+  let ret: number;
+  try {
+    if (!c.shared) {
+      const zerr = await writeChecksZeroEof(t, inode, pos);
+      if (zerr) return zerr;
+      if (c.unaligned && (!c.overwrite || c.unwritten)) await inodeDioWait(t, inode);
+    }
+    ret = await iomapDioRw(t, inode, pos, len, ubuf, true);
+    if (ret === -ENOTBLK) ret = 0;
+  } finally {
+    if (c.shared) inode.iRwsem.upRead(t);
+    else inode.iRwsem.upWrite(t);
+  }
+  if (ret < 0 || ret >= len) return ret;
+  // The buffered fallback, after the direct part dropped i_rwsem.
+  await inode.iRwsem.downWrite(t, 'ext4_buffered_write_iter:inode_lock');
+  try {
+    return await directWriteFallback(t, inode, pos, len, ubuf, ret);
+  } finally {
+    inode.iRwsem.upWrite(t);
+  }
+}
+
+/** i_rwsem and invalidate_lock exclusive around a page cache and block-map change. */
+async function withInodeAndInvalidateLock(
+  t: Task,
+  inode: Inode,
+  site: string,
+  fn: () => Promise<number>,
+): Promise<number> {
+  await inode.iRwsem.downWrite(t, `${site}:inode_lock`);
+  await invalidateLock(inode).downWrite(t, `${site}:filemap_invalidate_lock`);
+  try {
+    return await fn();
+  } finally {
+    invalidateLock(inode).upWrite(t);
+    inode.iRwsem.upWrite(t);
+  }
+}
+
+export const ops: FileOperations = {
+  async readIter(t, inode, pos, len, ubuf, direct) {
+    if (!direct) return filemapRead(t, inode, pos, len, ubuf);
+    await inode.iRwsem.downRead(t, 'ext4_dio_read_iter:inode_lock_shared');
+    try {
+      return await iomapDioRw(t, inode, pos, len, ubuf, false);
+    } finally {
+      inode.iRwsem.upRead(t);
+    }
+  },
+  writeIter(t, inode, pos, len, ubuf, direct) {
+    if (direct) return ext4DioWriteIter(t, inode, pos, len, ubuf);
+    return ext4BufferedWriteIter(t, inode, pos, len, ubuf);
+  },
+  async fallocate(t, inode, mode, off, len, keepSize) {
+    if (mode !== 'alloc')
+      return withInodeAndInvalidateLock(t, inode, `ext4_fallocate(${mode})`, () =>
+        fallocateLocked(t, inode, mode, off, len, keepSize),
+      );
+    // ext4_fallocate mode 0: inode_lock, inode_dio_wait (in fallocateLocked), no invalidate_lock.
+    await inode.iRwsem.downWrite(t, 'ext4_fallocate:inode_lock');
+    try {
+      return await fallocateLocked(t, inode, mode, off, len, keepSize);
+    } finally {
+      inode.iRwsem.upWrite(t);
+    }
+  },
+  setattrSize: (t, inode, size) =>
+    withInodeAndInvalidateLock(t, inode, 'ext4_setattr', () => truncateLocked(t, inode, size)),
+  fsync: (t, inode, start, end) => genericFsync(t, inode, start, end),
+  fault: (t, _inode, vmf) => filemapFault(t, vmf),
+  async pageMkwrite(t, inode, vmf) {
+    await invalidateLock(inode).downRead(t, 'ext4_page_mkwrite:filemap_invalidate_lock_shared');
+    try {
+      return await iomapPageMkwrite(t, inode, vmf);
+    } finally {
+      invalidateLock(inode).upRead(t);
+    }
+  },
+  writepages: (t, inode, wbc) => iomapWritepages(t, inode, wbc),
+  fsyncRecorded: true, // genericFsync over iomapWritepages
+};
+
+export const ext4: Scheme = {
+  name: 'ext4',
+  summary:
+    'ext4 as Linux 6.x runs it: iomap O_DIRECT under i_rwsem shared for overwrites, invalidate_lock for faults vs truncate/fallocate',
+  invalidateLock: true,
+  setupInode() {},
+  ops,
+};
