@@ -181,11 +181,12 @@ async function cmdNative(ref: string | undefined, o: NativeCliOpts): Promise<num
       if (rep.result) printResult(rep.result);
       else out(`native ${rep.scenario}: n/a: ${rep.unsupported}`);
       if (rep.model) printComparison(rep);
-      if (rep.result && reports.length === 1) {
-        const hs = hostScheme(rep.result.host);
-        out(`the scheme that models this host: ${hs.scheme ?? `none (${hs.why})`}`);
-      }
       out('');
+    }
+    const host = reports.find((r) => r.result)?.result?.host;
+    if (host && !o.json) {
+      const hs = hostScheme(host);
+      out(`the scheme that models this host (${hs.fs}): ${hs.scheme ?? `none (${hs.why})`}`);
     }
   } catch (e) {
     if (e instanceof NativeUnsupported || e instanceof NativeBuildError) throw new UsageError(e.message);
