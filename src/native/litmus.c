@@ -530,10 +530,13 @@ int main(int argc, char **argv)
 	for (int i = 0; i < nfiles; i++)
 		if (files[i].size > biggest)
 			biggest = files[i].size;
-	/* Room for what a truncate or fallocate may grow a file to: the program's largest extent. */
+	/*
+	 * Room for what the ops may grow a file to: an upper bound, whatever the order (a write or a
+	 * truncate ends below its offset + length; an insert adds its length to the size).
+	 */
 	for (int i = 0; i < nops; i++)
-		if (ops[i].b + ops[i].c + ops[i].d > biggest && ops[i].kind != LOAD && ops[i].kind != STORE)
-			biggest = ops[i].b + ops[i].c + ops[i].d;
+		if (ops[i].kind != LOAD && ops[i].kind != STORE && ops[i].kind != MSYNC)
+			biggest += ops[i].b + ops[i].c + ops[i].d;
 	a = xalloc(biggest + page);
 	b = xalloc(biggest + page);
 	c = xalloc(biggest + page);

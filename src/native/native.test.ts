@@ -219,6 +219,18 @@ describe('on this kernel (small N)', () => {
   }
 });
 
+describe('the watchdog', () => {
+  it('an iteration that outlasts the timeout is reported hung with its number, and the run stops there', async () => {
+    // Spins of up to 10^9 iterations (seconds) against a 1 ms watchdog: iteration 0 cannot finish.
+    const sc = builtin('dio-write-vs-mmap-store');
+    const r = await runNative(sc, { iterations: 3, dir: parent, seed: 1, timeoutMs: 1, delaySpinsMax: 1e9 });
+    expect(r.hung).toBe(0);
+    expect(r.iterations).toBe(0);
+    expect(r.rows.map((x) => [x.outcome.key, x.count, [...x.kinds]])).toEqual([[HUNG_KEY, 1, [['hung', 1]]]]);
+    expect(readdirSync(parent)).toEqual([]);
+  }, 20_000);
+});
+
 describe('the command', () => {
   const BIN = join(import.meta.dirname, '..', '..', 'bin', 'pagelab.js');
   const run = (...args: string[]) =>
