@@ -244,6 +244,19 @@ describe('the command', () => {
     );
   });
 
+  it('a missing compiler (nothing cached) is one line and exit 2', () => {
+    const cache = mkdtempSync(join(parent, 'cache-'));
+    const r = spawnSync(process.execPath, [BIN, 'native', 'punch-vs-fault', '--dir', parent], {
+      encoding: 'utf8',
+      env: { ...process.env, XDG_CACHE_HOME: cache, PATH: '/nonexistent' },
+    });
+    rmSync(cache, { recursive: true });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(
+      /^pagelab: gcc is needed to build litmus \(.*litmus\.c\) and could not be run: .*ENOENT\n$/,
+    );
+  });
+
   it('a missing directory is one line and exit 2', () => {
     const r = run('punch-vs-fault', '--dir', join(parent, 'nope'));
     expect(r.status).toBe(2);
