@@ -310,7 +310,7 @@ function bufferSource(sc: Scenario, region: string, offset: number, f: number) {
 }
 
 /** What the op changed and saw, as src/litmus/world.ts records it for a model run. */
-function record(sc: Scenario, s: Scaling, info: OpInfo, o: NativeOp, rec: OpRecord): void {
+function recordOp(sc: Scenario, s: Scaling, info: OpInfo, o: NativeOp, rec: OpRecord): void {
   const f = s.factor;
   const op = info.op;
   const effects: Effect[] = rec.effects;
@@ -411,7 +411,7 @@ export function nativeHistory(sc: Scenario, s: Scaling, it: NativeIteration): Hi
       observed: null,
       synced: null,
     };
-    record(sc, s, info, it.ops[k], rec);
+    recordOp(sc, s, info, it.ops[k], rec);
     return rec;
   });
   return { ops, clock: 2 * ops.length };

@@ -25,9 +25,10 @@
  *                      back and dropped (filemap_write_and_wait_range, invalidate_mapping_pages).
  *   read fault         filemap_fault (invalidate_lock shared when it adds the folio)
  *   page_mkwrite       ext4_page_mkwrite: filemap_invalidate_lock_shared
- *   fallocate          ext4_fallocate: i_rwsem exclusive, inode_dio_wait; punch, zero, collapse,
- *                      insert also invalidate_lock exclusive (ext4_punch_hole etc.:
- *                      filemap_invalidate_lock) around the page cache and extent change
+ *   fallocate          ext4_fallocate (6.15 on): inode_lock, inode_dio_wait; every mode but
+ *                      allocate then filemap_invalidate_lock ("Follow-up operations will drop
+ *                      page cache, hold invalidate lock to prevent page faults from
+ *                      reinstantiating pages we have released from page cache")
  *   truncate           ext4_setattr: i_rwsem (the VFS's), inode_dio_wait, invalidate_lock exclusive
  *
  * Departures (the generic paths of src/fs stand in for ext4's own):
