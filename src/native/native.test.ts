@@ -22,7 +22,7 @@ import {
   parseHelperOutput,
 } from './outcome.js';
 import { checkExpressible, NativeUnsupported, programText, scalingFor } from './program.js';
-import { runNative } from './run.js';
+import { histogram, runNative } from './run.js';
 
 const EXT4: HostFeatures = {
   fstype: '0xef53',
@@ -168,6 +168,25 @@ describe('an iteration under the oracles', () => {
     // The same bytes with the load begun before the write ended: allowed.
     it.ops[1].t0 = 5;
     expect(classifyNative(rd, scalingFor(rd, EXT4), it)).toEqual([]);
+  });
+});
+
+describe('the histogram', () => {
+  it('one outcome judged two ways is counted under each kind (here: the quiescent views disagreed once)', () => {
+    const sc = builtin('dio-write-vs-mmap-store');
+    const s = scalingFor(sc, EXT4);
+    const incoherent = storeIteration(false);
+    const stale = new Uint8Array(incoherent.files[0].data).fill(130, 0, 2048);
+    incoherent.views = [
+      { buffered: stale, mmap: incoherent.files[0].data, direct: incoherent.files[0].data },
+    ];
+    const rows = histogram(sc, s, [storeIteration(false), incoherent, storeIteration(false)]);
+    expect(rows).toHaveLength(1);
+    expect(rows[0].count).toBe(3);
+    expect([...rows[0].kinds]).toEqual([
+      ['ok', 2],
+      ['incoherent', 1],
+    ]);
   });
 });
 

@@ -146,13 +146,22 @@ function kindsText(findings: readonly { kind: string }[]): string {
   return k.length ? k.join(',') : 'ok';
 }
 
-/** Folds iterations into the histogram; each distinct (outcome, real-time order) is judged once. */
-function histogram(sc: Scenario, s: Scaling, its: readonly NativeIteration[]): HistogramRow[] {
+/** The quiescent views when they disagreed (the `incoherent` oracle reads them; usually all null). */
+function viewsKey(it: NativeIteration): string {
+  return it.views
+    .map((v) =>
+      v ? [v.buffered, v.mmap, v.direct].map((b) => Buffer.from(b).toString('base64')).join('/') : '-',
+    )
+    .join(' ');
+}
+
+/** Folds iterations into the histogram; each distinct (outcome, real-time order, views) is judged once. */
+export function histogram(sc: Scenario, s: Scaling, its: readonly NativeIteration[]): HistogramRow[] {
   const rows = new Map<string, HistogramRow>();
   const judged = new Map<string, string>();
   for (const it of its) {
     const outcome = nativeOutcome(sc, s, it);
-    const jkey = `${outcome.key}\n${orderSignature(it)}`;
+    const jkey = `${outcome.key}\n${orderSignature(it)}\n${viewsKey(it)}`;
     let kinds = judged.get(jkey);
     if (kinds === undefined) {
       kinds = kindsText(classifyNative(sc, s, it));
