@@ -15,7 +15,15 @@ import { hostScheme } from '../native/host.js';
 import { NativeUnsupported } from '../native/program.js';
 import { type NativeResult, runNative } from '../native/run.js';
 import type { Scheme } from '../schemes/scheme.js';
-import { EXIT_FINDING, EXIT_OK, resolveScenario, resolveScheme, UsageError } from './main.js';
+import {
+  EXIT_FINDING,
+  EXIT_OK,
+  intOption,
+  out,
+  resolveScenario,
+  resolveScheme,
+  UsageError,
+} from './common.js';
 
 interface NativeCliOpts {
   all?: boolean;
@@ -24,19 +32,6 @@ interface NativeCliOpts {
   json?: boolean;
   compare?: string;
   seed: number;
-}
-
-function out(line: string): void {
-  process.stdout.write(`${line}\n`);
-}
-
-function int(flag: string, min: number, max: number) {
-  return (v: string): number => {
-    if (!/^[0-9]+$/.test(v)) throw new UsageError(`${flag} must be a whole number`);
-    const x = Number(v);
-    if (x < min || x > max) throw new UsageError(`${flag} must be between ${min} and ${max}`);
-    return x;
-  };
 }
 
 interface ScenarioReport {
@@ -202,13 +197,13 @@ export function registerNative(p: Command, result: { code: number }): void {
       'run a scenario on the running kernel (real threads, real files), histogram its outcomes, and with --compare hold the model to them',
     )
     .option('--all', 'every built-in scenario the host can express')
-    .option('--iterations <n>', 'iterations per scenario', int('--iterations', 1, 10_000_000), 1000)
+    .option('--iterations <n>', 'iterations per scenario', intOption('--iterations', 1, 10_000_000), 1000)
     .option(
       '--dir <dir>',
       'where to make the files (in a fresh directory, removed afterwards; default: the OS temporary directory)',
     )
     .option('--compare <scheme>', "the model's outcome set under SCHEME against the observed outcomes")
-    .option('--seed <n>', "seed of the tasks' start delays", int('--seed', 0, 0xffffffff), 1)
+    .option('--seed <n>', "seed of the tasks' start delays", intOption('--seed', 0, 0xffffffff), 1)
     .option('--json', 'one JSON object on stdout (an array with --all)')
     .action(async (ref: string | undefined, opts: NativeCliOpts) => {
       result.code = await cmdNative(ref, opts);

@@ -6,7 +6,6 @@
  */
 
 import type { BlockDevice } from '../block/bdev.js';
-import { type Cells, TAG_ZERO } from '../block/data.js';
 import type { AddressSpace, VmFault, WritebackControl } from '../mm/filemap.js';
 import type { Mm } from '../mm/memory.js';
 import { isRecording, objectId, record } from '../sim/footprint.js';
@@ -147,9 +146,4 @@ export class FileSystem {
     if (!i) throw new Error(`no file '${name}'`);
     return i;
   }
-}
-
-/** Fills [off, off+len) of cells with zeroes no operation wrote. */
-export function zeroCells(dst: Cells, off: number, len: number): void {
-  dst.fill(TAG_ZERO, off, off + len);
 }

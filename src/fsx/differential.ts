@@ -234,23 +234,6 @@ export type OpKind =
   | 'copy'
   | 'fsync';
 
-export const OP_KINDS: readonly OpKind[] = [
-  'write',
-  'read',
-  'direct',
-  'mapwrite',
-  'mapread',
-  'truncate',
-  'fallocate',
-  'keep_size',
-  'punch',
-  'zero',
-  'collapse',
-  'insert',
-  'copy',
-  'fsync',
-];
-
 /** The op kinds the host cannot run, each with the reason. */
 export function missingKinds(f: HostFeatures): Map<OpKind, string> {
   const out = new Map<OpKind, string>();

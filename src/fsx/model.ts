@@ -30,9 +30,6 @@ export interface Geometry {
   maxIo: number;
 }
 
-/** The host this machine runs on: 4 KiB pages and ext4 blocks, 512-byte sectors. */
-export const HOST_GEOMETRY = { pageSize: 4096, blockSize: 4096, sector: 512 } as const;
-
 /** A one-file scenario for the geometry: file `f`, empty, no tasks (the caller spawns its own). */
 export function fileScenario(g: Geometry, name = 'fsx'): Scenario {
   const blocks = Math.ceil(g.maxFileLen / g.blockSize);

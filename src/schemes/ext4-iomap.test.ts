@@ -4,7 +4,8 @@
  * shows (`pagelab native`), and invalidate_lock keeping faults out of a punch.
  */
 import { describe, expect, it } from 'vitest';
-import { checkScenario, runOnce } from '../explore/run.js';
+import { checkScenario } from '../explore/check.js';
+import { runOnce } from '../explore/run.js';
 import { measureScalability } from '../explore/scalability.js';
 import { findBuiltin } from '../litmus/builtin.js';
 import { parseLitmus } from '../litmus/parse.js';
