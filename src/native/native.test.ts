@@ -81,6 +81,16 @@ describe('the program the helper runs', () => {
     expect(s.notes[0]).toMatch(/^block 32 scales to 2048 bytes, the host's filesystem block is 4096/);
   });
 
+  it("gives the model the host's O_DIRECT alignment, at most the scenario's block", () => {
+    const sc = builtin('dio-write-vs-buffered-read');
+    expect(scalingFor(sc, { ...EXT4, sector: 1 }).modelSector).toBe(1);
+    const big = scalingFor(sc, { ...EXT4, sector: 4096 });
+    expect(big.modelSector).toBe(32);
+    expect(big.notes[1]).toMatch(
+      /^the host's O_DIRECT alignment 4096 is 64 scenario bytes, more than the block 32/,
+    );
+  });
+
   it('refuses what the host cannot express, with the reason', () => {
     const sc = builtin('collapse-vs-fault');
     const s = scalingFor(sc, { ...EXT4, collapse: false });

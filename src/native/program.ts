@@ -70,7 +70,14 @@ export function scalingFor(sc: Scenario, host: HostFeatures): Scaling {
       `block ${sc.blockSize} scales to ${sc.blockSize * factor} bytes, the host's filesystem block is ${host.block}: ` +
         'the host cannot change it, so O_DIRECT writes may be sub-block there',
     );
-  const modelSector = Math.max(1, Math.floor(Math.max(1, host.sector) / factor));
+  let modelSector = Math.max(1, Math.floor(Math.max(1, host.sector) / factor));
+  if (sc.blockSize % modelSector !== 0) {
+    notes.push(
+      `the host's O_DIRECT alignment ${host.sector} is ${modelSector} scenario bytes, more than the block ${sc.blockSize}: ` +
+        'the model is compared with its sector at the block',
+    );
+    modelSector = sc.blockSize;
+  }
   return { factor, host, modelSector, notes };
 }
 
