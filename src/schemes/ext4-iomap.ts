@@ -29,7 +29,8 @@
  *                      allocate then filemap_invalidate_lock ("Follow-up operations will drop
  *                      page cache, hold invalidate lock to prevent page faults from
  *                      reinstantiating pages we have released from page cache")
- *   truncate           ext4_setattr: i_rwsem (the VFS's), inode_dio_wait, invalidate_lock exclusive
+ *   truncate           do_truncate takes i_rwsem; ext4_setattr: inode_dio_wait, invalidate_lock
+ *                      exclusive
  *
  * Departures (the generic paths of src/fs stand in for ext4's own):
  * - Buffered writes and page_mkwrite use the iomap buffered path (iomapFileBufferedWrite,
@@ -52,25 +53,23 @@ import { genericFsync } from '../fs/sync.js';
 import { filemapFault } from '../mm/filemap.js';
 import { ENOTBLK } from '../sim/errno.js';
 import type { Task } from '../sim/task.js';
-import type { RwSemaphore } from '../sync/rwsem.js';
+import {
+  fallocateUnderInvalidateLock,
+  truncateSites,
+  withInodeAndInvalidateLock,
+  withInvalidateLockShared,
+  withIRwsemExcl,
+  withIRwsemShared,
+} from './locks.js';
 import type { Scheme } from './scheme.js';
 
-function invalidateLock(inode: Inode): RwSemaphore {
-  const il = inode.mapping.invalidateLock;
-  if (!il) throw new Error(`ext4: ${inode.name} has no invalidate_lock (the scheme sets invalidateLock)`);
-  return il;
-}
-
-/** ext4_buffered_write_iter(): inode_lock, write checks, generic_perform_write. */
-async function ext4BufferedWriteIter(t: Task, inode: Inode, pos: number, len: number, ubuf: number) {
-  await inode.iRwsem.downWrite(t, 'ext4_buffered_write_iter:inode_lock');
-  try {
+/** ext4_buffered_write_iter(): inode_lock, write checks (EOF zeroing), generic_perform_write. */
+function ext4BufferedWriteIter(t: Task, inode: Inode, pos: number, len: number, ubuf: number) {
+  return withIRwsemExcl(t, inode, 'ext4_buffered_write_iter:inode_lock', async () => {
     const zerr = await writeChecksZeroEof(t, inode, pos);
     if (zerr) return zerr;
-    return await iomapFileBufferedWrite(t, inode, pos, len, ubuf);
-  } finally {
-    inode.iRwsem.upWrite(t);
-  }
+    return iomapFileBufferedWrite(t, inode, pos, len, ubuf);
+  });
 }
 
 /** What ext4_dio_write_checks() decides from i_size and the block map (ext4_overwrite_io). */
@@ -97,7 +96,11 @@ function dioWriteCheck(inode: Inode, pos: number, len: number): DioWriteCheck {
   return { extend, overwrite, unwritten, unaligned: pos % bs !== 0 || len % bs !== 0 };
 }
 
-/** Takes i_rwsem as ext4_dio_write_iter/ext4_dio_write_checks settle it; returns whether shared. */
+/**
+ * Takes i_rwsem as ext4_dio_write_iter and ext4_dio_write_checks settle it: shared unless the
+ * unlocked quick check sees an extending write; under the shared lock, an extending write, a range
+ * with a hole, or an unaligned write over unwritten blocks drops it and restarts exclusive.
+ */
 async function ext4DioWriteLock(
   t: Task,
   inode: Inode,
@@ -105,18 +108,36 @@ async function ext4DioWriteLock(
   len: number,
 ): Promise<DioWriteCheck & { shared: boolean }> {
   // "Quick check here without any i_rwsem lock to see if it is extending IO."
-  let shared = pos + len <= inode.size;
-  for (;;) {
-    if (shared) await inode.iRwsem.downRead(t, 'ext4_dio_write_iter:inode_lock_shared');
-    else await inode.iRwsem.downWrite(t, 'ext4_dio_write_iter:inode_lock');
-    const c = dioWriteCheck(inode, pos, len);
-    if (!shared || !(c.extend || !c.overwrite || (c.unaligned && c.unwritten))) return { ...c, shared };
-    inode.iRwsem.upRead(t);
-    shared = false; // restart with the exclusive lock
+  if (pos + len > inode.size) {
+    await inode.iRwsem.downWrite(t, 'ext4_dio_write_iter:inode_lock');
+    return { ...dioWriteCheck(inode, pos, len), shared: false };
   }
+  await inode.iRwsem.downRead(t, 'ext4_dio_write_iter:inode_lock_shared');
+  const c = dioWriteCheck(inode, pos, len);
+  if (!(c.extend || !c.overwrite || (c.unaligned && c.unwritten))) return { ...c, shared: true };
+  inode.iRwsem.upRead(t);
+  await inode.iRwsem.downWrite(t, 'ext4_dio_write_checks:inode_lock');
+  return { ...dioWriteCheck(inode, pos, len), shared: false };
 }
 
-/** ext4_dio_write_iter(). */
+/** The O_DIRECT part of ext4_dio_write_iter(), under the lock ext4DioWriteLock settled. */
+async function ext4DioWriteLocked(
+  t: Task,
+  inode: Inode,
+  io: { pos: number; len: number; ubuf: number },
+  c: DioWriteCheck & { shared: boolean },
+): Promise<number> {
+  if (!c.shared) {
+    const zerr = await writeChecksZeroEof(t, inode, io.pos);
+    if (zerr) return zerr;
+    // "unaligned && (!overwrite || unwritten)": partial-block zeroing must not race another DIO.
+    if (c.unaligned && (!c.overwrite || c.unwritten)) await inodeDioWait(t, inode);
+  }
+  const ret = await iomapDioRw(t, inode, io.pos, io.len, io.ubuf, true);
+  return ret === -ENOTBLK ? 0 : ret;
+}
+
+/** ext4_dio_write_iter(): the direct part, then the buffered fallback for what it left. */
 async function ext4DioWriteIter(
   t: Task,
   inode: Inode,
@@ -127,83 +148,53 @@ async function ext4DioWriteIter(
   const c = await ext4DioWriteLock(t, inode, pos, len);
   let ret: number;
   try {
-    if (!c.shared) {
-      const zerr = await writeChecksZeroEof(t, inode, pos);
-      if (zerr) return zerr;
-      if (c.unaligned && (!c.overwrite || c.unwritten)) await inodeDioWait(t, inode);
-    }
-    ret = await iomapDioRw(t, inode, pos, len, ubuf, true);
-    if (ret === -ENOTBLK) ret = 0;
+    ret = await ext4DioWriteLocked(t, inode, { pos, len, ubuf }, c);
   } finally {
     if (c.shared) inode.iRwsem.upRead(t);
     else inode.iRwsem.upWrite(t);
   }
   if (ret < 0 || ret >= len) return ret;
-  // The buffered fallback, after the direct part dropped i_rwsem.
-  await inode.iRwsem.downWrite(t, 'ext4_buffered_write_iter:inode_lock');
-  try {
-    return await directWriteFallback(t, inode, pos, len, ubuf, ret);
-  } finally {
-    inode.iRwsem.upWrite(t);
-  }
-}
-
-/** i_rwsem and invalidate_lock exclusive around a page cache and block-map change. */
-async function withInodeAndInvalidateLock(
-  t: Task,
-  inode: Inode,
-  site: string,
-  fn: () => Promise<number>,
-): Promise<number> {
-  await inode.iRwsem.downWrite(t, `${site}:inode_lock`);
-  await invalidateLock(inode).downWrite(t, `${site}:filemap_invalidate_lock`);
-  try {
-    return await fn();
-  } finally {
-    invalidateLock(inode).upWrite(t);
-    inode.iRwsem.upWrite(t);
-  }
+  // After i_rwsem is dropped: ext4_buffered_write_iter takes it again for the rest.
+  return withIRwsemExcl(t, inode, 'ext4_buffered_write_iter:inode_lock', () =>
+    directWriteFallback(t, inode, pos, len, ubuf, ret),
+  );
 }
 
 export const ops: FileOperations = {
-  async readIter(t, inode, pos, len, ubuf, direct) {
+  readIter(t, inode, pos, len, ubuf, direct) {
     if (!direct) return filemapRead(t, inode, pos, len, ubuf);
-    await inode.iRwsem.downRead(t, 'ext4_dio_read_iter:inode_lock_shared');
-    try {
-      return await iomapDioRw(t, inode, pos, len, ubuf, false);
-    } finally {
-      inode.iRwsem.upRead(t);
-    }
+    return withIRwsemShared(t, inode, 'ext4_dio_read_iter:inode_lock_shared', () =>
+      iomapDioRw(t, inode, pos, len, ubuf, false),
+    );
   },
   writeIter(t, inode, pos, len, ubuf, direct) {
     if (direct) return ext4DioWriteIter(t, inode, pos, len, ubuf);
     return ext4BufferedWriteIter(t, inode, pos, len, ubuf);
   },
-  async fallocate(t, inode, mode, off, len, keepSize) {
-    if (mode !== 'alloc')
-      return withInodeAndInvalidateLock(t, inode, `ext4_fallocate(${mode})`, () =>
+  fallocate(t, inode, mode, off, len, keepSize) {
+    // ext4_fallocate (6.15 on): inode_lock and inode_dio_wait for every mode (inode_dio_wait is in
+    // fallocateLocked), filemap_invalidate_lock for every mode but a plain allocation.
+    if (mode === 'alloc')
+      return withIRwsemExcl(t, inode, 'ext4_fallocate:inode_lock', () =>
         fallocateLocked(t, inode, mode, off, len, keepSize),
       );
-    // ext4_fallocate mode 0: inode_lock, inode_dio_wait (in fallocateLocked), no invalidate_lock.
-    await inode.iRwsem.downWrite(t, 'ext4_fallocate:inode_lock');
-    try {
-      return await fallocateLocked(t, inode, mode, off, len, keepSize);
-    } finally {
-      inode.iRwsem.upWrite(t);
-    }
+    return fallocateUnderInvalidateLock(t, inode, 'ext4_fallocate', 'filemap_invalidate_lock', {
+      mode,
+      off,
+      len,
+      keepSize,
+    });
   },
   setattrSize: (t, inode, size) =>
-    withInodeAndInvalidateLock(t, inode, 'ext4_setattr', () => truncateLocked(t, inode, size)),
+    withInodeAndInvalidateLock(t, inode, truncateSites('ext4_setattr', 'filemap_invalidate_lock'), () =>
+      truncateLocked(t, inode, size),
+    ),
   fsync: (t, inode, start, end) => genericFsync(t, inode, start, end),
   fault: (t, _inode, vmf) => filemapFault(t, vmf),
-  async pageMkwrite(t, inode, vmf) {
-    await invalidateLock(inode).downRead(t, 'ext4_page_mkwrite:filemap_invalidate_lock_shared');
-    try {
-      return await iomapPageMkwrite(t, inode, vmf);
-    } finally {
-      invalidateLock(inode).upRead(t);
-    }
-  },
+  pageMkwrite: (t, inode, vmf) =>
+    withInvalidateLockShared(t, inode, 'ext4_page_mkwrite:filemap_invalidate_lock_shared', () =>
+      iomapPageMkwrite(t, inode, vmf),
+    ),
   writepages: (t, inode, wbc) => iomapWritepages(t, inode, wbc),
   fsyncRecorded: true, // genericFsync over iomapWritepages
 };

@@ -8,6 +8,7 @@
  *   per extent (iomap_iter → ->iomap_begin, which allocates unwritten blocks for a write):
  *          holes/unwritten on read: zero the user buffer (a CPU copy: it can fault)
  *          mapped: bio_iov_iter_get_pages (GUP pin of the user buffer, honours nofault), submit
+ *          ->iomap_begin -ENOTBLK (gfs2 over a hole, btrfs): stop; what was submitted completes
  *   wait for the bios
  *   iomap_dio_complete: ->end_io converts unwritten extents and moves i_size;
  *          write: kiocb_invalidate_post_direct_write — the second shoot-down, whose failure is
@@ -93,8 +94,10 @@ interface DioState {
 
 /**
  * iomap_dio_rw(). Returns bytes transferred, or -errno: -EINVAL (misaligned), -EFAULT,
- * -ENOSPC, -ENOTBLK (the caller must fall back to buffered I/O). Context: the caller holds the
- * scheme's inode locks; this takes none of its own (Linux takes none either).
+ * -ENOSPC, -ENOTBLK (the pre-write invalidation failed: the caller must fall back to buffered
+ * I/O). -ENOTBLK from ->iomap_begin is no error: the bytes before it complete (iomap_dio_complete)
+ * and are returned, possibly 0, and the caller writes the rest buffered. Context: the caller holds
+ * the scheme's inode locks; this takes none of its own (Linux takes none either).
  */
 export async function iomapDioRw(
   t: Task,
@@ -187,7 +190,13 @@ async function dioIter(
         ? await flags.iomapBegin(t, inode, lblk, lastBlk - lblk)
         : allocateUnwritten(t, inode, lblk, lastBlk - lblk);
       if (err) {
-        st.error = err;
+        // __iomap_dio_rw: `if (ret == -ENOTBLK) { wait_for_completion = true; ret = 0; }` — the
+        // filesystem asked to stop here (gfs2_iomap_begin over a hole, btrfs's
+        // lock_extent_direct): what was submitted completes as a short DIO, the caller writes the
+        // rest buffered. Any other error fails the DIO.
+        if (err === -ENOTBLK)
+          t.event('iomap_dio_rw', `->iomap_begin: -ENOTBLK after ${done} bytes: stop, complete them`);
+        else st.error = err;
         break;
       }
     }
