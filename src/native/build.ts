@@ -5,7 +5,8 @@
  *
  * The cache is $XDG_CACHE_HOME/pagelab (default ~/.cache/pagelab), or the OS temporary directory
  * when that cannot be written. A build goes to a temporary name in the cache and is renamed into
- * place, so two processes building at once never run a half-written binary.
+ * place, so two processes building at once never run a half-written binary. Binaries of earlier
+ * versions of a source are kept: another checkout on the machine may be running one.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';

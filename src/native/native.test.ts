@@ -4,15 +4,16 @@
  * this machine's kernel with a small N. Whether a race is hit is chance: no test asserts it.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { HostFeatures } from '../fsx/differential.js';
 import { FINDING_KINDS } from '../litmus/ast.js';
 import { findBuiltin } from '../litmus/builtin.js';
 import { findScheme } from '../schemes/index.js';
 import type { Scheme } from '../schemes/scheme.js';
+import { buildHelper } from './build.js';
 import { compareOutcomes, HUNG_KEY, type ModelSet, modelOutcomes } from './compare.js';
 import {
   classifyNative,
@@ -258,6 +259,30 @@ describe('the watchdog', () => {
     expect(r.rows.map((x) => [x.outcome.key, x.count, [...x.kinds]])).toEqual([[HUNG_KEY, 1, [['hung', 1]]]]);
     expect(readdirSync(parent)).toEqual([]);
   }, 20_000);
+});
+
+describe('the helper cache', () => {
+  it('builds once per source version, and again when the source changes', () => {
+    const dir = mkdtempSync(join(parent, 'build-'));
+    const src = join(dir, 'probe.c');
+    const old = process.env.XDG_CACHE_HOME;
+    process.env.XDG_CACHE_HOME = join(dir, 'cache');
+    try {
+      writeFileSync(src, 'int main(void) { return 0; }\n');
+      const first = buildHelper(src, 'probe');
+      expect(buildHelper(src, 'probe')).toBe(first);
+      writeFileSync(src, 'int main(void) { return 1; }\n');
+      const second = buildHelper(src, 'probe');
+      expect(second).not.toBe(first);
+      expect(readdirSync(join(dir, 'cache', 'pagelab')).sort()).toEqual(
+        [basename(first), basename(second)].sort(),
+      );
+    } finally {
+      if (old === undefined) delete process.env.XDG_CACHE_HOME;
+      else process.env.XDG_CACHE_HOME = old;
+      rmSync(dir, { recursive: true });
+    }
+  });
 });
 
 describe('the command', () => {
