@@ -23,6 +23,7 @@ import {
   UsageError,
 } from './common.js';
 import { registerFsx } from './fsx.js';
+import { registerNative } from './native.js';
 import { addReportFileOptions, writeCheckReports, writeMatrixHtml } from './reports.js';
 import { addSearchOptions, runCheck, type SearchCliOpts, showReplay } from './search.js';
 
@@ -139,6 +140,7 @@ function program(result: { code: number }): Command {
       result.code = await cmdReplay(s, opts);
     });
   registerFsx(p, result, defaultJobs());
+  registerNative(p, result);
   return p;
 }
 

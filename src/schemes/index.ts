@@ -4,6 +4,7 @@ import { bklScheme } from './bkl.js';
 import { btrfs } from './btrfs.js';
 import { dax, dax2017 } from './dax.js';
 import { ext4PinBlock, ext4PinBounce, ext4PinFail, ext4PinSkip } from './ext4.js';
+import { ext4 } from './ext4-iomap.js';
 import { gfs2, gfs2In2021 } from './gfs2.js';
 import { invalidateLock } from './invalidate_lock.js';
 import { pagelab, pagelabEdeadlk } from './pagelab.js';
@@ -30,6 +31,7 @@ export const SCHEMES: readonly Scheme[] = [
   btrfs,
   bcachefs,
   bcachefsFair,
+  ext4,
   bklScheme,
 ];
 
