@@ -5,10 +5,19 @@
  * model of the files and buffers), and what it returned (for reads).
  */
 
-/** A region of the reference model: a file (by name) or a named anonymous buffer. */
+/**
+ * What an op changed, as an effect on the reference model (src/check/refmodel.ts). A region is a
+ * file (by name), a named anonymous buffer, or a MAP_PRIVATE mapping (by its name; offsets are then
+ * into the mapping). A store through a shared mapping names the file and the file offset.
+ */
 export type Effect =
   | { k: 'write'; region: string; off: number; cells: Uint32Array }
   | { k: 'store'; region: string; off: number; cells: Uint32Array }
+  /**
+   * Bytes moved through a user buffer: src and dst are a file (behind a shared mapping), a private
+   * mapping or an anonymous buffer. dstIsStore: the bytes land in the buffer (a read's copy-out),
+   * so through a shared mapping only inside i_size; otherwise they are a write that may extend.
+   */
   | { k: 'copy'; src: string; srcOff: number; dst: string; dstOff: number; len: number; dstIsStore: boolean }
   | { k: 'punch' | 'zero' | 'alloc'; region: string; off: number; len: number; keepSize: boolean }
   | { k: 'collapse' | 'insert'; region: string; off: number; len: number }

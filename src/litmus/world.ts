@@ -90,6 +90,17 @@ export function buildWorld(scenario: Scenario, scheme: Scheme): World {
       pageMkwrite: (t, vmf) => fs.ops.pageMkwrite(t, inode, vmf),
     });
     world.regions.set(m.name, { vma, file: m.file, fileOff: m.offset, shared: m.shared });
+    // A private mapping is a region of the reference model of its own: its pages show the file
+    // until a store copies them (refmodel.ts, PrivateMap).
+    if (!m.shared) {
+      const priv = {
+        file: m.file,
+        fileOff: m.offset,
+        pageSize: ps,
+        cow: new Uint8Array(Math.ceil(m.length / ps)),
+      };
+      world.initial.set(m.name, { size: m.length, cells: allocCells(m.length), priv });
+    }
   }
   for (const b of scenario.bufs) {
     const vma = mm.mmap(b.name, b.size, false, null, 0, null);
@@ -380,16 +391,16 @@ async function execReadWrite(
   const ret = await sysPread(t, inode, op.off, op.len, ubuf, op.direct);
   if (ret > 0) {
     rec.observed = observe(world, op.file, op.off, ubuf, ret);
-    const dst = op.buf ? world.regions.get(op.buf.region) : null;
-    if (op.buf && dst && (dst.file === null || dst.shared)) {
+    if (op.buf) {
+      const dst = refAddr(world, op.buf);
       rec.effects.push({
         k: 'copy',
         src: op.file,
         srcOff: op.off,
-        dst: dst.file ?? op.buf.region,
-        dstOff: dst.fileOff + op.buf.offset,
+        dst: dst.region,
+        dstOff: dst.off,
         len: ret,
-        dstIsStore: dst.file !== null,
+        dstIsStore: true,
       });
     }
   }
@@ -406,16 +417,19 @@ function writeEffect(
   data: number | null,
 ): Effect {
   if (!buf) return { k: 'write', region: file, off, cells: opCells(tag, data, off, len) };
-  const src = world.regions.get(buf.region) as UserRegion;
-  return {
-    k: 'copy',
-    src: src.file ?? buf.region,
-    srcOff: src.fileOff + buf.offset,
-    dst: file,
-    dstOff: off,
-    len,
-    dstIsStore: false,
-  };
+  const src = refAddr(world, buf);
+  return { k: 'copy', src: src.region, srcOff: src.off, dst: file, dstOff: off, len, dstIsStore: false };
+}
+
+/**
+ * A user address as the reference model names it: the file's bytes behind a shared mapping, the
+ * private mapping itself (its own region: refmodel.ts, PrivateMap), or the anonymous buffer.
+ */
+function refAddr(world: World, a: Addr): { region: string; off: number } {
+  const r = world.regions.get(a.region) as UserRegion;
+  return r.file && r.shared
+    ? { region: r.file, off: r.fileOff + a.offset }
+    : { region: a.region, off: a.offset };
 }
 
 async function execLoadStore(
@@ -432,8 +446,7 @@ async function execLoadStore(
     const cells = opCells(tag, op.data, pos, op.len);
     // What follows the store (the op's end) records itself: AfterCopy.
     const ret = await userStore(t, uaddr, cells, 'recorded');
-    if (ret === 0 && (r.shared || !r.file))
-      rec.effects.push({ k: 'store', region: r.file ?? op.addr.region, off: pos, cells });
+    if (ret === 0) rec.effects.push({ k: 'store', ...refAddr(world, op.addr), cells });
     return ret;
   }
   const got = await userLoad(t, uaddr, op.len, 'recorded');

@@ -1,0 +1,468 @@
+/**
+ * The checker: which states of the reference model (refmodel.ts) a real run may be compared
+ * against. A state is legal at a moment when some order of the mutating ops consistent with real
+ * time (a before b when a completed before b was issued) puts it there. The oracles ask only
+ * through `Legal`: the legal states during an op, after the ops completed before an op, or at the
+ * end, and whether a value is allowed at a byte among them.
+ *
+ * How it scales, after Porcupine (anishathalye/porcupine, checker.go) and Horn & Kroening's
+ * P-compositionality (arXiv 1504.00204):
+ * - Partition. Ops whose footprints (refmodel.ts, effectSpans) share no byte commute and never
+ *   read each other's bytes, so the legal states of the whole history are the products of the
+ *   legal states of each partition, and a question about one byte is a question about the one
+ *   partition that owns it. Real time is an interval order, so any order of one partition's ops
+ *   consistent with real time, inside a window (must have happened / must not have), extends to
+ *   a global one in the same window (Herlihy and Wing's locality argument). A file whose size may
+ *   change (a write past its initial size, truncate, collapse, insert, an extending fallocate) is
+ *   one footprint as a whole: every byte's meaning depends on the size.
+ * - Memoise. Each partition is searched depth-first over (applied set, state), each pair once
+ *   (Porcupine's cache of linearized bitset + state), with the set as a bitset of any length.
+ * - Prune with real time. An op may be applied next only if every op that completed before it was
+ *   issued is applied: only ops issued before the earliest end among the unapplied ones.
+ * There is no limit on the number of ops. A partition whose states exceed the budget is not
+ * decided: its bytes are not judged and `inconclusive` says so (never a silent "ok").
+ */
+import { cell, TAG_ZERO } from '../block/data.js';
+import type { OpRecord } from './history.js';
+import { applyEffect, effectSpans, mayResize, type RefState, type Region, type Span } from './refmodel.js';
+
+/** States per partition before the checker gives up on it. */
+export const STATE_BUDGET = 50_000;
+
+/** What a byte past EOF in some legal states (and inside in others) may hold. */
+export type PastEof = 'zero' | 'any';
+
+/** A set of legal states, asked one byte at a time. */
+export interface Window {
+  /**
+   * Is `value` at byte `pos` of `region` allowed by some state? A byte past EOF in every state is
+   * unconstrained. `pastEof` says what a byte inside the file in some states and past EOF in
+   * others may hold:
+   * - 'zero' (reads): also zero. A load of the EOF page sees zeroes past EOF (the fault maps the
+   *   folio whose tail iomap_read_folio / truncate_inode_partial_folio zeroed), so a load racing a
+   *   truncate down sees the old bytes or zeroes; so may a read that sampled i_size before the
+   *   truncate and copies the partial folio after it.
+   * - 'any' (durability): anything. In a legal order where the byte is past EOF when the fsync
+   *   runs, the fsync promised nothing about it.
+   * A byte of an undecided partition is allowed (the verdict says inconclusive).
+   */
+  allowed(region: string, pos: number, value: number, pastEof: PastEof): boolean;
+  /** The values allowed at a byte (for the report); empty: unconstrained or undecided. */
+  values(region: string, pos: number, pastEof: PastEof): Set<number>;
+}
+
+export interface Legal {
+  /** The ops with effects, in scenario order (tags). */
+  readonly ops: readonly OpRecord[];
+  /** States legal while `op` ran, before its own effect: the window a read saw. */
+  during(op: OpRecord): Window;
+  /** States where every op completed before `op` was issued is applied (what an fsync covers). */
+  after(op: OpRecord): Window;
+  /**
+   * The legal final state closest to `settled` on `region` (fewest differing bytes, a size
+   * difference counting double), or null when some legal final state matches it exactly or the
+   * region is not decided.
+   */
+  closestFinal(region: string, settled: Region): Region | null;
+  /** Why part of the history was not decided, or undefined when all of it was. */
+  readonly inconclusive?: string;
+}
+
+/** A set of applied ops as a bitset of 32-bit words. */
+type Mask = Uint32Array;
+
+interface Node {
+  mask: Mask;
+  state: RefState;
+}
+
+/** A partition: ops whose footprints overlap (transitively), and the states they reach. */
+interface Part {
+  ops: OpRecord[];
+  /** The regions its ops touch: its states hold only these. */
+  regions: string[];
+  nodes: Node[];
+  complete: boolean;
+  /** Where its footprint lies, for the inconclusive reason. */
+  where: string;
+}
+
+/** Builds the checker's view of a history: partitions, each explored up to the budget. */
+export function linearize(initial: RefState, history: readonly OpRecord[], budget = STATE_BUDGET): Legal {
+  const ops = history.filter((o) => o.effects.length > 0).sort((a, b) => a.tag - b.tag);
+  const { parts, owners } = partition(initial, ops);
+  for (const p of parts) explore(p, initial, budget);
+  const undecided = parts.filter((p) => !p.complete);
+  const reason = undecided.length
+    ? `the reference model's ${budget} states did not cover ${undecided.length === 1 ? 'the ops' : `${undecided.length} groups of ops`} on ${undecided.map((p) => p.where).join('; ')} (${undecided.reduce((n, p) => n + p.ops.length, 0)} ops): those bytes are not judged`
+    : undefined;
+  return new LegalStates(initial, ops, parts, owners, reason);
+}
+
+/** Per region, which partition owns which bytes: disjoint segments sorted by start. */
+type Owners = Map<string, { start: number; end: number; part: number }[]>;
+
+function partition(initial: RefState, ops: OpRecord[]): { parts: Part[]; owners: Owners } {
+  const whole = new Set<string>();
+  for (const o of ops)
+    for (const e of o.effects) {
+      const r = mayResize(initial, e);
+      if (r) whole.add(r);
+    }
+  const spans: { span: Span; op: number }[] = [];
+  ops.forEach((o, i) => {
+    for (const e of o.effects) {
+      for (const s of effectSpans(initial, e)) {
+        const span = whole.has(s.region) ? { region: s.region, start: 0, end: Number.POSITIVE_INFINITY } : s;
+        if (span.end > span.start) spans.push({ span, op: i });
+      }
+    }
+  });
+  const uf = ops.map((_, i) => i);
+  const find = (i: number): number => {
+    while (uf[i] !== i) {
+      uf[i] = uf[uf[i]];
+      i = uf[i];
+    }
+    return i;
+  };
+  // Sweep each region's spans by start; overlapping ones join one partition.
+  const byRegion = new Map<string, { span: Span; op: number }[]>();
+  for (const s of spans) {
+    const l = byRegion.get(s.span.region) ?? [];
+    l.push(s);
+    byRegion.set(s.span.region, l);
+  }
+  const merged = new Map<string, { start: number; end: number; op: number }[]>();
+  for (const [region, l] of byRegion) {
+    l.sort((a, b) => a.span.start - b.span.start || a.op - b.op);
+    const segs: { start: number; end: number; op: number }[] = [];
+    for (const { span, op } of l) {
+      const last = segs[segs.length - 1];
+      if (last && span.start < last.end) {
+        last.end = Math.max(last.end, span.end);
+        uf[find(op)] = find(last.op);
+      } else segs.push({ start: span.start, end: span.end, op });
+    }
+    merged.set(region, segs);
+  }
+  // Partitions in the order of their first op (scenario order): deterministic.
+  const index = new Map<number, number>();
+  const parts: Part[] = [];
+  ops.forEach((o, i) => {
+    const root = find(i);
+    let k = index.get(root);
+    if (k === undefined) {
+      k = parts.length;
+      index.set(root, k);
+      parts.push({ ops: [], regions: [], nodes: [], complete: true, where: '' });
+    }
+    parts[k].ops.push(o);
+  });
+  const owners: Owners = new Map();
+  for (const [region, segs] of merged) {
+    owners.set(
+      region,
+      segs.map((s) => ({ start: s.start, end: s.end, part: index.get(find(s.op)) as number })),
+    );
+    for (const s of segs) {
+      const p = parts[index.get(find(s.op)) as number];
+      if (!p.regions.includes(region)) p.regions.push(region);
+      const range =
+        s.end === Number.POSITIVE_INFINITY ? `${region} (whole)` : `${region}[${s.start},${s.end})`;
+      p.where = p.where ? `${p.where}, ${range}` : range;
+    }
+  }
+  return { parts, owners };
+}
+
+function maskHas(m: Mask, i: number): boolean {
+  return (m[i >>> 5] & (1 << (i & 31))) !== 0;
+}
+
+function maskWith(m: Mask, i: number): Mask {
+  const out = m.slice();
+  out[i >>> 5] |= 1 << (i & 31);
+  return out;
+}
+
+/** Every state of the partition reachable by a real-time-consistent order, up to the budget. */
+function explore(p: Part, initial: RefState, budget: number): void {
+  const ops = p.ops;
+  const n = ops.length;
+  const start: RefState = new Map();
+  for (const r of p.regions) start.set(r, initial.get(r) as Region);
+  const seen = new SeenStates();
+  const stack: Node[] = [{ mask: new Uint32Array((n + 31) >>> 5), state: start }];
+  while (stack.length > 0) {
+    const cur = stack.pop() as Node;
+    if (!seen.add(cur)) continue;
+    p.nodes.push(cur);
+    if (p.nodes.length > budget) {
+      p.complete = false;
+      p.nodes.length = 0;
+      return;
+    }
+    // Real-time pruning: nothing issued after the earliest end among the unapplied ops.
+    let minEnd = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < n; i++) {
+      const o = ops[i];
+      if (o.ret !== null && o.end < minEnd && !maskHas(cur.mask, i)) minEnd = o.end;
+    }
+    for (let i = n - 1; i >= 0; i--) {
+      const op = ops[i];
+      if (maskHas(cur.mask, i) || op.start > minEnd) continue;
+      const mask = maskWith(cur.mask, i);
+      let s: RefState | null = cur.state;
+      for (const e of op.effects) {
+        s = applyEffect(s, e);
+        if (!s) break;
+      }
+      if (s) stack.push({ mask, state: s });
+      // A failed or unfinished op may have done nothing at all.
+      if (op.ret === null || op.ret < 0) stack.push({ mask, state: cur.state });
+    }
+  }
+}
+
+/** A hash of a node (its mask and every region's size, cells and private copies). */
+function nodeHash(node: Node): number {
+  let h = 0x811c9dc5;
+  for (const w of node.mask) h = Math.imul(h ^ w, 0x01000193);
+  for (const r of node.state.values()) {
+    h = Math.imul(h ^ r.size, 0x01000193);
+    const cells = r.cells;
+    const n = Math.min(r.size, cells.length);
+    for (let i = 0; i < n; i++) h = Math.imul(h ^ cells[i], 0x01000193);
+    if (r.priv) for (const c of r.priv.cow) h = Math.imul(h ^ c, 0x01000193);
+  }
+  return h;
+}
+
+function sameRegion(a: Region, b: Region): boolean {
+  if (a === b) return true;
+  if (a.size !== b.size) return false;
+  const n = Math.min(a.size, a.cells.length);
+  if (n !== Math.min(b.size, b.cells.length)) return false;
+  if (a.cells !== b.cells) for (let i = 0; i < n; i++) if (a.cells[i] !== b.cells[i]) return false;
+  if (a.priv && b.priv) return a.priv.cow.every((c, i) => c === (b.priv as { cow: Uint8Array }).cow[i]);
+  return !a.priv && !b.priv;
+}
+
+function sameNode(a: Node, b: Node): boolean {
+  for (let i = 0; i < a.mask.length; i++) if (a.mask[i] !== b.mask[i]) return false;
+  for (const [name, r] of a.state) if (!sameRegion(r, b.state.get(name) as Region)) return false;
+  return true;
+}
+
+/**
+ * The nodes seen so far, exactly: bucketed by hash, compared in full within a bucket (building a
+ * string key of every cell was the oracle's hottest spot).
+ */
+class SeenStates {
+  private readonly buckets = new Map<number, Node[]>();
+
+  /** Adds the node unless it was seen; returns whether it was new. */
+  add(node: Node): boolean {
+    const h = nodeHash(node);
+    const bucket = this.buckets.get(h);
+    if (!bucket) {
+      this.buckets.set(h, [node]);
+      return true;
+    }
+    for (const o of bucket) if (sameNode(o, node)) return false;
+    bucket.push(node);
+    return true;
+  }
+}
+
+/** Which ops of a partition a window requires applied (must), forbids (mustNot, self). */
+type Constraint = (op: OpRecord) => 'must' | 'not' | 'free';
+
+const ZERO = cell(TAG_ZERO, 0);
+
+class LegalStates implements Legal {
+  constructor(
+    private readonly initial: RefState,
+    readonly ops: readonly OpRecord[],
+    private readonly parts: Part[],
+    private readonly owners: Owners,
+    readonly inconclusive: string | undefined,
+  ) {}
+
+  during(r: OpRecord): Window {
+    return this.window((w) => {
+      if (w === r || w.start > r.end) return 'not';
+      return w.ret !== null && w.end < r.start ? 'must' : 'free';
+    });
+  }
+
+  after(f: OpRecord): Window {
+    return this.window((w) => (w.ret !== null && w.end < f.start ? 'must' : 'free'));
+  }
+
+  closestFinal(region: string, settled: Region): Region | null {
+    const init = this.initial.get(region) as Region;
+    const segs = this.owners.get(region) ?? [];
+    const whole = segs.length === 1 && segs[0].start === 0 && segs[0].end === Number.POSITIVE_INFINITY;
+    if (whole) return this.closestWhole(this.parts[segs[0].part], region, settled);
+    // The size never changes: unowned bytes keep their initial value, owned ones come from the
+    // partition's final state closest to what settled on its bytes.
+    const ref = { size: init.size, cells: init.cells.slice() };
+    let differs = settled.size !== init.size;
+    for (const part of new Set(segs.map((s) => s.part))) {
+      const p = this.parts[part];
+      if (!p.complete) {
+        for (const s of segs) if (s.part === part) copyRange(settled, ref, s.start, s.end);
+        continue;
+      }
+      const mine = segs.filter((s) => s.part === part);
+      let best: { diff: number; r: Region } | null = null;
+      for (const n of this.finals(p)) {
+        const r = n.state.get(region) as Region;
+        let diff = 0;
+        for (const s of mine) diff += diffRange(r, settled, s.start, s.end);
+        if (!best || diff < best.diff) best = { diff, r };
+        if (diff === 0) break;
+      }
+      if (!best) continue;
+      for (const s of mine) copyRange(best.r, ref, s.start, s.end);
+    }
+    for (let b = 0; b < Math.min(ref.size, settled.size) && !differs; b++)
+      if (ref.cells[b] !== settled.cells[b]) differs = true;
+    return differs ? ref : null;
+  }
+
+  private closestWhole(p: Part, region: string, settled: Region): Region | null {
+    if (!p.complete) return null;
+    let best: { diff: number; ref: Region } | null = null;
+    for (const n of this.finals(p)) {
+      const ref = n.state.get(region) as Region;
+      let diff = Math.abs(ref.size - settled.size) * 2;
+      for (let b = 0; b < Math.min(ref.size, settled.size); b++)
+        if (ref.cells[b] !== settled.cells[b]) diff++;
+      if (diff === 0) return null;
+      if (!best || diff < best.diff) best = { diff, ref };
+    }
+    return best ? best.ref : null;
+  }
+
+  private *finals(p: Part): Iterable<Node> {
+    const full = new Uint32Array((p.ops.length + 31) >>> 5);
+    for (let i = 0; i < p.ops.length; i++) full[i >>> 5] |= 1 << (i & 31);
+    for (const n of p.nodes) if (sameMask(n.mask, full)) yield n;
+  }
+
+  private window(c: Constraint): Window {
+    const cache = new Map<number, RefState[]>();
+    const statesOf = (part: number): RefState[] => {
+      let s = cache.get(part);
+      if (!s) {
+        s = filterNodes(this.parts[part], c);
+        cache.set(part, s);
+      }
+      return s;
+    };
+    const lookup = (region: string, pos: number): RefState[] | 'undecided' => {
+      const part = this.ownerOf(region, pos);
+      if (part < 0) return [this.initial];
+      if (!this.parts[part].complete) return 'undecided';
+      return statesOf(part);
+    };
+    return {
+      allowed: (region, pos, value, pastEof) => {
+        const states = lookup(region, pos);
+        return states === 'undecided' || !disallowed(states, region, pos, value, pastEof);
+      },
+      values: (region, pos, pastEof) => {
+        const states = lookup(region, pos);
+        return states === 'undecided' ? new Set() : allowedAt(states, region, pos, pastEof);
+      },
+    };
+  }
+
+  private ownerOf(region: string, pos: number): number {
+    const segs = this.owners.get(region);
+    if (!segs) return -1;
+    for (const s of segs) if (pos >= s.start && pos < s.end) return s.part;
+    return -1;
+  }
+}
+
+function sameMask(a: Mask, b: Mask): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The partition's states inside a window. */
+function filterNodes(p: Part, c: Constraint): RefState[] {
+  const words = (p.ops.length + 31) >>> 5;
+  const must = new Uint32Array(words);
+  const not = new Uint32Array(words);
+  p.ops.forEach((o, i) => {
+    const k = c(o);
+    if (k === 'must') must[i >>> 5] |= 1 << (i & 31);
+    else if (k === 'not') not[i >>> 5] |= 1 << (i & 31);
+  });
+  const out: RefState[] = [];
+  next: for (const n of p.nodes) {
+    for (let w = 0; w < words; w++) {
+      const m = n.mask[w];
+      if ((m & must[w]) >>> 0 !== must[w] || (m & not[w]) !== 0) continue next;
+    }
+    out.push(n.state);
+  }
+  return out;
+}
+
+function diffRange(a: Region, b: Region, start: number, end: number): number {
+  let diff = 0;
+  const hi = Math.min(end, a.size, b.size);
+  for (let i = start; i < hi; i++) if (a.cells[i] !== b.cells[i]) diff++;
+  return diff;
+}
+
+function copyRange(from: Region, to: Region, start: number, end: number): void {
+  const hi = Math.min(end, from.size, to.size);
+  for (let i = start; i < hi; i++) to.cells[i] = from.cells[i];
+}
+
+/** The values byte `pos` may hold in some state (none: unconstrained, past EOF in every state). */
+function allowedAt(states: RefState[], region: string, pos: number, pastEof: PastEof): Set<number> {
+  const out = new Set<number>();
+  let past = false;
+  for (const s of states) {
+    const r = s.get(region) as Region;
+    if (pos < r.size) out.add(r.cells[pos]);
+    else past = true;
+  }
+  if (past && out.size > 0) {
+    if (pastEof === 'zero') out.add(ZERO);
+    else out.clear();
+  }
+  return out;
+}
+
+/**
+ * Is `value` at byte `pos` of `region` outside allowedAt(...)? Decided without building the set:
+ * this runs for every byte of every read of every run; allowedAt is for the report.
+ */
+function disallowed(
+  states: RefState[],
+  region: string,
+  pos: number,
+  value: number,
+  pastEof: PastEof,
+): boolean {
+  let constrained = false;
+  let past = false;
+  for (const s of states) {
+    const r = s.get(region) as Region;
+    if (pos >= r.size) past = true;
+    else if (r.cells[pos] === value) return false;
+    else constrained = true;
+  }
+  if (!constrained) return false;
+  if (past && (pastEof === 'any' || value === ZERO)) return false;
+  return true;
+}
