@@ -42,6 +42,11 @@ export interface OpRecord {
   /** Bytes, 0, or -errno; null while in flight (a run that ended in a deadlock). */
   ret: number | null;
   effects: Effect[];
+  /**
+   * Other effect lists the op may have had instead of `effects`, where Linux leaves the outcome
+   * open (an O_DIRECT read past EOF zero-fills some tail of its buffer): the checker tries each.
+   */
+  alternatives?: Effect[][];
   observed: Observation | null;
   /** fsync/fdatasync: the file it made durable (when ret === 0). */
   synced: string | null;

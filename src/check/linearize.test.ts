@@ -186,4 +186,24 @@ describe('private mappings in the reference model', () => {
       }
     }
   });
+
+  it('an O_DIRECT read cut short by EOF may zero the rest of a mapped buffer: no lost write', async () => {
+    const sc = parseLitmus(
+      [
+        'litmus tail',
+        'page 64',
+        'block 32',
+        'file f 0 written',
+        'file g 2p written',
+        'map bm g 0 2p shared',
+        'P0: truncate f 33; pread f 0 64 direct buf=bm+0',
+      ].join('\n'),
+      'x',
+    );
+    for (const s of SCHEMES) {
+      if (s.notApplicable?.(sc)) continue;
+      const r = await checkScenario(sc, s, { schedules: 1, seed: 1, scenarioRef: 'x' });
+      expect({ scheme: s.name, verdict: r.verdict }).toEqual({ scheme: s.name, verdict: 'ok' });
+    }
+  });
 });

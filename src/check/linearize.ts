@@ -23,7 +23,7 @@
  * decided: its bytes are not judged and `inconclusive` says so (never a silent "ok").
  */
 import { cell, TAG_ZERO } from '../block/data.js';
-import type { OpRecord } from './history.js';
+import type { Effect, OpRecord } from './history.js';
 import { applyEffect, effectSpans, mayResize, type RefState, type Region, type Span } from './refmodel.js';
 
 /** States per partition before the checker gives up on it. */
@@ -105,13 +105,13 @@ type Owners = Map<string, { start: number; end: number; part: number }[]>;
 function partition(initial: RefState, ops: OpRecord[]): { parts: Part[]; owners: Owners } {
   const whole = new Set<string>();
   for (const o of ops)
-    for (const e of o.effects) {
+    for (const e of allEffects(o)) {
       const r = mayResize(initial, e);
       if (r) whole.add(r);
     }
   const spans: { span: Span; op: number }[] = [];
   ops.forEach((o, i) => {
-    for (const e of o.effects) {
+    for (const e of allEffects(o)) {
       for (const s of effectSpans(initial, e)) {
         const span = whole.has(s.region) ? { region: s.region, start: 0, end: Number.POSITIVE_INFINITY } : s;
         if (span.end > span.start) spans.push({ span, op: i });
@@ -176,6 +176,11 @@ function partition(initial: RefState, ops: OpRecord[]): { parts: Part[]; owners:
   return { parts, owners };
 }
 
+/** Every effect an op may have had (its footprint covers them all). */
+function allEffects(o: OpRecord): Effect[] {
+  return o.alternatives ? [...o.effects, ...o.alternatives.flat()] : o.effects;
+}
+
 function maskHas(m: Mask, i: number): boolean {
   return (m[i >>> 5] & (1 << (i & 31))) !== 0;
 }
@@ -213,12 +218,14 @@ function explore(p: Part, initial: RefState, budget: number): void {
       const op = ops[i];
       if (maskHas(cur.mask, i) || op.start > minEnd) continue;
       const mask = maskWith(cur.mask, i);
-      let s: RefState | null = cur.state;
-      for (const e of op.effects) {
-        s = applyEffect(s, e);
-        if (!s) break;
+      for (const effects of op.alternatives ? [op.effects, ...op.alternatives] : [op.effects]) {
+        let s: RefState | null = cur.state;
+        for (const e of effects) {
+          s = applyEffect(s, e);
+          if (!s) break;
+        }
+        if (s) stack.push({ mask, state: s });
       }
-      if (s) stack.push({ mask, state: s });
       // A failed or unfinished op may have done nothing at all.
       if (op.ret === null || op.ret < 0) stack.push({ mask, state: cur.state });
     }

@@ -402,6 +402,7 @@ async function execReadWrite(
         len: ret,
         dstIsStore: true,
       });
+      if (op.direct && ret < op.len) rec.alternatives = zeroTails(world, rec.effects, dst, ret, op.len);
     }
   }
   return ret;
@@ -419,6 +420,28 @@ function writeEffect(
   if (!buf) return { k: 'write', region: file, off, cells: opCells(tag, data, off, len) };
   const src = refAddr(world, buf);
   return { k: 'copy', src: src.region, srcOff: src.off, dst: file, dstOff: off, len, dstIsStore: false };
+}
+
+/**
+ * An O_DIRECT read cut short by EOF moves whole blocks, and past the EOF block iomap zero-fills
+ * the rest of the request in the user buffer (iomap_dio_hole_iter: iov_iter_zero): the buffer's
+ * bytes past what the read returned may be zeroed, up to some sector boundary or to the end. The
+ * model stops at the end of the EOF block (src/fs/iomap/direct-io.ts); the oracle allows any.
+ */
+function zeroTails(
+  world: World,
+  effects: Effect[],
+  dst: { region: string; off: number },
+  ret: number,
+  len: number,
+): Effect[][] {
+  const ss = sectorSize(world.scenario);
+  const out: Effect[][] = [];
+  for (let end = Math.ceil((ret + 1) / ss) * ss; ; end += ss) {
+    const n = Math.min(end, len) - ret;
+    out.push([...effects, { k: 'store', region: dst.region, off: dst.off + ret, cells: allocCells(n) }]);
+    if (end >= len) return out;
+  }
 }
 
 /**
