@@ -13,8 +13,9 @@
  *   same model code (every `await t.point()` becomes an `s.schedule()` promise) on one seed race.
  */
 import fc from 'fast-check';
+import { checkScenario, type StrategyName } from '../explore/check.js';
 import { judge } from '../explore/judge.js';
-import { checkScenario, runOnce, type StrategyName } from '../explore/run.js';
+import { runOnce } from '../explore/run.js';
 import type { Scenario } from '../litmus/ast.js';
 import { builtinScenarios, findBuiltin } from '../litmus/builtin.js';
 import { buildWorld, spawnTasks } from '../litmus/world.js';

@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { allocCells, cell, initCell } from '../block/data.js';
-import { checkScenario, runOnce } from '../explore/run.js';
+import { checkScenario } from '../explore/check.js';
+import { runOnce } from '../explore/run.js';
 import { parseLitmus } from '../litmus/parse.js';
 import { findScheme, SCHEMES } from '../schemes/index.js';
 import type { Scheme } from '../schemes/scheme.js';

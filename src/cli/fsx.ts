@@ -8,26 +8,26 @@
  *
  * Exit codes as the rest of the CLI: 0 A-OK, 1 an fsx failure or a finding, 2 bad input.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { decisive } from '../explore/judge.js';
-import { type CheckResult, checkScenario, parseReplayString, replaySchedule } from '../explore/run.js';
+import type { CheckResult } from '../explore/check.js';
+import { parseReplayString } from '../explore/run.js';
 import { type FsxScenario, FsxScenarioError, fsxScenario } from '../fsx/concurrent.js';
 import { FSX_DEFAULTS, Fsx, type FsxOptions, type ReplayCounting } from '../fsx/fsx.js';
 import { FsxLogError, formatLogDump, formatOpLog, lastLogged, parseOpLog } from '../fsx/log.js';
 import type { ModelFile } from '../fsx/model.js';
 import type { LogEntry } from '../fsx/ops.js';
 import { FsxRunner, type FsxRunResult, fsxModelFile } from '../fsx/run.js';
-import { fromRun } from '../report/input.js';
-import { formatCheck, formatReport, terminalOptions } from '../report/text.js';
+import { checkJson } from '../report/json.js';
+import { formatCheck, terminalOptions } from '../report/text.js';
 import type { Scheme } from '../schemes/index.js';
 import { decodeSchedule, encodeSchedule } from '../sim/schedule.js';
-import { checkJson, EXIT_FINDING, EXIT_OK, resolveScheme, UsageError } from './main.js';
-import { makeProgress } from './progress.js';
-import { writeCheckReports, writeReportFiles } from './reports.js';
+import { EXIT_FINDING, EXIT_OK, intOption, out, resolveScheme, UsageError, writeOut } from './common.js';
+import { addReportFileOptions, writeCheckReports } from './reports.js';
+import { addSearchOptions, runCheck, type SearchCliOpts, showReplay } from './search.js';
 
 /** What commander gives the action (short flags under their letter). */
-export interface FsxCliOpts {
+export interface FsxCliOpts extends SearchCliOpts {
   N?: number;
   S?: number;
   l?: number;
@@ -67,15 +67,6 @@ export interface FsxCliOpts {
   page?: number;
   block?: number;
   tasks?: number;
-  strategy: string;
-  schedules?: number;
-  seed: number;
-  depth: number;
-  preemptions: number;
-  por: boolean;
-  shrink: boolean;
-  jobs: number;
-  stepBound?: number;
   schedule?: string;
   litmus?: string;
   html?: string;
@@ -254,18 +245,6 @@ function command(words: string[]): string {
   return ['pagelab', 'fsx', ...words].map(shellWord).join(' ');
 }
 
-function out(line: string): void {
-  process.stdout.write(`${line}\n`);
-}
-
-function writeOut(path: string, data: string | Uint8Array): void {
-  try {
-    writeFileSync(path, data);
-  } catch (e) {
-    throw new UsageError(`cannot write ${path}: ${(e as Error).message}`);
-  }
-}
-
 function readReplay(file: string): LogEntry[] {
   let text: string;
   try {
@@ -399,25 +378,7 @@ async function runTasks(r: Resolved, scheme: Scheme, o: FsxCliOpts): Promise<num
   }
   if (o.litmus) writeOut(o.litmus, fs.text);
   if (o.schedule !== undefined) return replayTasks(fs, scheme, o, flags);
-  const strategy = o.strategy;
-  if (strategy !== 'random' && strategy !== 'pct' && strategy !== 'dfs')
-    throw new UsageError(`unknown strategy '${strategy}' (known: random, pct, dfs)`);
-  const schedules = o.schedules ?? (strategy === 'dfs' ? 1_000_000 : 1000);
-  const progress = makeProgress(!o.json, strategy === 'dfs' ? 0 : schedules);
-  const res = await checkScenario(fs.scenario, scheme, {
-    schedules,
-    seed: o.seed,
-    stepBound: o.stepBound,
-    scenarioRef: o.litmus ?? fs.scenario.name,
-    strategy,
-    depth: o.depth,
-    preemptions: o.preemptions,
-    por: o.por,
-    shrink: o.shrink,
-    jobs: o.jobs,
-    onProgress: (u) => progress.onUnit(u),
-  });
-  progress.stop();
+  const res = await runCheck(fs.scenario, scheme, o.litmus ?? fs.scenario.name, o);
   const again = res.replay ? replayCommand(res, flags) : null;
   if (o.json) {
     const j = checkJson(res);
@@ -453,27 +414,16 @@ async function replayTasks(fs: FsxScenario, scheme: Scheme, o: FsxCliOpts, flags
   } catch (e) {
     throw new UsageError(`--schedule: ${(e as Error).message}`);
   }
-  const report = await replaySchedule(fs.scenario, scheme, schedule, o.stepBound);
-  const f = decisive(report.findings, fs.scenario.forbid);
   const again = command([...flags, '--schedule', encodeSchedule(schedule)]);
-  const input = fromRun(report, { scheme: scheme.name, finding: f, replay: again, provenance: 'replayed' });
-  writeReportFiles(input, o);
-  if (o.json) {
-    out(
-      JSON.stringify({
-        mode: 'tasks',
-        scenario: fs.scenario.name,
-        scheme: scheme.name,
-        schedule: encodeSchedule(schedule),
-        verdict: f ? f.kind : 'ok',
-        findings: report.findings.map((x) => ({ kind: x.kind, summary: x.summary, details: x.details })),
-        replay: again,
-      }),
-    );
-  } else {
-    out(formatReport(input, null, terminalOptions()));
-  }
-  return f ? EXIT_FINDING : EXIT_OK;
+  return showReplay(fs.scenario, scheme, schedule, again, o, (report, f) => ({
+    mode: 'tasks',
+    scenario: fs.scenario.name,
+    scheme: scheme.name,
+    schedule: encodeSchedule(schedule),
+    verdict: f ? f.kind : 'ok',
+    findings: report.findings.map((x) => ({ kind: x.kind, summary: x.summary, details: x.details })),
+    replay: again,
+  }));
 }
 
 export async function cmdFsx(fname: string | undefined, o: FsxCliOpts): Promise<number> {
@@ -492,13 +442,8 @@ const NOT_SUPPORTED =
 /** Registers `pagelab fsx` on the program. `result.code` receives the exit code. */
 export function registerFsx(p: Command, result: { code: number }, defaultJobs: number): void {
   const n = (flag: string, min: number, max: number) => fsxNumber(flag, min, max);
-  const int = (flag: string, min: number, max: number) => (v: string) => {
-    if (!/^[0-9]+$/.test(v)) throw new UsageError(`${flag} must be a whole number`);
-    const x = Number(v);
-    if (x < min || x > max) throw new UsageError(`${flag} must be between ${min} and ${max}`);
-    return x;
-  };
-  p.command('fsx [fname]')
+  const fsx = p
+    .command('fsx [fname]')
     .description(
       "fstests' fsx on the model: a random op stream (or --replay LOG) checked as fsx checks, or --tasks K streams under the explorer",
     )
@@ -567,39 +512,11 @@ export function registerFsx(p: Command, result: { code: number }, defaultJobs: n
     .option(
       '--tasks <k>',
       'K fsx streams (seeds S, S+1, ...) on one file as tasks under the explorer',
-      int('--tasks', 1, 16),
-    )
-    .option('--strategy <name>', '--tasks: random | pct | dfs', 'random')
-    .option(
-      '--schedules <n>',
-      '--tasks: schedules to try (default 1000; dfs: most runs)',
-      int('--schedules', 1, 100_000_000),
-    )
-    .option(
-      '--seed <n>',
-      '--tasks: seed of the search (not of the streams: that is -S)',
-      int('--seed', 0, 0xffffffff),
-      1,
-    )
-    .option('--depth <d>', '--tasks: PCT bug depth d', int('--depth', 1, 64), 3)
-    .option('--preemptions <k>', '--tasks: DFS preemption bound K', int('--preemptions', 0, 64), 2)
-    .option('--no-por', '--tasks: DFS without partial-order reduction')
-    .option('--no-shrink', '--tasks: show the finding as found, not shrunk')
-    .option(
-      '--jobs <n>',
-      "--tasks: worker threads (default: the machine's cores)",
-      int('--jobs', 1, 256),
-      defaultJobs,
-    )
-    .option(
-      '--step-bound <n>',
-      '--tasks: steps after which a run is declared no-progress',
-      int('--step-bound', 10, 100_000_000),
-    )
+      intOption('--tasks', 1, 16),
+    );
+  addReportFileOptions(addSearchOptions(fsx, defaultJobs, '--tasks: '), '--tasks: ')
     .option('--schedule <s>', '--tasks: re-run this one schedule (what a finding prints) and show its trace')
     .option('--litmus <file>', '--tasks: write the generated scenario to FILE (pagelab check/replay take it)')
-    .option('--html <file>', '--tasks: write the HTML report to FILE')
-    .option('--perfetto <file>', '--tasks: write the trace as Chrome Trace Event JSON to FILE')
     .option('--json', 'one JSON object on stdout')
     .addHelpText('after', `\n${NOT_SUPPORTED}\nDocumentation: docs/fsx.md`)
     .action(async (fname: string | undefined, opts: FsxCliOpts) => {

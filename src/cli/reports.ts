@@ -3,28 +3,31 @@
  * report needs (re-running a schedule with the trace on where the search ran without it) and
  * writes the files. An unwritable path is bad input (exit 2).
  */
-import { writeFileSync } from 'node:fs';
-import type { CheckResult } from '../explore/run.js';
+import type { Command } from 'commander';
+import type { CheckResult } from '../explore/check.js';
+import type { Matrix, MatrixRow } from '../explore/matrix.js';
 import { parseReplayString, replaySchedule } from '../explore/run.js';
 import type { Scenario } from '../litmus/ast.js';
 import { reportHtml } from '../report/html.js';
 import { fromCheck, fromRun, type ReportInput } from '../report/input.js';
 import { type MatrixCell, type MatrixPage, matrixHtml } from '../report/matrix.js';
 import { perfettoTrace } from '../report/perfetto.js';
-import { findScheme, SCHEMES, type Scheme } from '../schemes/index.js';
-import { UsageError } from './main.js';
+import { findScheme, type Scheme } from '../schemes/index.js';
+import { writeOut } from './common.js';
 
 export interface ReportFiles {
   html?: string;
   perfetto?: string;
 }
 
-function writeOut(path: string, text: string): void {
-  try {
-    writeFileSync(path, text);
-  } catch (e) {
-    throw new UsageError(`cannot write ${path}: ${(e as Error).message}`);
-  }
+/** Adds `--html FILE` and `--perfetto FILE`; `prefix` starts each description (fsx: '--tasks: '). */
+export function addReportFileOptions(cmd: Command, prefix = ''): Command {
+  return cmd
+    .option('--html <file>', `${prefix}write the HTML report (timeline, state at each step) to FILE`)
+    .option(
+      '--perfetto <file>',
+      `${prefix}write the trace as Chrome Trace Event JSON (Perfetto UI, chrome://tracing) to FILE`,
+    );
 }
 
 export function writeReportFiles(input: ReportInput, files: ReportFiles): void {
@@ -49,18 +52,8 @@ export async function writeCheckReports(
   writeReportFiles(fromCheck(r, fallback), files);
 }
 
-/** A matrix row as `pagelab matrix --json` has it. */
-export interface MatrixRowJson {
-  scenario: string;
-  scheme: string;
-  verdict: string;
-  schedules: number;
-  replay: string | null;
-  summary: string | null;
-}
-
 /** A failing cell's run, replayed with the trace on for its embedded report. */
-async function cellReport(row: MatrixRowJson, scenarios: readonly Scenario[]): Promise<ReportInput | null> {
+async function cellReport(row: MatrixRow, scenarios: readonly Scenario[]): Promise<ReportInput | null> {
   if (!row.replay || row.verdict === 'ok' || row.verdict === 'n/a') return null;
   const scenario = scenarios.find((s) => s.name === row.scenario);
   const scheme = findScheme(row.scheme);
@@ -71,23 +64,14 @@ async function cellReport(row: MatrixRowJson, scenarios: readonly Scenario[]): P
   return fromRun(run, { scheme: scheme.name, finding, replay: row.replay, provenance });
 }
 
-export async function writeMatrixHtml(
-  path: string,
-  m: {
-    seed: number;
-    schedules: number;
-    rows: readonly MatrixRowJson[];
-    scenarios: readonly Scenario[];
-    measures: MatrixPage['measures'];
-  },
-): Promise<void> {
+export async function writeMatrixHtml(path: string, m: Matrix): Promise<void> {
   const cells: MatrixCell[] = [];
   for (const row of m.rows) cells.push({ ...row, report: await cellReport(row, m.scenarios) });
   const page: MatrixPage = {
     seed: m.seed,
     schedules: m.schedules,
     scenarios: m.scenarios.map((s) => ({ name: s.name, doc: s.doc })),
-    schemes: SCHEMES.map((s) => ({ name: s.name, summary: s.summary })),
+    schemes: m.schemes.map((s) => ({ name: s.name, summary: s.summary })),
     cells,
     measures: m.measures,
   };

@@ -13,8 +13,9 @@ import { pagelab } from '../schemes/pagelab.js';
 import type { Scheme } from '../schemes/scheme.js';
 import { decodeSchedule, encodeSchedule } from '../sim/schedule.js';
 import { ReplayStrategy } from '../sim/strategy.js';
+import { checkScenario, type StrategyName } from './check.js';
 import { backtrack, type DfsNode, DfsRunStrategy } from './dfs.js';
-import { checkScenario, parseReplayString, type RunReport, runOnce, type StrategyName } from './run.js';
+import { parseReplayString, type RunReport, runOnce } from './run.js';
 
 function builtin(name: string) {
   const s = findBuiltin(name);

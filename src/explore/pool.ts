@@ -7,11 +7,10 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import type { Scenario } from '../litmus/ast.js';
 import type { Scheme } from '../schemes/scheme.js';
-import { runUnit, type SearchParams, type Unit, type UnitResult } from './units.js';
-import { type CellResult, type CellTask, cell, type WorkerTask } from './worker.js';
+import { runUnit, type SearchParams, type Unit, type UnitResult, type WorkerTask } from './units.js';
 
 /** dist/explore/worker.js, from src/explore (tests, after `npm run build`) or dist/explore. */
-const WORKER = new URL('../../dist/explore/worker.js', import.meta.url).href;
+export const WORKER = new URL('../../dist/explore/worker.js', import.meta.url).href;
 
 /**
  * A search allocates a short-lived world per run: with V8's default 16 MB semi-spaces it spends a
@@ -20,7 +19,7 @@ const WORKER = new URL('../../dist/explore/worker.js', import.meta.url).href;
  * scripts start node with --max-semi-space-size=64 for the main thread (measured: one DFS 6.3 s ->
  * 5.0 s; two at once 7.8/8.2 s -> 5.3/5.6 s each).
  */
-const WORKER_LIMITS = { maxYoungGenerationSizeMb: 192 };
+export const WORKER_LIMITS = { maxYoungGenerationSizeMb: 192 };
 
 export function defaultJobs(): number {
   return availableParallelism();
@@ -151,25 +150,4 @@ export async function runUnits(
     return runSequential(scenario, scheme, params, units, onUnit);
   }
   return runParallel(scenario, scheme, params, units, jobs, onUnit);
-}
-
-/** Runs matrix cells, each a whole search, on `jobs` worker threads; results in input order. */
-export async function runCells(tasks: CellTask[], jobs: number): Promise<CellResult[]> {
-  if (jobs <= 1) {
-    const out: CellResult[] = [];
-    for (const t of tasks) out.push(await cell(t));
-    return out;
-  }
-  const pool = new Piscina<CellTask, CellResult>({
-    filename: WORKER,
-    name: 'cell',
-    minThreads: jobs,
-    maxThreads: jobs,
-    resourceLimits: WORKER_LIMITS,
-  });
-  try {
-    return await Promise.all(tasks.map((t) => pool.run(t)));
-  } finally {
-    await pool.destroy();
-  }
 }

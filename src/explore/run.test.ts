@@ -3,8 +3,9 @@ import { findBuiltin } from '../litmus/builtin.js';
 import { parseLitmus } from '../litmus/parse.js';
 import { findScheme } from '../schemes/index.js';
 import { decodeSchedule } from '../sim/schedule.js';
+import { checkScenario } from './check.js';
 import { decisive } from './judge.js';
-import { checkScenario, parseReplayString, replaySchedule } from './run.js';
+import { parseReplayString, replaySchedule } from './run.js';
 
 function scheme(name: string) {
   const s = findScheme(name);

@@ -1,119 +1,74 @@
 /**
- * The search: random walks, PCT, or preemption-bounded DFS with sleep sets, until a forbidden
- * finding appears or the budget (or the bounded space) is exhausted. A finding is shrunk, then
- * re-run with the trace on for the report — searching without tracing and showing with tracing
- * costs one run, since runs are deterministic.
+ * The searches: random walks, PCT, or preemption-bounded DFS with sleep sets, until a forbidden
+ * finding appears or the budget (or the bounded space) is exhausted. Each returns the first
+ * failure (the decisive finding and its schedule, found without the trace) and what it covered;
+ * shrinking and showing the failure is check.ts's. The work is cut into units (units.ts) that
+ * pool.ts runs on worker threads, so the outcome does not depend on how many there are.
  */
 import type { Finding } from '../check/oracles.js';
 import type { Scenario } from '../litmus/ast.js';
 import type { Scheme } from '../schemes/scheme.js';
 import { ReplayStrategy } from '../sim/strategy.js';
-import { decisive } from './judge.js';
 import { runUnits, warmUnitPool } from './pool.js';
-import {
-  type CheckOptions,
-  type CheckResult,
-  type Coverage,
-  replayString,
-  runOnce,
-  type StrategyName,
-} from './run.js';
-import { shrinkSchedule } from './shrink.js';
+import { runOnce } from './run.js';
 import { CHUNK_SCHEDULES, dfsFrontier, type SearchParams, type Unit, type UnitResult } from './units.js';
 
-interface Failure {
-  finding: Finding;
-  schedule: number[];
-  index: number;
+export type StrategyName = 'random' | 'pct' | 'dfs';
+export const STRATEGY_NAMES: readonly StrategyName[] = ['random', 'pct', 'dfs'];
+
+export interface SearchOptions {
+  /** Schedules to try (random, pct), or the most runs a dfs may make. */
+  schedules: number;
+  seed: number;
+  stepBound?: number;
+  /** Default 'random'. */
+  strategy?: StrategyName;
+  /** PCT depth d (default 3). */
+  depth?: number;
+  /** DFS preemption bound K (default 2). */
+  preemptions?: number;
+  /** DFS partial-order reduction with sleep sets (default on). */
+  por?: boolean;
+  /** Worker threads (default 1 here; the CLI defaults to the machine's cores). */
+  jobs?: number;
+  /** Told of every finished unit of work (progress display). */
+  onProgress?: (r: UnitResult) => void;
 }
 
-interface SearchOutcome {
+/** What a search covered: for dfs, a bounded certificate. */
+export interface Coverage {
+  strategy: StrategyName;
+  /** Complete runs. */
+  schedules: number;
+  /** DFS: runs abandoned as equivalent to an explored one (sleep sets). */
+  pruned: number;
+  /** DFS: alternatives the preemption bound ruled out. */
+  boundSkipped: number;
+  /** DFS: every schedule within the bound was covered. */
+  complete: boolean;
+  preemptions?: number;
+  depth?: number;
+  /** One line: "all N schedules with ≤ K preemptions, M pruned as equivalent". */
+  text: string;
+}
+
+/** The first failing run of a search: its decisive finding and its schedule. */
+export interface Failure {
+  finding: Finding;
+  schedule: number[];
+}
+
+export interface SearchOutcome {
   failure: Failure | null;
   coverage: Coverage;
 }
 
-export async function explore(scenario: Scenario, scheme: Scheme, opts: CheckOptions): Promise<CheckResult> {
-  const strategy: StrategyName = opts.strategy ?? 'random';
-  const base = { scenario: scenario.name, scheme: scheme.name, seed: opts.seed };
-  const na = scheme.notApplicable?.(scenario) ?? null;
-  if (na) {
-    const coverage: Coverage = {
-      strategy,
-      schedules: 0,
-      pruned: 0,
-      boundSkipped: 0,
-      complete: false,
-      text: `n/a: ${na}`,
-    };
-    return {
-      ...base,
-      schedules: 0,
-      verdict: 'n/a',
-      reason: na,
-      finding: null,
-      findings: [],
-      replay: null,
-      report: null,
-      coverage,
-    };
-  }
-  const out =
-    strategy === 'dfs'
-      ? await searchDfs(scenario, scheme, opts)
-      : await searchSampled(scenario, scheme, opts, strategy);
-  if (!out.failure) {
-    return {
-      ...base,
-      schedules: out.coverage.schedules,
-      verdict: 'ok',
-      finding: null,
-      findings: [],
-      replay: null,
-      report: null,
-      coverage: out.coverage,
-    };
-  }
-  return reportFailure(scenario, scheme, opts, out, base);
-}
-
-async function reportFailure(
-  scenario: Scenario,
-  scheme: Scheme,
-  opts: CheckOptions,
-  out: SearchOutcome,
-  base: { scenario: string; scheme: string; seed: number },
-): Promise<CheckResult> {
-  const failure = out.failure as Failure;
-  let schedule = failure.schedule;
-  let shrunk: CheckResult['shrunk'];
-  if (opts.shrink !== false) {
-    const s = await shrinkSchedule(scenario, scheme, schedule, failure.finding.kind, opts.stepBound);
-    shrunk = { from: countDeviations(schedule), to: s.deviations, runs: s.runs };
-    schedule = s.schedule;
-  }
-  const report = await runOnce(scenario, scheme, new ReplayStrategy(schedule), {
-    trace: true,
-    stepBound: opts.stepBound,
-  });
-  const shown = decisive(report.findings, scenario.forbid) ?? failure.finding;
-  return {
-    ...base,
-    schedules: out.coverage.schedules,
-    verdict: shown.kind,
-    finding: shown,
-    findings: [shown, ...report.findings.filter((x) => x !== shown)],
-    replay: replayString(opts.scenarioRef, scheme.name, schedule),
-    report,
-    coverage: out.coverage,
-    ...(shrunk ? { shrunk } : {}),
-  };
-}
-
-/** Decisions where a recorded schedule differs from "keep running the task that ran last". */
-function countDeviations(schedule: readonly number[]): number {
-  let n = 0;
-  for (let k = 1; k < schedule.length; k++) if (schedule[k] !== schedule[k - 1]) n++;
-  return n;
+/** Runs the search `opts.strategy` names. */
+export function search(scenario: Scenario, scheme: Scheme, opts: SearchOptions): Promise<SearchOutcome> {
+  const strategy = opts.strategy ?? 'random';
+  return strategy === 'dfs'
+    ? searchDfs(scenario, scheme, opts)
+    : searchSampled(scenario, scheme, opts, strategy);
 }
 
 /** Decisions a default run of the scenario makes: PCT's k. */
@@ -132,34 +87,30 @@ function chunkUnits(schedules: number): Unit[] {
   return units;
 }
 
-function firstFailure(results: readonly UnitResult[]): UnitResult | undefined {
-  return results.find((r) => r.failure);
+/** The failure of the lowest-numbered failing unit (results come sorted by unit index). */
+function firstFailure(results: readonly UnitResult[]): Failure | null {
+  const failed = results.find((r) => r.failure)?.failure;
+  return failed ? { finding: failed.finding, schedule: failed.schedule } : null;
 }
 
 /** Random walks or PCT: schedule i is seeded mixSeed(seed, i), independent of every other. */
 async function searchSampled(
   scenario: Scenario,
   scheme: Scheme,
-  opts: CheckOptions,
+  opts: SearchOptions,
   strategy: 'random' | 'pct',
 ): Promise<SearchOutcome> {
   const params = await searchParams(scenario, scheme, opts, strategy);
   const units = chunkUnits(opts.schedules);
   const results = await runUnits(scenario, scheme, params, units, opts.jobs ?? 1, opts.onProgress);
-  const failed = firstFailure(results);
   const schedules = results.reduce((n, r) => n + r.schedules, 0);
-  const coverage = sampledCoverage(strategy, schedules, params.depth);
-  if (!failed?.failure) return { failure: null, coverage };
-  return {
-    failure: { finding: failed.failure.finding, schedule: failed.failure.schedule, index: schedules },
-    coverage,
-  };
+  return { failure: firstFailure(results), coverage: sampledCoverage(strategy, schedules, params.depth) };
 }
 
 async function searchParams(
   scenario: Scenario,
   scheme: Scheme,
-  opts: CheckOptions,
+  opts: SearchOptions,
   strategy: SearchParams['strategy'],
 ): Promise<SearchParams> {
   return {
@@ -188,16 +139,16 @@ function sampledCoverage(strategy: 'random' | 'pct', schedules: number, depth: n
 }
 
 /** Preemption-bounded DFS with sleep sets over the frontier's units; the first failing unit wins. */
-async function searchDfs(scenario: Scenario, scheme: Scheme, opts: CheckOptions): Promise<SearchOutcome> {
+async function searchDfs(scenario: Scenario, scheme: Scheme, opts: SearchOptions): Promise<SearchOutcome> {
   const params = await searchParams(scenario, scheme, opts, 'dfs');
   warmUnitPool(opts.jobs ?? 1);
   const { units, boundSkipped } = await dfsFrontier(scenario, scheme, params, opts.schedules);
   const results = await runUnits(scenario, scheme, params, units, opts.jobs ?? 1, opts.onProgress);
-  const failed = firstFailure(results);
+  const failure = firstFailure(results);
   const schedules = results.reduce((n, r) => n + r.schedules, 0);
   const pruned = results.reduce((n, r) => n + r.pruned, 0);
   const skipped = boundSkipped + results.reduce((n, r) => n + r.boundSkipped, 0);
-  const complete = !failed && results.length === units.length && results.every((r) => r.complete);
+  const complete = !failure && results.length === units.length && results.every((r) => r.complete);
   const bound = params.preemptions;
   const coverage: Coverage = {
     strategy: 'dfs',
@@ -206,11 +157,7 @@ async function searchDfs(scenario: Scenario, scheme: Scheme, opts: CheckOptions)
     boundSkipped: skipped,
     complete,
     preemptions: bound,
-    text: `${complete ? 'all' : 'the first'} ${schedules} schedules with ≤ ${bound} preemptions, ${pruned} pruned as equivalent${params.por ? '' : ' (no partial-order reduction)'}${complete || failed ? '' : ' — budget exhausted, not a proof'}`,
+    text: `${complete ? 'all' : 'the first'} ${schedules} schedules with ≤ ${bound} preemptions, ${pruned} pruned as equivalent${params.por ? '' : ' (no partial-order reduction)'}${complete || failure ? '' : ' — budget exhausted, not a proof'}`,
   };
-  if (!failed?.failure) return { failure: null, coverage };
-  return {
-    failure: { finding: failed.failure.finding, schedule: failed.failure.schedule, index: schedules },
-    coverage,
-  };
+  return { failure, coverage };
 }

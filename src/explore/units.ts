@@ -70,6 +70,15 @@ export interface UnitFailure {
   runs: number;
 }
 
+/** A unit as a worker receives it: the scenario as its litmus text, the scheme as its name. */
+export interface WorkerTask {
+  scenarioText: string;
+  scenarioSource: string;
+  scheme: string;
+  params: SearchParams;
+  unit: Unit;
+}
+
 export interface UnitResult {
   index: number;
   failure: UnitFailure | null;

@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { linearize } from '../check/linearize.js';
 import { applyEffect } from '../check/refmodel.js';
-import { checkScenario, parseReplayString, replaySchedule } from '../explore/run.js';
+import { checkScenario } from '../explore/check.js';
+import { parseReplayString, replaySchedule } from '../explore/run.js';
 import { parseLitmus } from '../litmus/parse.js';
 import { findScheme, type Scheme } from '../schemes/index.js';
 import { FsxScenarioError, fsxScenario, MUTATING_OPS_MAX } from './concurrent.js';

@@ -3,7 +3,8 @@
  * report built by hand around hostile strings.
  */
 import type { Finding } from '../check/oracles.js';
-import { checkScenario, runOnce } from '../explore/run.js';
+import { checkScenario } from '../explore/check.js';
+import { runOnce } from '../explore/run.js';
 import { findBuiltin } from '../litmus/builtin.js';
 import { findScheme } from '../schemes/index.js';
 import { RandomStrategy } from '../sim/strategy.js';

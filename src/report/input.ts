@@ -3,7 +3,8 @@
  * the replay string and the trace of the run, detached from the live Sim objects.
  */
 import type { Finding } from '../check/oracles.js';
-import type { CheckResult, RunReport } from '../explore/run.js';
+import type { CheckResult } from '../explore/check.js';
+import type { RunReport } from '../explore/run.js';
 import type { Scenario } from '../litmus/ast.js';
 import type { TraceEvent } from '../sim/trace.js';
 

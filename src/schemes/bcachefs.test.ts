@@ -8,13 +8,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { checkScenario } from '../explore/check.js';
 import {
   FAULT_STORM_DIO_TASK,
   faultStormScenario,
   faultStormText,
   measureFairness,
 } from '../explore/measures.js';
-import { checkScenario, replaySchedule, runOnce } from '../explore/run.js';
+import { replaySchedule, runOnce } from '../explore/run.js';
 import { builtinScenarios, findBuiltin, SCENARIO_DIR } from '../litmus/builtin.js';
 import { formatScenario, parseLitmus } from '../litmus/parse.js';
 import { EFAULT } from '../sim/errno.js';

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { cellValue } from '../block/data.js';
-import { checkScenario, runOnce } from '../explore/run.js';
+import { checkScenario } from '../explore/check.js';
+import { runOnce } from '../explore/run.js';
 import { daxInode } from '../fs/dax.js';
 import type { Inode } from '../fs/fs.js';
 import { builtinScenarios, findBuiltin } from '../litmus/builtin.js';

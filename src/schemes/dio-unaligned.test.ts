@@ -7,7 +7,7 @@
  * `pagelab fsx --tasks 2 -N 12 -S 1 -Z -r 8 -w 8` under xfs, rangelock and pagelab.
  */
 import { describe, expect, it } from 'vitest';
-import { checkScenario } from '../explore/run.js';
+import { checkScenario } from '../explore/check.js';
 import { parseLitmus } from '../litmus/parse.js';
 import { findScheme } from './index.js';
 import type { Scheme } from './scheme.js';

@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { initCell } from '../block/data.js';
-import { checkScenario, runOnce } from '../explore/run.js';
+import { checkScenario } from '../explore/check.js';
+import { runOnce } from '../explore/run.js';
 import { findBuiltin } from '../litmus/builtin.js';
 import { fileViews } from '../litmus/world.js';
 import { ReplayStrategy } from '../sim/strategy.js';

@@ -3,7 +3,8 @@
  * verdict, and, where a historical scheme fails the same scenario, the failure too.
  */
 import { describe, expect, it } from 'vitest';
-import { checkScenario, runOnce } from '../explore/run.js';
+import { checkScenario } from '../explore/check.js';
+import { runOnce } from '../explore/run.js';
 import { measureScalability } from '../explore/scalability.js';
 import { findBuiltin } from '../litmus/builtin.js';
 import { parseLitmus } from '../litmus/parse.js';

@@ -1,0 +1,69 @@
+/**
+ * What every `pagelab` command shares: the exit codes and bad input (a contract: 0 nothing
+ * forbidden found, 1 a finding, 2 bad input, reported as one line `pagelab: <reason>` on stderr,
+ * never a stack trace), option parsing, output, and scheme / scenario / strategy names.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { InvalidArgumentError } from 'commander';
+import { STRATEGY_NAMES, type StrategyName } from '../explore/check.js';
+import type { Scenario } from '../litmus/ast.js';
+import { findBuiltin } from '../litmus/builtin.js';
+import { LitmusError, parseLitmus } from '../litmus/parse.js';
+import { findScheme, SCHEMES, type Scheme } from '../schemes/index.js';
+
+/** Bad input: reported as one line `pagelab: <reason>` and exit code 2. */
+export class UsageError extends Error {}
+
+export const EXIT_OK = 0;
+export const EXIT_FINDING = 1;
+export const EXIT_USAGE = 2;
+
+/** A whole-number option in [min, max]; anything else is bad input. */
+export function intOption(name: string, min: number, max: number) {
+  return (value: string): number => {
+    if (!/^[0-9]+$/.test(value)) throw new InvalidArgumentError(`${name} must be a whole number`);
+    const n = Number(value);
+    if (n < min || n > max) throw new InvalidArgumentError(`${name} must be between ${min} and ${max}`);
+    return n;
+  };
+}
+
+export function out(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/** Writes a file the user named; an unwritable path is bad input. */
+export function writeOut(path: string, data: string | Uint8Array): void {
+  try {
+    writeFileSync(path, data);
+  } catch (e) {
+    throw new UsageError(`cannot write ${path}: ${(e as Error).message}`);
+  }
+}
+
+export function resolveScenario(ref: string): Scenario {
+  const builtin = findBuiltin(ref);
+  if (builtin) return builtin;
+  if (ref.endsWith('.litmus') || ref.includes('/')) {
+    if (!existsSync(ref)) throw new UsageError(`no such scenario file: ${ref}`);
+    try {
+      return parseLitmus(readFileSync(ref, 'utf8'), ref);
+    } catch (e) {
+      if (e instanceof LitmusError) throw new UsageError(e.message);
+      throw e;
+    }
+  }
+  throw new UsageError(`unknown scenario '${ref}' (built-in names: pagelab list; or give a .litmus file)`);
+}
+
+export function resolveScheme(name: string): Scheme {
+  const s = findScheme(name);
+  if (!s) throw new UsageError(`unknown scheme '${name}' (known: ${SCHEMES.map((x) => x.name).join(', ')})`);
+  return s;
+}
+
+export function resolveStrategy(name: string): StrategyName {
+  const s = STRATEGY_NAMES.find((x) => x === name);
+  if (!s) throw new UsageError(`unknown strategy '${name}' (known: ${STRATEGY_NAMES.join(', ')})`);
+  return s;
+}

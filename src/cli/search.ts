@@ -1,0 +1,115 @@
+/**
+ * The two halves every command that explores shares (`check`, `replay`, `fsx --tasks`): the search
+ * options and the check call they make, and the replay of one schedule with its report.
+ */
+import type { Command } from 'commander';
+import type { Finding } from '../check/oracles.js';
+import { type CheckResult, checkScenario } from '../explore/check.js';
+import { decisive } from '../explore/judge.js';
+import { type RunReport, replaySchedule } from '../explore/run.js';
+import type { Scenario } from '../litmus/ast.js';
+import { fromRun } from '../report/input.js';
+import { formatReport, terminalOptions } from '../report/text.js';
+import type { Scheme } from '../schemes/index.js';
+import { EXIT_FINDING, EXIT_OK, intOption, out, resolveStrategy } from './common.js';
+import { makeProgress } from './progress.js';
+import { type ReportFiles, writeReportFiles } from './reports.js';
+
+/** The search options as commander gives them (check; fsx --tasks). */
+export interface SearchCliOpts {
+  strategy: string;
+  schedules?: number;
+  seed: number;
+  depth: number;
+  preemptions: number;
+  por: boolean;
+  shrink: boolean;
+  jobs: number;
+  stepBound?: number;
+  json?: boolean;
+}
+
+/**
+ * Adds the search options to a command; `prefix` starts each description (fsx: '--tasks: ', the
+ * mode they belong to).
+ */
+export function addSearchOptions(cmd: Command, defaultJobs: number, prefix = ''): Command {
+  return cmd
+    .option('--strategy <name>', `${prefix}random | pct | dfs`, 'random')
+    .option(
+      '--schedules <n>',
+      `${prefix}schedules to try (random, pct; default 1000) or most runs (dfs; default 1000000)`,
+      intOption('--schedules', 1, 100_000_000),
+    )
+    .option('--seed <n>', `${prefix}seed of the search`, intOption('--seed', 0, 0xffffffff), 1)
+    .option('--depth <d>', `${prefix}PCT bug depth d`, intOption('--depth', 1, 64), 3)
+    .option('--preemptions <k>', `${prefix}DFS preemption bound K`, intOption('--preemptions', 0, 64), 2)
+    .option('--no-por', `${prefix}DFS without partial-order reduction`)
+    .option('--no-shrink', `${prefix}show the finding as found, not shrunk`)
+    .option(
+      '--jobs <n>',
+      `${prefix}worker threads (default: the machine's cores)`,
+      intOption('--jobs', 1, 256),
+      defaultJobs,
+    )
+    .option(
+      '--step-bound <n>',
+      `${prefix}steps after which a run is declared no-progress`,
+      intOption('--step-bound', 10, 100_000_000),
+    );
+}
+
+/** The check a command's search options ask for, with the progress line on a terminal. */
+export async function runCheck(
+  scenario: Scenario,
+  scheme: Scheme,
+  scenarioRef: string,
+  o: SearchCliOpts,
+): Promise<CheckResult> {
+  const strategy = resolveStrategy(o.strategy);
+  const schedules = o.schedules ?? (strategy === 'dfs' ? 1_000_000 : 1000);
+  const progress = makeProgress(!o.json, strategy === 'dfs' ? 0 : schedules);
+  try {
+    return await checkScenario(scenario, scheme, {
+      schedules,
+      seed: o.seed,
+      stepBound: o.stepBound,
+      scenarioRef,
+      strategy,
+      depth: o.depth,
+      preemptions: o.preemptions,
+      por: o.por,
+      shrink: o.shrink,
+      jobs: o.jobs,
+      onProgress: (u) => progress.onUnit(u),
+    });
+  } finally {
+    progress.stop();
+  }
+}
+
+export interface ReplayShow extends ReportFiles {
+  json?: boolean;
+  stepBound?: number;
+}
+
+/**
+ * Re-runs one schedule with the trace on and shows it: the report files, then JSON (as `toJson`
+ * shapes it: each command has its own fields) or the terminal report. `replay` is what the report
+ * names as the way to replay it. Returns the exit code.
+ */
+export async function showReplay(
+  scenario: Scenario,
+  scheme: Scheme,
+  schedule: readonly number[],
+  replay: string,
+  o: ReplayShow,
+  toJson: (report: RunReport, decisive: Finding | null) => object,
+): Promise<number> {
+  const report = await replaySchedule(scenario, scheme, schedule, o.stepBound);
+  const f = decisive(report.findings, scenario.forbid);
+  const input = fromRun(report, { scheme: scheme.name, finding: f, replay, provenance: 'replayed' });
+  writeReportFiles(input, o);
+  out(o.json ? JSON.stringify(toJson(report, f)) : formatReport(input, null, terminalOptions()));
+  return f ? EXIT_FINDING : EXIT_OK;
+}

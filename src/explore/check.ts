@@ -1,0 +1,137 @@
+/**
+ * The explorer's entry point: `checkScenario` decides whether the scheme can express the scenario
+ * (n/a), searches its schedules (search.ts), and shows a failure: shrunk (shrink.ts), then re-run
+ * with the trace on for the report — searching without the trace and showing with it costs one
+ * run, since runs are deterministic.
+ */
+import type { Finding } from '../check/oracles.js';
+import type { Scenario } from '../litmus/ast.js';
+import type { Scheme } from '../schemes/scheme.js';
+import { decisive } from './judge.js';
+import { type RunReport, replaySchedule, replayString } from './run.js';
+import {
+  type Coverage,
+  type SearchOptions,
+  type SearchOutcome,
+  type StrategyName,
+  search,
+} from './search.js';
+import { shrinkSchedule } from './shrink.js';
+
+export type { Coverage, StrategyName } from './search.js';
+export { STRATEGY_NAMES } from './search.js';
+
+export interface CheckOptions extends SearchOptions {
+  /** How the scenario is named in replay strings: a built-in name or a file path. */
+  scenarioRef: string;
+  /** Shrink a finding before showing it (default on). */
+  shrink?: boolean;
+}
+
+/** A check's outcome: nothing forbidden found, not expressible, or the decisive finding's kind. */
+export type Verdict = 'ok' | 'n/a' | Finding['kind'];
+
+export interface CheckResult {
+  scenario: string;
+  scheme: string;
+  seed: number;
+  /** Schedules run (up to and including the failing one). */
+  schedules: number;
+  verdict: Verdict;
+  /** Why the scenario cannot be expressed for the scheme (verdict `n/a`). */
+  reason?: string;
+  finding: Finding | null;
+  /** Every finding of the failing run (the decisive one first). */
+  findings: Finding[];
+  replay: string | null;
+  /** The failing run (shrunk), re-executed with the trace on. */
+  report: RunReport | null;
+  coverage: Coverage;
+  /** Deviations from the non-preemptive default in the failing schedule before and after shrinking. */
+  shrunk?: { from: number; to: number; runs: number };
+}
+
+type Base = Pick<CheckResult, 'scenario' | 'scheme' | 'seed'>;
+
+export async function checkScenario(
+  scenario: Scenario,
+  scheme: Scheme,
+  opts: CheckOptions,
+): Promise<CheckResult> {
+  const base: Base = { scenario: scenario.name, scheme: scheme.name, seed: opts.seed };
+  const na = scheme.notApplicable?.(scenario) ?? null;
+  if (na) return notApplicable(base, opts.strategy ?? 'random', na);
+  const out = await search(scenario, scheme, opts);
+  if (!out.failure) {
+    return {
+      ...base,
+      schedules: out.coverage.schedules,
+      verdict: 'ok',
+      finding: null,
+      findings: [],
+      replay: null,
+      report: null,
+      coverage: out.coverage,
+    };
+  }
+  return reportFailure(scenario, scheme, opts, out, base);
+}
+
+function notApplicable(base: Base, strategy: StrategyName, reason: string): CheckResult {
+  const coverage: Coverage = {
+    strategy,
+    schedules: 0,
+    pruned: 0,
+    boundSkipped: 0,
+    complete: false,
+    text: `n/a: ${reason}`,
+  };
+  return {
+    ...base,
+    schedules: 0,
+    verdict: 'n/a',
+    reason,
+    finding: null,
+    findings: [],
+    replay: null,
+    report: null,
+    coverage,
+  };
+}
+
+async function reportFailure(
+  scenario: Scenario,
+  scheme: Scheme,
+  opts: CheckOptions,
+  out: SearchOutcome,
+  base: Base,
+): Promise<CheckResult> {
+  const failure = out.failure as NonNullable<SearchOutcome['failure']>;
+  let schedule = failure.schedule;
+  let shrunk: CheckResult['shrunk'];
+  if (opts.shrink !== false) {
+    const s = await shrinkSchedule(scenario, scheme, schedule, failure.finding.kind, opts.stepBound);
+    shrunk = { from: countDeviations(schedule), to: s.deviations, runs: s.runs };
+    schedule = s.schedule;
+  }
+  const report = await replaySchedule(scenario, scheme, schedule, opts.stepBound);
+  const shown = decisive(report.findings, scenario.forbid) ?? failure.finding;
+  return {
+    ...base,
+    schedules: out.coverage.schedules,
+    verdict: shown.kind,
+    finding: shown,
+    findings: [shown, ...report.findings.filter((x) => x !== shown)],
+    replay: replayString(opts.scenarioRef, scheme.name, schedule),
+    report,
+    coverage: out.coverage,
+    ...(shrunk ? { shrunk } : {}),
+  };
+}
+
+/** Decisions where a recorded schedule differs from "keep running the task that ran last". */
+function countDeviations(schedule: readonly number[]): number {
+  let n = 0;
+  for (let k = 1; k < schedule.length; k++) if (schedule[k] !== schedule[k - 1]) n++;
+  return n;
+}

@@ -1,0 +1,114 @@
+/**
+ * The matrix: every built-in scenario under every scheme, each cell a whole random search
+ * (cell.ts) run on a pool of worker threads, and the measures under the same schemes
+ * (scalability.ts, measures.ts). Cells come back in input order, so the matrix does not depend on
+ * the number of workers. Showing it is report/'s (text and HTML); this module only measures.
+ */
+import { Piscina } from 'piscina';
+import type { Scenario } from '../litmus/ast.js';
+import { builtinScenarios } from '../litmus/builtin.js';
+import { SCHEMES, type Scheme } from '../schemes/index.js';
+import { type CellResult, type CellTask, cell } from './cell.js';
+import type { Verdict } from './check.js';
+import { type FairnessRow, fairnessTable } from './measures.js';
+import { WORKER, WORKER_LIMITS } from './pool.js';
+import { disjointWritersScenario, measureScalability } from './scalability.js';
+
+export interface MatrixOptions {
+  /** Random schedules per cell. */
+  schedules: number;
+  seed: number;
+  /** Worker threads running cells. */
+  jobs: number;
+}
+
+/** A cell as `pagelab matrix --json` has it. */
+export interface MatrixRow {
+  scenario: string;
+  scheme: string;
+  verdict: Verdict;
+  schedules: number;
+  replay: string | null;
+  /** The finding's summary, or the n/a reason. */
+  summary: string | null;
+}
+
+/** A type, not an interface: the HTML page takes it as a record of measure rows. */
+export type MatrixMeasures = {
+  fairness: FairnessRow[];
+  scalability: { scheme: string; writers: number; speedup: number }[];
+};
+
+export interface Matrix {
+  seed: number;
+  schedules: number;
+  scenarios: Scenario[];
+  schemes: readonly Scheme[];
+  rows: MatrixRow[];
+  measures: MatrixMeasures;
+}
+
+/** Runs matrix cells, each a whole search, on `jobs` worker threads; results in input order. */
+export async function runCells(tasks: CellTask[], jobs: number): Promise<CellResult[]> {
+  if (jobs <= 1) {
+    const out: CellResult[] = [];
+    for (const t of tasks) out.push(await cell(t));
+    return out;
+  }
+  const pool = new Piscina<CellTask, CellResult>({
+    filename: WORKER,
+    name: 'cell',
+    minThreads: jobs,
+    maxThreads: jobs,
+    resourceLimits: WORKER_LIMITS,
+  });
+  try {
+    return await Promise.all(tasks.map((t) => pool.run(t)));
+  } finally {
+    await pool.destroy();
+  }
+}
+
+/** The verdict of every scenario under every scheme, scenario-major. */
+async function matrixRows(scenarios: readonly Scenario[], opts: MatrixOptions): Promise<MatrixRow[]> {
+  const cells: CellTask[] = [];
+  for (const scenario of scenarios) {
+    for (const scheme of SCHEMES) {
+      cells.push({
+        scenarioText: scenario.text,
+        scenarioSource: scenario.source,
+        scenarioRef: scenario.name,
+        scheme: scheme.name,
+        opts: { schedules: opts.schedules, seed: opts.seed },
+      });
+    }
+  }
+  const results = await runCells(cells, opts.jobs);
+  return results.map((r, i) => ({
+    scenario: cells[i].scenarioRef,
+    scheme: cells[i].scheme,
+    verdict: r.verdict,
+    schedules: r.schedules,
+    replay: r.replay,
+    summary: r.finding?.summary ?? r.reason ?? null,
+  }));
+}
+
+/** Scalability and fairness of every scheme that can express their scenarios. */
+export async function matrixMeasures(schemes: readonly Scheme[]): Promise<MatrixMeasures> {
+  const scalability: MatrixMeasures['scalability'] = [];
+  const disjointWriters = disjointWritersScenario(1);
+  for (const scheme of schemes) {
+    if (scheme.notApplicable?.(disjointWriters)) continue;
+    for (const { writers, speedup } of await measureScalability(scheme))
+      scalability.push({ scheme: scheme.name, writers, speedup });
+  }
+  return { fairness: await fairnessTable(schemes), scalability };
+}
+
+export async function measureMatrix(opts: MatrixOptions): Promise<Matrix> {
+  const scenarios = builtinScenarios();
+  const rows = await matrixRows(scenarios, opts);
+  const measures = await matrixMeasures(SCHEMES);
+  return { seed: opts.seed, schedules: opts.schedules, scenarios, schemes: SCHEMES, rows, measures };
+}
