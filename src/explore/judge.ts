@@ -8,6 +8,7 @@ import type { Finding, FindingKind, Judgement } from '../check/finding.js';
 import { linearize, STATE_BUDGET } from '../check/linearize.js';
 import { checkCoherence, checkDurability, checkFinal, checkReads } from '../check/oracles.js';
 import type { Region } from '../check/refmodel.js';
+import type { Scenario } from '../litmus/ast.js';
 import { fileViews, type World } from '../litmus/world.js';
 import { errnoName } from '../sim/errno.js';
 import type { DeadlockReport, RunResult } from '../sim/sched.js';
@@ -24,10 +25,6 @@ export function formatDeadlock(r: DeadlockReport): string[] {
   }
   for (const h of r.held) lines.push(`${h.task} holds ${h.lock} (${h.mode}) taken at ${h.site}`);
   return lines;
-}
-
-export function judge(world: World, result: RunResult): Finding[] {
-  return judgeRun(world, result).findings;
 }
 
 /** The findings of a run, and why the data oracles could not decide part of it, if they could not. */
@@ -75,7 +72,7 @@ export function judgeRun(world: World, result: RunResult): Judgement {
  */
 function judgeData(world: World): Judgement {
   const history = world.history;
-  const legal = linearize(world.initial, history.ops, stateBudget(world));
+  const legal = linearize(world.initial, history.ops, stateBudget(world.scenario));
   const findings: Finding[] = [...checkReads(legal, history)];
   const crashed = new Map<string, Region>();
   for (const [name, inode] of world.inodes) {
@@ -105,8 +102,8 @@ function judgeData(world: World): Judgement {
  * The checker's budget of states per partition: `option oracle-states=N` in the scenario (to see
  * where the checker gives up, or to give it more room), else STATE_BUDGET.
  */
-export function stateBudget(world: World): number {
-  const opt = world.scenario.options['oracle-states'];
+export function stateBudget(scenario: Scenario): number {
+  const opt = scenario.options['oracle-states'];
   if (opt === undefined) return STATE_BUDGET;
   const n = Number(opt);
   if (!Number.isInteger(n) || n < 1)
