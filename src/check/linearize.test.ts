@@ -188,6 +188,26 @@ describe('private mappings in the reference model', () => {
     }
   });
 
+  it("a hole punch keeps a private mapping's copy (no even_cows), a truncate drops it: model and oracle agree", async () => {
+    for (const cut of ['fallocate f punch 0 1p keep-size', 'truncate f 0; truncate f 2p']) {
+      const sc = parseLitmus(
+        [
+          'litmus punchcow',
+          'file f 2p written',
+          'file g 1p written',
+          'map q f 0 2p private',
+          `P0: store q+0 8 data=0x44; ${cut}; pwrite g 0 1p buf=q+0`,
+        ].join('\n'),
+        'x',
+      );
+      for (const s of SCHEMES) {
+        if (s.notApplicable?.(sc)) continue;
+        const r = await checkScenario(sc, s, { schedules: 1, seed: 1, scenarioRef: 'x' });
+        expect({ scheme: s.name, cut, verdict: r.verdict }).toEqual({ scheme: s.name, cut, verdict: 'ok' });
+      }
+    }
+  });
+
   it('an O_DIRECT read cut short by EOF may zero the rest of a mapped buffer: no lost write', async () => {
     const sc = parseLitmus(
       [
