@@ -17,8 +17,22 @@ export type Effect =
    * Bytes moved through a user buffer: src and dst are a file (behind a shared mapping), a private
    * mapping or an anonymous buffer. dstIsStore: the bytes land in the buffer (a read's copy-out),
    * so through a shared mapping only inside i_size; otherwise they are a write that may extend.
+   * dma: an O_DIRECT write, whose device reads the buffer at some point during the op, not
+   * atomically with the file's change (src/check/linearize.ts splits it in two).
    */
-  | { k: 'copy'; src: string; srcOff: number; dst: string; dstOff: number; len: number; dstIsStore: boolean }
+  | {
+      k: 'copy';
+      src: string;
+      srcOff: number;
+      dst: string;
+      dstOff: number;
+      len: number;
+      dstIsStore: boolean;
+      dma?: boolean;
+    }
+  /** The checker's halves of a dma copy: the buffer read into a latch, the latch written out. */
+  | { k: 'snap'; src: string; srcOff: number; len: number; latch: string }
+  | { k: 'put'; latch: string; dst: string; dstOff: number; dstIsStore: boolean }
   | { k: 'punch' | 'zero' | 'alloc'; region: string; off: number; len: number; keepSize: boolean }
   | { k: 'collapse' | 'insert'; region: string; off: number; len: number }
   | { k: 'truncate'; region: string; size: number };

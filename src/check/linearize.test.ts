@@ -208,6 +208,30 @@ describe('private mappings in the reference model', () => {
     }
   });
 
+  it("issue 14: two O_DIRECT writes whose buffers map each other's page may swap them (the DMA reads the buffer during the op)", async () => {
+    const sc = parseLitmus(
+      [
+        'litmus swap',
+        'file f 2p written',
+        'map m f 0 2p shared',
+        'P0: pwrite f 0 1p direct buf=m+1p',
+        'P1: pwrite f 1p 1p direct buf=m+0',
+      ].join('\n'),
+      'x',
+    );
+    const r = await checkScenario(sc, scheme('xfs'), { schedules: 20, seed: 1, scenarioRef: 'x' });
+    expect(r.verdict).toBe('ok');
+    // The swap itself is a legal final state: both reads before either write-out.
+    const run = await runOnce(sc, scheme('xfs'), new RandomStrategy(1));
+    const legal = linearize(run.world.initial, run.world.history.ops);
+    const swapped = allocCells(128);
+    for (let p = 0; p < 128; p++) swapped[p] = initCell((p + 64) % 128);
+    expect(legal.closestFinal('f', { size: 128, cells: swapped })).toBeNull();
+    // Bytes nobody could have moved are still judged.
+    swapped[3] = cell(9, 9);
+    expect(legal.closestFinal('f', { size: 128, cells: swapped })).not.toBeNull();
+  });
+
   it('an O_DIRECT read cut short by EOF may zero the rest of a mapped buffer: no lost write', async () => {
     const sc = parseLitmus(
       [

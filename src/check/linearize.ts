@@ -22,7 +22,7 @@
  * There is no limit on the number of ops. A partition whose states exceed the budget is not
  * decided: its bytes are not judged and `inconclusive` says so (never a silent "ok").
  */
-import { cell, TAG_ZERO } from '../block/data.js';
+import { allocCells, cell, TAG_ZERO } from '../block/data.js';
 import type { Effect, OpRecord } from './history.js';
 import { applyEffect, effectSpans, mayResize, type RefState, type Region, type Span } from './refmodel.js';
 
@@ -52,6 +52,8 @@ export interface Window {
 }
 
 export interface Legal {
+  /** The initial state (Porcupine's Init): what the reports name the initial contents by. */
+  readonly initial: RefState;
   /** The ops with effects, in scenario order (tags). */
   readonly ops: readonly OpRecord[];
   /** States legal while `op` ran, before its own effect: the window a read saw. */
@@ -76,9 +78,24 @@ interface Node {
   state: RefState;
 }
 
+/**
+ * What the search orders: an op, or one half of an op whose device reads a user buffer at some
+ * point during it (an O_DIRECT write from a buffer: the DMA reads the pinned pages when the bio
+ * is built, the file changes when it completes), so another op may come between the two halves.
+ */
+interface Event {
+  op: OpRecord;
+  /** The effect lists it may have: one applies (a failed op may also apply none). */
+  choices: Effect[][];
+  /** The event that must come first (the buffer's read before its write-out), or -1. */
+  after: number;
+}
+
 /** A partition: ops whose footprints overlap (transitively), and the states they reach. */
 interface Part {
   ops: OpRecord[];
+  /** The ops as the search orders them (an op with a dma copy is two events). */
+  events: Event[];
   /** The regions its ops touch: its states hold only these. */
   regions: string[];
   nodes: Node[];
@@ -155,7 +172,7 @@ function partition(initial: RefState, ops: OpRecord[]): { parts: Part[]; owners:
     if (k === undefined) {
       k = parts.length;
       index.set(root, k);
-      parts.push({ ops: [], regions: [], nodes: [], complete: true, where: '' });
+      parts.push({ ops: [], events: [], regions: [], nodes: [], complete: true, where: '' });
     }
     parts[k].ops.push(o);
   });
@@ -191,12 +208,29 @@ function maskWith(m: Mask, i: number): Mask {
   return out;
 }
 
+/** An op's events: one, or a dma copy's two halves (the read into a latch, the write-out). */
+function eventsOf(op: OpRecord, first: number): Event[] {
+  const lists = op.alternatives ? [op.effects, ...op.alternatives] : [op.effects];
+  const dma = op.effects.find((e) => e.k === 'copy' && e.dma);
+  if (dma?.k !== 'copy') return [{ op, choices: lists, after: -1 }];
+  const latch = `#${op.tag}`;
+  const put: Effect = { k: 'put', latch, dst: dma.dst, dstOff: dma.dstOff, dstIsStore: dma.dstIsStore };
+  return [
+    { op, choices: [[{ k: 'snap', src: dma.src, srcOff: dma.srcOff, len: dma.len, latch }]], after: -1 },
+    { op, choices: lists.map((l) => l.map((e) => (e === dma ? put : e))), after: first },
+  ];
+}
+
 /** Every state of the partition reachable by a real-time-consistent order, up to the budget. */
 function explore(p: Part, initial: RefState, budget: number): void {
-  const ops = p.ops;
-  const n = ops.length;
+  for (const op of p.ops) p.events.push(...eventsOf(op, p.events.length));
+  const events = p.events;
+  const n = events.length;
   const start: RefState = new Map();
   for (const r of p.regions) start.set(r, initial.get(r) as Region);
+  for (const ev of events)
+    for (const e of ev.choices[0])
+      if (e.k === 'snap') start.set(e.latch, { size: e.len, cells: allocCells(e.len) });
   const seen = new SeenStates();
   const stack: Node[] = [{ mask: new Uint32Array((n + 31) >>> 5), state: start }];
   while (stack.length > 0) {
@@ -211,14 +245,16 @@ function explore(p: Part, initial: RefState, budget: number): void {
     // Real-time pruning: nothing issued after the earliest end among the unapplied ops.
     let minEnd = Number.POSITIVE_INFINITY;
     for (let i = 0; i < n; i++) {
-      const o = ops[i];
+      const o = events[i].op;
       if (o.ret !== null && o.end < minEnd && !maskHas(cur.mask, i)) minEnd = o.end;
     }
     for (let i = n - 1; i >= 0; i--) {
-      const op = ops[i];
-      if (maskHas(cur.mask, i) || op.start > minEnd) continue;
+      const ev = events[i];
+      const op = ev.op;
+      if (maskHas(cur.mask, i) || op.start > minEnd || (ev.after >= 0 && !maskHas(cur.mask, ev.after)))
+        continue;
       const mask = maskWith(cur.mask, i);
-      for (const effects of op.alternatives ? [op.effects, ...op.alternatives] : [op.effects]) {
+      for (const effects of ev.choices) {
         let s: RefState | null = cur.state;
         for (const e of effects) {
           s = applyEffect(s, e);
@@ -290,7 +326,7 @@ const ZERO = cell(TAG_ZERO, 0);
 
 class LegalStates implements Legal {
   constructor(
-    private readonly initial: RefState,
+    readonly initial: RefState,
     readonly ops: readonly OpRecord[],
     private readonly parts: Part[],
     private readonly owners: Owners,
@@ -355,8 +391,8 @@ class LegalStates implements Legal {
   }
 
   private *finals(p: Part): Iterable<Node> {
-    const full = new Uint32Array((p.ops.length + 31) >>> 5);
-    for (let i = 0; i < p.ops.length; i++) full[i >>> 5] |= 1 << (i & 31);
+    const full = new Uint32Array((p.events.length + 31) >>> 5);
+    for (let i = 0; i < p.events.length; i++) full[i >>> 5] |= 1 << (i & 31);
     for (const n of p.nodes) if (sameMask(n.mask, full)) yield n;
   }
 
@@ -403,11 +439,11 @@ function sameMask(a: Mask, b: Mask): boolean {
 
 /** The partition's states inside a window. */
 function filterNodes(p: Part, c: Constraint): RefState[] {
-  const words = (p.ops.length + 31) >>> 5;
+  const words = (p.events.length + 31) >>> 5;
   const must = new Uint32Array(words);
   const not = new Uint32Array(words);
-  p.ops.forEach((o, i) => {
-    const k = c(o);
+  p.events.forEach((ev, i) => {
+    const k = c(ev.op);
     if (k === 'must') must[i >>> 5] |= 1 << (i & 31);
     else if (k === 'not') not[i >>> 5] |= 1 << (i & 31);
   });

@@ -13,11 +13,11 @@
  * - durability: after a crash (the device's volatile cache dropped), a byte covered by an fsync
  *   that returned 0 does not hold what the ops completed before that fsync left there.
  */
-import { cellTag, TAG_GARBAGE, TAG_INIT, TAG_ZERO } from '../block/data.js';
+import { cellTag, cellValue, TAG_GARBAGE, TAG_INIT, TAG_ZERO } from '../block/data.js';
 import type { Finding } from './finding.js';
 import type { History } from './history.js';
 import type { Legal, Window } from './linearize.js';
-import type { Region } from './refmodel.js';
+import type { RefState, Region } from './refmodel.js';
 
 export type { Finding } from './finding.js';
 
@@ -30,6 +30,26 @@ export function describeTag(tag: number, history: History): string {
   return op ? `${op.task}'s \`${op.label}\`` : `op #${tag}`;
 }
 
+/**
+ * Names the bytes a run of cells holds, from its first cell at byte `pos` of `region`: an op's
+ * label, or for the initial contents, whose (a region's own at that offset, or bytes an op moved
+ * there: a copy through a buffer, a collapse or an insert).
+ */
+export function describeCell(
+  c: number,
+  region: string,
+  pos: number,
+  history: History,
+  initial: RefState,
+): string {
+  const tag = cellTag(c);
+  if (tag !== TAG_INIT) return describeTag(tag, history);
+  if (initial.get(region)?.cells[pos] === c) return `${region}'s initial contents at offset ${pos}`;
+  // initCell(p) = (7p + 1) mod 256 and 183 = 7⁻¹ mod 256: the offset they started at, mod 256.
+  const from = (183 * (cellValue(c) - 1 + 256)) % 256;
+  return `initial contents of offset ${from} (mod 256) of a file, moved to offset ${pos} of ${region} by an op`;
+}
+
 /** Bytes [start, end) of a region where `bad(b)` holds, as the first maximal run. */
 function firstRun(len: number, bad: (b: number) => boolean): { start: number; end: number } | null {
   let b = 0;
@@ -38,10 +58,6 @@ function firstRun(len: number, bad: (b: number) => boolean): { start: number; en
   let e = b;
   while (e < len && bad(e)) e++;
   return { start: b, end: e };
-}
-
-function tagsOf(set: Set<number>): number[] {
-  return [...new Set([...set].map(cellTag))];
 }
 
 /** stale-read: checks every completed read against the states legal during its interval. */
@@ -53,8 +69,11 @@ export function checkReads(legal: Legal, history: History): Finding[] {
     const { region, off, cells } = r.observed;
     const run = firstRun(cells.length, (b) => !during.allowed(region, off + b, cells[b], 'zero'));
     if (!run) continue;
-    const got = describeTag(cellTag(cells[run.start]), history);
-    const want = tagsOf(during.values(region, off + run.start, 'zero')).map((t) => describeTag(t, history));
+    const at = off + run.start;
+    const got = describeCell(cells[run.start], region, at, history, legal.initial);
+    const want = [...during.values(region, at, 'zero')].map((c) =>
+      describeCell(c, region, at, history, legal.initial),
+    );
     const writers = legal.ops.filter((w) => w !== r && w.ret !== null && w.end < r.start).map((w) => w.label);
     findings.push({
       kind: 'stale-read',
@@ -94,8 +113,8 @@ export function checkFinal(
     start: number;
     end: number;
   };
-  const want = describeTag(cellTag(ref.cells[run.start]), history);
-  const got = describeTag(cellTag(settled.cells[run.start]), history);
+  const want = describeCell(ref.cells[run.start], region, run.start, history, legal.initial);
+  const got = describeCell(settled.cells[run.start], region, run.start, history, legal.initial);
   const f: Finding = {
     kind: 'lost-write',
     summary: `bytes [${run.start},${run.end}) of ${region} hold ${got} after everything settled; the closest legal order leaves ${want} there`,
@@ -115,6 +134,7 @@ export function checkCoherence(
   region: string,
   views: { name: string; cells: Uint32Array }[],
   history: History,
+  initial: RefState,
 ): Finding | null {
   for (let i = 1; i < views.length; i++) {
     const a = views[0];
@@ -126,8 +146,8 @@ export function checkCoherence(
       kind: 'incoherent',
       summary: `with nothing in flight, ${a.name} and ${b.name} of ${region} disagree on bytes [${run.start},${run.end})`,
       details: [
-        `${a.name}: ${describeTag(cellTag(a.cells[run.start]), history)}`,
-        `${b.name}: ${describeTag(cellTag(b.cells[run.start]), history)}`,
+        `${a.name}: ${describeCell(a.cells[run.start], region, run.start, history, initial)}`,
+        `${b.name}: ${describeCell(b.cells[run.start], region, run.start, history, initial)}`,
       ],
       bytes: { region, start: run.start, end: run.end },
       ops: [],
@@ -152,10 +172,16 @@ export function checkDurability(
     const covered = (b: number) => b >= lo && b < hi;
     const run = firstRun(disk.size, (b) => covered(b) && !after.allowed(synced, b, disk.cells[b], 'any'));
     if (!run) continue;
-    const want = tagsOf(after.values(synced, run.start, 'any')).map((t) => describeTag(t, history));
+    const want = [
+      ...new Set(
+        [...after.values(synced, run.start, 'any')].map((c) =>
+          describeCell(c, synced, run.start, history, legal.initial),
+        ),
+      ),
+    ];
     return {
       kind: 'durability',
-      summary: `after ${f.task}'s \`${f.label}\` returned 0 and the machine crashed, bytes [${run.start},${run.end}) of ${f.synced} hold ${describeTag(cellTag(disk.cells[run.start]), history)}`,
+      summary: `after ${f.task}'s \`${f.label}\` returned 0 and the machine crashed, bytes [${run.start},${run.end}) of ${f.synced} hold ${describeCell(disk.cells[run.start], synced, run.start, history, legal.initial)}`,
       details: [`fsync promised ${want.join(' or ')}`],
       bytes: { region: f.synced, start: run.start, end: run.end },
       ops: [f.label],

@@ -146,6 +146,16 @@ export function applyEffect(s0: RefState, e: Effect): RefState | null {
     case 'copy':
       store(s, e.dst, e.dstOff, readUser(s, e.src, e.srcOff, e.len), e.dstIsStore);
       break;
+    case 'snap':
+      s.set(e.latch, { size: e.len, cells: readUser(s, e.src, e.srcOff, e.len) });
+      break;
+    case 'put': {
+      // Emptied once written out: a latch no one will read again must not split states.
+      const latch = region(s, e.latch);
+      store(s, e.dst, e.dstOff, latch.cells, e.dstIsStore);
+      s.set(e.latch, { size: latch.size, cells: allocCells(latch.size) });
+      break;
+    }
     case 'punch':
     case 'zero':
     case 'alloc': {
@@ -204,6 +214,9 @@ export function effectSpans(initial: RefState, e: Effect): Span[] {
       return userSpans(initial, e.region, e.off, e.cells.length);
     case 'copy':
       return [...userSpans(initial, e.src, e.srcOff, e.len), ...userSpans(initial, e.dst, e.dstOff, e.len)];
+    case 'snap':
+    case 'put':
+      return []; // made by the checker from a copy, whose spans stand for them
     case 'punch':
     case 'zero':
     case 'alloc':
@@ -252,6 +265,8 @@ export function mayResize(initial: RefState, e: Effect): string | null {
     case 'truncate':
       return e.region;
     case 'store':
+    case 'snap':
+    case 'put':
       return null;
   }
 }

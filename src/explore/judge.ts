@@ -90,6 +90,7 @@ function judgeData(world: World): Judgement {
         { name: 'an O_DIRECT read', cells: v.direct.cells },
       ],
       history,
+      world.initial,
     );
     if (inc) findings.push(inc);
   }

@@ -385,7 +385,7 @@ async function execReadWrite(
   if (op.op === 'pwrite') {
     if (!op.buf) fillPrivate(world, ubuf, opCells(tag, op.data, op.off, op.len));
     const ret = await sysPwrite(t, inode, op.off, op.len, ubuf, op.direct);
-    if (ret > 0) rec.effects.push(writeEffect(world, op.file, op.off, ret, op.buf, tag, op.data));
+    if (ret > 0) rec.effects.push(writeEffect(world, op, ret, tag));
     return ret;
   }
   const ret = await sysPread(t, inode, op.off, op.len, ubuf, op.direct);
@@ -408,18 +408,19 @@ async function execReadWrite(
   return ret;
 }
 
-function writeEffect(
-  world: World,
-  file: string,
-  off: number,
-  len: number,
-  buf: Addr | null,
-  tag: number,
-  data: number | null,
-): Effect {
-  if (!buf) return { k: 'write', region: file, off, cells: opCells(tag, data, off, len) };
-  const src = refAddr(world, buf);
-  return { k: 'copy', src: src.region, srcOff: src.off, dst: file, dstOff: off, len, dstIsStore: false };
+function writeEffect(world: World, op: Extract<Op, { op: 'pwrite' }>, len: number, tag: number): Effect {
+  if (!op.buf) return { k: 'write', region: op.file, off: op.off, cells: opCells(tag, op.data, op.off, len) };
+  const src = refAddr(world, op.buf);
+  const e: Effect = {
+    k: 'copy',
+    src: src.region,
+    srcOff: src.off,
+    dst: op.file,
+    dstOff: op.off,
+    len,
+    dstIsStore: false,
+  };
+  return op.direct ? { ...e, dma: true } : e;
 }
 
 /**
