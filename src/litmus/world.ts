@@ -386,6 +386,7 @@ async function execReadWrite(
     if (!op.buf) fillPrivate(world, ubuf, opCells(tag, op.data, op.off, op.len));
     const ret = await sysPwrite(t, inode, op.off, op.len, ubuf, op.direct);
     if (ret > 0) rec.effects.push(writeEffect(world, op, ret, tag));
+    else if (ret < 0 && op.direct) partialEffects(world, rec, writeEffect(world, op, op.len, tag));
     return ret;
   }
   const ret = await sysPread(t, inode, op.off, op.len, ubuf, op.direct);
@@ -404,8 +405,39 @@ async function execReadWrite(
       });
       if (op.direct && ret < op.len) rec.alternatives = zeroTails(world, rec.effects, dst, ret, op.len);
     }
+  } else if (ret < 0 && op.direct && op.buf) {
+    const dst = refAddr(world, op.buf);
+    partialEffects(world, rec, {
+      k: 'copy',
+      src: op.file,
+      srcOff: op.off,
+      dst: dst.region,
+      dstOff: dst.off,
+      len: op.len,
+      dstIsStore: true,
+    });
   }
   return ret;
+}
+
+/**
+ * An O_DIRECT op that fails (EFAULT: a buffer page that cannot be pinned; an error of a later
+ * extent) may already have moved the sectors before it: iomap_dio_rw submits a bio per pinned
+ * chunk and reports the error, not the progress (IOMAP_DIO_PARTIAL is for callers that ask). So
+ * its effect is any sector-aligned prefix of the whole transfer, or nothing (the checker tries
+ * nothing for every failed op). An error found before anything moved (EINVAL up front) is
+ * over-approximated the same way: it can only hide a finding, never make one.
+ */
+function partialEffects(world: World, rec: OpRecord, whole: Effect): void {
+  if (whole.k !== 'copy' && whole.k !== 'write') return;
+  const len = whole.k === 'copy' ? whole.len : whole.cells.length;
+  const ss = sectorSize(world.scenario);
+  const prefix = (n: number): Effect =>
+    whole.k === 'copy' ? { ...whole, len: n, dma: false } : { ...whole, cells: whole.cells.subarray(0, n) };
+  rec.effects.push(whole);
+  const alternatives: Effect[][] = [];
+  for (let n = ss; n < len; n += ss) alternatives.push([prefix(n)]);
+  if (alternatives.length) rec.alternatives = alternatives;
 }
 
 function writeEffect(world: World, op: Extract<Op, { op: 'pwrite' }>, len: number, tag: number): Effect {
