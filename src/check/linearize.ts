@@ -99,6 +99,8 @@ interface Part {
   /** The regions its ops touch: its states hold only these. */
   regions: string[];
   nodes: Node[];
+  /** Its nodes with every event applied, once asked for. */
+  finals?: Node[];
   complete: boolean;
   /** Where its footprint lies, for the inconclusive reason. */
   where: string;
@@ -351,29 +353,32 @@ class LegalStates implements Legal {
     if (whole) return this.closestWhole(this.parts[segs[0].part], region, settled);
     // The size never changes: unowned bytes keep their initial value, owned ones come from the
     // partition's final state closest to what settled on its bytes.
-    const ref = { size: init.size, cells: init.cells.slice() };
-    let differs = settled.size !== init.size;
-    for (const part of new Set(segs.map((s) => s.part))) {
-      const p = this.parts[part];
-      if (!p.complete) {
-        for (const s of segs) if (s.part === part) copyRange(settled, ref, s.start, s.end);
-        continue;
-      }
-      const mine = segs.filter((s) => s.part === part);
-      let best: { diff: number; r: Region } | null = null;
+    const best = new Map<number, Region>();
+    let differs = settled.size !== init.size || unownedDiffer(init, settled, segs);
+    for (const s of segs) {
+      const p = this.parts[s.part];
+      if (!p.complete || best.has(s.part)) continue;
+      const mine = segs.filter((x) => x.part === s.part);
+      let min = Number.POSITIVE_INFINITY;
       for (const n of this.finals(p)) {
         const r = n.state.get(region) as Region;
         let diff = 0;
-        for (const s of mine) diff += diffRange(r, settled, s.start, s.end);
-        if (!best || diff < best.diff) best = { diff, r };
+        for (const m of mine) diff += diffRange(r, settled, m.start, m.end);
+        if (diff < min) {
+          min = diff;
+          best.set(s.part, r);
+        }
         if (diff === 0) break;
       }
-      if (!best) continue;
-      for (const s of mine) copyRange(best.r, ref, s.start, s.end);
+      if (min > 0) differs = true;
     }
-    for (let b = 0; b < Math.min(ref.size, settled.size) && !differs; b++)
-      if (ref.cells[b] !== settled.cells[b]) differs = true;
-    return differs ? ref : null;
+    if (!differs) return null;
+    const ref = { size: init.size, cells: init.cells.slice() };
+    for (const s of segs) {
+      const from = this.parts[s.part].complete ? best.get(s.part) : settled;
+      if (from) copyRange(from, ref, s.start, s.end);
+    }
+    return ref;
   }
 
   private closestWhole(p: Part, region: string, settled: Region): Region | null {
@@ -390,10 +395,13 @@ class LegalStates implements Legal {
     return best ? best.ref : null;
   }
 
-  private *finals(p: Part): Iterable<Node> {
+  /** The partition's states with every event applied (computed once). */
+  private finals(p: Part): Node[] {
+    if (p.finals) return p.finals;
     const full = new Uint32Array((p.events.length + 31) >>> 5);
     for (let i = 0; i < p.events.length; i++) full[i >>> 5] |= 1 << (i & 31);
-    for (const n of p.nodes) if (sameMask(n.mask, full)) yield n;
+    p.finals = p.nodes.filter((n) => sameMask(n.mask, full));
+    return p.finals;
   }
 
   private window(c: Constraint): Window {
@@ -456,6 +464,22 @@ function filterNodes(p: Part, c: Constraint): RefState[] {
     out.push(n.state);
   }
   return out;
+}
+
+/** Does a byte no partition owns differ from its initial value? */
+function unownedDiffer(
+  init: Region,
+  settled: Region,
+  segs: readonly { start: number; end: number }[],
+): boolean {
+  const n = Math.min(init.size, settled.size);
+  let b = 0;
+  for (const s of [...segs].sort((x, y) => x.start - y.start)) {
+    for (; b < Math.min(s.start, n); b++) if (init.cells[b] !== settled.cells[b]) return true;
+    b = Math.max(b, s.end);
+  }
+  for (; b < n; b++) if (init.cells[b] !== settled.cells[b]) return true;
+  return false;
 }
 
 function diffRange(a: Region, b: Region, start: number, end: number): number {
