@@ -70,8 +70,11 @@ export interface Legal {
   readonly inconclusive?: string;
 }
 
-/** A set of applied ops as a bitset of 32-bit words. */
-type Mask = Uint32Array;
+/**
+ * A set of applied events as a bitset of 32-bit words, kept as int32 (what `|` gives): a plain
+ * array, cheaper to copy than a typed array for the one or two words most histories need.
+ */
+type Mask = number[];
 
 interface Node {
   mask: Mask;
@@ -121,7 +124,28 @@ export function linearize(initial: RefState, history: readonly OpRecord[], budge
 /** Per region, which partition owns which bytes: disjoint segments sorted by start. */
 type Owners = Map<string, { start: number; end: number; part: number }[]>;
 
+/**
+ * Histories up to this many ops are searched as one partition owning every region it touches:
+ * exact as well (partitioning only splits the search), and cheaper than building the partitions
+ * for the handful of ops most runs have.
+ */
+const ONE_PARTITION_OPS = 6;
+
+/** Every op in one partition, owning the whole of every region an op touches. */
+function onePartition(initial: RefState, ops: OpRecord[]): { parts: Part[]; owners: Owners } {
+  const regions: string[] = [];
+  for (const o of ops)
+    for (const e of allEffects(o))
+      for (const s of effectSpans(initial, e)) if (!regions.includes(s.region)) regions.push(s.region);
+  const part: Part = { ops, events: [], regions, nodes: [], complete: true, where: regions.join(', ') };
+  const owners: Owners = new Map(
+    regions.map((r) => [r, [{ start: 0, end: Number.POSITIVE_INFINITY, part: 0 }]]),
+  );
+  return { parts: ops.length ? [part] : [], owners };
+}
+
 function partition(initial: RefState, ops: OpRecord[]): { parts: Part[]; owners: Owners } {
+  if (ops.length <= ONE_PARTITION_OPS) return onePartition(initial, ops);
   const whole = new Set<string>();
   for (const o of ops)
     for (const e of allEffects(o)) {
@@ -234,7 +258,7 @@ function explore(p: Part, initial: RefState, budget: number): void {
     for (const e of ev.choices[0])
       if (e.k === 'snap') start.set(e.latch, { size: e.len, cells: allocCells(e.len) });
   const seen = new SeenStates();
-  const stack: Node[] = [{ mask: new Uint32Array((n + 31) >>> 5), state: start }];
+  const stack: Node[] = [{ mask: new Array<number>((n + 31) >>> 5).fill(0), state: start }];
   while (stack.length > 0) {
     const cur = stack.pop() as Node;
     if (!seen.add(cur)) continue;
@@ -398,27 +422,34 @@ class LegalStates implements Legal {
   /** The partition's states with every event applied (computed once). */
   private finals(p: Part): Node[] {
     if (p.finals) return p.finals;
-    const full = new Uint32Array((p.events.length + 31) >>> 5);
+    const full = new Array<number>((p.events.length + 31) >>> 5).fill(0);
     for (let i = 0; i < p.events.length; i++) full[i >>> 5] |= 1 << (i & 31);
     p.finals = p.nodes.filter((n) => sameMask(n.mask, full));
     return p.finals;
   }
 
   private window(c: Constraint): Window {
-    const cache = new Map<number, RefState[]>();
-    const statesOf = (part: number): RefState[] => {
-      let s = cache.get(part);
-      if (!s) {
-        s = filterNodes(this.parts[part], c);
-        cache.set(part, s);
-      }
-      return s;
-    };
+    const byPart: (RefState[] | undefined)[] = [];
+    const initialOnly = [this.initial];
+    // Reads ask byte after byte of one region: the owner of the last byte is asked first.
+    let last: { region: string; start: number; end: number; part: number } | null = null;
     const lookup = (region: string, pos: number): RefState[] | 'undecided' => {
-      const part = this.ownerOf(region, pos);
-      if (part < 0) return [this.initial];
-      if (!this.parts[part].complete) return 'undecided';
-      return statesOf(part);
+      let part: number;
+      if (last && last.region === region && pos >= last.start && pos < last.end) part = last.part;
+      else {
+        const seg = this.segmentOf(region, pos);
+        last = seg ? { region, ...seg } : null;
+        part = seg ? seg.part : -1;
+      }
+      if (part < 0) return initialOnly;
+      const p = this.parts[part];
+      if (!p.complete) return 'undecided';
+      let states = byPart[part];
+      if (!states) {
+        states = filterNodes(p, c);
+        byPart[part] = states;
+      }
+      return states;
     };
     return {
       allowed: (region, pos, value, pastEof) => {
@@ -432,11 +463,10 @@ class LegalStates implements Legal {
     };
   }
 
-  private ownerOf(region: string, pos: number): number {
+  private segmentOf(region: string, pos: number): { start: number; end: number; part: number } | null {
     const segs = this.owners.get(region);
-    if (!segs) return -1;
-    for (const s of segs) if (pos >= s.start && pos < s.end) return s.part;
-    return -1;
+    if (segs) for (const s of segs) if (pos >= s.start && pos < s.end) return s;
+    return null;
   }
 }
 
@@ -448,8 +478,8 @@ function sameMask(a: Mask, b: Mask): boolean {
 /** The partition's states inside a window. */
 function filterNodes(p: Part, c: Constraint): RefState[] {
   const words = (p.events.length + 31) >>> 5;
-  const must = new Uint32Array(words);
-  const not = new Uint32Array(words);
+  const must = new Array<number>(words).fill(0);
+  const not = new Array<number>(words).fill(0);
   p.events.forEach((ev, i) => {
     const k = c(ev.op);
     if (k === 'must') must[i >>> 5] |= 1 << (i & 31);
@@ -459,7 +489,7 @@ function filterNodes(p: Part, c: Constraint): RefState[] {
   next: for (const n of p.nodes) {
     for (let w = 0; w < words; w++) {
       const m = n.mask[w];
-      if ((m & must[w]) >>> 0 !== must[w] || (m & not[w]) !== 0) continue next;
+      if ((m & must[w]) !== must[w] || (m & not[w]) !== 0) continue next;
     }
     out.push(n.state);
   }
