@@ -26,11 +26,6 @@ export function cellValue(c: number): number {
   return c & 0xff;
 }
 
-/** Fills `len` cells from `off` with the op's bytes; value defaults to a per-op pattern byte. */
-export function fillCells(dst: Cells, off: number, len: number, tag: number, value: number): void {
-  dst.fill(cell(tag, value), off, off + len);
-}
-
 /** The initial content byte of a file at `pos`: distinct values so a shifted byte is visible. */
 export function initCell(pos: number): number {
   return cell(TAG_INIT, (pos * 7 + 1) & 0xff);

@@ -6,7 +6,6 @@
  */
 
 import type { BlockDevice } from '../block/bdev.js';
-import { type Cells, TAG_ZERO } from '../block/data.js';
 import type { AddressSpace, VmFault, WritebackControl } from '../mm/filemap.js';
 import type { Mm } from '../mm/memory.js';
 import { isRecording, objectId, record } from '../sim/footprint.js';
@@ -77,6 +76,12 @@ export class Inode {
   readonly file = { wbErr: 0 };
   /** Scheme-private per-inode state (glocks, two-state locks, range locks...). */
   readonly fsPrivate = new Map<string, unknown>();
+  /**
+   * Where the kernel allocated this inode, and so its i_data (the address_space embedded in it):
+   * what lock orders by address compare (bch2_page_fault's `fdm > mapping`). Slab addresses differ
+   * from boot to boot; the world sets this from the scenario (`option inode-addr`), else `ino`.
+   */
+  addr: number;
 
   constructor(
     readonly fs: FileSystem,
@@ -87,6 +92,7 @@ export class Inode {
     readonly iRwsem: RwSemaphore,
   ) {
     this.isize = size;
+    this.addr = ino;
     this.dio = new DioCount(`i_dio_count(${name})`);
     this.extents.obj = objectId(`extents(${name})`);
   }
@@ -147,9 +153,4 @@ export class FileSystem {
     if (!i) throw new Error(`no file '${name}'`);
     return i;
   }
-}
-
-/** Fills [off, off+len) of cells with zeroes no operation wrote. */
-export function zeroCells(dst: Cells, off: number, len: number): void {
-  dst.fill(TAG_ZERO, off, off + len);
 }

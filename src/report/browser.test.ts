@@ -1,18 +1,18 @@
 /**
- * The HTML reports in a real headless browser (Debian's chromium, driven by playwright-core; no
- * browser download). It must launch: if it cannot, the test fails — it never skips. The
- * screenshots are kept in artifacts/ (gitignored).
+ * The HTML reports in a real headless browser (the Chromium build that the npm package
+ * @sparticuz/chromium ships, driven by playwright-core; see src/test-support/chromium.ts). It must
+ * launch: if it cannot, the test fails — it never skips. The screenshots are kept in artifacts/
+ * (gitignored).
  */
-import { mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../test-support/chromium.js';
 import { checkReport, hostileReport } from './fixtures.test-support.js';
 import { reportHtml } from './html.js';
 import { matrixHtml } from './matrix.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(import.meta.dirname, '..', '..', 'artifacts');
 
 let ctx: BrowserContext;
@@ -20,21 +20,7 @@ const errors: string[] = [];
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  ctx = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'pw-profile-')), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-dev-shm-usage',
-    ],
-    viewport: { width: 1400, height: 1000 },
-  });
+  ctx = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

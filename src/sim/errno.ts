@@ -40,8 +40,3 @@ export function errnoName(err: number): string {
   const e = Math.abs(err);
   return NAMES[e] ?? `E${e}`;
 }
-
-/** True for a negative errno result. */
-export function isErr(ret: number): boolean {
-  return ret < 0;
-}

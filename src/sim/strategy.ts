@@ -64,19 +64,4 @@ export class TimedStrategy implements Strategy {
   }
 }
 
-export type StrategyName = 'random' | 'replay' | 'timed';
-
-export function makeSimStrategy(name: string, seed: number, schedule: readonly number[] = []): Strategy {
-  switch (name) {
-    case 'random':
-      return new RandomStrategy(seed);
-    case 'replay':
-      return new ReplayStrategy(schedule);
-    case 'timed':
-      return new TimedStrategy();
-    default:
-      throw new Error(`unknown strategy '${name}'`);
-  }
-}
-
 export type { Sim, Strategy };

@@ -146,12 +146,6 @@ export class Task {
   }
 
   /**
-   * A scheduling point whose next step touches only pages [first, end) of inode `ino` (their page
-   * cache slots and folios: reading them, or with `write` changing them), and reads the inode.
-   * Any other access of the step (i_size, extents, page tables, locks) is recorded as it happens
-   * (src/sim/footprint.ts).
-   */
-  /**
    * A scheduling point whose next step declares nothing: everything it touches records itself
    * (page tables, pins, locks, i_size, extents: src/sim/footprint.ts). Only for steps that touch
    * nothing else before the next point.
@@ -162,6 +156,13 @@ export class Task {
     return this.sim.point(this, site);
   }
 
+  /**
+   * A scheduling point whose next step touches only pages [first, end) of inode `ino` (their page
+   * cache slots and folios: reading them, or with `write` changing them), and reads the inode.
+   * Any other access of the step (i_size, extents, page tables, locks) is recorded as it happens
+   * (src/sim/footprint.ts). A range of more than MAX_GRANULES pages is declared as the whole inode,
+   * written (declareStep).
+   */
   pointPages(
     site: string,
     ino: number,

@@ -1,0 +1,2 @@
+// A test file that runs no test.
+export const nothing = 0;
