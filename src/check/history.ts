@@ -19,6 +19,11 @@ export type Effect =
    * so through a shared mapping only inside i_size; otherwise they are a write that may extend.
    * dma: an O_DIRECT write, whose device reads the buffer at some point during the op, not
    * atomically with the file's change (src/check/linearize.ts splits it in two).
+   * pieces: a buffered copy, which moves one file page at a time in ascending order, each piece
+   * read from the buffer as the previous pieces left it (iomap_write_iter copies per folio with
+   * copy_folio_from_iter_atomic; filemap_read copies per folio with copy_folio_to_iter): the
+   * file's page size. The pieces end at page boundaries of the file's offset (dst for a write,
+   * src for a read).
    */
   | {
       k: 'copy';
@@ -29,6 +34,7 @@ export type Effect =
       len: number;
       dstIsStore: boolean;
       dma?: boolean;
+      pieces?: number;
     }
   /** The checker's halves of a dma copy: the buffer read into a latch, the latch written out. */
   | { k: 'snap'; src: string; srcOff: number; len: number; latch: string }

@@ -15,7 +15,7 @@
  */
 import { cellTag, cellValue, TAG_GARBAGE, TAG_INIT, TAG_ZERO } from '../block/data.js';
 import type { Finding } from './finding.js';
-import type { History } from './history.js';
+import type { History, OpRecord } from './history.js';
 import type { Legal, Window } from './linearize.js';
 import type { RefState, Region } from './refmodel.js';
 
@@ -60,6 +60,41 @@ function firstRun(len: number, bad: (b: number) => boolean): { start: number; en
   return { start: b, end: e };
 }
 
+/**
+ * A read's observation is its user buffer as the read returned (src/litmus/world.ts, observe), so
+ * when the buffer maps a file, a byte may differ from what the copy put there; each excuse below
+ * is a way Linux gets there:
+ * - its own earlier piece: a buffered read copies a file page at a time (filemap_read,
+ *   copy_folio_to_iter), so into a mapping of the file it reads, `d` bytes ahead, a later piece
+ *   reads what an earlier one wrote: byte b then holds what byte b - d was read as.
+ * - a later store: a store through a present PTE by an op that overlapped the read (no lock
+ *   orders it against copy_to_user or the DMA) may land after the copy of that byte. Only a value
+ *   that op wrote there, and legal at that buffer byte while the read ran, is excused.
+ */
+function bufferExcuse(r: OpRecord, history: History): (b: number, during: Window) => boolean {
+  const c = r.effects.find((e) => e.k === 'copy' && e.dstIsStore);
+  const obs = r.observed;
+  if (c?.k !== 'copy' || !obs) return () => false;
+  const d = c.dst === c.src ? c.dstOff - c.srcOff : 0;
+  const ps = c.pieces ?? 0;
+  // Built on the first byte that needs it: most reads have every byte allowed.
+  let overlapping: Set<number> | undefined;
+  const overlaps = (tag: number): boolean => {
+    overlapping ??= new Set(
+      history.ops
+        .filter((o) => o !== r && o.start < r.end && (o.ret === null || o.end > r.start))
+        .map((o) => o.tag),
+    );
+    return overlapping.has(tag);
+  };
+  return (b, during) => {
+    const v = obs.cells[b];
+    if (d > 0 && ps && b >= d && Math.floor((c.srcOff + b - d) / ps) < Math.floor((c.srcOff + b) / ps))
+      if (obs.cells[b - d] === v) return true;
+    return overlaps(cellTag(v)) && during.allowed(c.dst, c.dstOff + b, v, 'zero');
+  };
+}
+
 /** stale-read: checks every completed read against the states legal during its interval. */
 export function checkReads(legal: Legal, history: History): Finding[] {
   const findings: Finding[] = [];
@@ -67,7 +102,11 @@ export function checkReads(legal: Legal, history: History): Finding[] {
     if (!r.observed || r.ret === null || r.ret < 0) continue;
     const during: Window = legal.during(r);
     const { region, off, cells } = r.observed;
-    const run = firstRun(cells.length, (b) => !during.allowed(region, off + b, cells[b], 'zero'));
+    const excused = bufferExcuse(r, history);
+    const run = firstRun(
+      cells.length,
+      (b) => !during.allowed(region, off + b, cells[b], 'zero') && !excused(b, during),
+    );
     if (!run) continue;
     const at = off + run.start;
     const got = describeCell(cells[run.start], region, at, history, legal.initial);

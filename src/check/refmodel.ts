@@ -125,6 +125,26 @@ function store(s: RefState, name: string, off: number, src: Uint32Array, clip: b
 }
 
 /**
+ * A copy through a user buffer. O_DIRECT (and anything without `pieces`) reads the whole source
+ * then writes: the checker orders a DMA's read itself (linearize.ts). A buffered copy goes a file
+ * page at a time, ascending, so a buffer that maps the file's own pages ahead of the copy reads
+ * bytes an earlier piece just wrote: `pwrite f 1p 2p buf=m` (m maps f at 0) leaves f's page 0
+ * in pages 1 and 2 (iomap_write_iter: per folio, copy_folio_from_iter_atomic; filemap_read: per
+ * folio, copy_folio_to_iter). Inside a piece source and destination may overlap; the piece is
+ * taken whole (memmove), as the model's copy does.
+ */
+function copyPieces(s: RefState, e: Extract<Effect, { k: 'copy' }>): void {
+  const ps = e.pieces ?? 0;
+  const fileOff = e.dstIsStore ? e.srcOff : e.dstOff;
+  let done = 0;
+  while (done < e.len) {
+    const n = ps ? Math.min(e.len - done, ps - ((fileOff + done) % ps)) : e.len;
+    store(s, e.dst, e.dstOff + done, readUser(s, e.src, e.srcOff + done, n), e.dstIsStore);
+    done += n;
+  }
+}
+
+/**
  * Applies one effect to a copy of the state; null if the op could not have succeeded in this
  * state, so no real-time-consistent order puts it here (it did succeed). That is COLLAPSE_RANGE
  * reaching EOF and INSERT_RANGE at or past it, EINVAL in Linux: ext4_collapse_range "There is no
@@ -144,7 +164,7 @@ export function applyEffect(s0: RefState, e: Effect): RefState | null {
       store(s, e.region, e.off, e.cells, true);
       break;
     case 'copy':
-      store(s, e.dst, e.dstOff, readUser(s, e.src, e.srcOff, e.len), e.dstIsStore);
+      copyPieces(s, e);
       break;
     case 'snap':
       s.set(e.latch, { size: e.len, cells: readUser(s, e.src, e.srcOff, e.len) });

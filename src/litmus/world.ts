@@ -411,6 +411,7 @@ async function execReadWrite(
     if (!op.buf) fillPrivate(world, ubuf, opCells(tag, op.data, op.off, op.len));
     const ret = await sysPwrite(t, inode, op.off, op.len, ubuf, op.direct);
     if (ret > 0) rec.effects.push(writeEffect(world, op, ret, tag));
+    if (ret > 0 && op.direct) fallbackEffect(world, op, rec);
     else if (ret < 0 && op.direct) partialEffects(world, rec, writeEffect(world, op, op.len, tag));
     return ret;
   }
@@ -427,6 +428,7 @@ async function execReadWrite(
         dstOff: dst.off,
         len: ret,
         dstIsStore: true,
+        ...(op.direct ? {} : { pieces: world.scenario.pageSize }),
       });
       if (op.direct && ret < op.len) rec.alternatives = zeroTails(world, rec.effects, dst, ret, op.len);
     }
@@ -477,7 +479,20 @@ function writeEffect(world: World, op: Extract<Op, { op: 'pwrite' }>, len: numbe
     len,
     dstIsStore: false,
   };
-  return op.direct ? { ...e, dma: true } : e;
+  return op.direct ? { ...e, dma: true } : { ...e, pieces: world.scenario.pageSize };
+}
+
+/**
+ * An O_DIRECT write may be done as a buffered one: iomap_dio_rw returns -ENOTBLK when it cannot
+ * invalidate the page cache over the range, and xfs_file_write_iter / ext4_dio_write_iter then
+ * fall back to the buffered path (direct_write_fallback), whose copy goes a page at a time
+ * (refmodel.ts, copyPieces). That differs from the DMA's read only when the buffer maps a file:
+ * only then is the buffered copy offered as the other outcome (pagelab's scheme falls back too).
+ */
+function fallbackEffect(world: World, op: Extract<Op, { op: 'pwrite' }>, rec: OpRecord): void {
+  const e = rec.effects[0];
+  if (!op.buf || e?.k !== 'copy' || !(world.regions.get(op.buf.region) as UserRegion).file) return;
+  rec.alternatives = [[{ ...e, dma: false, pieces: world.scenario.pageSize }]];
 }
 
 /**
