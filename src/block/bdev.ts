@@ -60,6 +60,12 @@ export class BlockDevice {
   /** Volatile write cache: sectors written but not yet flushed (sector number → contents). */
   private readonly cache = new Map<number, Cells>();
   private bioSeq = 0;
+  /**
+   * Called when a flush completes (REQ_PREFLUSH). The crash model's metadata becomes durable
+   * there: a journal commit (jbd2, xfs log force) is written with REQ_PREFLUSH | REQ_FUA, so what
+   * the metadata exposes is stable first (src/litmus/world.ts, durableExtents).
+   */
+  readonly onFlush: (() => void)[] = [];
 
   constructor(
     /** Logical block size: the unit of addressing and of O_DIRECT alignment. */
@@ -226,6 +232,7 @@ export class BlockDevice {
   flush(): void {
     for (const [sector, data] of this.cache) this.media.set(data, sector * this.sectorSize);
     this.cache.clear();
+    for (const f of this.onFlush) f();
   }
 
   /** Power failure: the volatile cache is lost; returns how many cached sectors were dropped. */

@@ -103,6 +103,14 @@ export class ExtentMap {
     return { state, pblk, lblk, len };
   }
 
+  /**
+   * A copy of the map for the crash model (what a journal commit made durable): not an access
+   * of the run, so it records no footprint and cannot change which schedules are explored.
+   */
+  snapshot(): { states: readonly BlockState[]; pblks: readonly number[] } {
+    return { states: this.states.slice(), pblks: this.pblks.slice() };
+  }
+
   set(lblk: number, state: BlockState, pblk: number): void {
     record(this.obj, true);
     while (this.states.length <= lblk) {

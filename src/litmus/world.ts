@@ -55,6 +55,27 @@ export interface World {
   readonly regions: Map<string, UserRegion>;
   readonly history: History;
   readonly initial: RefState;
+  /**
+   * Each file's block map as of the last flush (DurableExtents): what a crash finds. Set up at
+   * build time (the scenario's files are on disk), replaced whenever a flush completes.
+   */
+  readonly durable: Map<string, DurableExtents>;
+}
+
+/**
+ * A file's block map as the last metadata commit left it. Linux makes an extent change durable
+ * by a journal commit, and the commit block goes out with REQ_PREFLUSH | REQ_FUA
+ * (jbd2_journal_commit_transaction → journal_submit_commit_record; xfs_log_force →
+ * xlog_write_iclog with REQ_PREFLUSH): every write the device completed before it is stable
+ * first, so metadata never exposes a block whose data the volatile cache still holds (ext4
+ * data=ordered; an unwritten extent stays unwritten until the conversion commits). The model
+ * commits at every flush: an fsync's, or any other. A crash then shows a block that was
+ * allocated or converted after the last flush as it was at that flush (a hole or unwritten:
+ * zeroes). i_size is not snapshotted (a departure: docs/fidelity.md).
+ */
+export interface DurableExtents {
+  states: readonly BlockState[];
+  pblks: readonly number[];
 }
 
 /**
@@ -103,10 +124,16 @@ export function buildWorld(scenario: Scenario, scheme: Scheme): World {
     regions: new Map(),
     history: { ops: [], clock: 0 },
     initial: new Map(),
+    durable: new Map(),
   };
   const descending = inodeAddrOrder(scenario) === 'descending';
   const n = scenario.files.length;
   for (const [i, f] of scenario.files.entries()) createFile(world, f, i + 1, descending ? n - i : i + 1);
+  const commit = () => {
+    for (const [name, inode] of world.inodes) world.durable.set(name, inode.extents.snapshot());
+  };
+  commit();
+  bdev.onFlush.push(commit);
   for (const m of scenario.maps) {
     const inode = world.inodes.get(m.file) as Inode;
     const vma = mm.mmap(m.name, m.length, m.shared, inode.mapping, m.offset / ps, {
@@ -584,7 +611,7 @@ export function fileViews(
   // The block of the last byte looked up (a view is built byte by byte, block by block).
   let blk = -1;
   let blkPblk = -1;
-  const disk = (p: number, stable: boolean): number => {
+  const disk = (p: number): number => {
     const lblk = Math.floor(p / bs);
     if (lblk !== blk) {
       blk = lblk;
@@ -592,7 +619,14 @@ export function fileViews(
     }
     if (blkPblk < 0) return TAG_ZERO;
     const addr = blkPblk * bs + (p % bs);
-    return stable ? world.bdev.mediaByte(addr) : world.bdev.readByte(addr);
+    return world.bdev.readByte(addr);
+  };
+  // After a crash: the block map of the last commit (DurableExtents), stable media only.
+  const durable = world.durable.get(name);
+  const crashedAt = (p: number): number => {
+    const lblk = Math.floor(p / bs);
+    if (!durable || durable.states[lblk] !== BlockState.Written) return TAG_ZERO;
+    return world.bdev.mediaByte(durable.pblks[lblk] * bs + (p % bs));
   };
   const cache = allocCells(size);
   const mmap = allocCells(size);
@@ -604,10 +638,10 @@ export function fileViews(
     const dirty = uptodate && (folio?.dirty ?? false);
     const end = Math.min(size, (page + 1) * ps);
     for (let p = page * ps; p < end; p++) {
-      const onDisk = disk(p, false);
+      const onDisk = disk(p);
       cache[p] = uptodate ? (folio as Folio).data[p % ps] : onDisk;
       direct[p] = dirty ? (folio as Folio).data[p % ps] : onDisk;
-      crashed[p] = disk(p, true);
+      crashed[p] = crashedAt(p);
       mmap[p] = cache[p];
     }
   }
