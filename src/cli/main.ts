@@ -39,7 +39,7 @@ interface CheckOpts extends SearchCliOpts {
 }
 
 async function cmdCheck(ref: string, opts: CheckOpts): Promise<number> {
-  const scheme = resolveScheme(opts.scheme);
+  const scheme = await resolveScheme(opts.scheme);
   const scenario = resolveScenario(ref);
   const r = await runCheck(scenario, scheme, ref, opts);
   if (opts.json) out(JSON.stringify(checkJson(r)));
@@ -62,7 +62,7 @@ async function cmdReplay(s: string, opts: ReplayOpts): Promise<number> {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const scheme = resolveScheme(parsed.scheme);
+  const scheme = await resolveScheme(parsed.scheme);
   const scenario = resolveScenario(parsed.scenario);
   return showReplay(scenario, scheme, parsed.schedule, s, opts, (report, f) =>
     replayJson(scenario.name, scheme.name, s, report, f),
@@ -70,6 +70,7 @@ async function cmdReplay(s: string, opts: ReplayOpts): Promise<number> {
 }
 
 interface MatrixOpts {
+  scheme?: string[];
   schedules: number;
   seed: number;
   jobs: number;
@@ -78,7 +79,8 @@ interface MatrixOpts {
 }
 
 async function cmdMatrix(opts: MatrixOpts): Promise<number> {
-  const m = await measureMatrix(opts);
+  const schemes = opts.scheme ? await Promise.all(opts.scheme.map(resolveScheme)) : undefined;
+  const m = await measureMatrix({ ...opts, schemes });
   if (opts.html) await writeMatrixHtml(opts.html, m);
   if (opts.json) out(JSON.stringify(matrixJson(m)));
   else for (const line of formatMatrix(m)) out(line);
@@ -102,7 +104,7 @@ function program(result: { code: number }): Command {
   const check = p
     .command('check <scenario>')
     .description('explore a scenario (built-in name or .litmus file) under a scheme')
-    .requiredOption('--scheme <name>', 'locking scheme (pagelab list)');
+    .requiredOption('--scheme <ref>', 'locking scheme: a name (pagelab list) or a .js scheme file');
   addReportFileOptions(addSearchOptions(check, defaultJobs()))
     .option('--json', 'one JSON object on stdout')
     .action(async (ref: string, opts: CheckOpts) => {
@@ -110,6 +112,11 @@ function program(result: { code: number }): Command {
     });
   p.command('matrix')
     .description('every built-in scenario under every scheme')
+    .option(
+      '--scheme <ref>',
+      'only this scheme, a name or a .js file (repeat for more; default: every built-in)',
+      (v: string, acc: string[] | undefined) => [...(acc ?? []), v],
+    )
     .option('--schedules <n>', 'random schedules per cell', intOption('--schedules', 1, 100_000_000), 1000)
     .option('--seed <n>', 'seed of the search', intOption('--seed', 0, 0xffffffff), 1)
     .option(

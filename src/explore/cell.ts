@@ -3,7 +3,7 @@
  * worker thread can run it (worker.ts exports it to the matrix's pool, matrix.ts).
  */
 import { parseLitmus } from '../litmus/parse.js';
-import { findScheme } from '../schemes/index.js';
+import { resolveSchemeRef } from '../schemes/file.js';
 import { type CheckOptions, type CheckResult, checkScenario } from './check.js';
 
 export interface CellTask {
@@ -19,8 +19,7 @@ export type CellResult = Omit<CheckResult, 'report'>;
 /** A whole matrix cell: the search and its findings, without the (unserialisable) report. */
 export async function cell(task: CellTask): Promise<CellResult> {
   const scenario = parseLitmus(task.scenarioText, task.scenarioSource);
-  const scheme = findScheme(task.scheme);
-  if (!scheme) throw new Error(`worker: unknown scheme ${task.scheme}`);
+  const scheme = await resolveSchemeRef(task.scheme); // a file scheme: the same file, by its path
   return stripReport(
     await checkScenario(scenario, scheme, { ...task.opts, scenarioRef: task.scenarioRef, jobs: 1 }),
   );

@@ -7,6 +7,7 @@
 import { Piscina } from 'piscina';
 import type { Scenario } from '../litmus/ast.js';
 import { builtinScenarios } from '../litmus/builtin.js';
+import { workersCanLoad } from '../schemes/file.js';
 import { SCHEMES, type Scheme } from '../schemes/index.js';
 import { type CellResult, type CellTask, cell } from './cell.js';
 import type { Verdict } from './check.js';
@@ -20,6 +21,8 @@ export interface MatrixOptions {
   seed: number;
   /** Worker threads running cells. */
   jobs: number;
+  /** The columns: built-in or loaded from files (schemes/file.ts); all of SCHEMES if absent. */
+  schemes?: readonly Scheme[];
 }
 
 /** A cell as `pagelab matrix --json` has it. */
@@ -70,10 +73,14 @@ export async function runCells(tasks: CellTask[], jobs: number): Promise<CellRes
 }
 
 /** The verdict of every scenario under every scheme, scenario-major. */
-async function matrixRows(scenarios: readonly Scenario[], opts: MatrixOptions): Promise<MatrixRow[]> {
+async function matrixRows(
+  scenarios: readonly Scenario[],
+  schemes: readonly Scheme[],
+  opts: MatrixOptions,
+): Promise<MatrixRow[]> {
   const cells: CellTask[] = [];
   for (const scenario of scenarios) {
-    for (const scheme of SCHEMES) {
+    for (const scheme of schemes) {
       cells.push({
         scenarioText: scenario.text,
         scenarioSource: scenario.source,
@@ -83,7 +90,9 @@ async function matrixRows(scenarios: readonly Scenario[], opts: MatrixOptions): 
       });
     }
   }
-  const results = await runCells(cells, opts.jobs);
+  // A scheme a script built itself exists in this thread only (schemes/file.ts).
+  const jobs = schemes.every(workersCanLoad) ? opts.jobs : 1;
+  const results = await runCells(cells, jobs);
   return results.map((r, i) => ({
     scenario: cells[i].scenarioRef,
     scheme: cells[i].scheme,
@@ -108,7 +117,8 @@ export async function matrixMeasures(schemes: readonly Scheme[]): Promise<Matrix
 
 export async function measureMatrix(opts: MatrixOptions): Promise<Matrix> {
   const scenarios = builtinScenarios();
-  const rows = await matrixRows(scenarios, opts);
-  const measures = await matrixMeasures(SCHEMES);
-  return { seed: opts.seed, schedules: opts.schedules, scenarios, schemes: SCHEMES, rows, measures };
+  const schemes = opts.schemes ?? SCHEMES;
+  const rows = await matrixRows(scenarios, schemes, opts);
+  const measures = await matrixMeasures(schemes);
+  return { seed: opts.seed, schedules: opts.schedules, scenarios, schemes, rows, measures };
 }

@@ -6,6 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import type { Scenario } from '../litmus/ast.js';
+import { workersCanLoad } from '../schemes/file.js';
 import type { Scheme } from '../schemes/scheme.js';
 import { runUnit, type SearchParams, type Unit, type UnitResult, type WorkerTask } from './units.js';
 
@@ -145,8 +146,8 @@ export async function runUnits(
   jobs: number,
   onUnit?: UnitProgress,
 ): Promise<UnitResult[]> {
-  if (jobs <= 1 || units.length <= 1) {
-    dropWarmedPool(); // not needed after all
+  if (jobs <= 1 || units.length <= 1 || !workersCanLoad(scheme)) {
+    dropWarmedPool(); // not needed after all (or the workers could not build this scheme)
     return runSequential(scenario, scheme, params, units, onUnit);
   }
   return runParallel(scenario, scheme, params, units, jobs, onUnit);
