@@ -14,8 +14,14 @@
  *   i_rwsem → i_mmap_sem (exclusive) (ext4_setattr's truncate, ext4_punch_hole, ext4_zero_range,
  *                            ext4_collapse_range, ext4_insert_range)
  *
- * Departure: ext4 took no i_mmap_sem for a plain allocation (mode 0); here every fallocate mode
- * takes it, which only serialises more.
+ * The sites are ext4's: ext4_filemap_fault and ext4_page_mkwrite wrap their work in
+ * down_read(&EXT4_I(inode)->i_mmap_sem), ext4_setattr and the fallocate modes that drop page cache
+ * take down_write after inode_lock (all ea3d7209ca01); the read and write sites are those of 5.5+
+ * (ext4_dio_read_iter, ext4_buffered_write_iter, ext4_dio_write_iter).
+ * Departures: ext4 took no i_mmap_sem for a plain allocation (mode 0); here every fallocate mode
+ * takes it, which only serialises more. ext4's buffered write, page_mkwrite and writeback went
+ * through buffer heads (ext4_da_write_begin, ext4_writepages); here they are the model's iomap
+ * paths, as vfs2019's are.
  */
 import {
   fallocateLocked,
