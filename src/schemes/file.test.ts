@@ -5,7 +5,7 @@
  * src/index.test.ts.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -124,5 +124,33 @@ describe('a bad scheme file is bad input: one line, exit 2', () => {
     expect([m.code, m.stderr]).toEqual([2, 'pagelab: no such scheme file: ./missing.js\n']);
     const r = pagelab('replay', 'punch-vs-fault:./missing.js:0');
     expect([r.code, r.stderr]).toEqual([2, 'pagelab: no such scheme file: ./missing.js\n']);
+  });
+});
+
+describe('matrix --html with a file scheme', () => {
+  it("embeds the failing cell's report, replayed under the file's scheme", () => {
+    // The example scheme, importing the built package by path (the bin runs the same dist/).
+    const example = readFileSync(
+      join(import.meta.dirname, '..', '..', 'docs', 'examples', 'i-mmap-sem.js'),
+      'utf8',
+    );
+    const dist = join(import.meta.dirname, '..', '..', 'dist', 'index.js');
+    file('i-mmap-sem.mjs', example.replace("from 'pagelab'", `from '${dist}'`));
+    const r = pagelab(
+      'matrix',
+      '--scheme',
+      './i-mmap-sem.mjs',
+      '--schedules',
+      '20',
+      '--jobs',
+      '2',
+      '--html',
+      'm.html',
+    );
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    const page = readFileSync(join(dir, 'm.html'), 'utf8');
+    expect(page).toContain('dio-write-vs-mmap-store:./i-mmap-sem.mjs:');
+    // A site only the replayed run's trace holds (dio-write-vs-mmap-store's O_DIRECT write).
+    expect(page).toContain('ext4_dio_write_iter:inode_lock');
   });
 });
