@@ -36,7 +36,6 @@ export { formatScenario, LitmusError, parseLitmus } from './litmus/parse.js';
 export type { VmFault, WritebackControl } from './mm/filemap.js';
 export {
   filemapFault,
-  filemapPageMkwrite,
   filemapWriteAndWaitRange,
   invalidateInodePages2Range,
   truncatePagecache,

@@ -28,6 +28,13 @@ function file(name: string, text: string): string {
   return join(dir, name);
 }
 
+/** docs/examples/i-mmap-sem.js importing the built package by path (the bin runs the same dist/). */
+function example(name: string, prelude = ''): void {
+  const root = join(import.meta.dirname, '..', '..');
+  const text = readFileSync(join(root, 'docs', 'examples', 'i-mmap-sem.js'), 'utf8');
+  file(name, prelude + text.replace("from 'pagelab'", `from '${join(root, 'dist', 'index.js')}'`));
+}
+
 /** A scheme as a class, delegating every entry point to vfs2019's: only its shape matters here. */
 const CLASS_SCHEME = `
 export default new (class {
@@ -129,13 +136,7 @@ describe('a bad scheme file is bad input: one line, exit 2', () => {
 
 describe('matrix --html with a file scheme', () => {
   it("embeds the failing cell's report, replayed under the file's scheme", () => {
-    // The example scheme, importing the built package by path (the bin runs the same dist/).
-    const example = readFileSync(
-      join(import.meta.dirname, '..', '..', 'docs', 'examples', 'i-mmap-sem.js'),
-      'utf8',
-    );
-    const dist = join(import.meta.dirname, '..', '..', 'dist', 'index.js');
-    file('i-mmap-sem.mjs', example.replace("from 'pagelab'", `from '${dist}'`));
+    example('i-mmap-sem.mjs');
     const r = pagelab(
       'matrix',
       '--scheme',
@@ -152,5 +153,45 @@ describe('matrix --html with a file scheme', () => {
     expect(page).toContain('dio-write-vs-mmap-store:./i-mmap-sem.mjs:');
     // A site only the replayed run's trace holds (dio-write-vs-mmap-store's O_DIRECT write).
     expect(page).toContain('ext4_dio_write_iter:inode_lock');
+  });
+});
+
+describe('worker threads load the file scheme', () => {
+  // The example scheme, saying on stderr in which thread it is imported.
+  function probe(): void {
+    const say = [
+      "import { isMainThread } from 'node:worker_threads';",
+      "process.stderr.write(isMainThread ? 'loaded main=true\\n' : 'loaded main=false\\n');",
+      '',
+    ].join('\n');
+    example('probe.mjs', say);
+  }
+  const loads = (stderr: string) =>
+    stderr
+      .split('\n')
+      .filter((l) => l.startsWith('loaded'))
+      .sort();
+
+  it('check --strategy dfs --jobs 2: this thread and the unit worker', () => {
+    probe();
+    const r = pagelab(
+      'check',
+      'punch-vs-fault',
+      '--scheme',
+      './probe.mjs',
+      '--strategy',
+      'dfs',
+      '--jobs',
+      '2',
+    );
+    expect(r.code).toBe(0);
+    expect(loads(r.stderr)).toEqual(['loaded main=false', 'loaded main=true']);
+  });
+
+  it('matrix --jobs 2: this thread and both cell workers', () => {
+    probe();
+    const r = pagelab('matrix', '--scheme', './probe.mjs', '--schedules', '5', '--jobs', '2');
+    expect(r.code).toBe(0);
+    expect(loads(r.stderr)).toEqual(['loaded main=false', 'loaded main=false', 'loaded main=true']);
   });
 });
