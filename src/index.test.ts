@@ -112,12 +112,37 @@ describe('the packed tarball, installed', () => {
     expect(r.stdout).toContain('vfs2019: stale-read');
   });
 
-  it('the installed types name the API: check, matrix, parseLitmus, the registry and Scheme', () => {
-    const dts = readFileSync(join(dir, 'node_modules', 'pagelab', 'dist', 'index.d.ts'), 'utf8');
-    for (const name of ['check', 'matrix', 'parseLitmus', 'SCHEMES', 'findScheme', 'loadScheme', 'Scheme'])
-      expect(dts).toMatch(new RegExp(`\\b${name}\\b`));
+  it('the installed types check a TypeScript user of the API: its one misuse is the one error', () => {
     const pkg = JSON.parse(readFileSync(join(dir, 'node_modules', 'pagelab', 'package.json'), 'utf8'));
     expect(pkg.exports['.']).toMatchObject({ types: './dist/index.d.ts', import: './dist/index.js' });
+    const user = [
+      "import { check, findScheme, matrix, parseLitmus, SCHEMES, type CheckResult, type Scheme } from 'pagelab';",
+      "const scheme: Scheme = findScheme('xfs') ?? SCHEMES[0];",
+      "const r: Promise<CheckResult> = check(parseLitmus('litmus x'), scheme, { scenarioRef: 'x', schedules: 1, seed: 1 });",
+      'void r;',
+      'void matrix;',
+      '',
+    ].join('\n');
+    const tsconfig = {
+      compilerOptions: {
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        target: 'ES2022',
+        strict: true,
+        noEmit: true,
+        types: [],
+      },
+      files: ['user.ts'],
+    };
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(tsconfig));
+    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    // One compile: the misuse on the last line must be the only error.
+    writeFileSync(join(dir, 'user.ts'), `${user}const n: number = matrix;\n`);
+    const r = run(process.execPath, [tsc, '-p', '.']);
+    expect(r.code).toBe(2);
+    expect(r.stdout.trim().split('\n')).toEqual([
+      "user.ts(6,7): error TS2322: Type '(opts: MatrixOptions) => Promise<Matrix>' is not assignable to type 'number'.",
+    ]);
   });
 });
 

@@ -2,8 +2,8 @@
  * The public API: `import { parseLitmus, check } from 'pagelab'` (package.json `exports`; the
  * only entry besides the `pagelab` command). docs/api.md shows it in use, docs/writing-a-scheme.md
  * builds a scheme from the scheme-author half below. Everything here is a contract: extend it,
- * never rename. It sits above cli's layers (it imports explore, litmus, schemes, fs, mm, sync) and
- * nothing in src/ imports it.
+ * never rename. It sits at the top beside cli (it imports explore, litmus, schemes, fs, mm, sync)
+ * and nothing in src/ imports it.
  */
 
 export type { Finding } from './check/oracles.js';
