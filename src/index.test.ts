@@ -78,7 +78,11 @@ beforeAll(() => {
   );
   writeFileSync(join(dir, 'package-lock.json'), JSON.stringify(lockFor(tarball)));
   execFileSync(NPM, ['ci', '--offline', '--no-audit', '--no-fund', '--silent'], { cwd: dir });
-  copyFileSync(join(ROOT, 'docs', 'examples', 'i-mmap-sem.js'), join(dir, 'i-mmap-sem.js'));
+  // The example as the package ships it (package.json `files` has docs/).
+  copyFileSync(
+    join(dir, 'node_modules', 'pagelab', 'docs', 'examples', 'i-mmap-sem.js'),
+    join(dir, 'i-mmap-sem.js'),
+  );
 }, 60_000);
 
 afterAll(() => {
