@@ -9,7 +9,7 @@ import type { Scenario } from '../litmus/ast.js';
 import { builtinScenarios } from '../litmus/builtin.js';
 import { workersCanLoad } from '../schemes/file.js';
 import { SCHEMES, type Scheme } from '../schemes/index.js';
-import { type CellResult, type CellTask, cell } from './cell.js';
+import { type CellResult, type CellTask, cellUnder } from './cell.js';
 import type { Verdict } from './check.js';
 import { type FairnessRow, fairnessTable } from './measures.js';
 import { WORKER, WORKER_LIMITS } from './pool.js';
@@ -51,11 +51,14 @@ export interface Matrix {
   measures: MatrixMeasures;
 }
 
-/** Runs matrix cells, each a whole search, on `jobs` worker threads; results in input order. */
-async function runCells(tasks: CellTask[], jobs: number): Promise<CellResult[]> {
+/**
+ * Runs matrix cells, each a whole search, on `jobs` worker threads; results in input order. In
+ * this thread cell i runs under `schemes[i]`, the matrix's own object; a worker resolves its name.
+ */
+async function runCells(tasks: CellTask[], schemes: readonly Scheme[], jobs: number): Promise<CellResult[]> {
   if (jobs <= 1) {
     const out: CellResult[] = [];
-    for (const t of tasks) out.push(await cell(t));
+    for (const [i, t] of tasks.entries()) out.push(await cellUnder(t, schemes[i]));
     return out;
   }
   const pool = new Piscina<CellTask, CellResult>({
@@ -79,8 +82,10 @@ async function matrixRows(
   opts: MatrixOptions,
 ): Promise<MatrixRow[]> {
   const cells: CellTask[] = [];
+  const cellSchemes: Scheme[] = [];
   for (const scenario of scenarios) {
     for (const scheme of schemes) {
+      cellSchemes.push(scheme);
       cells.push({
         scenarioText: scenario.text,
         scenarioSource: scenario.source,
@@ -92,7 +97,7 @@ async function matrixRows(
   }
   // A scheme a script built itself exists in this thread only (schemes/file.ts).
   const jobs = schemes.every(workersCanLoad) ? opts.jobs : 1;
-  const results = await runCells(cells, jobs);
+  const results = await runCells(cells, cellSchemes, jobs);
   return results.map((r, i) => ({
     scenario: cells[i].scenarioRef,
     scheme: cells[i].scheme,

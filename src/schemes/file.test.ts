@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkScenario } from '../explore/check.js';
+import { measureMatrix } from '../explore/matrix.js';
 import { findBuiltin } from '../litmus/builtin.js';
 import { isSchemeFile, loadSchemeFile, resolveSchemeRef, SchemeRefError, workersCanLoad } from './file.js';
 import { findScheme, SCHEMES } from './index.js';
@@ -86,6 +87,15 @@ describe('scheme references', () => {
     expect(two.replay).toBe(one.replay);
     expect(two.replay?.startsWith('punch-vs-fault:mine:')).toBe(true);
     expect(two.coverage).toEqual(one.coverage);
+  });
+
+  it('a matrix with a script-built scheme and jobs 2 runs its cells in this thread', async () => {
+    const mine: Scheme = { ...(findScheme('vfs2019') as Scheme), name: 'mine' };
+    const m = await measureMatrix({ schedules: 20, seed: 1, jobs: 2, schemes: [mine] });
+    expect(m.schemes).toEqual([mine]);
+    const cell = m.rows.find((r) => r.scenario === 'punch-vs-fault');
+    expect(cell).toMatchObject({ scheme: 'mine', verdict: 'stale-read' });
+    expect(cell?.replay?.startsWith('punch-vs-fault:mine:')).toBe(true);
   });
 
   it('an unknown name says a file is possible too', async () => {
