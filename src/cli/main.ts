@@ -10,6 +10,7 @@ import { builtinScenarios } from '../litmus/builtin.js';
 import { checkJson, matrixJson, replayJson } from '../report/json.js';
 import { formatCheck, formatMatrix, terminalOptions } from '../report/text.js';
 import { SCHEMES } from '../schemes/index.js';
+import { registerCampaign } from './campaign.js';
 import {
   EXIT_FINDING,
   EXIT_OK,
@@ -137,6 +138,7 @@ function program(result: { code: number }): Command {
       result.code = await cmdReplay(s, opts);
     });
   registerFsx(p, result, defaultJobs());
+  registerCampaign(p, result, defaultJobs());
   return p;
 }
 

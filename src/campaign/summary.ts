@@ -1,0 +1,117 @@
+/**
+ * The campaign's records and its summary. The summary is a function of the records alone (and of
+ * the space they come from), in a fixed order — schemes in registry order, kinds in FINDING_KINDS
+ * order — so shards merged (`pagelab campaign merge`) give byte for byte the summary one run gives.
+ */
+import { FINDING_KINDS, type FindingKind } from '../litmus/ast.js';
+import { SCHEMES } from '../schemes/index.js';
+import type { CellOutcome } from './cell.js';
+
+/** One line of the campaign's JSON Lines: one program under one scheme. */
+export interface CampaignRecord extends CellOutcome {
+  type: 'record';
+  index: number;
+  /** The program in one line (gen/space.ts programKey). */
+  program: string;
+  scheme: string;
+  /** The program as a litmus scenario: save it as `<name>.litmus` to replay. */
+  litmus: string;
+}
+
+export interface SchemeSummary {
+  scheme: string;
+  programs: number;
+  ok: number;
+  na: number;
+  findings: Record<FindingKind, number>;
+  /** Cells backed by a complete DFS certificate. */
+  complete: number;
+  /** Cells where the DFS found the finding. */
+  dfsFound: number;
+  /** Cells where the DFS budget ran out and PCT sampled. */
+  pct: number;
+}
+
+export interface CampaignSummary {
+  type: 'summary';
+  /** What was enumerated: "exhaustive 2x1" or "random 3x2 seed 1". */
+  space: string;
+  /** Programs in the whole space (a random campaign: programs drawn). */
+  space_size: number;
+  /** Distinct programs checked. */
+  programs: number;
+  schemes: SchemeSummary[];
+}
+
+function emptyKinds(): Record<FindingKind, number> {
+  return Object.fromEntries(FINDING_KINDS.map((k) => [k, 0])) as Record<FindingKind, number>;
+}
+
+function schemeRank(name: string): number {
+  const i = SCHEMES.findIndex((s) => s.name === name);
+  return i < 0 ? SCHEMES.length : i;
+}
+
+export function summarize(
+  space: string,
+  spaceSize: number,
+  records: Iterable<CampaignRecord>,
+): CampaignSummary {
+  const byScheme = new Map<string, SchemeSummary>();
+  const programs = new Set<number>();
+  for (const r of records) {
+    programs.add(r.index);
+    let s = byScheme.get(r.scheme);
+    if (!s) {
+      s = {
+        scheme: r.scheme,
+        programs: 0,
+        ok: 0,
+        na: 0,
+        findings: emptyKinds(),
+        complete: 0,
+        dfsFound: 0,
+        pct: 0,
+      };
+      byScheme.set(r.scheme, s);
+    }
+    s.programs++;
+    if (r.verdict === 'ok') s.ok++;
+    else if (r.verdict === 'n/a') s.na++;
+    else s.findings[r.verdict]++;
+    if (r.certificate.method === 'pct') s.pct++;
+    else if (r.certificate.complete) s.complete++;
+    else if (r.certificate.method === 'dfs') s.dfsFound++;
+  }
+  const schemes = [...byScheme.values()].sort(
+    (a, b) => schemeRank(a.scheme) - schemeRank(b.scheme) || (a.scheme < b.scheme ? -1 : 1),
+  );
+  return { type: 'summary', space, space_size: spaceSize, programs: programs.size, schemes };
+}
+
+/** The summary as a table, one row per scheme. */
+export function formatSummary(s: CampaignSummary): string[] {
+  const kinds = FINDING_KINDS;
+  const head = ['scheme', 'programs', 'ok', 'n/a', ...kinds, 'dfs-complete', 'dfs-found', 'pct'];
+  const rows = s.schemes.map((r) => [
+    r.scheme,
+    String(r.programs),
+    String(r.ok),
+    String(r.na),
+    ...kinds.map((k) => String(r.findings[k])),
+    String(r.complete),
+    String(r.dfsFound),
+    String(r.pct),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
+  return [
+    `campaign: ${s.space}, space_size ${s.space_size}, ${s.programs} programs checked`,
+    line(head),
+    ...rows.map(line),
+  ];
+}
