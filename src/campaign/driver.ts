@@ -16,6 +16,11 @@ import type { CampaignRecord } from './summary.js';
 /** dist/campaign/worker.js, from src/campaign (tests, after `npm run build`) or dist/campaign. */
 const WORKER = new URL('../../dist/campaign/worker.js', import.meta.url).href;
 
+export interface Slice {
+  from: number;
+  to: number;
+}
+
 export interface Shard {
   index: number;
   count: number;
@@ -31,8 +36,8 @@ export interface CampaignOptions {
   source: ProgramSource;
   schemes: readonly string[];
   shard: Shard;
-  /** Check only the first `limit` programs of the shard. */
-  limit?: number;
+  /** Check only programs with from <= index < to (a slice of the space, which shards partition). */
+  slice?: Slice;
   budget: CellBudget;
   jobs: number;
   onRecord: (r: CampaignRecord) => void;
@@ -59,14 +64,12 @@ export function programName(src: ProgramSource, index: number): string {
   return src.kind === 'exhaustive' ? `campaign-${index}` : `random-${src.seed}-${index}`;
 }
 
-/** The shard's programs: index ≡ shard.index (mod shard.count), at most `limit`. */
-export function* shardPrograms(src: ProgramSource, shard: Shard, limit?: number): Generator<Enumerated> {
-  let n = 0;
+/** The shard's programs: in the slice, and index ≡ shard.index (mod shard.count). */
+export function* shardPrograms(src: ProgramSource, shard: Shard, slice?: Slice): Generator<Enumerated> {
   for (const e of programs(src)) {
-    if (e.index % shard.count !== shard.index) continue;
-    if (limit !== undefined && n >= limit) return;
-    n++;
-    yield e;
+    if (slice && e.index >= slice.to) return;
+    if (slice && e.index < slice.from) continue;
+    if (e.index % shard.count === shard.index) yield e;
   }
 }
 
@@ -137,7 +140,7 @@ async function runOrdered(
 
 /** Runs the campaign's cells; records go to `opts.onRecord` in order. */
 export async function runCampaign(opts: CampaignOptions, progs?: Iterable<Enumerated>): Promise<void> {
-  const cells = cellsOf(opts, progs ?? shardPrograms(opts.source, opts.shard, opts.limit))[Symbol.iterator]();
+  const cells = cellsOf(opts, progs ?? shardPrograms(opts.source, opts.shard, opts.slice))[Symbol.iterator]();
   let count = 0;
   const emit = (r: CampaignRecord): void => {
     opts.onRecord(r);

@@ -12,6 +12,7 @@ import {
   type ProgramSource,
   runCampaign,
   type Shard,
+  type Slice,
   shardPrograms,
   sourceSize,
   spaceName,
@@ -22,6 +23,7 @@ export interface EstimateOptions {
   source: ProgramSource;
   schemes: readonly string[];
   shard: Shard;
+  slice?: Slice;
   budget: CellBudget;
   jobs: number;
   sample: number;
@@ -57,21 +59,24 @@ export function samplePositions(n: number, k: number, seed: number): number[] {
   return out.sort((a, b) => a - b);
 }
 
-function shardCount(src: ProgramSource, shard: Shard): number {
-  const size = sourceSize(src);
-  return Math.floor(size / shard.count) + (shard.index < size % shard.count ? 1 : 0);
+/** Programs with index in [from, to) and ≡ shard.index (mod shard.count). */
+export function shardCount(size: number, shard: Shard, slice?: Slice): number {
+  const below = (n: number) => Math.floor(n / shard.count) + (shard.index < n % shard.count ? 1 : 0);
+  const to = Math.min(size, slice?.to ?? size);
+  const from = Math.min(to, slice?.from ?? 0);
+  return below(to) - below(from);
 }
 
 function sampled(o: EstimateOptions, programs: number): Enumerated[] {
   const want = new Set(samplePositions(programs, o.sample, o.budget.seed));
   const out: Enumerated[] = [];
   let pos = 0;
-  for (const e of shardPrograms(o.source, o.shard)) if (want.has(pos++)) out.push(e);
+  for (const e of shardPrograms(o.source, o.shard, o.slice)) if (want.has(pos++)) out.push(e);
   return out;
 }
 
 export async function estimateCampaign(o: EstimateOptions): Promise<Estimate> {
-  const programs = shardCount(o.source, o.shard);
+  const programs = shardCount(sourceSize(o.source), o.shard, o.slice);
   const picks = sampled(o, programs);
   const records: CampaignRecord[] = [];
   const started = performance.now();

@@ -7,9 +7,17 @@ import { readFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { type Command, InvalidArgumentError } from 'commander';
 import { type CellBudget, DEFAULT_BUDGET } from '../campaign/cell.js';
-import { type ProgramSource, runCampaign, type Shard, sourceSize, spaceName } from '../campaign/driver.js';
-import { estimateCampaign, formatEstimate } from '../campaign/estimate.js';
+import {
+  type ProgramSource,
+  runCampaign,
+  type Shard,
+  type Slice,
+  sourceSize,
+  spaceName,
+} from '../campaign/driver.js';
+import { estimateCampaign, formatEstimate, shardCount } from '../campaign/estimate.js';
 import { type CampaignRecord, type CampaignSummary, formatSummary, summarize } from '../campaign/summary.js';
+import { spaceSize } from '../gen/enumerate.js';
 import { SCHEMES } from '../schemes/index.js';
 import { EXIT_FINDING, EXIT_OK, intOption, out, UsageError } from './common.js';
 
@@ -17,7 +25,7 @@ interface CampaignCliOpts {
   json?: boolean;
   scheme?: string;
   shard: Shard;
-  limit?: number;
+  programs?: Slice;
   tasks: number;
   ops: number;
   random?: number;
@@ -30,6 +38,9 @@ interface CampaignCliOpts {
   sample: number;
 }
 
+/** The largest space the enumerator walks (the default space: 117968 programs). */
+const MAX_EXHAUSTIVE = 10_000_000;
+
 function shardOption(value: string): Shard {
   const m = /^([0-9]+)\/([0-9]+)$/.exec(value);
   if (!m) throw new InvalidArgumentError('--shard must be i/N (e.g. 0/4)');
@@ -38,6 +49,13 @@ function shardOption(value: string): Shard {
   if (count < 1 || count > 1_000_000 || index >= count)
     throw new InvalidArgumentError('--shard i/N needs 0 <= i < N <= 1000000');
   return { index, count };
+}
+
+function sliceOption(value: string): Slice {
+  const m = /^([0-9]+)-([0-9]+)$/.exec(value);
+  if (!m || Number(m[1]) >= Number(m[2]))
+    throw new InvalidArgumentError('--programs must be FROM-TO with FROM < TO (indices, TO excluded)');
+  return { from: Number(m[1]), to: Number(m[2]) };
 }
 
 function schemeNames(list: string | undefined): string[] {
@@ -54,9 +72,10 @@ function schemeNames(list: string | undefined): string[] {
 function sourceOf(o: CampaignCliOpts): ProgramSource {
   const bounds = { tasks: o.tasks, ops: o.ops };
   if (o.random !== undefined) return { kind: 'random', bounds, count: o.random, seed: o.seed };
-  if (o.tasks * o.ops > 3)
+  const size = spaceSize(bounds);
+  if (size > MAX_EXHAUSTIVE)
     throw new UsageError(
-      `an exhaustive space of ${o.tasks} tasks x ${o.ops} ops is too large to enumerate: use --random N`,
+      `the exhaustive space of ${o.tasks} tasks x ${o.ops} ops holds ${size} programs (more than ${MAX_EXHAUSTIVE}): use --random N`,
     );
   return { kind: 'exhaustive', bounds };
 }
@@ -104,6 +123,7 @@ async function cmdCampaign(o: CampaignCliOpts): Promise<number> {
       source,
       schemes,
       shard: o.shard,
+      slice: o.programs,
       budget: budgetOf(o),
       jobs: o.jobs,
       sample: o.sample,
@@ -113,8 +133,7 @@ async function cmdCampaign(o: CampaignCliOpts): Promise<number> {
     return EXIT_OK;
   }
   const size = sourceSize(source);
-  const inShard = Math.floor(size / o.shard.count) + (o.shard.index < size % o.shard.count ? 1 : 0);
-  const programs = Math.min(inShard, o.limit ?? inShard);
+  const programs = shardCount(size, o.shard, o.programs);
   const bar = progress(programs * schemes.length);
   const records: CampaignRecord[] = [];
   let findings = 0;
@@ -123,7 +142,7 @@ async function cmdCampaign(o: CampaignCliOpts): Promise<number> {
       source,
       schemes,
       shard: o.shard,
-      limit: o.limit,
+      slice: o.programs,
       budget: budgetOf(o),
       jobs: o.jobs,
       onRecord: (r) => {
@@ -205,7 +224,7 @@ export function registerCampaign(p: Command, result: { code: number }, defaultJo
       index: 0,
       count: 1,
     })
-    .option('--limit <n>', "check only the shard's first N programs", intOption('--limit', 1, 100_000_000))
+    .option('--programs <from-to>', 'check only programs with FROM <= index < TO', sliceOption)
     .option('--tasks <n>', 'tasks per program', intOption('--tasks', 1, 8), 2)
     .option('--ops <n>', 'ops per task', intOption('--ops', 1, 16), 1)
     .option(
@@ -246,7 +265,9 @@ export function registerCampaign(p: Command, result: { code: number }, defaultJo
   c.command('merge <files...>')
     .description('fold the --json outputs of shards into the summary one run gives')
     .option('--json', 'the summary as one JSON line')
-    .action((files: string[], o: { json?: boolean }) => {
-      result.code = cmdMerge(files, o);
+    .action((files: string[], o: { json?: boolean }, cmd: Command) => {
+      // `--json` after `merge` may be taken by `campaign` itself (commander parses parent options
+      // first): either place asks for JSON.
+      result.code = cmdMerge(files, { json: o.json || cmd.parent?.opts().json });
     });
 }
