@@ -3,7 +3,8 @@
  * DFS with partial-order reduction (explore/units.ts) within a budget of runs; a DFS that covers
  * its whole bounded tree is a certificate. Where the budget runs out first, the cell falls back to
  * PCT (explore/check.ts) and its record says so: a PCT "ok" is evidence, not a proof.
- * A finding's schedule is shrunk (explore/shrink.ts) before its replay string is recorded.
+ * A finding's schedule is shrunk (explore/shrink.ts) before its replay string is recorded, and the
+ * finding is minimised: ops first (delta debugging, gen/ddmin.ts), then the schedule.
  * Plain JSON in and out, so a piscina worker runs it (worker.ts).
  */
 import type { Finding } from '../check/oracles.js';
@@ -12,6 +13,11 @@ import { decisive } from '../explore/judge.js';
 import { replayString, runOnce } from '../explore/run.js';
 import { shrinkSchedule } from '../explore/shrink.js';
 import { dfsFrontier, runUnit, type SearchParams } from '../explore/units.js';
+import { canonical } from '../gen/canon.js';
+import { ddmin } from '../gen/ddmin.js';
+import { signature } from '../gen/signature.js';
+import { litmusText, type Program, programKey } from '../gen/space.js';
+import { findingLitmus } from '../gen/write.js';
 import type { Scenario } from '../litmus/ast.js';
 import { parseLitmus } from '../litmus/parse.js';
 import { findScheme } from '../schemes/index.js';
@@ -33,9 +39,9 @@ export const DEFAULT_BUDGET: CellBudget = { dfsRuns: 400, preemptions: 2, pctSch
 export interface CampaignCellTask {
   /** The program's index in the space (or in the random stream). */
   index: number;
-  /** The scenario ref of replay strings: `<name>.litmus`. */
-  ref: string;
-  text: string;
+  /** The program's name; replay strings name it as `<name>.litmus`. */
+  name: string;
+  program: Program;
   scheme: string;
   budget: CellBudget;
 }
@@ -59,14 +65,27 @@ export interface RecordFinding {
   ops: string[];
 }
 
+/** A finding with its ops minimised (delta debugging) and its schedule shrunk. */
+export interface Minimised {
+  /** The minimised program in one line (gen/space.ts programKey). */
+  program: string;
+  /** A ready `.litmus` file: the minimised program with forbid/expect lines (gen/write.ts). */
+  litmus: string;
+  replay: string;
+  /** Ops dropped, and the searches delta debugging made. */
+  dropped: number;
+  tests: number;
+}
+
 export interface CellOutcome {
   verdict: 'ok' | 'n/a' | Finding['kind'];
   reason?: string;
   findings: RecordFinding[];
   certificate: Certificate;
   replay: string | null;
-  /** The failing schedule (shrunk), for the minimiser. */
-  schedule: number[] | null;
+  /** Deduplication key of the finding (gen/signature.ts); null without a finding. */
+  signature: string | null;
+  minimised: Minimised | null;
 }
 
 function recordFinding(f: Finding): RecordFinding {
@@ -102,57 +121,34 @@ async function boundedDfs(scenario: Scenario, scheme: Scheme, b: CellBudget): Pr
   return { complete: true, schedules, pruned, failure: null };
 }
 
-/** Shrinks a failing DFS schedule and judges its replay: the decisive finding first. */
-async function dfsFailure(
-  scenario: Scenario,
-  scheme: Scheme,
-  t: CampaignCellTask,
-  schedule: number[],
-): Promise<Pick<CellOutcome, 'verdict' | 'findings' | 'replay' | 'schedule'>> {
-  const first = await runOnce(scenario, scheme, new ReplayStrategy(schedule));
-  const kind = (decisive(first.findings, scenario.forbid) as Finding).kind;
-  const shrunk = await shrinkSchedule(scenario, scheme, schedule, kind);
-  const run = await runOnce(scenario, scheme, new ReplayStrategy(shrunk.schedule));
-  const shown =
-    decisive(run.findings, scenario.forbid) ?? (decisive(first.findings, scenario.forbid) as Finding);
-  const findings = [shown, ...run.findings.filter((f) => f !== shown)].map(recordFinding);
-  return {
-    verdict: shown.kind,
-    findings,
-    replay: replayString(t.ref, scheme.name, shrunk.schedule),
-    schedule: shrunk.schedule,
-  };
+/** A search for a forbidden finding: the bounded DFS, then PCT if its budget ran out. */
+interface Found {
+  certificate: Certificate;
+  failure: { kind: Finding['kind']; schedule: number[] } | null;
 }
 
-export async function runCampaignCell(t: CampaignCellTask): Promise<CellOutcome> {
-  const scenario = parseLitmus(t.text, t.ref);
-  const scheme = findScheme(t.scheme);
-  if (!scheme) throw new Error(`campaign: unknown scheme ${t.scheme}`);
-  const none: Certificate = { method: 'none', complete: false, schedules: 0, pruned: 0 };
-  const na = scheme.notApplicable?.(scenario) ?? null;
-  if (na)
-    return { verdict: 'n/a', reason: na, findings: [], certificate: none, replay: null, schedule: null };
-  const dfs = await boundedDfs(scenario, scheme, t.budget);
-  const certificate: Certificate = {
+async function searchProgram(scenario: Scenario, scheme: Scheme, ref: string, b: CellBudget): Promise<Found> {
+  const dfs = await boundedDfs(scenario, scheme, b);
+  const cert: Certificate = {
     method: 'dfs',
     complete: dfs.complete,
     schedules: dfs.schedules,
     pruned: dfs.pruned,
-    preemptions: t.budget.preemptions,
+    preemptions: b.preemptions,
   };
-  if (dfs.failure) return { certificate, ...(await dfsFailure(scenario, scheme, t, dfs.failure)) };
-  if (dfs.complete) return { verdict: 'ok', findings: [], certificate, replay: null, schedule: null };
-  return pctFallback(scenario, scheme, t);
-}
-
-/** The DFS budget ran out: PCT samples the schedules instead (no certificate). */
-async function pctFallback(scenario: Scenario, scheme: Scheme, t: CampaignCellTask): Promise<CellOutcome> {
+  if (dfs.failure) {
+    const run = await runOnce(scenario, scheme, new ReplayStrategy(dfs.failure));
+    const kind = (decisive(run.findings, scenario.forbid) as Finding).kind;
+    return { certificate: cert, failure: { kind, schedule: dfs.failure } };
+  }
+  if (dfs.complete) return { certificate: cert, failure: null };
   const r = await checkScenario(scenario, scheme, {
-    scenarioRef: t.ref,
+    scenarioRef: ref,
     strategy: 'pct',
-    schedules: t.budget.pctSchedules,
-    seed: t.budget.seed,
+    schedules: b.pctSchedules,
+    seed: b.seed,
     jobs: 1,
+    shrink: false,
   });
   const certificate: Certificate = {
     method: 'pct',
@@ -161,12 +157,97 @@ async function pctFallback(scenario: Scenario, scheme: Scheme, t: CampaignCellTa
     pruned: 0,
     depth: r.coverage.depth,
   };
-  const schedule = r.replay ? (r.report?.result.schedule.slice() ?? null) : null;
+  const schedule = r.report?.result.schedule.slice();
+  return { certificate, failure: r.finding && schedule ? { kind: r.finding.kind, schedule } : null };
+}
+
+/** Shrinks a failing schedule and judges its replay: the decisive finding first. */
+async function shrunkFailure(
+  scenario: Scenario,
+  scheme: Scheme,
+  ref: string,
+  failure: NonNullable<Found['failure']>,
+): Promise<{ findings: Finding[]; replay: string }> {
+  const shrunk = await shrinkSchedule(scenario, scheme, failure.schedule, failure.kind);
+  const run = await runOnce(scenario, scheme, new ReplayStrategy(shrunk.schedule));
+  const shown = decisive(run.findings, scenario.forbid);
+  if (!shown) throw new Error(`campaign: ${ref} under ${scheme.name}: the shrunk schedule shows nothing`);
   return {
-    verdict: r.verdict,
-    findings: r.findings.map(recordFinding),
-    certificate,
-    replay: r.replay,
-    schedule,
+    findings: [shown, ...run.findings.filter((f) => f !== shown)],
+    replay: replayString(ref, scheme.name, shrunk.schedule),
+  };
+}
+
+function scenarioOf(p: Program, name: string): Scenario {
+  return parseLitmus(litmusText(p, name), `${name}.litmus`);
+}
+
+/** The program with only the ops at the given (task, op) positions; tasks left empty go. */
+function keepOps(p: Program, keep: readonly [number, number][]): Program {
+  const tasks = p.tasks
+    .map((ops, t) => ops.filter((_, i) => keep.some(([kt, ki]) => kt === t && ki === i)))
+    .filter((ops) => ops.length > 0);
+  return { geometry: p.geometry, tasks };
+}
+
+/**
+ * Ops first: delta debugging over the program's ops, keeping a subset while a search still finds a
+ * finding of the same kind under the scheme; then the schedule of the result, shrunk.
+ */
+async function minimise(
+  t: CampaignCellTask,
+  scheme: Scheme,
+  kind: Finding['kind'],
+): Promise<{ minimised: Minimised; signature: string }> {
+  const positions = t.program.tasks.flatMap((ops, ti) => ops.map((_, i): [number, number] => [ti, i]));
+  const name = `${t.name}-${scheme.name}-min`;
+  const { items, tests } = await ddmin(positions, async (keep) => {
+    if (keep.length === 0) return false;
+    const f = await searchProgram(
+      scenarioOf(keepOps(t.program, keep), name),
+      scheme,
+      `${name}.litmus`,
+      t.budget,
+    );
+    return f.failure?.kind === kind;
+  });
+  const program = canonical(keepOps(t.program, items));
+  const scenario = scenarioOf(program, name);
+  const found = await searchProgram(scenario, scheme, `${name}.litmus`, t.budget);
+  if (found.failure?.kind !== kind)
+    throw new Error(`campaign: ${name}: the minimised program lost its ${kind}`);
+  const { findings, replay } = await shrunkFailure(scenario, scheme, `${name}.litmus`, found.failure);
+  const sig = signature(scheme.name, kind, program, findings[0].details);
+  const minimised: Minimised = {
+    program: programKey(program),
+    litmus: findingLitmus(program, name, { scheme: scheme.name, kind, replay, signature: sig }),
+    replay,
+    dropped: positions.length - items.length,
+    tests,
+  };
+  return { minimised, signature: sig };
+}
+
+export async function runCampaignCell(t: CampaignCellTask): Promise<CellOutcome> {
+  const scheme = findScheme(t.scheme);
+  if (!scheme) throw new Error(`campaign: unknown scheme ${t.scheme}`);
+  const ref = `${t.name}.litmus`;
+  const scenario = scenarioOf(t.program, t.name);
+  const none: Certificate = { method: 'none', complete: false, schedules: 0, pruned: 0 };
+  const na = scheme.notApplicable?.(scenario) ?? null;
+  const empty = { findings: [], replay: null, signature: null, minimised: null };
+  if (na) return { verdict: 'n/a', reason: na, certificate: none, ...empty };
+  const found = await searchProgram(scenario, scheme, ref, t.budget);
+  if (!found.failure) return { verdict: 'ok', certificate: found.certificate, ...empty };
+  const { findings, replay } = await shrunkFailure(scenario, scheme, ref, found.failure);
+  const kind = findings[0].kind;
+  const { minimised, signature: sig } = await minimise(t, scheme, kind);
+  return {
+    verdict: kind,
+    findings: findings.map(recordFinding),
+    certificate: found.certificate,
+    replay,
+    signature: sig,
+    minimised,
   };
 }

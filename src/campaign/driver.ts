@@ -86,7 +86,7 @@ function* cellsOf(opts: CampaignOptions, progs: Iterable<Enumerated>): Generator
     const key = programKey(program);
     for (const scheme of opts.schemes) {
       yield {
-        task: { index, ref: `${name}.litmus`, text, scheme, budget: opts.budget },
+        task: { index, name, program, scheme, budget: opts.budget },
         program: key,
         litmus: text,
       };

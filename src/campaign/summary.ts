@@ -32,6 +32,20 @@ export interface SchemeSummary {
   pct: number;
 }
 
+/** One distinct finding: the cells that share a signature, and the first (lowest index) as example. */
+export interface DistinctFinding {
+  signature: string;
+  scheme: string;
+  kind: FindingKind;
+  /** Cells with this signature. */
+  cells: number;
+  /** The lowest program index among them. */
+  first: number;
+  /** The minimised example's program and replay string. */
+  program: string;
+  replay: string;
+}
+
 export interface CampaignSummary {
   type: 'summary';
   /** What was enumerated: "exhaustive 2x1" or "random 3x2 seed 1". */
@@ -41,6 +55,8 @@ export interface CampaignSummary {
   /** Distinct programs checked. */
   programs: number;
   schemes: SchemeSummary[];
+  /** Findings deduplicated by signature (gen/signature.ts), by scheme, kind and signature. */
+  distinct: DistinctFinding[];
 }
 
 function emptyKinds(): Record<FindingKind, number> {
@@ -52,14 +68,55 @@ function schemeRank(name: string): number {
   return i < 0 ? SCHEMES.length : i;
 }
 
+function byKey(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The records that carry a finding, one per signature: the one of the lowest program index. */
+export function firstBySignature(
+  records: Iterable<CampaignRecord>,
+): Map<string, { record: CampaignRecord; cells: number }> {
+  const out = new Map<string, { record: CampaignRecord; cells: number }>();
+  for (const r of records) {
+    if (!r.signature || !r.minimised) continue;
+    const seen = out.get(r.signature);
+    if (!seen) out.set(r.signature, { record: r, cells: 1 });
+    else {
+      seen.cells++;
+      if (r.index < seen.record.index) seen.record = r;
+    }
+  }
+  return out;
+}
+
+function distinctFindings(records: readonly CampaignRecord[]): DistinctFinding[] {
+  return [...firstBySignature(records).entries()]
+    .map(([signature, { record, cells }]) => ({
+      signature,
+      scheme: record.scheme,
+      kind: record.verdict as FindingKind,
+      cells,
+      first: record.index,
+      program: record.minimised?.program ?? '',
+      replay: record.minimised?.replay ?? '',
+    }))
+    .sort(
+      (a, b) =>
+        schemeRank(a.scheme) - schemeRank(b.scheme) ||
+        FINDING_KINDS.indexOf(a.kind) - FINDING_KINDS.indexOf(b.kind) ||
+        byKey(a.signature, b.signature),
+    );
+}
+
 export function summarize(
   space: string,
   spaceSize: number,
   records: Iterable<CampaignRecord>,
 ): CampaignSummary {
+  const all = [...records];
   const byScheme = new Map<string, SchemeSummary>();
   const programs = new Set<number>();
-  for (const r of records) {
+  for (const r of all) {
     programs.add(r.index);
     let s = byScheme.get(r.scheme);
     if (!s) {
@@ -84,9 +141,16 @@ export function summarize(
     else if (r.certificate.method === 'dfs') s.dfsFound++;
   }
   const schemes = [...byScheme.values()].sort(
-    (a, b) => schemeRank(a.scheme) - schemeRank(b.scheme) || (a.scheme < b.scheme ? -1 : 1),
+    (a, b) => schemeRank(a.scheme) - schemeRank(b.scheme) || byKey(a.scheme, b.scheme),
   );
-  return { type: 'summary', space, space_size: spaceSize, programs: programs.size, schemes };
+  return {
+    type: 'summary',
+    space,
+    space_size: spaceSize,
+    programs: programs.size,
+    schemes,
+    distinct: distinctFindings(all),
+  };
 }
 
 /** The summary as a table, one row per scheme. */
@@ -113,5 +177,10 @@ export function formatSummary(s: CampaignSummary): string[] {
     `campaign: ${s.space}, space_size ${s.space_size}, ${s.programs} programs checked`,
     line(head),
     ...rows.map(line),
+    ...(s.distinct.length ? ['', `${s.distinct.length} distinct findings (deduplicated by signature):`] : []),
+    ...s.distinct.map(
+      (d) =>
+        `  ${d.scheme} ${d.kind} x${d.cells}: ${d.program}\n    signature: ${d.signature}\n    pagelab replay '${d.replay}'`,
+    ),
   ];
 }

@@ -3,7 +3,8 @@
  * `pagelab campaign merge`, which folds shard outputs into the summary one run gives.
  * Bad input is one line and exit 2 (cli/common.ts); a finding in any cell is exit 1.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { type Command, InvalidArgumentError } from 'commander';
 import { type CellBudget, DEFAULT_BUDGET } from '../campaign/cell.js';
@@ -16,10 +17,16 @@ import {
   spaceName,
 } from '../campaign/driver.js';
 import { estimateCampaign, formatEstimate, shardCount } from '../campaign/estimate.js';
-import { type CampaignRecord, type CampaignSummary, formatSummary, summarize } from '../campaign/summary.js';
+import {
+  type CampaignRecord,
+  type CampaignSummary,
+  firstBySignature,
+  formatSummary,
+  summarize,
+} from '../campaign/summary.js';
 import { spaceSize } from '../gen/enumerate.js';
 import { SCHEMES } from '../schemes/index.js';
-import { EXIT_FINDING, EXIT_OK, intOption, out, UsageError } from './common.js';
+import { EXIT_FINDING, EXIT_OK, intOption, out, UsageError, writeOut } from './common.js';
 
 interface CampaignCliOpts {
   json?: boolean;
@@ -36,6 +43,31 @@ interface CampaignCliOpts {
   jobs: number;
   estimate?: boolean;
   sample: number;
+  litmusDir?: string;
+}
+
+/**
+ * Writes the minimised example of each distinct finding as `<name>.litmus` in `dir` (the name its
+ * replay strings use), and says how many on stderr.
+ */
+function writeDistinct(dir: string, records: readonly CampaignRecord[]): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new UsageError(`cannot create ${dir}: ${(e as Error).message}`);
+  }
+  const firsts = [...firstBySignature(records).values()];
+  for (const { record } of firsts) {
+    const text = record.minimised?.litmus ?? '';
+    const name = /^litmus (\S+)/.exec(text)?.[1];
+    if (name) writeOut(join(dir, `${name}.litmus`), text);
+  }
+  process.stderr.write(`campaign: ${firsts.length} distinct findings written to ${dir}\n`);
+}
+
+/** What the summary and the .litmus writer need of a record: an ok cell's text is dropped. */
+function kept(r: CampaignRecord): CampaignRecord {
+  return r.minimised ? r : { ...r, litmus: '', program: '', findings: [] };
 }
 
 /** The largest space the enumerator walks (the default space: 117968 programs). */
@@ -146,7 +178,7 @@ async function cmdCampaign(o: CampaignCliOpts): Promise<number> {
       budget: budgetOf(o),
       jobs: o.jobs,
       onRecord: (r) => {
-        records.push(r);
+        records.push(kept(r));
         if (o.json) out(JSON.stringify(r));
       },
       onCell: (done, r) => {
@@ -159,6 +191,7 @@ async function cmdCampaign(o: CampaignCliOpts): Promise<number> {
   }
   const summary = summarize(spaceName(source), size, records);
   printSummary(summary, o.json);
+  if (o.litmusDir) writeDistinct(o.litmusDir, records);
   return findings > 0 ? EXIT_FINDING : EXIT_OK;
 }
 
@@ -208,9 +241,10 @@ function readShards(files: readonly string[]): { space: string; size: number; re
   return { space: found.name, size: found.size, records };
 }
 
-function cmdMerge(files: string[], o: { json?: boolean }): number {
+function cmdMerge(files: string[], o: { json?: boolean; litmusDir?: string }): number {
   const { space, size, records } = readShards(files);
   printSummary(summarize(space, size, records), o.json);
+  if (o.litmusDir) writeDistinct(o.litmusDir, records);
   return records.some((r) => r.verdict !== 'ok' && r.verdict !== 'n/a') ? EXIT_FINDING : EXIT_OK;
 }
 
@@ -258,6 +292,7 @@ export function registerCampaign(p: Command, result: { code: number }, defaultJo
       defaultJobs,
     )
     .option('--estimate', 'sample the space and predict programs, runs and minutes; check nothing else')
+    .option('--litmus-dir <dir>', 'write each distinct finding, minimised, as a ready .litmus file in DIR')
     .option('--sample <n>', '--estimate: programs to sample', intOption('--sample', 1, 100_000), 20)
     .action(async (o: CampaignCliOpts) => {
       result.code = await cmdCampaign(o);
@@ -265,9 +300,14 @@ export function registerCampaign(p: Command, result: { code: number }, defaultJo
   c.command('merge <files...>')
     .description('fold the --json outputs of shards into the summary one run gives')
     .option('--json', 'the summary as one JSON line')
-    .action((files: string[], o: { json?: boolean }, cmd: Command) => {
-      // `--json` after `merge` may be taken by `campaign` itself (commander parses parent options
-      // first): either place asks for JSON.
-      result.code = cmdMerge(files, { json: o.json || cmd.parent?.opts().json });
+    .option('--litmus-dir <dir>', 'write each distinct finding, minimised, as a ready .litmus file in DIR')
+    .action((files: string[], o: { json?: boolean; litmusDir?: string }, cmd: Command) => {
+      // Options after `merge` may be taken by `campaign` itself (commander parses parent options
+      // first): either place counts.
+      const parent = cmd.parent?.opts() ?? {};
+      result.code = cmdMerge(files, {
+        json: o.json || parent.json,
+        litmusDir: o.litmusDir ?? parent.litmusDir,
+      });
     });
 }
