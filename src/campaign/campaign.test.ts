@@ -135,6 +135,7 @@ describe('the summary', () => {
       program: '',
       scheme,
       litmus: '',
+      conflicts: verdict === 'ok' ? ['a × b'] : ['a × b', 'c × d'],
       verdict,
       findings: [],
       certificate: { method: 'dfs', complete: verdict === 'ok', schedules: 1, pruned: 0 },
@@ -155,6 +156,8 @@ describe('the summary', () => {
       JSON.stringify(a),
     );
     expect(a.programs).toBe(3);
+    // 'c × d' is only in programs whose cells found a finding: seen, not covered in both orders.
+    expect([a.coverage.seen, a.coverage.both_orders]).toEqual([2, 1]);
     expect(a.schemes.map((s) => [s.scheme, s.programs, s.ok, s.findings['lost-write'], s.complete])).toEqual([
       ['vfs2019', 1, 1, 0, 1],
       ['xfs', 3, 1, 2, 1],

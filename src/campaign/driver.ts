@@ -6,6 +6,7 @@
  */
 import { Piscina } from 'piscina';
 import { WORKER_LIMITS } from '../explore/pool.js';
+import { conflictPairs } from '../gen/conflict.js';
 import { DEFAULT_BOUNDS, type Enumerated, enumerate, type SpaceBounds, spaceSize } from '../gen/enumerate.js';
 import { randomPrograms } from '../gen/random.js';
 import { litmusText, programKey } from '../gen/space.js';
@@ -77,6 +78,7 @@ interface Pending {
   task: CampaignCellTask;
   program: string;
   litmus: string;
+  conflicts: string[];
 }
 
 function* cellsOf(opts: CampaignOptions, progs: Iterable<Enumerated>): Generator<Pending> {
@@ -84,11 +86,13 @@ function* cellsOf(opts: CampaignOptions, progs: Iterable<Enumerated>): Generator
     const name = programName(opts.source, index);
     const text = litmusText(program, name);
     const key = programKey(program);
+    const conflicts = conflictPairs(program);
     for (const scheme of opts.schemes) {
       yield {
         task: { index, name, program, scheme, budget: opts.budget },
         program: key,
         litmus: text,
+        conflicts,
       };
     }
   }
@@ -101,6 +105,7 @@ function toRecord(p: Pending, o: CellOutcome): CampaignRecord {
     program: p.program,
     scheme: p.task.scheme,
     litmus: p.litmus,
+    conflicts: p.conflicts,
     ...o,
   };
 }

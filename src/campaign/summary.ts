@@ -3,6 +3,8 @@
  * the space they come from), in a fixed order — schemes in registry order, kinds in FINDING_KINDS
  * order — so shards merged (`pagelab campaign merge`) give byte for byte the summary one run gives.
  */
+
+import { possibleConflictPairs } from '../gen/conflict.js';
 import { FINDING_KINDS, type FindingKind } from '../litmus/ast.js';
 import { SCHEMES } from '../schemes/index.js';
 import type { CellOutcome } from './cell.js';
@@ -16,6 +18,8 @@ export interface CampaignRecord extends CellOutcome {
   scheme: string;
   /** The program as a litmus scenario: save it as `<name>.litmus` to replay. */
   litmus: string;
+  /** Its conflicting op pairs (gen/conflict.ts), for the coverage figure. */
+  conflicts: string[];
 }
 
 export interface SchemeSummary {
@@ -57,6 +61,30 @@ export interface CampaignSummary {
   schemes: SchemeSummary[];
   /** Findings deduplicated by signature (gen/signature.ts), by scheme, kind and signature. */
   distinct: DistinctFinding[];
+  coverage: Coverage;
+}
+
+/**
+ * Conflicting op pairs (gen/conflict.ts): those the vocabulary can form, those some checked program
+ * holds, and those seen in both orders — held by a program whose cell under some scheme has a
+ * complete DFS certificate, which ran both orders of every dependent pair of steps within the bound.
+ */
+export interface Coverage {
+  possible: number;
+  seen: number;
+  both_orders: number;
+}
+
+function coverage(records: readonly CampaignRecord[]): Coverage {
+  const seen = new Set<string>();
+  const both = new Set<string>();
+  for (const r of records) {
+    for (const c of r.conflicts) {
+      seen.add(c);
+      if (r.certificate.method === 'dfs' && r.certificate.complete) both.add(c);
+    }
+  }
+  return { possible: possibleConflictPairs(), seen: seen.size, both_orders: both.size };
 }
 
 function emptyKinds(): Record<FindingKind, number> {
@@ -150,6 +178,7 @@ export function summarize(
     programs: programs.size,
     schemes,
     distinct: distinctFindings(all),
+    coverage: coverage(all),
   };
 }
 
@@ -175,6 +204,7 @@ export function formatSummary(s: CampaignSummary): string[] {
       .trimEnd();
   return [
     `campaign: ${s.space}, space_size ${s.space_size}, ${s.programs} programs checked`,
+    `coverage: ${s.coverage.both_orders} of ${s.coverage.possible} conflicting op pairs seen in both orders (${s.coverage.seen} seen)`,
     line(head),
     ...rows.map(line),
     ...(s.distinct.length ? ['', `${s.distinct.length} distinct findings (deduplicated by signature):`] : []),

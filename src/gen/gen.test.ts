@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseLitmus } from '../litmus/parse.js';
 import { canonical, canonicalKey, swapFiles } from './canon.js';
+import { conflictPairs, possibleConflictPairs } from './conflict.js';
 import { DEFAULT_BOUNDS, enumerate, spaceSize } from './enumerate.js';
 import { randomPrograms } from './random.js';
 import { GEOMETRIES, type GenOp, litmusText, opKey, type Program, programKey } from './space.js';
@@ -118,5 +119,44 @@ describe('the random generator', () => {
       true,
     );
     expect(a.map((e) => programKey(e.program))).not.toEqual(draw(6).map((e) => programKey(e.program)));
+  });
+});
+
+describe('conflicting op pairs', () => {
+  const geometry = GEOMETRIES[0];
+  it('pair ops of different tasks on one file where one writes, through buffers and mappings too', () => {
+    const crossed: Program = {
+      geometry,
+      tasks: [
+        [{ kind: 'pwrite', file: 'f', range: 'p0', direct: true, buf: { file: 'g', page: 0, shared: true } }],
+        [{ kind: 'pread', file: 'g', range: 'p0', direct: false, buf: null }],
+      ],
+    };
+    expect(conflictPairs(crossed)).toEqual([]);
+    const viaBuffer: Program = {
+      geometry,
+      tasks: [
+        [{ kind: 'pread', file: 'f', range: 'p0', direct: true, buf: { file: 'g', page: 0, shared: true } }],
+        [{ kind: 'load', map: { file: 'g', page: 1, shared: false } }],
+      ],
+    };
+    expect(conflictPairs(viaBuffer)).toEqual(['load private × pread-direct buf=shared']);
+    const privateStore: Program = {
+      geometry,
+      tasks: [
+        [{ kind: 'store', map: { file: 'f', page: 0, shared: false } }],
+        [{ kind: 'load', map: { file: 'f', page: 0, shared: true } }],
+      ],
+    };
+    expect(conflictPairs(privateStore)).toEqual([]);
+  });
+
+  it('number 378 over the vocabulary, and every two writers of a file are among them', () => {
+    expect(possibleConflictPairs()).toBe(378);
+    const p: Program = {
+      geometry,
+      tasks: [[{ kind: 'truncate', file: 'f', dir: 'up' }], [{ kind: 'evict', file: 'f', page: 1 }]],
+    };
+    expect(conflictPairs(p)).toEqual(['evict × truncate-up']);
   });
 });

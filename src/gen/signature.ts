@@ -7,7 +7,7 @@
  */
 import type { GenOp, Program } from './space.js';
 
-function opShape(op: GenOp): string {
+export function opShape(op: GenOp): string {
   const buf = (m: { shared: boolean } | null) => (m ? (m.shared ? ' buf=shared' : ' buf=private') : '');
   switch (op.kind) {
     case 'pread':
