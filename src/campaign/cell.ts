@@ -103,18 +103,23 @@ interface DfsResult {
   failure: number[] | null;
 }
 
-/** The bounded DFS, unit after unit in this thread, until a failure or `dfsRuns` runs. */
+/**
+ * The bounded DFS, unit after unit in this thread, until a failure or `dfsRuns` runs (the
+ * frontier's included, as explore/search.ts counts them).
+ */
 async function boundedDfs(scenario: Scenario, scheme: Scheme, b: CellBudget): Promise<DfsResult> {
   const params = dfsParams(b);
-  const { units } = await dfsFrontier(scenario, scheme, params, b.dfsRuns);
+  const frontier = await dfsFrontier(scenario, scheme, params, b.dfsRuns);
+  let spent = frontier.runs;
   let schedules = 0;
   let pruned = 0;
-  for (const unit of units) {
-    const left = b.dfsRuns - schedules - pruned;
+  for (const unit of frontier.units) {
+    const left = b.dfsRuns - spent;
     if (left <= 0 || unit.kind !== 'dfs') return { complete: false, schedules, pruned, failure: null };
     const r = await runUnit(scenario, scheme, params, { ...unit, budget: left });
     schedules += r.schedules;
     pruned += r.pruned;
+    spent += r.schedules + r.pruned;
     if (r.failure) return { complete: false, schedules, pruned, failure: r.failure.schedule };
     if (!r.complete) return { complete: false, schedules, pruned, failure: null };
   }

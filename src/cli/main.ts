@@ -3,6 +3,7 @@
  * bad input as cli/common.ts has them (a contract).
  */
 import { Command, CommanderError } from 'commander';
+import { DEFAULTS } from '../explore/defaults.js';
 import { measureMatrix } from '../explore/matrix.js';
 import { defaultJobs } from '../explore/pool.js';
 import { parseReplayString } from '../explore/run.js';
@@ -16,6 +17,7 @@ import {
   EXIT_OK,
   EXIT_USAGE,
   intOption,
+  jobsOption,
   out,
   resolveScenario,
   resolveScheme,
@@ -111,14 +113,14 @@ function program(result: { code: number }): Command {
     });
   p.command('matrix')
     .description('every built-in scenario under every scheme')
-    .option('--schedules <n>', 'random schedules per cell', intOption('--schedules', 1, 100_000_000), 1000)
-    .option('--seed <n>', 'seed of the search', intOption('--seed', 0, 0xffffffff), 1)
     .option(
-      '--jobs <n>',
-      "worker threads (default: the machine's cores)",
-      intOption('--jobs', 1, 256),
-      defaultJobs(),
+      '--schedules <n>',
+      'random schedules per cell',
+      intOption('--schedules', 1, 100_000_000),
+      DEFAULTS.matrixSchedules,
     )
+    .option('--seed <n>', 'seed of the search', intOption('--seed', 0, 0xffffffff), DEFAULTS.seed)
+    .addOption(jobsOption(defaultJobs()))
     .option('--html <file>', "write the matrix as an HTML page, each finding's report embedded, to FILE")
     .option('--json', 'one JSON object on stdout')
     .action(async (opts: MatrixOpts) => {
@@ -129,7 +131,7 @@ function program(result: { code: number }): Command {
     .description("re-run one schedule ('<scenario>:<scheme>:<schedule>') and show its trace")
     .option(
       '--step-bound <n>',
-      'steps after which a run is declared no-progress',
+      `steps after which a run is declared no-progress (default ${DEFAULTS.stepBound})`,
       intOption('--step-bound', 10, 100_000_000),
     );
   addReportFileOptions(replay)

@@ -26,7 +26,7 @@ export async function cell(task: CellTask): Promise<CellResult> {
   );
 }
 
-export function stripReport(r: CheckResult): CellResult {
+function stripReport(r: CheckResult): CellResult {
   const { report: _report, ...rest } = r;
   return rest;
 }

@@ -49,7 +49,7 @@ export interface Matrix {
 }
 
 /** Runs matrix cells, each a whole search, on `jobs` worker threads; results in input order. */
-export async function runCells(tasks: CellTask[], jobs: number): Promise<CellResult[]> {
+async function runCells(tasks: CellTask[], jobs: number): Promise<CellResult[]> {
   if (jobs <= 1) {
     const out: CellResult[] = [];
     for (const t of tasks) out.push(await cell(t));
@@ -95,7 +95,7 @@ async function matrixRows(scenarios: readonly Scenario[], opts: MatrixOptions): 
 }
 
 /** Scalability and fairness of every scheme that can express their scenarios. */
-export async function matrixMeasures(schemes: readonly Scheme[]): Promise<MatrixMeasures> {
+async function matrixMeasures(schemes: readonly Scheme[]): Promise<MatrixMeasures> {
   const scalability: MatrixMeasures['scalability'] = [];
   const disjointWriters = disjointWritersScenario(1);
   for (const scheme of schemes) {

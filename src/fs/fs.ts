@@ -76,6 +76,12 @@ export class Inode {
   readonly file = { wbErr: 0 };
   /** Scheme-private per-inode state (glocks, two-state locks, range locks...). */
   readonly fsPrivate = new Map<string, unknown>();
+  /**
+   * Where the kernel allocated this inode, and so its i_data (the address_space embedded in it):
+   * what lock orders by address compare (bch2_page_fault's `fdm > mapping`). Slab addresses differ
+   * from boot to boot; the world sets this from the scenario (`option inode-addr`), else `ino`.
+   */
+  addr: number;
 
   constructor(
     readonly fs: FileSystem,
@@ -86,6 +92,7 @@ export class Inode {
     readonly iRwsem: RwSemaphore,
   ) {
     this.isize = size;
+    this.addr = ino;
     this.dio = new DioCount(`i_dio_count(${name})`);
     this.extents.obj = objectId(`extents(${name})`);
   }

@@ -188,7 +188,26 @@ class Ref {
   }
 }
 
-async function runSequence(schemeIdx: number, initPages: number, ops: SeqOp[]): Promise<void> {
+/**
+ * gfs2: a misaligned O_DIRECT write inside EOF depends on the block map — gfs2_iomap_begin answers
+ * a hole with -ENOTBLK (buffered fallback) before iomap's per-extent alignment check can fail it —
+ * which the byte array does not keep; such writes are left out under gfs2 (src/fsx/differential.ts
+ * gives gfs2 aligned O_DIRECT writes only, for the same reason). Beyond EOF they stay: buffered.
+ */
+function comparableOps(scheme: string, initPages: number, ops: SeqOp[]): SeqOp[] {
+  if (scheme !== 'gfs2' && scheme !== 'gfs2-2021') return ops;
+  const ref = new Ref(initPages * PS, scheme);
+  return ops.filter((o) => {
+    const misaligned = o.k === 'pwrite' && o.direct && (o.off % SECTOR !== 0 || o.len % SECTOR !== 0);
+    if (misaligned && o.off + o.len <= ref.size) return false;
+    ref.apply(o, TAG_FIRST_OP);
+    return true;
+  });
+}
+
+async function runSequence(schemeIdx: number, initPages: number, drawn: SeqOp[]): Promise<void> {
+  const ops = comparableOps(SCHEMES[schemeIdx].name, initPages, drawn);
+  if (ops.length === 0) return;
   const text = [
     'litmus seq',
     `page ${PS}`,

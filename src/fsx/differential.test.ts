@@ -238,7 +238,9 @@ describe('differential: the model against the running kernel', () => {
 
   it(`${STREAMS_MAIN} random streams on the main filesystem: identical results, errnos, sizes, reads and files`, async () => {
     report(await differentialRun(workDir(main), STREAMS_MAIN, 1000));
-  });
+    // Its time is the disk's (fsync and O_DIRECT per stream, ~12 s of CPU): 67–106 s were measured
+    // with other work on the machine, past vitest's 60 s default. A bound, not an assertion.
+  }, 300_000);
 
   const shm = '/dev/shm';
   const shmUsable = existsSync(shm) && writable(shm);

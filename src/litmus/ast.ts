@@ -128,6 +128,7 @@ export interface Scenario {
   maps: MapDecl[];
   bufs: BufDecl[];
   reclaim: number;
+  /** `option KEY=VALUE`: free-form, except the ones the world reads (`sector`, `inode-addr`). */
   options: Record<string, string>;
   tasks: TaskDecl[];
   forbid: FindingKind[];
@@ -160,3 +161,10 @@ export function diskBlocksDefault(files: readonly FileDecl[], blockSize: number)
   for (const f of files) blocks += Math.ceil(f.size / blockSize);
   return blocks * 4 + 16;
 }
+
+/**
+ * `option inode-addr=`: whether the files' inodes (and the address_spaces embedded in them) lie at
+ * rising or falling kernel addresses in declaration order; lock orders by address follow it.
+ */
+export type InodeAddrOrder = 'ascending' | 'descending';
+export const INODE_ADDR_ORDERS: readonly InodeAddrOrder[] = ['ascending', 'descending'];

@@ -345,6 +345,16 @@ describe('parseLitmus: errors', () => {
     ['an option without value', 'option storm=', "5:8: missing value after 'storm='"],
     ['an empty option', 'option', '5:7: missing KEY=VALUE (usage: option KEY=VALUE...)'],
     [
+      'a bad inode-addr',
+      'option inode-addr=sideways',
+      "5:8: bad option 'inode-addr=sideways': expected ascending or descending",
+    ],
+    [
+      'a sector that does not divide the block',
+      'option sector=7',
+      '5:8: option sector=7: must divide the block size 64',
+    ],
+    [
       'an unknown finding kind',
       'forbid stale',
       "5:8: unknown finding kind 'stale' (kinds: stale-read, lost-write, incoherent, durability, deadlock, no-progress, invariant, or none)",

@@ -11,6 +11,7 @@ import {
   FINDING_KINDS,
   type FindingKind,
   fileBlocksAllocated,
+  INODE_ADDR_ORDERS,
   LATENCY_DEFAULT,
   LATENCY_MAX,
   PAGE_SIZE_DEFAULT,
@@ -101,6 +102,8 @@ class ScenarioParser implements Env {
   /** Line of the first file, map, buf or task: `page` and `block` must come before it. */
   private firstUseLine: number | null = null;
   private diskTok: { value: number; line: number; col: number } | null = null;
+  /** `option sector=N`, checked against the block size once every line is read. */
+  private sectorTok: { value: string; line: number; col: number } | null = null;
 
   constructor(
     readonly file: string,
@@ -256,6 +259,10 @@ class ScenarioParser implements Env {
     const value = tok.text.slice(eq + 1);
     if (!OPTION_KEY.test(key)) c.fail(tok, `bad option key '${key}' (keys match [A-Za-z_][A-Za-z0-9_.-]*)`);
     if (value === '') c.fail(tok, `missing value after '${key}='`);
+    // Checked here so that a bad value is a parse error (exit 2), not an exception in buildWorld.
+    if (key === 'inode-addr' && !INODE_ADDR_ORDERS.some((o) => o === value))
+      c.fail(tok, `bad option 'inode-addr=${value}': expected ${INODE_ADDR_ORDERS.join(' or ')}`);
+    if (key === 'sector') this.sectorTok = { value, line: c.line, col: tok.col };
     const first = this.optionLines.get(key);
     if (first !== undefined) c.fail(tok, `duplicate option '${key}' (first at line ${first})`);
     this.optionLines.set(key, c.line);
@@ -381,7 +388,17 @@ class ScenarioParser implements Env {
       this.fail(this.lines[0].no, 1, "no tasks (add a task line such as 'P0: pread f 0 8')");
     }
     s.diskBlocks = this.diskBlocks();
+    this.checkSector();
     return s;
+  }
+
+  /** The world's rule for `option sector=N` (src/litmus/world.ts sectorSize), as a parse error. */
+  private checkSector(): void {
+    const o = this.sectorTok;
+    if (o === null) return;
+    const n = Number(o.value);
+    if (!Number.isInteger(n) || n < 1 || this.s.blockSize % n !== 0)
+      this.fail(o.line, o.col, `option sector=${o.value}: must divide the block size ${this.s.blockSize}`);
   }
 
   private diskBlocks(): number {

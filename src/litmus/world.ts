@@ -24,7 +24,14 @@ import { ANYTHING, objectId, record } from '../sim/footprint.js';
 import type { Sim } from '../sim/sched.js';
 import type { Task } from '../sim/task.js';
 import { RwSemaphore } from '../sync/rwsem.js';
-import type { Addr, FileDecl, Op, Scenario } from './ast.js';
+import {
+  type Addr,
+  type FileDecl,
+  INODE_ADDR_ORDERS,
+  type InodeAddrOrder,
+  type Op,
+  type Scenario,
+} from './ast.js';
 import { contendedOps } from './contention.js';
 import { formatOp } from './parse.js';
 
@@ -64,6 +71,18 @@ export function sectorSize(scenario: Scenario): number {
   return Math.max(1, scenario.blockSize / 8);
 }
 
+/**
+ * `option inode-addr=ascending|descending` (default ascending): whether the files' inodes, and so
+ * their address_spaces, lie at rising or falling addresses in declaration order. Lock orders by
+ * address (bcachefs's `fdm > mapping`) follow it; the kernel's order is whatever the slab gave.
+ */
+export function inodeAddrOrder(scenario: Scenario): InodeAddrOrder {
+  const opt = scenario.options['inode-addr'] ?? 'ascending';
+  const order = INODE_ADDR_ORDERS.find((o) => o === opt);
+  if (!order) throw new Error(`option inode-addr=${opt}: must be ${INODE_ADDR_ORDERS.join(' or ')}`);
+  return order;
+}
+
 export function buildWorld(scenario: Scenario, scheme: Scheme): World {
   const ps = scenario.pageSize;
   const bs = scenario.blockSize;
@@ -82,7 +101,9 @@ export function buildWorld(scenario: Scenario, scheme: Scheme): World {
     history: { ops: [], clock: 0 },
     initial: new Map(),
   };
-  for (const [i, f] of scenario.files.entries()) createFile(world, f, i + 1);
+  const descending = inodeAddrOrder(scenario) === 'descending';
+  const n = scenario.files.length;
+  for (const [i, f] of scenario.files.entries()) createFile(world, f, i + 1, descending ? n - i : i + 1);
   for (const m of scenario.maps) {
     const inode = world.inodes.get(m.file) as Inode;
     const vma = mm.mmap(m.name, m.length, m.shared, inode.mapping, m.offset / ps, {
@@ -100,10 +121,11 @@ export function buildWorld(scenario: Scenario, scheme: Scheme): World {
   return world;
 }
 
-function createFile(world: World, f: FileDecl, ino: number): void {
+function createFile(world: World, f: FileDecl, ino: number, addr: number): void {
   const { fs, scenario, scheme } = world;
   const ps = scenario.pageSize;
   const inode = new Inode(fs, ino, f.name, f.size, new RwSemaphore(`i_rwsem(${f.name})`, 'i_rwsem'));
+  inode.addr = addr;
   const il = scheme.invalidateLock ? new RwSemaphore(`invalidate_lock(${f.name})`, 'invalidate_lock') : null;
   inode.mapping = new AddressSpace(inode, ps, il, world.mm.folioIds);
   inode.mapping.aops = {

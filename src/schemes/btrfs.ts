@@ -74,7 +74,13 @@ import { assert } from '../sim/assert.js';
 import { EFAULT, ENOTBLK } from '../sim/errno.js';
 import type { Task } from '../sim/task.js';
 import { Completion } from '../sync/completion.js';
-import type { RwSemaphore } from '../sync/rwsem.js';
+import {
+  fsPrivateOf,
+  truncateSites,
+  withInodeAndInvalidateLock,
+  withInvalidateLockShared,
+  withIRwsemExcl,
+} from './locks.js';
 import type { Scheme } from './scheme.js';
 
 /** struct btrfs_ordered_extent of an O_DIRECT write: [start, end) of the file, done at completion. */
@@ -118,11 +124,7 @@ class OrderedTree {
 }
 
 function orderedTree(inode: Inode): OrderedTree {
-  return inode.fsPrivate.get('ordered_tree') as OrderedTree;
-}
-
-function mmapLock(inode: Inode): RwSemaphore {
-  return inode.mapping.invalidateLock as RwSemaphore;
+  return fsPrivateOf(inode, 'ordered_tree', OrderedTree);
 }
 
 /** Waits until no ordered extent overlaps [start, end) (btrfs_lock_and_flush_ordered_range). */
@@ -286,51 +288,43 @@ async function readIter(t: Task, inode: Inode, pos: number, len: number, ubuf: n
   return more < 0 ? ret || more : ret + more;
 }
 
-async function bufferedWrite(t: Task, inode: Inode, pos: number, len: number, ubuf: number): Promise<number> {
-  await inode.iRwsem.downWrite(t, 'btrfs_buffered_write:btrfs_inode_lock');
-  try {
+function bufferedWrite(t: Task, inode: Inode, pos: number, len: number, ubuf: number): Promise<number> {
+  return withIRwsemExcl(t, inode, 'btrfs_buffered_write:btrfs_inode_lock', async () => {
     const zerr = await writeChecksZeroEof(t, inode, pos);
     if (zerr) return zerr;
-    return await iomapFileBufferedWrite(t, inode, pos, len, ubuf);
-  } finally {
-    inode.iRwsem.upWrite(t);
-  }
-}
-
-/** i_rwsem and i_mmap_lock exclusive around a block-map change (btrfs_inode_lock(BTRFS_ILOCK_MMAP)). */
-async function withInodeAndMmapLock(t: Task, inode: Inode, fn: string, body: () => Promise<number>) {
-  await inode.iRwsem.downWrite(t, `${fn}:btrfs_inode_lock`);
-  await mmapLock(inode).downWrite(t, `${fn}:btrfs_inode_lock(BTRFS_ILOCK_MMAP)`);
-  try {
-    return await body();
-  } finally {
-    mmapLock(inode).upWrite(t);
-    inode.iRwsem.upWrite(t);
-  }
+    return iomapFileBufferedWrite(t, inode, pos, len, ubuf);
+  });
 }
 
 export const ops: FileOperations = {
   readIter,
   writeIter: (t, inode, pos, len, ubuf, direct) =>
     direct ? directWrite(t, inode, pos, len, ubuf) : bufferedWrite(t, inode, pos, len, ubuf),
+  // btrfs_inode_lock(inode, BTRFS_ILOCK_MMAP): i_rwsem, then i_mmap_lock, both exclusive.
   fallocate: (t, inode, mode, off, len, keepSize) =>
-    withInodeAndMmapLock(t, inode, 'btrfs_fallocate', () =>
-      fallocateLocked(t, inode, mode, off, len, keepSize),
+    withInodeAndInvalidateLock(
+      t,
+      inode,
+      {
+        iRwsem: 'btrfs_fallocate:btrfs_inode_lock',
+        invalidateLock: 'btrfs_fallocate:btrfs_inode_lock(BTRFS_ILOCK_MMAP)',
+      },
+      () => fallocateLocked(t, inode, mode, off, len, keepSize),
     ),
+  // i_rwsem is do_truncate's. 5.16's btrfs_setsize takes no i_mmap_lock: the model's exclusive
+  // invalidate_lock there stands for the extent locking that keeps readpage out (see the header).
   setattrSize: (t, inode, size) =>
-    withInodeAndMmapLock(t, inode, 'btrfs_setsize', () => truncateLocked(t, inode, size)),
+    withInodeAndInvalidateLock(t, inode, truncateSites('btrfs_setsize', 'i_mmap_lock'), () =>
+      truncateLocked(t, inode, size),
+    ),
   fsync: (t, inode, start, end) => genericFsync(t, inode, start, end),
   fault: (t, _inode, vmf) => filemapFault(t, vmf),
-  async pageMkwrite(t, inode, vmf) {
-    await mmapLock(inode).downRead(t, 'btrfs_page_mkwrite:i_mmap_lock');
-    try {
+  pageMkwrite: (t, inode, vmf) =>
+    withInvalidateLockShared(t, inode, 'btrfs_page_mkwrite:i_mmap_lock', async () => {
       const ps = inode.fs.pageSize;
       await waitOrderedRange(t, inode, vmf.pgoff * ps, (vmf.pgoff + 1) * ps, 'btrfs_page_mkwrite');
-      return await iomapPageMkwrite(t, inode, vmf);
-    } finally {
-      mmapLock(inode).upRead(t);
-    }
-  },
+      return iomapPageMkwrite(t, inode, vmf);
+    }),
   writepages: (t, inode, wbc) => iomapWritepages(t, inode, wbc),
 };
 

@@ -51,27 +51,25 @@ import { genericFsync } from '../fs/sync.js';
 import type { Scenario } from '../litmus/ast.js';
 import type { VmFault } from '../mm/filemap.js';
 import type { Task } from '../sim/task.js';
-import type { RwSemaphore } from '../sync/rwsem.js';
+import {
+  truncateSites,
+  withInodeAndInvalidateLock,
+  withInvalidateLockShared,
+  withIRwsemExcl,
+  withIRwsemShared,
+} from './locks.js';
 import type { Scheme } from './scheme.js';
 
-function mmaplock(inode: Inode): RwSemaphore {
-  return inode.mapping.invalidateLock as RwSemaphore;
-}
-
 /** xfs_file_dax_read: IOLOCK_SHARED around dax_iomap_rw. */
-async function daxRead(t: Task, inode: Inode, pos: number, len: number, ubuf: number): Promise<number> {
-  await inode.iRwsem.downRead(t, 'xfs_file_dax_read:xfs_ilock(IOLOCK_SHARED)');
-  try {
-    return await daxInode(inode).iomapRw(t, pos, len, ubuf, false);
-  } finally {
-    inode.iRwsem.upRead(t);
-  }
+function daxRead(t: Task, inode: Inode, pos: number, len: number, ubuf: number): Promise<number> {
+  return withIRwsemShared(t, inode, 'xfs_file_dax_read:xfs_ilock(IOLOCK_SHARED)', () =>
+    daxInode(inode).iomapRw(t, pos, len, ubuf, false),
+  );
 }
 
 /** xfs_file_dax_write: IOLOCK_EXCL, write checks, dax_iomap_rw, then i_size. */
-async function daxWrite(t: Task, inode: Inode, pos: number, len: number, ubuf: number): Promise<number> {
-  await inode.iRwsem.downWrite(t, 'xfs_file_dax_write:xfs_ilock(IOLOCK_EXCL)');
-  try {
+function daxWrite(t: Task, inode: Inode, pos: number, len: number, ubuf: number): Promise<number> {
+  return withIRwsemExcl(t, inode, 'xfs_file_dax_write:xfs_ilock(IOLOCK_EXCL)', async () => {
     const zerr = await writeChecksZeroEof(t, inode, pos);
     if (zerr) return zerr;
     const ret = await daxInode(inode).iomapRw(t, pos, len, ubuf, true);
@@ -80,36 +78,14 @@ async function daxWrite(t: Task, inode: Inode, pos: number, len: number, ubuf: n
       t.event('i_size_write', `${inode.name} size ${inode.size}`);
     }
     return ret;
-  } finally {
-    inode.iRwsem.upWrite(t);
-  }
-}
-
-/** xfs_ilock(IOLOCK_EXCL | MMAPLOCK_EXCL) around a block-map change. */
-async function withIolockMmaplockExcl(
-  t: Task,
-  inode: Inode,
-  site: string,
-  fn: () => Promise<number>,
-): Promise<number> {
-  await inode.iRwsem.downWrite(t, `${site}:xfs_ilock(IOLOCK_EXCL)`);
-  await mmaplock(inode).downWrite(t, `${site}:xfs_ilock(MMAPLOCK_EXCL)`);
-  try {
-    return await fn();
-  } finally {
-    mmaplock(inode).upWrite(t);
-    inode.iRwsem.upWrite(t);
-  }
+  });
 }
 
 /** __xfs_filemap_fault for a DAX file: MMAPLOCK_SHARED around dax_iomap_fault. */
-async function daxFault(t: Task, inode: Inode, vmf: VmFault, order: DaxFaultOrder): Promise<number> {
-  await mmaplock(inode).downRead(t, '__xfs_filemap_fault:xfs_ilock(MMAPLOCK_SHARED)');
-  try {
-    return await daxInode(inode).pteFault(t, vmf, order);
-  } finally {
-    mmaplock(inode).upRead(t);
-  }
+function daxFault(t: Task, inode: Inode, vmf: VmFault, order: DaxFaultOrder): Promise<number> {
+  return withInvalidateLockShared(t, inode, '__xfs_filemap_fault:xfs_ilock(MMAPLOCK_SHARED)', () =>
+    daxInode(inode).pteFault(t, vmf, order),
+  );
 }
 
 function makeOps(order: DaxFaultOrder): FileOperations {
@@ -117,11 +93,20 @@ function makeOps(order: DaxFaultOrder): FileOperations {
     readIter: (t, inode, pos, len, ubuf) => daxRead(t, inode, pos, len, ubuf),
     writeIter: (t, inode, pos, len, ubuf) => daxWrite(t, inode, pos, len, ubuf),
     fallocate: (t, inode, mode, off, len, keepSize) =>
-      withIolockMmaplockExcl(t, inode, 'xfs_file_fallocate', () =>
-        fallocateLocked(t, inode, mode, off, len, keepSize),
+      withInodeAndInvalidateLock(
+        t,
+        inode,
+        {
+          iRwsem: 'xfs_file_fallocate:xfs_ilock(IOLOCK_EXCL)',
+          invalidateLock: 'xfs_file_fallocate:xfs_ilock(MMAPLOCK_EXCL)',
+        },
+        () => fallocateLocked(t, inode, mode, off, len, keepSize),
       ),
+    // IOLOCK is do_truncate's inode_lock; xfs_vn_setattr takes MMAPLOCK_EXCL.
     setattrSize: (t, inode, size) =>
-      withIolockMmaplockExcl(t, inode, 'xfs_vn_setattr_size', () => truncateLocked(t, inode, size)),
+      withInodeAndInvalidateLock(t, inode, truncateSites('xfs_vn_setattr', 'xfs_ilock(MMAPLOCK_EXCL)'), () =>
+        truncateLocked(t, inode, size),
+      ),
     fsync: (t, inode, start, end) => genericFsync(t, inode, start, end),
     fault: (t, inode, vmf) => daxFault(t, inode, vmf, order),
     // ->page_mkwrite and ->pfn_mkwrite of a DAX file are the write fault (dax_iomap_fault).

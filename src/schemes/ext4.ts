@@ -63,11 +63,10 @@
  *   on the kernel of the seed.
  */
 import { BlockState } from '../fs/extent.js';
-import { fallocateLocked, truncateLocked } from '../fs/fallocate.js';
+import { truncateLocked } from '../fs/fallocate.js';
 import type { FileOperations, Inode } from '../fs/fs.js';
 import {
   allocateUnwritten,
-  iomapFileBufferedWrite,
   iomapPageMkwrite,
   iomapWritepages,
   type PinnedWritebackAction,
@@ -75,7 +74,7 @@ import {
 } from '../fs/iomap/buffered-io.js';
 import { type DioFlags, iomapDioRw } from '../fs/iomap/direct-io.js';
 import { journalOf } from '../fs/jbd2.js';
-import { directWriteFallback, filemapRead, writeChecksZeroEof } from '../fs/read_write.js';
+import { filemapRead } from '../fs/read_write.js';
 import {
   filemapFault,
   filemapFdatawaitRange,
@@ -83,9 +82,18 @@ import {
   type WritebackControl,
 } from '../mm/filemap.js';
 import type { Folio } from '../mm/folio.js';
-import { EIO, ENOTBLK } from '../sim/errno.js';
+import { assert } from '../sim/assert.js';
+import { EIO } from '../sim/errno.js';
 import type { Task } from '../sim/task.js';
-import type { RwSemaphore } from '../sync/rwsem.js';
+import {
+  exclusiveWrite,
+  ext4FallocateFn,
+  fallocateUnderInvalidateLock,
+  truncateSites,
+  withInodeAndInvalidateLock,
+  withInvalidateLockShared,
+  withIRwsemShared,
+} from './locks.js';
 import type { Scheme } from './scheme.js';
 
 /** What ext4_writepages does with a DMA-pinned page. */
@@ -97,8 +105,11 @@ const DIO_CREDITS = 4;
 
 const SYNC_TID = 'ext4_i_sync_tid';
 
-function il(inode: Inode): RwSemaphore {
-  return inode.mapping.invalidateLock as RwSemaphore;
+/** EXT4_I(inode)->i_sync_tid: the last transaction that changed the inode (setupInode sets 0). */
+function syncTid(inode: Inode): number {
+  const tid = inode.fsPrivate.get(SYNC_TID);
+  assert(typeof tid === 'number', () => `ext4: ${inode.name} has no i_sync_tid`);
+  return tid;
 }
 
 /** ext4_journal_start(inode, ...): a handle, and the inode's i_sync_tid follows it. */
@@ -128,43 +139,20 @@ async function ext4GetBlockTrans(t: Task, inode: Inode, lblk: number, n: number)
 const DIO: DioFlags = { pinBeforeMap: true, alignUpFront: true, iomapBegin: ext4GetBlockTrans };
 
 /** ext4_file_write_iter: i_rwsem exclusive; O_DIRECT falls back to buffered I/O on -ENOTBLK. */
-async function writeIter(
-  t: Task,
-  inode: Inode,
-  pos: number,
-  len: number,
-  ubuf: number,
-  direct: boolean,
-): Promise<number> {
-  await inode.iRwsem.downWrite(t, 'ext4_file_write_iter:inode_lock');
-  try {
-    const zerr = await writeChecksZeroEof(t, inode, pos);
-    if (zerr) return zerr;
-    if (!direct) return await iomapFileBufferedWrite(t, inode, pos, len, ubuf);
-    const ret = await iomapDioRw(t, inode, pos, len, ubuf, true, DIO);
-    if (ret === -ENOTBLK) return await directWriteFallback(t, inode, pos, len, ubuf, 0);
-    return ret;
-  } finally {
-    inode.iRwsem.upWrite(t);
-  }
+function writeIter(t: Task, inode: Inode, pos: number, len: number, ubuf: number, direct: boolean) {
+  return exclusiveWrite(t, inode, 'ext4_file_write_iter:inode_lock', { pos, len, ubuf, direct, dio: DIO });
 }
 
-/** ext4_direct_IO_read: i_rwsem shared, the buffer pinned before the blocks are mapped. */
-async function readIter(
-  t: Task,
-  inode: Inode,
-  pos: number,
-  len: number,
-  ubuf: number,
-  direct: boolean,
-): Promise<number> {
+/**
+ * ext4_file_read_iter → generic_file_read_iter, which takes no lock: buffered reads run unlocked,
+ * and O_DIRECT goes to ->direct_IO, where ext4_direct_IO_read takes i_rwsem shared (16c54688592c
+ * "ext4: Allow parallel DIO reads") and pins the buffer before the blocks are mapped.
+ */
+function readIter(t: Task, inode: Inode, pos: number, len: number, ubuf: number, direct: boolean) {
   if (!direct) return filemapRead(t, inode, pos, len, ubuf);
-  await inode.iRwsem.downRead(t, 'ext4_direct_IO_read:inode_lock_shared');
-  try {
-    return await iomapDioRw(t, inode, pos, len, ubuf, false, { pinBeforeMap: true, alignUpFront: true });
-  } finally {
-    inode.iRwsem.upRead(t);
-  }
+  return withIRwsemShared(t, inode, 'ext4_direct_IO_read:inode_lock_shared', () =>
+    iomapDioRw(t, inode, pos, len, ubuf, false, { pinBeforeMap: true, alignUpFront: true }),
+  );
 }
 
 /** The block policy: clear_page_dirty_for_io() waits, folio locked, until the last pin drops. */
@@ -234,48 +222,33 @@ async function syncFile(t: Task, inode: Inode, start: number, end: number): Prom
   if (werr !== -EIO) await filemapFdatawaitRange(t, mapping, start, end);
   const seen = mapping.wbErr.checkAndAdvance(inode.file);
   if (werr || seen) return werr || seen;
-  await journalOf(inode.fs).completeTransaction(t, (inode.fsPrivate.get(SYNC_TID) as number) ?? 0);
+  await journalOf(inode.fs).completeTransaction(t, syncTid(inode));
   await t.point('blkdev_issue_flush', -1);
   return inode.fs.bdev.submitBioWait(t, 'flush', 0, [], 'blkdev_issue_flush');
-}
-
-/** i_rwsem and invalidate_lock exclusive around a block-map change (ext4_punch_hole etc.). */
-async function withInodeAndInvalidateLock(
-  t: Task,
-  inode: Inode,
-  site: string,
-  fn: () => Promise<number>,
-): Promise<number> {
-  await inode.iRwsem.downWrite(t, `${site}:inode_lock`);
-  await il(inode).downWrite(t, `${site}:filemap_invalidate_lock`);
-  try {
-    return await fn();
-  } finally {
-    il(inode).upWrite(t);
-    inode.iRwsem.upWrite(t);
-  }
 }
 
 function makeOps(policy: PinnedPolicy): FileOperations {
   return {
     readIter,
     writeIter,
+    // 4.18: each mode's own function takes inode_lock, then i_mmap_sem (here invalidate_lock).
     fallocate: (t, inode, mode, off, len, keepSize) =>
-      withInodeAndInvalidateLock(t, inode, 'ext4_fallocate', () =>
-        fallocateLocked(t, inode, mode, off, len, keepSize),
-      ),
+      fallocateUnderInvalidateLock(t, inode, ext4FallocateFn(mode), 'filemap_invalidate_lock', {
+        mode,
+        off,
+        len,
+        keepSize,
+      }),
     setattrSize: (t, inode, size) =>
-      withInodeAndInvalidateLock(t, inode, 'ext4_setattr', () => truncateLocked(t, inode, size)),
+      withInodeAndInvalidateLock(t, inode, truncateSites('ext4_setattr', 'filemap_invalidate_lock'), () =>
+        truncateLocked(t, inode, size),
+      ),
     fsync: (t, inode, start, end) => syncFile(t, inode, start, end),
     fault: (t, _inode, vmf) => filemapFault(t, vmf),
-    async pageMkwrite(t, inode, vmf) {
-      await il(inode).downRead(t, 'ext4_page_mkwrite:filemap_invalidate_lock_shared');
-      try {
-        return await iomapPageMkwrite(t, inode, vmf);
-      } finally {
-        il(inode).upRead(t);
-      }
-    },
+    pageMkwrite: (t, inode, vmf) =>
+      withInvalidateLockShared(t, inode, 'ext4_page_mkwrite:filemap_invalidate_lock_shared', () =>
+        iomapPageMkwrite(t, inode, vmf),
+      ),
     writepages: writepages(policy),
   };
 }

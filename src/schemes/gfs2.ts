@@ -24,17 +24,21 @@
  *   gfs2_file_direct_write DF; beyond EOF: fall back to buffered ("Silently fall back to
  *                          buffered I/O when writing beyond EOF"); from->nofault + iomap_dio_rw
  *                          (IOMAP_DIO_PARTIAL); -ENOTBLK → 0 (buffered for the rest)
+ *   gfs2_iomap_begin       O_DIRECT write: maps, never allocates; a hole → -ENOTBLK, the DIO
+ *                          completes what it submitted, the rest goes buffered under EX
  *   gfs2_file_buffered_write EX; pagefault_disable + iomap_file_buffered_write
  *   gfs2_fault             SH around filemap_fault
- *   gfs2_page_mkwrite      EX
+ *   gfs2_page_mkwrite      EX: i_size check (SIGBUS), page lock, uptodate/truncated check (NOPAGE),
+ *                          blocks; the page dirtied after gfs2_glock_dq (gfs2PageMkwrite)
  *   gfs2_setattr, gfs2_fallocate  i_rwsem + EX
  * and around each glock-holding I/O the loop of kernel.md §5: if should_fault_in_pages():
  * gfs2_holder_allow_demote, fault_in_iov_iter_{readable,writeable}(window),
  * gfs2_holder_disallow_demote; if something was faulted in: retry under the glock if
- * gfs2_holder_queued(), else re-acquire it and retry. Nothing bounds the loop: with the buffer
- * mapping the very page an O_DIRECT write targets, each pass invalidates the page
- * (kiocb_invalidate_pages), GUP with FOLL_NOFAULT fails, the fault-in reads it back — "it will
- * currently livelock in an indefinite retry loop" (Kara, seed 000; fstests generic/729). The
+ * gfs2_holder_queued(), else re-acquire it and retry — except in the buffered paths, which then
+ * return what they did if they did anything (`if (written) goto out_uninit;`). Nothing bounds the
+ * loop: with the buffer mapping the very page an O_DIRECT write targets, each pass invalidates the
+ * page (kiocb_invalidate_pages), GUP with FOLL_NOFAULT fails, the fault-in reads it back — "it
+ * will currently livelock in an indefinite retry loop" (Kara, seed 000; fstests generic/729). The
  * model names the loop in the no-progress report (Task.retryLoop).
  *
  * `gfs2-2021` — the state Al Viro reviews in seed 001 (Gruenbacher's RFC of June 2021, "gfs2: Fix
@@ -64,11 +68,14 @@
  *   was merged, and gfs2-2021 models neither: it is the state Viro's review is about.
  * - One node (see glock.ts): no DLM, no lock-state caching, no go_sync/go_inval; writes beyond EOF
  *   are zeroed up to the write as in every scheme here (writeChecksZeroEof); no journal.
+ * - No stuffed inodes (a small file's data in the dinode block): gfs2_iomap_begin answers every
+ *   O_DIRECT write to one with -ENOTBLK, so on such a file all of it goes buffered.
  */
+import { BlockState } from '../fs/extent.js';
 import { fallocateLocked, truncateLocked } from '../fs/fallocate.js';
 import type { FileOperations, Inode } from '../fs/fs.js';
 import { Glock, type GlockState } from '../fs/gfs2/glock.js';
-import { iomapFileBufferedWrite, iomapPageMkwrite, iomapWritepages } from '../fs/iomap/buffered-io.js';
+import { allocateUnwritten, iomapFileBufferedWrite, iomapWritepages } from '../fs/iomap/buffered-io.js';
 import { type DioFlags, iomapDioRw } from '../fs/iomap/direct-io.js';
 import { filemapRead, writeChecksZeroEof } from '../fs/read_write.js';
 import { inRetryLoop, withPagefaultDisabled } from '../fs/retry.js';
@@ -76,18 +83,24 @@ import { genericFsync } from '../fs/sync.js';
 import {
   filemapFault,
   filemapWriteAndWaitRange,
+  folioMarkDirty,
   invalidateMappingPage,
+  VM_FAULT_LOCKED,
+  VM_FAULT_NOPAGE,
+  VM_FAULT_SIGBUS,
   type VmFault,
 } from '../mm/filemap.js';
+import type { Folio } from '../mm/folio.js';
 import { faultInIovIterReadable, faultInIovIterWriteable } from '../mm/memory.js';
 import { EFAULT, ENOTBLK } from '../sim/errno.js';
 import type { Task } from '../sim/task.js';
+import { fsPrivateOf } from './locks.js';
 import type { Scheme } from './scheme.js';
 
 type Variant = '5.16' | '2021';
 
 function glock(inode: Inode): Glock {
-  return inode.fsPrivate.get('glock') as Glock;
+  return fsPrivateOf(inode, 'glock', Glock);
 }
 
 /** One I/O done under the glock, a pass at a time, with the fault-in-and-retry loop around it. */
@@ -104,8 +117,19 @@ interface GlockedIo {
   pass(done: number, count: number): Promise<number>;
   /** Checked under the glock before each pass: stop without a pass (beyond-EOF fallback). */
   stop?(done: number): boolean;
-  /** gfs2_file_buffered_write: after a fault-in, the next pass covers only what was faulted in. */
+  /**
+   * gfs2_file_buffered_write: after a fault-in, the next pass covers only what was faulted in —
+   * `from->count = min(from->count, window_size - leftover)`, 554c577cee95 "gfs2: Prevent endless
+   * loops in gfs2_file_buffered_write", pulled for v5.16-rc2 (tag gfs2-v5.16-rc2-fixes), so in 5.16.
+   */
   readonly clampToWindow?: boolean;
+  /**
+   * 5.16's buffered paths (gfs2_file_read_iter, gfs2_file_buffered_write): a holder demoted during
+   * the fault-in ends the call when bytes are done — `if (!gfs2_holder_queued(gh)) { if (written)
+   * goto out_uninit; goto retry; }` (`read` in the write path). The O_DIRECT paths always `goto
+   * retry` (re-acquire the glock and go on).
+   */
+  readonly shortIfDemoted?: boolean;
 }
 
 interface IoResult {
@@ -132,7 +156,8 @@ function shouldFaultInPages(ret: number, count: number, uaddr: number, ps: numbe
 /**
  * The 5.16 loop (kernel.md §5): retry: gfs2_glock_nq; retry_under_glock: pass; if
  * should_fault_in_pages: allow demote, fault in the window, disallow demote; if anything was
- * faulted in, retry under the glock if gfs2_holder_queued(), else from `retry`.
+ * faulted in, retry under the glock if gfs2_holder_queued(), else return short (buffered paths,
+ * bytes done) or start again from `retry`.
  */
 async function glockedIo516(t: Task, io: GlockedIo): Promise<IoResult> {
   const gl = glock(io.inode);
@@ -155,6 +180,13 @@ async function glockedIo516(t: Task, io: GlockedIo): Promise<IoResult> {
       gl.disallowDemote(t, gh);
       if (faulted === 0) return r;
       if (io.clampToWindow) count = faulted;
+      if (!gl.queued(gh) && io.shortIfDemoted && r.done > 0) {
+        t.event(
+          io.fn,
+          `${io.inode.name}: glock demoted during the fault-in, ${r.done} bytes done: return them`,
+        );
+        return r;
+      }
       t.retries++;
       await t.point(`${io.fn}:retry`, io.inode.ino);
       if (!gl.queued(gh)) await gl.nq(t, gh, `${io.fn}:gfs2_glock_nq(${io.state}) (retry)`);
@@ -193,8 +225,25 @@ function glockedIo(t: Task, v: Variant, io: GlockedIo): Promise<IoResult> {
   return inRetryLoop(t, io.fn, () => (v === '5.16' ? glockedIo516(t, io) : glockedIo2021(t, io)));
 }
 
-function dioFlags(v: Variant): DioFlags {
-  return v === '5.16' ? { nofault: true, partial: true } : {};
+function dioFlags(v: Variant, write: boolean): DioFlags {
+  const flags: DioFlags = v === '5.16' ? { nofault: true, partial: true } : {};
+  return write ? { ...flags, iomapBegin: gfs2IomapBeginDirectWrite } : flags;
+}
+
+/**
+ * gfs2_iomap_begin() for IOMAP_WRITE | IOMAP_DIRECT (fs/gfs2/bmap.c): it maps and never allocates —
+ * "Silently fall back to buffered I/O for stuffed files or if we've got a hole (see
+ * gfs2_file_direct_write)": `if (iomap->type != IOMAP_MAPPED) ret = -ENOTBLK;`. The DIO stops
+ * there (__iomap_dio_rw completes what it submitted) and gfs2_file_write_iter writes the rest
+ * buffered, under EX, where gfs2_iomap_begin_write allocates. gfs2 has no unwritten extents
+ * (gfs2_fallocate allocates and zeroes its blocks, which map as IOMAP_MAPPED); the model's
+ * unwritten blocks are allocated blocks that read as zeroes, so they count as mapped.
+ * Context: DF glock; the same in gfs2-2021, which this predates.
+ */
+async function gfs2IomapBeginDirectWrite(t: Task, inode: Inode, lblk: number): Promise<number> {
+  if (inode.extents.state(lblk) !== BlockState.Hole) return 0;
+  t.event('gfs2_iomap_begin', `${inode.name} lblk ${lblk} is a hole: -ENOTBLK (buffered under EX)`);
+  return -ENOTBLK;
 }
 
 /** gfs2_file_direct_read(): DF, page faults disabled (and FOLL_NOFAULT in 5.16). */
@@ -208,7 +257,7 @@ async function directRead(t: Task, v: Variant, inode: Inode, pos: number, len: n
     faultInWrite: true,
     pass: (done, count) =>
       withPagefaultDisabled(t, () =>
-        iomapDioRw(t, inode, pos + done, count, ubuf + done, false, dioFlags(v)),
+        iomapDioRw(t, inode, pos + done, count, ubuf + done, false, dioFlags(v, false)),
       ),
   });
   return r.ret < 0 ? r.ret : r.done;
@@ -226,7 +275,8 @@ async function directWrite(t: Task, v: Variant, inode: Inode, pos: number, len: 
     // iocb->ki_pos + iov_iter_count(from) > i_size: the position moves as the count shrinks.
     stop: () => pos + len > inode.size,
     async pass(done, count) {
-      const ret = await iomapDioRw(t, inode, pos + done, count, ubuf + done, true, dioFlags(v));
+      const ret = await iomapDioRw(t, inode, pos + done, count, ubuf + done, true, dioFlags(v, true));
+      // `if (ret == -ENOTBLK) ret = 0;`: the pre-write invalidation failed; buffered for the rest.
       return ret === -ENOTBLK ? 0 : ret;
     },
   });
@@ -243,6 +293,7 @@ async function bufferedWrite(t: Task, v: Variant, inode: Inode, pos: number, len
     ubuf,
     faultInWrite: false,
     clampToWindow: true,
+    shortIfDemoted: true,
     pass: (done, count) =>
       withPagefaultDisabled(t, () => iomapFileBufferedWrite(t, inode, pos + done, count, ubuf + done)),
   });
@@ -258,6 +309,7 @@ async function bufferedRead(t: Task, v: Variant, inode: Inode, pos: number, len:
     len,
     ubuf,
     faultInWrite: true,
+    shortIfDemoted: true,
     pass: (done, count) =>
       withPagefaultDisabled(t, () => filemapRead(t, inode, pos + done, count, ubuf + done)),
   });
@@ -343,6 +395,49 @@ function faultSite(fn: string, state: GlockState, vmf: VmFault): string {
   return `${fn}:gfs2_glock_nq(${state})${vmf.via ? ` via ${vmf.via}` : ''}`;
 }
 
+/**
+ * gfs2_page_mkwrite() (fs/gfs2/file.c; 5.16 on struct page, the same order today on folios), in
+ * Linux's order: the EX glock; `if (offset >= size) { ret = VM_FAULT_SIGBUS; goto out_unlock; }`
+ * under EX, before the page lock; the page locked, and "If truncated, we must retry the operation,
+ * we may have raced with the glock demotion code": `!PageUptodate(page) || page->mapping !=
+ * inode->i_mapping` → VM_FAULT_NOPAGE; the page's blocks allocated if it has holes
+ * (gfs2_write_alloc_required → gfs2_allocate_page_backing); gfs2_glock_dq; and only then, the page
+ * still locked, `set_page_dirty(page); wait_for_stable_page(page);`. In that window the page is
+ * locked and clean and no glock is held: an O_DIRECT writer can take DF, find nothing to write
+ * back, then wait for the page lock in the invalidation and find the page dirty (-EBUSY →
+ * -ENOTBLK → buffered). The same in gfs2-2021 (this order predates the RFC).
+ */
+async function gfs2PageMkwrite(t: Task, inode: Inode, vmf: VmFault): Promise<number> {
+  const folio = vmf.folio as Folio;
+  const site = faultSite('gfs2_page_mkwrite', 'EX', vmf);
+  const ret = await withGlock(t, inode, 'EX', site, () => pageMkwriteUnderEx(t, inode, folio));
+  if (ret !== VM_FAULT_LOCKED) return ret;
+  // After gfs2_glock_dq, the page locked and still clean.
+  await t.pointPages('gfs2_page_mkwrite:set_page_dirty', inode.ino, folio.index, folio.index + 1, true);
+  folioMarkDirty(t, folio);
+  await folio.waitWriteback(t, 'gfs2_page_mkwrite:wait_for_stable_page');
+  return VM_FAULT_LOCKED;
+}
+
+/** gfs2_page_mkwrite() from its i_size check to out_unlock; returns with the page locked if LOCKED. */
+async function pageMkwriteUnderEx(t: Task, inode: Inode, folio: Folio): Promise<number> {
+  const ps = inode.fs.pageSize;
+  if (folio.index * ps >= inode.size) return VM_FAULT_SIGBUS;
+  await folio.lock.lock(t, 'gfs2_page_mkwrite:lock_page');
+  if (!folio.uptodate || folio.mapping !== inode.mapping) {
+    folio.lock.unlock(t);
+    return VM_FAULT_NOPAGE;
+  }
+  const bs = inode.blockSize;
+  const first = (folio.index * ps) / bs;
+  const end = Math.min(inode.size, (folio.index + 1) * ps);
+  if (allocateUnwritten(t, inode, first, Math.ceil(end / bs) - first)) {
+    folio.lock.unlock(t);
+    return VM_FAULT_SIGBUS; // block_page_mkwrite_return(-ENOSPC)
+  }
+  return VM_FAULT_LOCKED;
+}
+
 function makeOps(v: Variant): FileOperations {
   return {
     readIter: (t, inode, pos, len, ubuf, direct) =>
@@ -357,10 +452,7 @@ function makeOps(v: Variant): FileOperations {
     fsync: (t, inode, start, end) => genericFsync(t, inode, start, end),
     fault: (t, inode, vmf) =>
       withGlock(t, inode, 'SH', faultSite('gfs2_fault', 'SH', vmf), () => filemapFault(t, vmf)),
-    pageMkwrite: (t, inode, vmf) =>
-      withGlock(t, inode, 'EX', faultSite('gfs2_page_mkwrite', 'EX', vmf), () =>
-        iomapPageMkwrite(t, inode, vmf),
-      ),
+    pageMkwrite: (t, inode, vmf) => gfs2PageMkwrite(t, inode, vmf),
     writepages: (t, inode, wbc) => iomapWritepages(t, inode, wbc),
   };
 }

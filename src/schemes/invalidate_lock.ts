@@ -16,89 +16,70 @@
  * O_DIRECT does not take invalidate_lock (Kent Overstreet, 2023: "still technically racy"): a
  * failed pre-write invalidation falls back to buffered I/O (-ENOTBLK, 5.9), a failed post-write
  * one warns and sets EIO.
+ *
+ * Sites are ext4's of 6.15+: ext4_buffered_write_iter and ext4_dio_write_iter take inode_lock,
+ * ext4_dio_read_iter inode_lock_shared (all three since 5.5, when ext4 moved to iomap), and
+ * ext4_fallocate takes inode_lock, then invalidate_lock for the modes that drop page cache
+ * (2890e5e0f49e "ext4: move out common parts into ext4_fallocate()", 6.15; each mode's own
+ * function before); truncate's i_rwsem is do_truncate's. Departures: ext4_dio_write_iter takes
+ * inode_lock shared for an aligned overwrite inside i_size (ext4_dio_write_checks), here always
+ * exclusive; a plain allocation (mode 0) takes no invalidate_lock in ext4, here it does.
  */
-import { fallocateLocked, truncateLocked } from '../fs/fallocate.js';
-import type { FileOperations, Inode } from '../fs/fs.js';
-import { iomapFileBufferedWrite, iomapPageMkwrite, iomapWritepages } from '../fs/iomap/buffered-io.js';
+import { truncateLocked } from '../fs/fallocate.js';
+import type { FileOperations } from '../fs/fs.js';
+import { iomapPageMkwrite, iomapWritepages } from '../fs/iomap/buffered-io.js';
 import { iomapDioRw } from '../fs/iomap/direct-io.js';
-import { directWriteFallback, filemapRead, writeChecksZeroEof } from '../fs/read_write.js';
+import { filemapRead } from '../fs/read_write.js';
 import { genericFsync } from '../fs/sync.js';
 import { filemapFault } from '../mm/filemap.js';
-import { ENOTBLK } from '../sim/errno.js';
-import type { Task } from '../sim/task.js';
-import type { RwSemaphore } from '../sync/rwsem.js';
+import {
+  exclusiveWrite,
+  fallocateUnderInvalidateLock,
+  truncateSites,
+  withInodeAndInvalidateLock,
+  withInvalidateLockShared,
+  withIRwsemShared,
+} from './locks.js';
 import type { Scheme } from './scheme.js';
 
-function il(inode: Inode): RwSemaphore {
-  return inode.mapping.invalidateLock as RwSemaphore;
-}
-
-/** A write through i_rwsem exclusive; O_DIRECT falls back to buffered I/O on -ENOTBLK. */
-export async function writeIterExclusive(
-  t: Task,
-  inode: Inode,
-  pos: number,
-  len: number,
-  ubuf: number,
-  direct: boolean,
-): Promise<number> {
-  await inode.iRwsem.downWrite(t, 'ext4_file_write_iter:inode_lock');
-  try {
-    const zerr = await writeChecksZeroEof(t, inode, pos);
-    if (zerr) return zerr;
-    if (!direct) return await iomapFileBufferedWrite(t, inode, pos, len, ubuf);
-    const ret = await iomapDioRw(t, inode, pos, len, ubuf, true);
-    if (ret === -ENOTBLK) return await directWriteFallback(t, inode, pos, len, ubuf, 0);
-    return ret;
-  } finally {
-    inode.iRwsem.upWrite(t);
-  }
-}
-
-/** Takes i_rwsem and invalidate_lock exclusive around a block-map change (ext4_punch_hole etc.). */
-async function withInodeAndInvalidateLock(
-  t: Task,
-  inode: Inode,
-  site: string,
-  fn: () => Promise<number>,
-): Promise<number> {
-  await inode.iRwsem.downWrite(t, `${site}:inode_lock`);
-  await il(inode).downWrite(t, `${site}:filemap_invalidate_lock`);
-  try {
-    return await fn();
-  } finally {
-    il(inode).upWrite(t);
-    inode.iRwsem.upWrite(t);
-  }
-}
-
 export const ops: FileOperations = {
-  async readIter(t, inode, pos, len, ubuf, direct) {
+  readIter(t, inode, pos, len, ubuf, direct) {
     if (!direct) return filemapRead(t, inode, pos, len, ubuf);
-    await inode.iRwsem.downRead(t, 'ext4_dio_read_iter:inode_lock_shared');
-    try {
-      return await iomapDioRw(t, inode, pos, len, ubuf, false);
-    } finally {
-      inode.iRwsem.upRead(t);
-    }
+    return withIRwsemShared(t, inode, 'ext4_dio_read_iter:inode_lock_shared', () =>
+      iomapDioRw(t, inode, pos, len, ubuf, false),
+    );
   },
-  writeIter: writeIterExclusive,
-  fallocate: (t, inode, mode, off, len, keepSize) =>
-    withInodeAndInvalidateLock(t, inode, 'ext4_fallocate', () =>
-      fallocateLocked(t, inode, mode, off, len, keepSize),
+  // ext4_file_write_iter → ext4_buffered_write_iter / ext4_dio_write_iter, each takes inode_lock.
+  writeIter: (t, inode, pos, len, ubuf, direct) =>
+    exclusiveWrite(
+      t,
+      inode,
+      direct ? 'ext4_dio_write_iter:inode_lock' : 'ext4_buffered_write_iter:inode_lock',
+      {
+        pos,
+        len,
+        ubuf,
+        direct,
+      },
     ),
+  // Since 6.15 ext4_fallocate takes inode_lock and invalidate_lock itself, for every mode.
+  fallocate: (t, inode, mode, off, len, keepSize) =>
+    fallocateUnderInvalidateLock(t, inode, 'ext4_fallocate', 'filemap_invalidate_lock', {
+      mode,
+      off,
+      len,
+      keepSize,
+    }),
   setattrSize: (t, inode, size) =>
-    withInodeAndInvalidateLock(t, inode, 'ext4_setattr', () => truncateLocked(t, inode, size)),
+    withInodeAndInvalidateLock(t, inode, truncateSites('ext4_setattr', 'filemap_invalidate_lock'), () =>
+      truncateLocked(t, inode, size),
+    ),
   fsync: (t, inode, start, end) => genericFsync(t, inode, start, end),
   fault: (t, _inode, vmf) => filemapFault(t, vmf),
-  async pageMkwrite(t, inode, vmf) {
-    await il(inode).downRead(t, 'ext4_page_mkwrite:filemap_invalidate_lock_shared');
-    try {
-      return await iomapPageMkwrite(t, inode, vmf);
-    } finally {
-      il(inode).upRead(t);
-    }
-  },
+  pageMkwrite: (t, inode, vmf) =>
+    withInvalidateLockShared(t, inode, 'ext4_page_mkwrite:filemap_invalidate_lock_shared', () =>
+      iomapPageMkwrite(t, inode, vmf),
+    ),
   writepages: (t, inode, wbc) => iomapWritepages(t, inode, wbc),
   fsyncRecorded: true, // genericFsync over iomapWritepages
 };

@@ -51,12 +51,13 @@ import { EDEADLK, ENOTBLK } from '../sim/errno.js';
 import type { Task } from '../sim/task.js';
 import { LockContext } from '../sync/lockctx.js';
 import { RangeLock } from '../sync/rangelock.js';
+import { rangeLockOf } from './locks.js';
 import type { Scheme } from './scheme.js';
 
 const END = Number.MAX_SAFE_INTEGER;
 
 function pagecacheLock(inode: Inode): RangeLock {
-  return inode.fsPrivate.get('pagecache_lock') as RangeLock;
+  return rangeLockOf(inode, 'pagecache_lock');
 }
 
 /** What a self-conflicting O_DIRECT does: fall back to buffered I/O, or return EDEADLK. */

@@ -39,12 +39,13 @@ import { EDEADLK } from '../sim/errno.js';
 import type { Task } from '../sim/task.js';
 import { LockContext } from '../sync/lockctx.js';
 import { RangeLock, type RangeMode } from '../sync/rangelock.js';
+import { rangeLockOf } from './locks.js';
 import type { Scheme } from './scheme.js';
 
 const END = Number.MAX_SAFE_INTEGER;
 
 function iolock(inode: Inode): RangeLock {
-  return inode.fsPrivate.get('iolock') as RangeLock;
+  return rangeLockOf(inode, 'iolock');
 }
 
 /**

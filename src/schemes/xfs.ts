@@ -15,6 +15,10 @@
  *   read fault               filemap_fault (invalidate_lock shared when it adds the folio)
  *   page_mkwrite             MMAPLOCK_SHARED (__xfs_filemap_fault)
  *   truncate, fallocate      IOLOCK_EXCL + MMAPLOCK_EXCL, inode_dio_wait, flush + drop the range
+ * Sites name the XFS of 5.15-6.12 (fs/xfs/xfs_file.c): xfs_file_buffered_read, xfs_file_dio_read,
+ * xfs_file_buffered_write, xfs_file_dio_write_{aligned,unaligned}, xfs_file_fallocate,
+ * xfs_vn_setattr (MMAPLOCK; IOLOCK is do_truncate's inode_lock) and __xfs_filemap_fault (6.13's
+ * 1eb6fc044752 moved the write fault's MMAPLOCK into xfs_write_fault).
  * The ILOCK guards the extent map in short critical sections that never sleep on anything the
  * scenarios can reach; the model does each extent-map change in one step instead.
  */
@@ -29,13 +33,23 @@ import { genericFsync } from '../fs/sync.js';
 import { filemapFault } from '../mm/filemap.js';
 import { EAGAIN, EINVAL, ENOTBLK } from '../sim/errno.js';
 import type { Task } from '../sim/task.js';
-import type { RwSemaphore } from '../sync/rwsem.js';
-import { writeIterExclusive } from './invalidate_lock.js';
+import {
+  exclusiveWrite,
+  truncateSites,
+  withInodeAndInvalidateLock,
+  withInvalidateLockShared,
+  withIRwsemShared,
+} from './locks.js';
 import type { Scheme } from './scheme.js';
 
-function mmaplock(inode: Inode): RwSemaphore {
-  return inode.mapping.invalidateLock as RwSemaphore;
-}
+/** Where XFS takes IOLOCK_EXCL for a write: buffered, or an O_DIRECT write the model does exclusive. */
+const BUFFERED_WRITE_SITE = 'xfs_file_buffered_write:xfs_ilock(IOLOCK_EXCL)';
+/**
+ * xfs_file_write_checks upgrades IOLOCK_SHARED to IOLOCK_EXCL for an O_DIRECT write that starts
+ * past EOF (EOF zeroing), and xfs_file_dio_write_aligned demotes it again before iomap_dio_rw; the
+ * model holds it exclusive across every extending aligned write instead (docs/fidelity.md).
+ */
+const EXTENDING_DIO_SITE = 'xfs_file_write_checks:xfs_ilock(IOLOCK_EXCL)';
 
 /**
  * xfs_file_dio_write(): "direct I/O must be aligned to device logical sector size" — `(ki_pos |
@@ -53,17 +67,15 @@ async function xfsFileDioWrite(
   if (pos % ss || len % ss) return -EINVAL;
   const bs = inode.blockSize;
   if (pos % bs || len % bs) return xfsFileDioWriteUnaligned(t, inode, pos, len, ubuf);
-  if (pos + len > inode.size) return writeIterExclusive(t, inode, pos, len, ubuf, true);
-  await inode.iRwsem.downRead(t, 'xfs_file_dio_write_aligned:xfs_ilock(IOLOCK_SHARED)');
-  let ret: number;
-  try {
-    ret = await iomapDioRw(t, inode, pos, len, ubuf, true);
-  } finally {
-    inode.iRwsem.upRead(t);
-  }
-  // -ENOTBLK: xfs only falls back for reflink CoW; the model has no CoW, so redo it exclusive
-  // through the generic fallback, which is what the other iomap filesystems do.
-  if (ret === -ENOTBLK) return writeIterExclusive(t, inode, pos, len, ubuf, true);
+  const io = { pos, len, ubuf, direct: true };
+  if (pos + len > inode.size) return exclusiveWrite(t, inode, EXTENDING_DIO_SITE, io);
+  const ret = await withIRwsemShared(t, inode, 'xfs_file_dio_write_aligned:xfs_ilock(IOLOCK_SHARED)', () =>
+    iomapDioRw(t, inode, pos, len, ubuf, true),
+  );
+  // -ENOTBLK: xfs_file_write_iter falls back to xfs_file_buffered_write only for reflink CoW; the
+  // model has no CoW, so it redoes the write exclusive through the generic fallback, which is
+  // what the other iomap filesystems do.
+  if (ret === -ENOTBLK) return exclusiveWrite(t, inode, BUFFERED_WRITE_SITE, io);
   return ret;
 }
 
@@ -113,65 +125,42 @@ async function xfsFileDioWriteUnaligned(
   }
 }
 
-async function withIolockShared(
-  t: Task,
-  inode: Inode,
-  site: string,
-  fn: () => Promise<number>,
-): Promise<number> {
-  await inode.iRwsem.downRead(t, `${site}:xfs_ilock(IOLOCK_SHARED)`);
-  try {
-    return await fn();
-  } finally {
-    inode.iRwsem.upRead(t);
-  }
-}
-
-/** xfs_ilock(IOLOCK_EXCL | MMAPLOCK_EXCL) around a block-map change. */
-async function withIolockMmaplockExcl(
-  t: Task,
-  inode: Inode,
-  site: string,
-  fn: () => Promise<number>,
-): Promise<number> {
-  await inode.iRwsem.downWrite(t, `${site}:xfs_ilock(IOLOCK_EXCL)`);
-  await mmaplock(inode).downWrite(t, `${site}:xfs_ilock(MMAPLOCK_EXCL)`);
-  try {
-    return await fn();
-  } finally {
-    mmaplock(inode).upWrite(t);
-    inode.iRwsem.upWrite(t);
-  }
-}
-
 export const ops: FileOperations = {
   readIter(t, inode, pos, len, ubuf, direct) {
     if (direct)
-      return withIolockShared(t, inode, 'xfs_file_dio_read', () =>
+      return withIRwsemShared(t, inode, 'xfs_file_dio_read:xfs_ilock(IOLOCK_SHARED)', () =>
         iomapDioRw(t, inode, pos, len, ubuf, false),
       );
-    return withIolockShared(t, inode, 'xfs_file_buffered_read', () => filemapRead(t, inode, pos, len, ubuf));
+    return withIRwsemShared(t, inode, 'xfs_file_buffered_read:xfs_ilock(IOLOCK_SHARED)', () =>
+      filemapRead(t, inode, pos, len, ubuf),
+    );
   },
   writeIter(t, inode, pos, len, ubuf, direct) {
     if (direct) return xfsFileDioWrite(t, inode, pos, len, ubuf);
-    return writeIterExclusive(t, inode, pos, len, ubuf, false);
+    return exclusiveWrite(t, inode, BUFFERED_WRITE_SITE, { pos, len, ubuf, direct });
   },
+  // xfs_ilock(ip, XFS_IOLOCK_EXCL | XFS_MMAPLOCK_EXCL) around the block-map change.
   fallocate: (t, inode, mode, off, len, keepSize) =>
-    withIolockMmaplockExcl(t, inode, 'xfs_file_fallocate', () =>
-      fallocateLocked(t, inode, mode, off, len, keepSize),
+    withInodeAndInvalidateLock(
+      t,
+      inode,
+      {
+        iRwsem: 'xfs_file_fallocate:xfs_ilock(IOLOCK_EXCL)',
+        invalidateLock: 'xfs_file_fallocate:xfs_ilock(MMAPLOCK_EXCL)',
+      },
+      () => fallocateLocked(t, inode, mode, off, len, keepSize),
     ),
+  // IOLOCK is do_truncate's inode_lock; xfs_vn_setattr takes MMAPLOCK_EXCL.
   setattrSize: (t, inode, size) =>
-    withIolockMmaplockExcl(t, inode, 'xfs_vn_setattr', () => truncateLocked(t, inode, size)),
+    withInodeAndInvalidateLock(t, inode, truncateSites('xfs_vn_setattr', 'xfs_ilock(MMAPLOCK_EXCL)'), () =>
+      truncateLocked(t, inode, size),
+    ),
   fsync: (t, inode, start, end) => genericFsync(t, inode, start, end),
   fault: (t, _inode, vmf) => filemapFault(t, vmf),
-  async pageMkwrite(t, inode, vmf) {
-    await mmaplock(inode).downRead(t, '__xfs_filemap_fault:xfs_ilock(MMAPLOCK_SHARED)');
-    try {
-      return await iomapPageMkwrite(t, inode, vmf);
-    } finally {
-      mmaplock(inode).upRead(t);
-    }
-  },
+  pageMkwrite: (t, inode, vmf) =>
+    withInvalidateLockShared(t, inode, '__xfs_filemap_fault:xfs_ilock(MMAPLOCK_SHARED)', () =>
+      iomapPageMkwrite(t, inode, vmf),
+    ),
   writepages: (t, inode, wbc) => iomapWritepages(t, inode, wbc),
   fsyncRecorded: true, // genericFsync over iomapWritepages
 };

@@ -11,8 +11,9 @@
  * being added (O_DIRECT writes, fallocate, truncate). The lock itself is src/sync/twostate.ts.
  *
  * The lock ordering between two inodes is the kernel's `fdm > mapping` pointer comparison in
- * bch2_page_fault; the model stands for addresses with inode numbers (any fixed total order
- * serves).
+ * bch2_page_fault: i_data is embedded in the inode, which comes from the bch2_inode_cache slab, so
+ * the order differs from boot to boot. The model compares Inode.addr, which the scenario sets
+ * (`option inode-addr=ascending|descending`); tests run the two-file scenarios both ways.
  */
 import type { AddressSpace } from '../../mm/filemap.js';
 import { assert } from '../../sim/assert.js';
@@ -67,7 +68,7 @@ export function mappingHost(mapping: AddressSpace): Inode {
 
 /** The kernel's `a > b` on address_space pointers: the lock order between two inodes. */
 export function mappingAbove(a: AddressSpace, b: AddressSpace): boolean {
-  return a.host.ino > b.host.ino;
+  return mappingHost(a).addr > mappingHost(b).addr;
 }
 
 /** set_fdm_dropped_locks(): the fault handler dropped and retook the O_DIRECT's "block". */

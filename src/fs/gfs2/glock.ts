@@ -28,24 +28,54 @@
  *
  * Departures from Linux, and why:
  * - One node. The DLM, remote callbacks (gfs2_glock_cb), the glock workqueue, the minimum hold
- *   time and lock-state caching are not modelled: the cached state (gl_state) a node keeps after
- *   its holders leave only saves DLM round trips, and with one node nothing ever asks for it back.
- *   For the same reason the state transitions' go_sync/go_inval (inode_go_sync writes the data
- *   back, inode_go_inval truncates the page cache when the glock enters DF or is dropped) are not
- *   modelled: on one node nothing adds a page cache page under DF (faults and buffered I/O need
- *   SH or EX) and iomap_dio_rw invalidates the range it writes.
+ *   time and lock-state caching are not modelled. 5.16 keeps the glock's state (gl_state) after its
+ *   holders leave, and do_promote()'s may_grant() tests a request against gl_state when no strong
+ *   holder is there: an EX-cached glock grants SH or DF locally with no state change (`if
+ *   (gl->gl_state == LM_ST_EXCLUSIVE) return gh->gh_state == LM_ST_SHARED || gh->gh_state ==
+ *   LM_ST_DEFERRED;`). A state change (do_xmote) runs ->go_sync — inode_go_sync: unmap every shared
+ *   mapping of the file if it was mmap-written (GIF_SW_PAGED), inode_dio_wait, write the data back
+ *   if dirty — and, into DF or UN, ->go_inval (inode_go_inval: truncate_inode_pages(mapping, 0), the
+ *   whole page cache). The model grants by mode compatibility alone and runs neither: its
+ *   iomap_dio_rw writes back and invalidates the range it writes, and the glock keeps SH/EX users
+ *   out while DF is held. Verdicts this could move (not run: the model has no gl_state): expected
+ *   none among the refault races of seed 004, which the glock serialises either way; with an
+ *   EX-cached glock, 5.16 lets a fault's SH in beside a weak DF holder without demoting it (below).
  * - Demotion on every conflict, as the commit message of dc732906c245 states it ("When a locking
  *   request comes in that isn't compatible with the locking state of an active holder and that
  *   holder has the HIF_MAY_DEMOTE flag set, the holder will be demoted before the incoming locking
- *   request is granted"), including a request queued before the holder allowed demotion (the
- *   queue is re-run in allowDemote). The 5.16 code is narrower: do_promote() calls
- *   demote_incompat_holders() only for a waiter that may_grant() accepts in the glock's current
- *   state, with no strong holder passed in; a local SH request behind a weak DF holder (the
- *   fault-in of generic/729, Kara's two-file example) needs a state change, which by that reading
- *   is not granted by demotion at all; remote requests are demoted from gfs2_glock_cb().
- *   Later fixes changed demote_incompat_holders(), and 5.18 stopped using auto-demotion
- *   (e1fa9ea85ce8: the DIO paths gfs2_glock_dq() before faulting in). The model follows the
- *   design the fix describes.
+ *   request is granted"), including a request queued before the holder allowed demotion (the queue
+ *   is re-run in allowDemote). 5.16's code is narrower, in three ways, each of which can hide a
+ *   wait the kernel has:
+ *   1. do_promote() calls demote_incompat_holders(gl, first_gh) only once a waiter has passed
+ *      may_grant(gl, first_gh, gh), first_gh being the first strong holder; with none (the weak
+ *      holder is the only one) first_gh is NULL, may_grant(gl, NULL, weak) compares the weak
+ *      holder with gl_state, which it matches, and nothing is demoted ("when the glock had no
+ *      strong holders, we were accidentally calling demote_incompat_holders() with new_gh == NULL,
+ *      so no weak holders were considered incompatible": "gfs2: do_promote glock holder stealing
+ *      fix", Peterson, June 2022, after 5.18 had stopped using auto-demotion, e1fa9ea85ce8).
+ *   2. A waiter that needs a state change (SH on a DF glock) fails may_grant; not being at the
+ *      head of gl_holders (the weak holder is), it makes do_promote() `break`: it waits for the weak
+ *      holder to leave. Local demotion only ever frees a waiter that gl_state already admits; remote
+ *      requests demote weak holders from gfs2_glock_cb().
+ *   3. gfs2_holder_allow_demote() only sets HIF_MAY_DEMOTE under gl_lockref.lock; nothing re-runs
+ *      the queue, so a request queued before it is looked at again only at the next run_queue().
+ *   Verdicts these could change under `gfs2`: mmap-buffer-dio-overlap and mmap-buffer-dio-disjoint
+ *   (ok / no-progress → a self-wait: the fault-in's SH queues behind the task's own weak DF, and
+ *   add_to_queue's trap_recursive skips HIF_MAY_DEMOTE holders, so no BUG()); gup-nofault-reentry
+ *   (ok → Kara's two-file deadlock, each fault-in's SH behind the other task's weak DF); the short
+ *   returns of the buffered paths (src/schemes/gfs2.test.ts, item 4) become self-waits. 3 alone
+ *   changes none of them (measured with allowDemote's re-run removed, 1000 random schedules each:
+ *   ok, no-progress, ok): each task queues its conflicting request after its own allow, and that
+ *   request runs the queue of the other glock, whose holder has already allowed demotion. With the glocks
+ *   EX-cached instead, 1 and 2 grant the fault's request beside the weak holder and nothing waits.
+ *   Measured with the DF case approximated (mayGrant counting weak holders, so nothing is ever
+ *   demoted): gup-nofault-reentry, mmap-buffer-dio-overlap and mmap-buffer-dio-disjoint all become
+ *   `deadlock` under gfs2, in the first random schedule each, and so does item 4's read.
+ *   Which of the two a real node sees depends on the glock's history, which one node without
+ *   gl_state cannot follow. The model follows the design the commit message describes, which no
+ *   kernel's do_promote() implements for a local waiter that needs a state change (2 still holds
+ *   after the 2022 fix); it is what the matrix's gfs2 row records (docs/scenarios.md), and the
+ *   differences are listed in docs/fidelity.md.
  * - gfs2_glock_nq() error returns (withdraw, try locks) are not modelled: every request waits.
  */
 import { assert, InvariantError } from '../../sim/assert.js';
