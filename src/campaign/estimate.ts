@@ -27,6 +27,8 @@ export interface EstimateOptions {
   budget: CellBudget;
   jobs: number;
   sample: number;
+  /** Told after every sampled cell (progress). */
+  onCell?: (done: number) => void;
 }
 
 export interface Estimate {
@@ -80,7 +82,7 @@ export async function estimateCampaign(o: EstimateOptions): Promise<Estimate> {
   const picks = sampled(o, programs);
   const records: CampaignRecord[] = [];
   const started = performance.now();
-  await runCampaign({ ...o, onRecord: (r) => records.push(r) }, picks);
+  await runCampaign({ ...o, onRecord: (r) => records.push(r), onCell: (done) => o.onCell?.(done) }, picks);
   const secs = (performance.now() - started) / 1000;
   const cells = programs * o.schemes.length;
   const n = Math.max(1, records.length);

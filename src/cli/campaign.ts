@@ -151,6 +151,9 @@ async function cmdCampaign(o: CampaignCliOpts): Promise<number> {
   const source = sourceOf(o);
   const schemes = schemeNames(o.scheme);
   if (o.estimate) {
+    const bar = progress(
+      Math.min(o.sample, shardCount(sourceSize(source), o.shard, o.programs)) * schemes.length,
+    );
     const e = await estimateCampaign({
       source,
       schemes,
@@ -159,7 +162,9 @@ async function cmdCampaign(o: CampaignCliOpts): Promise<number> {
       budget: budgetOf(o),
       jobs: o.jobs,
       sample: o.sample,
+      onCell: (done) => bar.tick(done, 0),
     });
+    bar.stop();
     if (o.json) out(JSON.stringify(e));
     else for (const line of formatEstimate(e)) out(line);
     return EXIT_OK;
