@@ -11,6 +11,7 @@ import { builtinScenarios } from '../litmus/builtin.js';
 import { checkJson, matrixJson, replayJson } from '../report/json.js';
 import { formatCheck, formatMatrix, terminalOptions } from '../report/text.js';
 import { SCHEMES } from '../schemes/index.js';
+import { registerCampaign } from './campaign.js';
 import {
   EXIT_FINDING,
   EXIT_INCONCLUSIVE,
@@ -149,6 +150,7 @@ function program(result: { code: number }): Command {
     });
   registerFsx(p, result, defaultJobs());
   registerNative(p, result);
+  registerCampaign(p, result, defaultJobs());
   return p;
 }
 
