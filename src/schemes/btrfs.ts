@@ -72,6 +72,7 @@ import { type AddressSpaceOps, filemapFault } from '../mm/filemap.js';
 import { faultInIovIterReadable, faultInIovIterWriteable } from '../mm/memory.js';
 import { assert } from '../sim/assert.js';
 import { EFAULT, ENOTBLK } from '../sim/errno.js';
+import { objectId, record } from '../sim/footprint.js';
 import type { Task } from '../sim/task.js';
 import { Completion } from '../sync/completion.js';
 import {
@@ -123,7 +124,9 @@ class OrderedTree {
   }
 }
 
-function orderedTree(inode: Inode): OrderedTree {
+/** The inode's ordered tree, recorded as one footprint object (read by a lookup, written else). */
+function orderedTree(inode: Inode, write: boolean): OrderedTree {
+  record(objectId(`btrfs ordered_tree ${inode.ino}`), write);
   return fsPrivateOf(inode, 'ordered_tree', OrderedTree);
 }
 
@@ -136,7 +139,7 @@ async function waitOrderedRange(
   site: string,
 ): Promise<void> {
   for (;;) {
-    const oe = orderedTree(inode).lookupRange(start, end);
+    const oe = orderedTree(inode, false).lookupRange(start, end);
     if (!oe) return;
     await oe.done.wait(t, `${site}:btrfs_start_ordered_extent`);
   }
@@ -160,18 +163,20 @@ function dioWriteFlags(inode: Inode): DioFlags {
   return {
     nofault: true,
     partial: true,
+    // Up to its first point it waits for ordered extents or allocates: both record themselves.
+    iomapBeginRecorded: true,
     async iomapBegin(t, _inode, lblk, n) {
       if (!made) {
         const start = lblk * bs;
         const end = (lblk + n) * bs;
         const err = await lockExtentDirect(t, inode, start, end);
         if (err) return err;
-        made = orderedTree(inode).add(t, inode, start, end);
+        made = orderedTree(inode, true).add(t, inode, start, end);
       }
       return allocateUnwritten(t, inode, lblk, n);
     },
     endIo(t) {
-      if (made) orderedTree(inode).finish(t, made);
+      if (made) orderedTree(inode, true).finish(t, made);
       made = null;
     },
   };
@@ -184,7 +189,10 @@ function dioWriteFlags(inode: Inode): DioFlags {
  */
 async function lockExtentDirect(t: Task, inode: Inode, start: number, end: number): Promise<number> {
   await waitOrderedRange(t, inode, start, end, 'lock_extent_direct');
-  await t.point('lock_extent_direct', inode.ino, true);
+  // What follows up to dioIter's next point: the range's page slots (filemap_range_has_page), the
+  // ordered tree and the allocation, which record themselves.
+  const ps = inode.fs.pageSize;
+  await t.pointPages('lock_extent_direct', inode.ino, Math.floor(start / ps), Math.ceil(end / ps), true);
   if (!rangeHasPage(inode, start, end)) return 0;
   t.event('lock_extent_direct', `${inode.name} [${start},${end}) has pages: -ENOTBLK`);
   return -ENOTBLK;
@@ -318,6 +326,7 @@ export const ops: FileOperations = {
       truncateLocked(t, inode, size),
     ),
   fsync: (t, inode, start, end) => genericFsync(t, inode, start, end),
+  fsyncRecorded: true, // genericFsync over iomapWritepages
   fault: (t, _inode, vmf) => filemapFault(t, vmf),
   pageMkwrite: (t, inode, vmf) =>
     withInvalidateLockShared(t, inode, 'btrfs_page_mkwrite:i_mmap_lock', async () => {
