@@ -72,7 +72,7 @@ import { type AddressSpaceOps, filemapFault } from '../mm/filemap.js';
 import { faultInIovIterReadable, faultInIovIterWriteable } from '../mm/memory.js';
 import { assert } from '../sim/assert.js';
 import { EFAULT, ENOTBLK } from '../sim/errno.js';
-import { objectId, record } from '../sim/footprint.js';
+import { isRecording, MAX_GRANULES, objectId, record } from '../sim/footprint.js';
 import type { Task } from '../sim/task.js';
 import { Completion } from '../sync/completion.js';
 import {
@@ -124,10 +124,29 @@ class OrderedTree {
   }
 }
 
-/** The inode's ordered tree, recorded as one footprint object (read by a lookup, written else). */
-function orderedTree(inode: Inode, write: boolean): OrderedTree {
-  record(objectId(`btrfs ordered_tree ${inode.ino}`), write);
+function orderedTree(inode: Inode): OrderedTree {
   return fsPrivateOf(inode, 'ordered_tree', OrderedTree);
+}
+
+/**
+ * Records an access of the ordered tree over bytes [start, end) of the file: one footprint object
+ * per page the range touches, and the whole tree read (a range of more than MAX_GRANULES pages
+ * writes the whole). A lookup's answer depends only on the extents overlapping its range, and an
+ * add or a finish changes only its own range, so accesses of disjoint pages commute; two extents
+ * overlapping one page are ordered by their writes of it.
+ */
+function recordOrdered(inode: Inode, start: number, end: number, write: boolean): void {
+  if (!isRecording()) return;
+  const ps = inode.fs.pageSize;
+  const first = Math.floor(start / ps);
+  const last = Math.ceil(end / ps);
+  const all = objectId(`btrfs ordered_tree ${inode.ino}`);
+  if (last - first > MAX_GRANULES) {
+    record(all, true);
+    return;
+  }
+  record(all, false);
+  for (let i = first; i < last; i++) record(objectId(`btrfs ordered_tree ${inode.ino}+${i}`), write);
 }
 
 /** Waits until no ordered extent overlaps [start, end) (btrfs_lock_and_flush_ordered_range). */
@@ -139,7 +158,8 @@ async function waitOrderedRange(
   site: string,
 ): Promise<void> {
   for (;;) {
-    const oe = orderedTree(inode, false).lookupRange(start, end);
+    recordOrdered(inode, start, end, false);
+    const oe = orderedTree(inode).lookupRange(start, end);
     if (!oe) return;
     await oe.done.wait(t, `${site}:btrfs_start_ordered_extent`);
   }
@@ -171,12 +191,16 @@ function dioWriteFlags(inode: Inode): DioFlags {
         const end = (lblk + n) * bs;
         const err = await lockExtentDirect(t, inode, start, end);
         if (err) return err;
-        made = orderedTree(inode, true).add(t, inode, start, end);
+        recordOrdered(inode, start, end, true);
+        made = orderedTree(inode).add(t, inode, start, end);
       }
       return allocateUnwritten(t, inode, lblk, n);
     },
     endIo(t) {
-      if (made) orderedTree(inode, true).finish(t, made);
+      if (made) {
+        recordOrdered(inode, made.start, made.end, true);
+        orderedTree(inode).finish(t, made);
+      }
       made = null;
     },
   };
