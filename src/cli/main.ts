@@ -13,6 +13,7 @@ import { formatCheck, formatMatrix, terminalOptions } from '../report/text.js';
 import { SCHEMES } from '../schemes/index.js';
 import {
   EXIT_FINDING,
+  EXIT_INCONCLUSIVE,
   EXIT_OK,
   EXIT_USAGE,
   intOption,
@@ -23,6 +24,7 @@ import {
   UsageError,
 } from './common.js';
 import { registerFsx } from './fsx.js';
+import { registerNative } from './native.js';
 import { addReportFileOptions, writeCheckReports, writeMatrixHtml } from './reports.js';
 import { addSearchOptions, runCheck, type SearchCliOpts, showReplay } from './search.js';
 
@@ -47,7 +49,7 @@ async function cmdCheck(ref: string, opts: CheckOpts): Promise<number> {
   if (opts.json) out(JSON.stringify(checkJson(r)));
   else out(formatCheck(r, r.replay ? `pagelab replay '${r.replay}'` : null, terminalOptions()));
   await writeCheckReports(r, scenario, scheme, opts, opts.stepBound);
-  return r.finding ? EXIT_FINDING : EXIT_OK;
+  return r.finding ? EXIT_FINDING : r.verdict === 'inconclusive' ? EXIT_INCONCLUSIVE : EXIT_OK;
 }
 
 interface ReplayOpts {
@@ -139,6 +141,7 @@ function program(result: { code: number }): Command {
       result.code = await cmdReplay(s, opts);
     });
   registerFsx(p, result, defaultJobs());
+  registerNative(p, result);
   return p;
 }
 
