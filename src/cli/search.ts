@@ -2,7 +2,7 @@
  * The two halves every command that explores shares (`check`, `replay`, `fsx --tasks`): the search
  * options and the check call they make, and the replay of one schedule with its report.
  */
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import type { Finding } from '../check/oracles.js';
 import { type CheckResult, checkScenario } from '../explore/check.js';
 import { decisive } from '../explore/judge.js';
@@ -46,17 +46,19 @@ export function addSearchOptions(cmd: Command, defaultJobs: number, prefix = '')
     .option('--preemptions <k>', `${prefix}DFS preemption bound K`, intOption('--preemptions', 0, 64), 2)
     .option('--no-por', `${prefix}DFS without partial-order reduction`)
     .option('--no-shrink', `${prefix}show the finding as found, not shrunk`)
-    .option(
-      '--jobs <n>',
-      `${prefix}worker threads (default: the machine's cores)`,
-      intOption('--jobs', 1, 256),
-      defaultJobs,
-    )
+    .addOption(jobsOption(defaultJobs, prefix))
     .option(
       '--step-bound <n>',
       `${prefix}steps after which a run is declared no-progress`,
       intOption('--step-bound', 10, 100_000_000),
     );
+}
+
+/** `--jobs N`: its help names the default as what it is, not only as this machine's figure. */
+export function jobsOption(defaultJobs: number, prefix = ''): Option {
+  return new Option('--jobs <n>', `${prefix}worker threads`)
+    .argParser(intOption('--jobs', 1, 256))
+    .default(defaultJobs, `the machine's cores, ${defaultJobs} here`);
 }
 
 /** The check a command's search options ask for, with the progress line on a terminal. */
@@ -68,7 +70,7 @@ export async function runCheck(
 ): Promise<CheckResult> {
   const strategy = resolveStrategy(o.strategy);
   const schedules = o.schedules ?? (strategy === 'dfs' ? 1_000_000 : 1000);
-  const progress = makeProgress(!o.json, strategy === 'dfs' ? 0 : schedules);
+  const progress = makeProgress(!o.json, strategy === 'dfs');
   try {
     return await checkScenario(scenario, scheme, {
       schedules,
@@ -82,6 +84,7 @@ export async function runCheck(
       shrink: o.shrink,
       jobs: o.jobs,
       onProgress: (u) => progress.onUnit(u),
+      onPlan: (n) => progress.onPlan(n),
     });
   } finally {
     progress.stop();

@@ -126,7 +126,7 @@ function outcomeDigest(rep: RunReport): string | null {
 /** Every outcome a bounded DFS reaches (null: the budget ran out first). */
 async function outcomes(sc: Scenario, s: Scheme, por: boolean, bound: number, budget: number) {
   const seen = new Map<string, string>();
-  const stats = { boundSkipped: 0 };
+  const stats = { boundSkipped: 0, porSkipped: 0 };
   let prefix: DfsNode[] = [];
   for (let runs = 1; ; runs++) {
     const strat = new DfsRunStrategy(prefix, por, bound);
@@ -194,6 +194,11 @@ describe('partial-order reduction preserves every outcome', () => {
     expect(por.verdict).toBe('ok');
     expect(por.coverage.complete).toBe(true);
     expect((por.coverage.schedules + por.coverage.pruned) * 10).toBeLessThanOrEqual(full.coverage.schedules);
+    // What POR cut is counted: the choices DPOR left out (each ≥ 1 schedule), not only the runs
+    // the sleep sets abandoned (none here).
+    expect(por.coverage.sleepPruned).toBe(0);
+    expect(por.coverage.pruned).toBe(4);
+    expect(full.coverage.pruned).toBe(0);
   });
 });
 

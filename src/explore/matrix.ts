@@ -1,25 +1,41 @@
 /**
- * The matrix: every built-in scenario under every scheme, each cell a whole random search
- * (cell.ts) run on a pool of worker threads, and the measures under the same schemes
- * (scalability.ts, measures.ts). Cells come back in input order, so the matrix does not depend on
- * the number of workers. Showing it is report/'s (text and HTML); this module only measures.
+ * The matrix: every scenario (the built-in ones, or the user's) under every scheme, each cell a
+ * whole search (cell.ts) run on a pool of worker threads, and the measures under the same schemes
+ * (scalability.ts, measures.ts). A cell is a preemption-bounded DFS where it completes within its
+ * budget, else the random search (cell.ts): its coverage says which backs the verdict. Cells come
+ * back in input order, so the matrix does not depend on the number of workers. Showing it is
+ * report/'s (text, markdown and HTML); this module only measures.
  */
 import { Piscina } from 'piscina';
 import type { Scenario } from '../litmus/ast.js';
 import { builtinScenarios } from '../litmus/builtin.js';
 import { SCHEMES, type Scheme } from '../schemes/index.js';
-import { type CellResult, type CellTask, cell } from './cell.js';
-import type { Verdict } from './check.js';
+import { type CellResult, type CellTask, cell, DFS_BUDGET } from './cell.js';
+import type { Coverage, Verdict } from './check.js';
 import { type FairnessRow, fairnessTable } from './measures.js';
 import { WORKER, WORKER_LIMITS } from './pool.js';
 import { disjointWritersScenario, measureScalability } from './scalability.js';
 
 export interface MatrixOptions {
-  /** Random schedules per cell. */
+  /** Random schedules per cell (those whose DFS does not complete within `dfsBudget`). */
   schedules: number;
   seed: number;
   /** Worker threads running cells. */
   jobs: number;
+  /** Most runs of a cell's DFS before it falls back to random (0: random only; default DFS_BUDGET). */
+  dfsBudget?: number;
+  /** DFS preemption bound K (default 2). */
+  preemptions?: number;
+  /** The scenarios (default: the built-in ones). */
+  scenarios?: readonly Scenario[];
+  /** How each scenario is named in replay strings (default its name; a file: its path). */
+  scenarioRefs?: readonly string[];
+  /** The schemes (default: all). */
+  schemes?: readonly Scheme[];
+  /** Skip the scalability and fairness measures (a matrix of the user's scenarios). */
+  noMeasures?: boolean;
+  /** Told of every finished cell (progress display). */
+  onCell?: (done: number, total: number, r: CellResult) => void;
 }
 
 /** A cell as `pagelab matrix --json` has it. */
@@ -31,6 +47,8 @@ export interface MatrixRow {
   replay: string | null;
   /** The finding's summary, or the n/a reason. */
   summary: string | null;
+  /** What backs the verdict: the search that covered the cell (JSON field, added). */
+  coverage: Coverage;
 }
 
 /** A type, not an interface: the HTML page takes it as a record of measure rows. */
@@ -42,6 +60,8 @@ export type MatrixMeasures = {
 export interface Matrix {
   seed: number;
   schedules: number;
+  dfsBudget: number;
+  preemptions: number;
   scenarios: Scenario[];
   schemes: readonly Scheme[];
   rows: MatrixRow[];
@@ -49,10 +69,19 @@ export interface Matrix {
 }
 
 /** Runs matrix cells, each a whole search, on `jobs` worker threads; results in input order. */
-export async function runCells(tasks: CellTask[], jobs: number): Promise<CellResult[]> {
+export async function runCells(
+  tasks: CellTask[],
+  jobs: number,
+  onCell?: MatrixOptions['onCell'],
+): Promise<CellResult[]> {
+  let done = 0;
+  const told = (r: CellResult): CellResult => {
+    onCell?.(++done, tasks.length, r);
+    return r;
+  };
   if (jobs <= 1) {
     const out: CellResult[] = [];
-    for (const t of tasks) out.push(await cell(t));
+    for (const t of tasks) out.push(told(await cell(t)));
     return out;
   }
   const pool = new Piscina<CellTask, CellResult>({
@@ -63,34 +92,40 @@ export async function runCells(tasks: CellTask[], jobs: number): Promise<CellRes
     resourceLimits: WORKER_LIMITS,
   });
   try {
-    return await Promise.all(tasks.map((t) => pool.run(t)));
+    return await Promise.all(tasks.map(async (t) => told(await pool.run(t))));
   } finally {
     await pool.destroy();
   }
 }
 
 /** The verdict of every scenario under every scheme, scenario-major. */
-async function matrixRows(scenarios: readonly Scenario[], opts: MatrixOptions): Promise<MatrixRow[]> {
+async function matrixRows(
+  scenarios: readonly Scenario[],
+  schemes: readonly Scheme[],
+  opts: MatrixOptions,
+): Promise<MatrixRow[]> {
   const cells: CellTask[] = [];
-  for (const scenario of scenarios) {
-    for (const scheme of SCHEMES) {
+  scenarios.forEach((scenario, i) => {
+    for (const scheme of schemes) {
       cells.push({
         scenarioText: scenario.text,
         scenarioSource: scenario.source,
-        scenarioRef: scenario.name,
+        scenarioRef: opts.scenarioRefs?.[i] ?? scenario.name,
         scheme: scheme.name,
-        opts: { schedules: opts.schedules, seed: opts.seed },
+        opts: { schedules: opts.schedules, seed: opts.seed, preemptions: opts.preemptions },
+        dfsBudget: opts.dfsBudget ?? DFS_BUDGET,
       });
     }
-  }
-  const results = await runCells(cells, opts.jobs);
+  });
+  const results = await runCells(cells, opts.jobs, opts.onCell);
   return results.map((r, i) => ({
-    scenario: cells[i].scenarioRef,
+    scenario: r.scenario,
     scheme: cells[i].scheme,
     verdict: r.verdict,
     schedules: r.schedules,
     replay: r.replay,
     summary: r.finding?.summary ?? r.reason ?? null,
+    coverage: r.coverage,
   }));
 }
 
@@ -107,8 +142,18 @@ export async function matrixMeasures(schemes: readonly Scheme[]): Promise<Matrix
 }
 
 export async function measureMatrix(opts: MatrixOptions): Promise<Matrix> {
-  const scenarios = builtinScenarios();
-  const rows = await matrixRows(scenarios, opts);
-  const measures = await matrixMeasures(SCHEMES);
-  return { seed: opts.seed, schedules: opts.schedules, scenarios, schemes: SCHEMES, rows, measures };
+  const scenarios = [...(opts.scenarios ?? builtinScenarios())];
+  const schemes = opts.schemes ?? SCHEMES;
+  const rows = await matrixRows(scenarios, schemes, opts);
+  const measures = opts.noMeasures ? { fairness: [], scalability: [] } : await matrixMeasures(schemes);
+  return {
+    seed: opts.seed,
+    schedules: opts.schedules,
+    dfsBudget: opts.dfsBudget ?? DFS_BUDGET,
+    preemptions: opts.preemptions ?? 2,
+    scenarios,
+    schemes,
+    rows,
+    measures,
+  };
 }

@@ -33,6 +33,8 @@ export interface SearchOptions {
   jobs?: number;
   /** Told of every finished unit of work (progress display). */
   onProgress?: (r: UnitResult) => void;
+  /** Told how many units the search planned, before the first runs (progress display). */
+  onPlan?: (units: number) => void;
 }
 
 /** What a search covered: for dfs, a bounded certificate. */
@@ -40,8 +42,14 @@ export interface Coverage {
   strategy: StrategyName;
   /** Complete runs. */
   schedules: number;
-  /** DFS: runs abandoned as equivalent to an explored one (sleep sets). */
+  /**
+   * DFS: what partial-order reduction cut — choices DPOR left out as independent of what ran
+   * (each a subtree of at least one schedule equivalent to an explored one), plus runs abandoned
+   * as equivalent by the sleep sets. A lower bound on the schedules saved.
+   */
   pruned: number;
+  /** DFS: of `pruned`, the runs abandoned by the sleep sets. */
+  sleepPruned?: number;
   /** DFS: alternatives the preemption bound ruled out. */
   boundSkipped: number;
   /** DFS: every schedule within the bound was covered. */
@@ -102,6 +110,7 @@ async function searchSampled(
 ): Promise<SearchOutcome> {
   const params = await searchParams(scenario, scheme, opts, strategy);
   const units = chunkUnits(opts.schedules);
+  opts.onPlan?.(units.length);
   const results = await runUnits(scenario, scheme, params, units, opts.jobs ?? 1, opts.onProgress);
   const schedules = results.reduce((n, r) => n + r.schedules, 0);
   return { failure: firstFailure(results), coverage: sampledCoverage(strategy, schedules, params.depth) };
@@ -143,10 +152,12 @@ async function searchDfs(scenario: Scenario, scheme: Scheme, opts: SearchOptions
   const params = await searchParams(scenario, scheme, opts, 'dfs');
   warmUnitPool(opts.jobs ?? 1);
   const { units, boundSkipped } = await dfsFrontier(scenario, scheme, params, opts.schedules);
+  opts.onPlan?.(units.length);
   const results = await runUnits(scenario, scheme, params, units, opts.jobs ?? 1, opts.onProgress);
   const failure = firstFailure(results);
   const schedules = results.reduce((n, r) => n + r.schedules, 0);
-  const pruned = results.reduce((n, r) => n + r.pruned, 0);
+  const sleepPruned = results.reduce((n, r) => n + r.pruned, 0);
+  const pruned = sleepPruned + results.reduce((n, r) => n + (r.porSkipped ?? 0), 0);
   const skipped = boundSkipped + results.reduce((n, r) => n + r.boundSkipped, 0);
   const complete = !failure && results.length === units.length && results.every((r) => r.complete);
   const bound = params.preemptions;
@@ -154,6 +165,7 @@ async function searchDfs(scenario: Scenario, scheme: Scheme, opts: SearchOptions
     strategy: 'dfs',
     schedules,
     pruned,
+    sleepPruned,
     boundSkipped: skipped,
     complete,
     preemptions: bound,
