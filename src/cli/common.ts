@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { STRATEGY_NAMES, type StrategyName } from '../explore/check.js';
 import type { Scenario } from '../litmus/ast.js';
 import { findBuiltin } from '../litmus/builtin.js';
@@ -28,6 +28,13 @@ export function intOption(name: string, min: number, max: number) {
     if (n < min || n > max) throw new InvalidArgumentError(`${name} must be between ${min} and ${max}`);
     return n;
   };
+}
+
+/** `--jobs N`: worker threads, by default the machine's cores (said so, not the number, in --help). */
+export function jobsOption(defaultJobs: number, prefix = ''): Option {
+  return new Option('--jobs <n>', `${prefix}worker threads`)
+    .argParser(intOption('--jobs', 1, 256))
+    .default(defaultJobs, "the machine's cores");
 }
 
 export function out(line: string): void {

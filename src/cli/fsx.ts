@@ -514,7 +514,10 @@ export function registerFsx(p: Command, result: { code: number }, defaultJobs: n
       'K fsx streams (seeds S, S+1, ...) on one file as tasks under the explorer',
       intOption('--tasks', 1, 16),
     );
-  addReportFileOptions(addSearchOptions(fsx, defaultJobs, '--tasks: '), '--tasks: ')
+  addReportFileOptions(
+    addSearchOptions(fsx, defaultJobs, '--tasks: ', ' (not of the streams: that is -S)'),
+    '--tasks: ',
+  )
     .option('--schedule <s>', '--tasks: re-run this one schedule (what a finding prints) and show its trace')
     .option('--litmus <file>', '--tasks: write the generated scenario to FILE (pagelab check/replay take it)')
     .option('--json', 'one JSON object on stdout')

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DEFAULTS } from '../explore/defaults.js';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'pagelab.js');
 
@@ -203,5 +204,47 @@ describe('pagelab list and matrix', () => {
     expect(links.length).toBeGreaterThan(0);
     for (const id of links) expect(page).toContain(`<details class="cellreport" id="${id}">`);
     expect(page).toContain('scalability: speedup');
+  });
+});
+
+describe('one set of defaults (explore/defaults.ts): what --help says is what a run uses', () => {
+  const flat = (s: string) => s.replace(/\s+/g, ' ');
+
+  it('check and fsx --tasks show the DEFAULTS numbers', () => {
+    for (const [args, prefix] of [
+      [['check', '--help'], ''],
+      [['fsx', '--help'], '--tasks: '],
+    ] as const) {
+      const help = flat(pagelab(...args).stdout);
+      expect(help).toContain(`--seed <n> ${prefix}seed of the search`);
+      expect(help).toContain(`(default: ${DEFAULTS.seed})`);
+      expect(help).toContain(`--depth <d> ${prefix}PCT bug depth d (default: ${DEFAULTS.depth})`);
+      expect(help).toContain(
+        `--preemptions <k> ${prefix}DFS preemption bound K (default: ${DEFAULTS.preemptions})`,
+      );
+      expect(help).toContain(`(random, pct; default ${DEFAULTS.schedules})`);
+      expect(help).toContain(`(dfs; default ${DEFAULTS.dfsSchedules})`);
+      expect(help).toContain(`no-progress (default ${DEFAULTS.stepBound})`);
+      expect(help).toContain("worker threads (default: the machine's cores)");
+    }
+    expect(flat(pagelab('matrix', '--help').stdout)).toContain(
+      `random schedules per cell (default: ${DEFAULTS.matrixSchedules})`,
+    );
+  });
+
+  it(`a run without --step-bound ends no-progress after ${DEFAULTS.stepBound} steps`, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pagelab-'));
+    const f = join(dir, 'spin.litmus');
+    // Six tasks of 4096 loads each: some 24,500 steps.
+    const tasks = [0, 1, 2, 3, 4, 5].flatMap((t) => Array(4).fill(`P${t}: loop 1024 load b 1`));
+    writeFileSync(f, ['litmus spin', 'file f 1p written', 'buf b 8', ...tasks, ''].join('\n'));
+    const args = ['check', f, '--scheme', 'pagelab', '--schedules', '1', '--no-shrink', '--json'];
+    const stopped = JSON.parse(pagelab(...args).stdout);
+    expect(stopped.verdict).toBe('no-progress');
+    expect(stopped.findings[0].summary).toMatch(
+      new RegExp(`^no progress after ${DEFAULTS.stepBound + 1} steps`),
+    );
+    const longer = JSON.parse(pagelab(...args, '--step-bound', String(2 * DEFAULTS.stepBound)).stdout);
+    expect(longer.verdict).toBe('ok');
   });
 });

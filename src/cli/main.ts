@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { DFS_BUDGET } from '../explore/cell.js';
+import { DEFAULTS } from '../explore/defaults.js';
 import { measureMatrix } from '../explore/matrix.js';
 import { defaultJobs } from '../explore/pool.js';
 import { parseReplayString } from '../explore/run.js';
@@ -18,6 +19,7 @@ import {
   EXIT_OK,
   EXIT_USAGE,
   intOption,
+  jobsOption,
   listOption,
   out,
   replayCommand,
@@ -28,7 +30,7 @@ import {
 import { registerFsx } from './fsx.js';
 import { makeCellProgress } from './progress.js';
 import { addReportFileOptions, writeCheckReports, writeMatrixHtml } from './reports.js';
-import { addSearchOptions, jobsOption, runCheck, type SearchCliOpts, showReplay } from './search.js';
+import { addSearchOptions, runCheck, type SearchCliOpts, showReplay } from './search.js';
 
 async function cmdList(): Promise<number> {
   out('scenarios:');
@@ -187,14 +189,19 @@ function program(result: { code: number }): Command {
       intOption('--dfs-budget', 0, 100_000_000),
       DFS_BUDGET,
     )
-    .option('--preemptions <k>', 'DFS preemption bound K', intOption('--preemptions', 0, 64), 2)
+    .option(
+      '--preemptions <k>',
+      'DFS preemption bound K',
+      intOption('--preemptions', 0, 64),
+      DEFAULTS.preemptions,
+    )
     .option(
       '--schedules <n>',
       'random schedules per cell whose DFS does not complete',
       intOption('--schedules', 1, 100_000_000),
-      1000,
+      DEFAULTS.matrixSchedules,
     )
-    .option('--seed <n>', 'seed of the random search', intOption('--seed', 0, 0xffffffff), 1)
+    .option('--seed <n>', 'seed of the random search', intOption('--seed', 0, 0xffffffff), DEFAULTS.seed)
     .addOption(jobsOption(defaultJobs()))
     .option('--html <file>', "write the matrix as an HTML page, each finding's report embedded, to FILE")
     .option('--json', 'one JSON object on stdout (= --format json)')
@@ -206,7 +213,7 @@ function program(result: { code: number }): Command {
     .description("re-run one schedule ('<scenario>:<scheme>:<schedule>') and show its trace")
     .option(
       '--step-bound <n>',
-      'steps after which a run is declared no-progress',
+      `steps after which a run is declared no-progress (default ${DEFAULTS.stepBound})`,
       intOption('--step-bound', 10, 100_000_000),
     );
   addReportFileOptions(replay)

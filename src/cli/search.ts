@@ -2,16 +2,17 @@
  * The two halves every command that explores shares (`check`, `replay`, `fsx --tasks`): the search
  * options and the check call they make, and the replay of one schedule with its report.
  */
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
 import type { Finding } from '../check/oracles.js';
 import { type CheckResult, checkScenario } from '../explore/check.js';
+import { DEFAULTS, defaultSchedules } from '../explore/defaults.js';
 import { decisive } from '../explore/judge.js';
 import { type RunReport, replaySchedule } from '../explore/run.js';
 import type { Scenario } from '../litmus/ast.js';
 import { fromRun } from '../report/input.js';
 import { formatReport, terminalOptions } from '../report/text.js';
 import type { Scheme } from '../schemes/index.js';
-import { EXIT_FINDING, EXIT_OK, intOption, out, resolveStrategy } from './common.js';
+import { EXIT_FINDING, EXIT_OK, intOption, jobsOption, out, resolveStrategy } from './common.js';
 import { makeProgress } from './progress.js';
 import { type ReportFiles, writeReportFiles } from './reports.js';
 
@@ -31,34 +32,37 @@ export interface SearchCliOpts {
 
 /**
  * Adds the search options to a command; `prefix` starts each description (fsx: '--tasks: ', the
- * mode they belong to).
+ * mode they belong to), `seedNote` ends the seed's.
  */
-export function addSearchOptions(cmd: Command, defaultJobs: number, prefix = ''): Command {
+export function addSearchOptions(cmd: Command, defaultJobs: number, prefix = '', seedNote = ''): Command {
   return cmd
     .option('--strategy <name>', `${prefix}random | pct | dfs`, 'random')
     .option(
       '--schedules <n>',
-      `${prefix}schedules to try (random, pct; default 1000) or most runs (dfs; default 1000000)`,
+      `${prefix}schedules to try (random, pct; default ${DEFAULTS.schedules}) or most runs, the frontier's included (dfs; default ${DEFAULTS.dfsSchedules})`,
       intOption('--schedules', 1, 100_000_000),
     )
-    .option('--seed <n>', `${prefix}seed of the search`, intOption('--seed', 0, 0xffffffff), 1)
-    .option('--depth <d>', `${prefix}PCT bug depth d`, intOption('--depth', 1, 64), 3)
-    .option('--preemptions <k>', `${prefix}DFS preemption bound K`, intOption('--preemptions', 0, 64), 2)
+    .option(
+      '--seed <n>',
+      `${prefix}seed of the search${seedNote}`,
+      intOption('--seed', 0, 0xffffffff),
+      DEFAULTS.seed,
+    )
+    .option('--depth <d>', `${prefix}PCT bug depth d`, intOption('--depth', 1, 64), DEFAULTS.depth)
+    .option(
+      '--preemptions <k>',
+      `${prefix}DFS preemption bound K`,
+      intOption('--preemptions', 0, 64),
+      DEFAULTS.preemptions,
+    )
     .option('--no-por', `${prefix}DFS without partial-order reduction`)
     .option('--no-shrink', `${prefix}show the finding as found, not shrunk`)
     .addOption(jobsOption(defaultJobs, prefix))
     .option(
       '--step-bound <n>',
-      `${prefix}steps after which a run is declared no-progress`,
+      `${prefix}steps after which a run is declared no-progress (default ${DEFAULTS.stepBound})`,
       intOption('--step-bound', 10, 100_000_000),
     );
-}
-
-/** `--jobs N`: its help names the default as what it is, not only as this machine's figure. */
-export function jobsOption(defaultJobs: number, prefix = ''): Option {
-  return new Option('--jobs <n>', `${prefix}worker threads`)
-    .argParser(intOption('--jobs', 1, 256))
-    .default(defaultJobs, `the machine's cores, ${defaultJobs} here`);
 }
 
 /** The check a command's search options ask for, with the progress line on a terminal. */
@@ -69,7 +73,7 @@ export async function runCheck(
   o: SearchCliOpts,
 ): Promise<CheckResult> {
   const strategy = resolveStrategy(o.strategy);
-  const schedules = o.schedules ?? (strategy === 'dfs' ? 1_000_000 : 1000);
+  const schedules = o.schedules ?? defaultSchedules(strategy);
   const progress = makeProgress(!o.json, strategy === 'dfs');
   try {
     return await checkScenario(scenario, scheme, {

@@ -40,7 +40,7 @@ export async function cell(task: CellTask): Promise<CellResult> {
   return stripReport({ ...sampled, coverage: { ...sampled.coverage, text } });
 }
 
-export function stripReport(r: CheckResult): CellResult {
+function stripReport(r: CheckResult): CellResult {
   const { report: _report, ...rest } = r;
   return rest;
 }

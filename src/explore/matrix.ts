@@ -130,7 +130,7 @@ async function matrixRows(
 }
 
 /** Scalability and fairness of every scheme that can express their scenarios. */
-export async function matrixMeasures(schemes: readonly Scheme[]): Promise<MatrixMeasures> {
+async function matrixMeasures(schemes: readonly Scheme[]): Promise<MatrixMeasures> {
   const scalability: MatrixMeasures['scalability'] = [];
   const disjointWriters = disjointWritersScenario(1);
   for (const scheme of schemes) {

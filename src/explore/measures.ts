@@ -26,8 +26,6 @@ import { runOnce } from './run.js';
 export const FAULT_STORM_TASKS = 3;
 /** Loads of the anonymous buffer between the starts of two storm tasks (≈ half a fault's hold). */
 const STAGGER = 4;
-/** The storm length of the built-in scenarios/fault-storm-vs-dio.litmus. */
-export const FAULT_STORM_DEFAULT = 8;
 /** The name of the O_DIRECT task. */
 export const FAULT_STORM_DIO_TASK = 'D';
 

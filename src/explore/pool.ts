@@ -1,7 +1,8 @@
 /**
  * Runs search units on worker threads (piscina) or in this thread, and combines their results so
  * that the outcome does not depend on the number of workers: units are numbered, a failure is
- * taken from the lowest-numbered failing unit, and units after it do not count.
+ * taken from the lowest-numbered failing unit, and units after it do not count. A DFS's run budget
+ * is shared by its units in index order (SharedBudget): the same runs whatever --jobs.
  */
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
@@ -27,17 +28,76 @@ export function defaultJobs(): number {
 
 export type UnitProgress = (done: UnitResult) => void;
 
-/** Runs units in order in this thread, stopping at the first failing one. */
+/** Runs a unit makes: complete and pruned. */
+function runsOf(r: UnitResult): number {
+  return r.schedules + r.pruned;
+}
+
+/**
+ * The runs a DFS may make (`--schedules`), shared by its units in index order: unit i may make
+ * what units 0..i-1 left, so the search makes the runs one thread going through the units in
+ * order would make, whatever the number of workers. A unit handed out before the units below it
+ * are done gets an upper bound on its share (each unfinished unit below makes at least one run);
+ * `settle` then cuts the one unit, if any, that ran past its exact share by running it again
+ * with that share (runs are deterministic: its first runs are the same), and drops those above.
+ */
+export class SharedBudget {
+  private readonly used = new Map<number, number>();
+
+  constructor(private readonly total: number) {}
+
+  /** At least unit `index`'s exact share: exact once every unit below it is done. */
+  bound(index: number): number {
+    let left = this.total;
+    for (let j = 0; j < index; j++) left -= this.used.get(j) ?? 1;
+    return left;
+  }
+
+  record(r: UnitResult): void {
+    this.used.set(r.index, runsOf(r));
+  }
+
+  /** The results that count, in index order, each within its exact share. */
+  async settle(
+    units: readonly Unit[],
+    results: readonly UnitResult[],
+    rerun: (u: Unit) => Promise<UnitResult>,
+  ): Promise<UnitResult[]> {
+    const byIndex = new Map(results.map((r) => [r.index, r]));
+    const out: UnitResult[] = [];
+    let left = this.total;
+    for (const u of units) {
+      if (left <= 0) break;
+      const r = byIndex.get(u.index);
+      if (!r) throw new Error(`pool: unit ${u.index} has a share of ${left} runs but did not run`);
+      const exact = runsOf(r) <= left ? r : await rerun(withBudget(u, left));
+      out.push(exact);
+      left -= runsOf(exact);
+      if (exact.failure) break;
+    }
+    return out;
+  }
+}
+
+function withBudget(u: Unit, budget: number): Unit {
+  return u.kind === 'dfs' ? { ...u, budget } : u;
+}
+
+/** Runs units in order in this thread, stopping at the first failing one (or the budget's end). */
 async function runSequential(
   scenario: Scenario,
   scheme: Scheme,
   params: SearchParams,
   units: Unit[],
+  budget: SharedBudget | null,
   onUnit?: UnitProgress,
 ): Promise<UnitResult[]> {
   const out: UnitResult[] = [];
   for (const u of units) {
-    const r = await runUnit(scenario, scheme, params, u);
+    const share = budget ? budget.bound(u.index) : 1;
+    if (share <= 0) break;
+    const r = await runUnit(scenario, scheme, params, budget ? withBudget(u, share) : u);
+    budget?.record(r);
     out.push(r);
     onUnit?.(r);
     if (r.failure) break;
@@ -90,6 +150,7 @@ async function runParallel(
   params: SearchParams,
   units: Unit[],
   jobs: number,
+  budget: SharedBudget | null,
   onUnit?: UnitProgress,
 ): Promise<UnitResult[]> {
   // This thread is one of the `jobs`: it runs units itself between handing them out (runUnit
@@ -102,8 +163,11 @@ async function runParallel(
   const results: UnitResult[] = [];
   const lane = async (inline: boolean): Promise<void> => {
     while (next < order.length) {
-      const unit = order[next++];
-      if (unit.index >= lowestFailure) continue;
+      const queued = order[next++];
+      if (queued.index >= lowestFailure) continue;
+      const share = budget ? budget.bound(queued.index) : 1;
+      if (share <= 0) continue;
+      const unit = budget ? withBudget(queued, share) : queued;
       const task: WorkerTask = {
         scenarioText: scenario.text,
         scenarioSource: scenario.source,
@@ -112,6 +176,7 @@ async function runParallel(
         unit,
       };
       const r = inline ? await runUnit(scenario, scheme, params, unit) : await pool.run(task);
+      budget?.record(r);
       if (r.index > lowestFailure) continue;
       results.push(r);
       onUnit?.(r);
@@ -137,6 +202,11 @@ function dispatchOrder(units: readonly Unit[]): Unit[] {
   return units.slice().sort((a, b) => used(a) - used(b) || a.index - b.index);
 }
 
+/**
+ * Runs `units` on `jobs` threads; the results that count, in index order. `runBudget`: the runs
+ * the units may make between them (dfs units), shared in index order; without it each unit runs
+ * as given (chunks of schedule indices: their size is their budget).
+ */
 export async function runUnits(
   scenario: Scenario,
   scheme: Scheme,
@@ -144,10 +214,16 @@ export async function runUnits(
   units: Unit[],
   jobs: number,
   onUnit?: UnitProgress,
+  runBudget?: number,
 ): Promise<UnitResult[]> {
+  const budget = runBudget === undefined ? null : new SharedBudget(runBudget);
+  let results: UnitResult[];
   if (jobs <= 1 || units.length <= 1) {
     dropWarmedPool(); // not needed after all
-    return runSequential(scenario, scheme, params, units, onUnit);
+    results = await runSequential(scenario, scheme, params, units, budget, onUnit);
+  } else {
+    results = await runParallel(scenario, scheme, params, units, jobs, budget, onUnit);
   }
-  return runParallel(scenario, scheme, params, units, jobs, onUnit);
+  if (!budget) return results;
+  return budget.settle(units, results, (u) => runUnit(scenario, scheme, params, u));
 }

@@ -11,9 +11,8 @@ import type { Scheme } from '../schemes/scheme.js';
 import { type RunResult, Sim, type Strategy } from '../sim/sched.js';
 import { decodeSchedule, encodeSchedule } from '../sim/schedule.js';
 import { ReplayStrategy } from '../sim/strategy.js';
+import { DEFAULTS } from './defaults.js';
 import { judge } from './judge.js';
-
-export const STEP_BOUND_DEFAULT = 20_000;
 
 export interface RunReport {
   result: RunResult;
@@ -35,7 +34,7 @@ export async function runOnce(
   const sim = new Sim({
     strategy,
     trace: opts.trace ?? false,
-    stepBound: opts.stepBound ?? STEP_BOUND_DEFAULT,
+    stepBound: opts.stepBound ?? DEFAULTS.stepBound,
   });
   const world = buildWorld(scenario, scheme);
   spawnTasks(sim, world);

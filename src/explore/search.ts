@@ -9,6 +9,7 @@ import type { Finding } from '../check/oracles.js';
 import type { Scenario } from '../litmus/ast.js';
 import type { Scheme } from '../schemes/scheme.js';
 import { ReplayStrategy } from '../sim/strategy.js';
+import { DEFAULTS } from './defaults.js';
 import { runUnits, warmUnitPool } from './pool.js';
 import { runOnce } from './run.js';
 import { CHUNK_SCHEDULES, dfsFrontier, type SearchParams, type Unit, type UnitResult } from './units.js';
@@ -17,15 +18,15 @@ export type StrategyName = 'random' | 'pct' | 'dfs';
 export const STRATEGY_NAMES: readonly StrategyName[] = ['random', 'pct', 'dfs'];
 
 export interface SearchOptions {
-  /** Schedules to try (random, pct), or the most runs a dfs may make. */
+  /** Schedules to try (random, pct), or the most runs a dfs may make, its frontier's included. */
   schedules: number;
   seed: number;
   stepBound?: number;
   /** Default 'random'. */
   strategy?: StrategyName;
-  /** PCT depth d (default 3). */
+  /** PCT depth d (default DEFAULTS.depth). */
   depth?: number;
-  /** DFS preemption bound K (default 2). */
+  /** DFS preemption bound K (default DEFAULTS.preemptions). */
   preemptions?: number;
   /** DFS partial-order reduction with sleep sets (default on). */
   por?: boolean;
@@ -125,9 +126,9 @@ async function searchParams(
   return {
     strategy,
     seed: opts.seed,
-    depth: opts.depth ?? 3,
+    depth: opts.depth ?? DEFAULTS.depth,
     expectedSteps: strategy === 'pct' ? await expectedDecisions(scenario, scheme, opts.stepBound) : 0,
-    preemptions: opts.preemptions ?? 2,
+    preemptions: opts.preemptions ?? DEFAULTS.preemptions,
     por: opts.por !== false,
     stepBound: opts.stepBound,
   };
@@ -151,9 +152,11 @@ function sampledCoverage(strategy: 'random' | 'pct', schedules: number, depth: n
 async function searchDfs(scenario: Scenario, scheme: Scheme, opts: SearchOptions): Promise<SearchOutcome> {
   const params = await searchParams(scenario, scheme, opts, 'dfs');
   warmUnitPool(opts.jobs ?? 1);
-  const { units, boundSkipped } = await dfsFrontier(scenario, scheme, params, opts.schedules);
+  const frontier = await dfsFrontier(scenario, scheme, params, opts.schedules);
+  const { units, boundSkipped } = frontier;
   opts.onPlan?.(units.length);
-  const results = await runUnits(scenario, scheme, params, units, opts.jobs ?? 1, opts.onProgress);
+  const left = opts.schedules - frontier.runs;
+  const results = await runUnits(scenario, scheme, params, units, opts.jobs ?? 1, opts.onProgress, left);
   const failure = firstFailure(results);
   const schedules = results.reduce((n, r) => n + r.schedules, 0);
   const sleepPruned = results.reduce((n, r) => n + r.pruned, 0);

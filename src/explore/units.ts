@@ -6,9 +6,10 @@
  *   mixSeed(seed, i) whatever runs it. The result is the lowest failing index.
  * - dfs: a unit is a prefix of choices, the root of a subtree of the bounded decision tree, with
  *   the sleep set its last decision carries. The frontier is built by expanding the tree until it
- *   has at least FRONTIER_UNITS units (or FRONTIER_DEPTH levels) — a rule that ignores the number
- *   of workers. Each unit is explored without backtracking above its prefix; the result is the
- *   failure of the lowest-numbered failing unit.
+ *   has at least FRONTIER_UNITS units (or FRONTIER_DEPTH levels, or its runs would pass half the
+ *   budget) — a rule that ignores the number of workers. Each unit is explored without
+ *   backtracking above its prefix; the units share what the frontier left of the budget, in index
+ *   order (pool.ts); the result is the failure of the lowest-numbered failing unit.
  * A unit and its result are plain JSON (docs/scaling.md).
  */
 import type { Finding } from '../check/oracles.js';
@@ -58,6 +59,7 @@ export type Unit =
       index: number;
       prefix: number[];
       sleep: SleepEntry[];
+      /** The most runs it may make (its share of the search's budget, pool.ts). */
       budget: number;
       /** Preemptions its prefix used (a hint for the order units are handed out in). */
       preemptions?: number;
@@ -191,22 +193,27 @@ async function runDfsUnit(
 }
 
 /**
- * The frontier of DFS units (depends on the scenario, scheme and bound only, never on workers).
- * Its decisions are expanded in full — every runnable task within the bound, less the asleep — so
- * a race found inside a unit that would add a choice above the unit's prefix needs nothing: that
- * choice is some other unit. Below the frontier, each unit runs DPOR.
+ * The frontier of DFS units (depends on the scenario, scheme, bound and budget only, never on
+ * workers). Its decisions are expanded in full — every runnable task within the bound, less the
+ * asleep — so a race found inside a unit that would add a choice above the unit's prefix needs
+ * nothing: that choice is some other unit. Below the frontier, each unit runs DPOR. Expanding a
+ * level costs a run per unit of it, taken from `budget` (the search's `--schedules`): the frontier
+ * spends at most half of it, and `runs` says how much.
  */
 export async function dfsFrontier(
   scenario: Scenario,
   scheme: Scheme,
   p: SearchParams,
   budget: number,
-): Promise<{ units: Unit[]; boundSkipped: number }> {
+): Promise<{ units: Unit[]; boundSkipped: number; runs: number }> {
   let level: { prefix: number[]; sleep: SleepEntry[]; preemptions: number }[] = [
     { prefix: [], sleep: [], preemptions: 0 },
   ];
   let boundSkipped = 0;
+  let runs = 0;
   for (let depth = 0; depth < FRONTIER_DEPTH && level.length < FRONTIER_UNITS; depth++) {
+    if (runs + level.length > Math.floor(budget / 2)) break;
+    runs += level.length;
     const next: typeof level = [];
     let grew = false;
     for (const unit of level) {
@@ -247,9 +254,10 @@ export async function dfsFrontier(
       index,
       prefix: u.prefix,
       sleep: u.sleep,
-      budget,
+      budget: budget - runs,
       preemptions: u.preemptions,
     })),
     boundSkipped,
+    runs,
   };
 }

@@ -169,7 +169,7 @@ function toHex(b: Uint8Array): string {
 export async function runOnModel(ops: readonly RawOp[], scheme: Scheme, g: Geometry): Promise<StreamOutcome> {
   const file = new ModelFile(scheme, g);
   const results: OpOutcome[] = [];
-  await runSequential(file, async (t) => {
+  await runSequential(file, ops.length, async (t) => {
     for (const [i, o] of ops.entries()) {
       const r = await execRaw(t, file, o, i + 3);
       results.push({ ret: r.ret, size: file.size, data: r.data });

@@ -213,7 +213,7 @@ export class Fsx {
   constructor(
     readonly opts: FsxOptions,
     /** Entries to replay (--replay-ops), or null for a random stream. */
-    private readonly replay: readonly LogEntry[] | null = null,
+    readonly replay: readonly LogEntry[] | null = null,
     private readonly counting: ReplayCounting = 'record',
   ) {
     this.rng = new GlibcRandom(opts.seed);

@@ -87,6 +87,9 @@ export function checkBuffers(good: Uint8Array, got: Uint8Array, offset: number):
   if (n > 0) fail(110, lines, badoff);
 }
 
+/** Actions one test call performs at the most (Fsx.test: op, closeopen, checksize, fsync, checkcontents, fail). */
+const ACTIONS_PER_TEST_CALL = 8;
+
 export class FsxRunner {
   syscalls = 0;
   private tag = TAG_FIRST_OP;
@@ -100,10 +103,19 @@ export class FsxRunner {
     return this.fsx.opts.oDirect;
   }
 
+  /**
+   * The most system calls `numops` test calls make (a replayed log: a call per line at most): the
+   * op and what fsx does around it (close and reopen, size check, fsync with -y, -X's read).
+   */
+  private maxCalls(numops: number): number {
+    const testcalls = numops >= 0 ? numops : (this.fsx.replay?.length ?? 0);
+    return this.fsx.setup.length + ACTIONS_PER_TEST_CALL * testcalls;
+  }
+
   /** Runs up to `numops` test calls (all of a replayed log when numops < 0). */
   async run(numops: number): Promise<FsxRunResult> {
     let failure: FsxFailure | null = null;
-    await runSequential(this.file, async (t) => {
+    await runSequential(this.file, this.maxCalls(numops), async (t) => {
       try {
         for (const a of this.fsx.setup) await this.exec(t, a);
       } catch (e) {

@@ -25,14 +25,10 @@ const RANDOM: Coverage = {
 };
 
 /** Every built-in scenario under every scheme, verdicts picked by position (a few of each kind). */
-export function fixtureForShow(): Matrix {
-  return fixture();
-}
-
 function fixture(): Matrix {
   const scenarios = builtinScenarios();
   const rows: MatrixRow[] = [];
-  scenarios.forEach((sc, i) =>
+  scenarios.forEach((sc, i) => {
     SCHEMES.forEach((s, j) => {
       const k = (i * SCHEMES.length + j) % 23;
       const verdict =
@@ -47,8 +43,8 @@ function fixture(): Matrix {
         summary: verdict === 'n/a' ? 'cannot express it' : finding ? 'bytes [0,32) of f lost' : null,
         coverage: k === 4 ? RANDOM : DFS,
       });
-    }),
-  );
+    });
+  });
   return {
     seed: 1,
     schedules: 1000,

@@ -33,6 +33,13 @@ export interface Strategy {
   onWake?(t: Task, by: Task | null): void;
 }
 
+/**
+ * Steps after which an unfinished run is declared `no-progress` unless the caller says otherwise:
+ * the one step bound (explore/defaults.ts passes it on to the CLI). The longest built-in scenario
+ * takes a few thousand steps.
+ */
+export const STEP_BOUND_DEFAULT = 20_000;
+
 export interface SimOptions {
   strategy: Strategy;
   /** Scheduling steps after which an unfinished run is declared `no-progress`. */
@@ -137,7 +144,7 @@ export class Sim {
 
   constructor(options: SimOptions) {
     this.strategy = options.strategy;
-    this.stepBound = options.stepBound ?? 100_000;
+    this.stepBound = options.stepBound ?? STEP_BOUND_DEFAULT;
     this.stepCost = options.stepCost ?? 1;
     this.lockObserver = options.lockObserver ?? null;
     this.trace = options.trace ? new Trace() : null;
