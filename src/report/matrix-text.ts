@@ -185,16 +185,16 @@ function certificateLines(m: Matrix, o: MatrixTextOptions): string[] {
     out.push(
       ...wrapLine(
         `ok  ${dfs.length} cells, each a complete DFS (≤ ${m.preemptions} preemptions): ${runs} schedules in all, and ${pruned} branches pruned as equivalent by partial-order reduction`,
-        o.width,
+        o,
       ),
     );
   const sampled = m.rows.filter((r) => cellCode(r) === SAMPLED);
   for (const r of sampled)
-    out.push(...wrapLine(`${SAMPLED} ${pair(r.scenario, r.scheme)}: ${r.coverage.text}`, o.width));
+    out.push(...wrapLine(`${SAMPLED} ${pair(r.scenario, r.scheme)}: ${r.coverage.text}`, o));
   const na = new Map<string, string[]>();
   for (const r of m.rows.filter((x) => x.verdict === 'n/a'))
     na.set(r.summary ?? '', [...(na.get(r.summary ?? '') ?? []), pair(r.scenario, r.scheme)]);
-  for (const [why, cells] of na) out.push(...wrapLine(`-   ${cells.join(', ')}: ${why}`, o.width));
+  for (const [why, cells] of na) out.push(...wrapLine(`-   ${cells.join(', ')}: ${why}`, o));
   return out;
 }
 
@@ -202,10 +202,15 @@ function certificateLines(m: Matrix, o: MatrixTextOptions): string[] {
  * One long line as lines of at most `width`, breaking at spaces (never inside a "scenario /
  * scheme" pair, whose slash is joined by no-break spaces until the end), continued with an indent.
  */
-function wrapLine(s: string, width: number, first = '  ', rest = '      '): string[] {
+function wrapLine(
+  s: string,
+  { width, ascii }: Pick<MatrixTextOptions, 'width' | 'ascii'>,
+  first = '  ',
+  rest = '      ',
+): string[] {
   const out: string[] = [];
   let cur = first;
-  for (const w of s.split(' ')) {
+  for (const w of (ascii ? asciify(s) : s).split(' ')) {
     if (cur.trim() && cur.length + 1 + w.length > width) {
       out.push(cur);
       cur = rest;
@@ -233,14 +238,14 @@ function findingLines(m: Matrix, o: MatrixTextOptions): string[] {
         ? `DFS, run ${r.coverage.schedules}`
         : `${r.coverage.strategy}, schedule ${r.coverage.schedules}`;
     const head = `${paintCode(codeOf(r.verdict), codeOf(r.verdict).padEnd(3), o.color)} ${pair(r.scenario, r.scheme)} (${how}): ${r.summary ?? ''}`;
-    out.push(...wrapLine(head, o.width));
+    out.push(...wrapLine(head, o));
     out.push(`      ${o.replayCommand(r.replay as string)}`);
   }
   return out;
 }
 
 /** Measures as schemes × figures: as many rows as schemes, a few narrow columns. */
-function measureLines(m: Matrix, width: number): string[] {
+function measureLines(m: Matrix, o: MatrixTextOptions): string[] {
   const { fairness, scalability } = m.measures;
   if (!fairness.length && !scalability.length) return [];
   const writers = [...new Set(scalability.map((x) => x.writers))];
@@ -254,13 +259,13 @@ function measureLines(m: Matrix, width: number): string[] {
     '',
     ...wrapLine(
       'scalability: speedup of N O_DIRECT writers (Nw) to disjoint ranges of one file (virtual time)',
-      width,
+      o,
       '',
       '  ',
     ),
     ...wrapLine(
       'fairness: longest wait of the O_DIRECT write in a fault storm of N faults per task (virtual ticks)',
-      width,
+      o,
       '',
       '  ',
     ),
@@ -293,12 +298,12 @@ function summaryLines(m: Matrix): string[] {
 /** `pagelab matrix` for a terminal (or, with width 80, no colour and ASCII, a mail). */
 export function formatMatrixText(m: Matrix, o: MatrixTextOptions): string[] {
   const lines = [
-    ...summaryLines(m).flatMap((l, i) => wrapLine(l, o.width, i ? '  ' : '', '    ')),
+    ...summaryLines(m).flatMap((l, i) => wrapLine(l, o, i ? '  ' : '', '    ')),
     '',
     ...verdictLines(m, o),
     ...certificateLines(m, o),
     ...findingLines(m, o),
-    ...measureLines(m, o.width),
+    ...measureLines(m, o),
   ];
   return o.ascii ? lines.map(asciify) : lines;
 }
