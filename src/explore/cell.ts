@@ -11,8 +11,12 @@ import { parseLitmus } from '../litmus/parse.js';
 import { findScheme } from '../schemes/index.js';
 import { type CheckOptions, type CheckResult, checkScenario } from './check.js';
 
-/** Most runs of a matrix cell's DFS (every built-in cell but the largest completes well within). */
-export const DFS_BUDGET = 20_000;
+/**
+ * Most runs of a matrix cell's DFS. Measured on the built-in cells (≤ 2 preemptions): 187 of the
+ * 219 expressible ones complete within it; the fault storms (> 20,000) and two ranges of
+ * dio-write-vs-buffered-read (12,297 and 14,096) do not and fall back to random.
+ */
+export const DFS_BUDGET = 6000;
 
 export interface CellTask {
   scenarioText: string;

@@ -16,6 +16,7 @@ import { ReplayStrategy } from '../sim/strategy.js';
 import { checkScenario, type StrategyName } from './check.js';
 import { backtrack, type DfsNode, DfsRunStrategy } from './dfs.js';
 import { parseReplayString, type RunReport, runOnce } from './run.js';
+import { pctMissBound } from './search.js';
 
 function builtin(name: string) {
   const s = findBuiltin(name);
@@ -215,4 +216,25 @@ describe('results do not depend on the number of workers', () => {
       expect(two.coverage).toEqual(one.coverage);
     });
   }
+});
+
+describe('PCT states its bound (Burckhardt et al.: ≥ 1/(n·k^(d−1)) per run)', () => {
+  it('the probability that N runs all missed a bug of depth d', () => {
+    expect(pctMissBound(3, 10, 3, 1000)).toBeCloseTo((299 / 300) ** 1000, 12);
+    expect(pctMissBound(2, 5, 1, 10)).toBeCloseTo(0.5 ** 10, 12);
+  });
+
+  it('in the certificate of a PCT search', async () => {
+    const sc = builtin('punch-vs-fault');
+    const r = await checkScenario(sc, findScheme('invalidate_lock') as Scheme, {
+      schedules: 64,
+      seed: 1,
+      scenarioRef: sc.name,
+      strategy: 'pct',
+    });
+    expect(r.verdict).toBe('ok');
+    expect(r.coverage.text).toMatch(
+      /^64 PCT schedules of depth 3 \(n=\d+ tasks, k=\d+ decisions: a bug of depth ≤ 3 is missed by all with probability ≤ [0-9.e-]+\)$/,
+    );
+  });
 });

@@ -80,6 +80,12 @@ export function search(scenario: Scenario, scheme: Scheme, opts: SearchOptions):
     : searchSampled(scenario, scheme, opts, strategy);
 }
 
+/** Tasks of a default run of the scenario: PCT's n. */
+async function defaultRunTasks(scenario: Scenario, scheme: Scheme, stepBound?: number): Promise<number> {
+  const run = await runOnce(scenario, scheme, new ReplayStrategy([]), { stepBound });
+  return run.result.tasks.length;
+}
+
 /** Decisions a default run of the scenario makes: PCT's k. */
 async function expectedDecisions(scenario: Scenario, scheme: Scheme, stepBound?: number): Promise<number> {
   const run = await runOnce(scenario, scheme, new ReplayStrategy([]), { stepBound });
@@ -114,7 +120,11 @@ async function searchSampled(
   opts.onPlan?.(units.length);
   const results = await runUnits(scenario, scheme, params, units, opts.jobs ?? 1, opts.onProgress);
   const schedules = results.reduce((n, r) => n + r.schedules, 0);
-  return { failure: firstFailure(results), coverage: sampledCoverage(strategy, schedules, params.depth) };
+  const tasks = strategy === 'pct' ? await defaultRunTasks(scenario, scheme, opts.stepBound) : 0;
+  return {
+    failure: firstFailure(results),
+    coverage: sampledCoverage(strategy, schedules, params.depth, params.expectedSteps, tasks),
+  };
 }
 
 async function searchParams(
@@ -134,9 +144,30 @@ async function searchParams(
   };
 }
 
-function sampledCoverage(strategy: 'random' | 'pct', schedules: number, depth: number): Coverage {
-  const what =
-    strategy === 'pct' ? `${schedules} PCT schedules of depth ${depth}` : `${schedules} random schedules`;
+/**
+ * PCT's guarantee (Burckhardt et al., ASPLOS 2010, Theorem 1): one run finds a bug of depth d with
+ * probability ≥ 1/(n·k^(d−1)), n tasks and k steps; N independent runs all miss it with
+ * probability ≤ (1 − that)^N. k is the decisions of the default run (not every step: the model
+ * only decides where tasks could interleave), n the tasks of that run (bio completions included).
+ */
+export function pctMissBound(n: number, k: number, d: number, runs: number): number {
+  const p = 1 / (Math.max(1, n) * Math.max(1, k) ** (d - 1));
+  return (1 - p) ** runs;
+}
+
+function sampledCoverage(
+  strategy: 'random' | 'pct',
+  schedules: number,
+  depth: number,
+  k = 0,
+  n = 0,
+): Coverage {
+  let what = `${schedules} random schedules`;
+  if (strategy === 'pct') {
+    const miss = pctMissBound(n, k, depth, schedules);
+    const shown = miss < 0.001 ? miss.toExponential(1) : miss.toFixed(3);
+    what = `${schedules} PCT schedules of depth ${depth} (n=${n} tasks, k=${k} decisions: a bug of depth ≤ ${depth} is missed by all with probability ≤ ${shown})`;
+  }
   return {
     strategy,
     schedules,
