@@ -36,8 +36,6 @@ export function progressLine(what: string, unit: string, c: Counts, secs: number
   return parts.join(' | ');
 }
 
-const QUIET: Ticker = { update() {}, stop() {} };
-
 /** A bar on a TTY, else heartbeat lines; `tty` false forces the heartbeat (--json on a terminal). */
 export function makeTicker(what: string, unit: string, eta: boolean, tty = true): Ticker {
   const stream = process.stderr;
@@ -68,13 +66,21 @@ export function makeTicker(what: string, unit: string, eta: boolean, tty = true)
       },
     };
   }
-  if (process.env.PAGELAB_NO_HEARTBEAT) return QUIET;
-  const beat = () => stream.write(`pagelab: ${progressLine(what, unit, last, secs(), eta)}\n`);
-  const timer = setInterval(beat, HEARTBEAT_MS);
+  let beaten = started;
+  const beat = () => {
+    beaten = Date.now();
+    stream.write(`pagelab: ${progressLine(what, unit, last, secs(), eta)}\n`);
+  };
+  // Checked every second, written at most every HEARTBEAT_MS (update() may have written one).
+  const timer = setInterval(() => {
+    if (Date.now() - beaten >= HEARTBEAT_MS) beat();
+  }, 1000);
   timer.unref();
   return {
     update(c) {
       last = c;
+      // A run that never yields to the event loop (fsx's sequential run) starves the timer.
+      if (Date.now() - beaten >= HEARTBEAT_MS) beat();
     },
     stop() {
       clearInterval(timer);
