@@ -16,6 +16,7 @@ import { formatCheck, terminalOptions, wantColor } from '../report/text.js';
 import { SCHEMES } from '../schemes/index.js';
 import {
   EXIT_FINDING,
+  EXIT_INCONCLUSIVE,
   EXIT_OK,
   EXIT_USAGE,
   intOption,
@@ -28,6 +29,7 @@ import {
   UsageError,
 } from './common.js';
 import { registerFsx } from './fsx.js';
+import { registerNative } from './native.js';
 import { makeCellProgress } from './progress.js';
 import { addReportFileOptions, writeCheckReports, writeMatrixHtml } from './reports.js';
 import { addSearchOptions, runCheck, type SearchCliOpts, showReplay } from './search.js';
@@ -53,7 +55,7 @@ async function cmdCheck(ref: string, opts: CheckOpts): Promise<number> {
   if (opts.json) out(JSON.stringify(checkJson(r)));
   else out(formatCheck(r, r.replay ? replayCommand(r.replay) : null, terminalOptions()));
   await writeCheckReports(r, scenario, scheme, opts, opts.stepBound);
-  return r.finding ? EXIT_FINDING : EXIT_OK;
+  return r.finding ? EXIT_FINDING : r.verdict === 'inconclusive' ? EXIT_INCONCLUSIVE : EXIT_OK;
 }
 
 interface ReplayOpts {
@@ -222,6 +224,7 @@ function program(result: { code: number }): Command {
       result.code = await cmdReplay(s, opts);
     });
   registerFsx(p, result, defaultJobs());
+  registerNative(p, result);
   return p;
 }
 

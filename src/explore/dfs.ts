@@ -286,7 +286,7 @@ function join(into: number[], other: readonly number[]): number[] {
 export function backtrack(
   nodes: DfsNode[],
   bound: number,
-  stats: { boundSkipped: number; porSkipped: number },
+  stats: { boundSkipped: number; porSkipped?: number },
   /** Decisions below this index are fixed (a work unit's prefix): never backtracked. */
   floor = 0,
 ): DfsNode[] | null {
@@ -303,7 +303,7 @@ export function backtrack(
       n.chosen = alt;
       return nodes.slice(0, k + 1);
     }
-    stats.porSkipped += independentChoices(n, bound);
+    stats.porSkipped = (stats.porSkipped ?? 0) + independentChoices(n, bound);
   }
   return null;
 }

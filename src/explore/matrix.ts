@@ -45,7 +45,7 @@ export interface MatrixRow {
   verdict: Verdict;
   schedules: number;
   replay: string | null;
-  /** The finding's summary, or the n/a reason. */
+  /** The finding's summary, the n/a reason, or why the oracles could not decide (inconclusive). */
   summary: string | null;
   /** What backs the verdict: the search that covered the cell (JSON field, added). */
   coverage: Coverage;
@@ -124,7 +124,7 @@ async function matrixRows(
     verdict: r.verdict,
     schedules: r.schedules,
     replay: r.replay,
-    summary: r.finding?.summary ?? r.reason ?? null,
+    summary: r.finding?.summary ?? r.reason ?? r.inconclusive?.reason ?? null,
     coverage: r.coverage,
   }));
 }

@@ -2,7 +2,7 @@
  * The generic read and write paths that schemes wrap with their locks (mm/filemap.c
  * filemap_read, generic_file_direct_write's buffered fallback, fs/read_write.c's checks).
  */
-import { filemapGetPage, filemapWriteAndWaitRange, invalidateInodePages2Range } from '../mm/filemap.js';
+import { filemapGetPage, filemapWriteAndWaitRange, invalidateMappingPages } from '../mm/filemap.js';
 import type { Folio } from '../mm/folio.js';
 import { copyToUser, folioPut } from '../mm/memory.js';
 import { EFAULT, EINVAL } from '../sim/errno.js';
@@ -65,9 +65,12 @@ export async function writeChecksZeroEof(t: Task, inode: Inode, pos: number): Pr
 }
 
 /**
- * direct_write_fallback(): after -ENOTBLK (or a short direct write), write the rest through the
- * page cache, then write it back and drop it so the data is on disk and not cached, as O_DIRECT
- * promises. Context: i_rwsem exclusive.
+ * direct_write_fallback() (fs/libfs.c, 6.6+; the same steps in ext4_dio_write_iter, btrfs's
+ * btrfs_direct_write and __generic_file_write_iter before it): after -ENOTBLK (or a short direct
+ * write), write the rest through the page cache, write it back and wait, then drop the range with
+ * invalidate_mapping_pages() — not invalidate_inode_pages2_range(): a folio that is mapped, dirty
+ * again, locked, under writeback or held by someone stays cached, and nothing is unmapped. A
+ * writeback error returns what the direct part wrote, or the error. Context: i_rwsem exclusive.
  */
 export async function directWriteFallback(
   t: Task,
@@ -83,7 +86,7 @@ export async function directWriteFallback(
   const ps = inode.fs.pageSize;
   const err = await filemapWriteAndWaitRange(t, inode.mapping, pos + done, pos + done + n);
   if (err) return done || err;
-  await invalidateInodePages2Range(
+  invalidateMappingPages(
     t,
     inode.mapping,
     Math.floor((pos + done) / ps),

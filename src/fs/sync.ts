@@ -5,13 +5,15 @@
  * committed the moment it changes (no journal); only data durability is modelled.
  */
 import { filemapFdatawaitRange, filemapFdatawriteRange } from '../mm/filemap.js';
+import { EIO } from '../sim/errno.js';
 import type { Task } from '../sim/task.js';
 import type { Inode } from './fs.js';
 
 /** file_write_and_wait_range() + blkdev_issue_flush() + file_check_and_advance_wb_err(). */
 export async function genericFsync(t: Task, inode: Inode, start: number, end: number): Promise<number> {
   const werr = await filemapFdatawriteRange(t, inode.mapping, start, end);
-  await filemapFdatawaitRange(t, inode.mapping, start, end);
+  // file_write_and_wait_range(): "See comment of filemap_write_and_wait()": no wait after -EIO.
+  if (werr !== -EIO) await filemapFdatawaitRange(t, inode.mapping, start, end);
   // The flush, its completion and what follows it up to the end of fsync(2) (the errseq check,
   // then the return into the system call: every scheme's ->fsync is this function) record
   // everything they touch.

@@ -70,7 +70,10 @@ function runParts(
 export function checkProvenance(r: CheckResult): string {
   // A DFS has no seed: what it covered depends on the bound alone.
   const seeded = r.coverage.strategy !== 'dfs';
-  if (!r.finding) return `no forbidden finding in ${r.coverage.text}${seeded ? ` (seed ${r.seed})` : ''}`;
+  const seed = seeded ? ` (seed ${r.seed})` : '';
+  if (r.inconclusive)
+    return `no forbidden finding in ${r.coverage.text}${seed}, but ${r.inconclusive.runs} of them not decided in full: ${r.inconclusive.reason}`;
+  if (!r.finding) return `no forbidden finding in ${r.coverage.text}${seed}`;
   const shrunk = r.shrunk ? `; shrunk from ${r.shrunk.from} to ${r.shrunk.to} context switches` : '';
   const where = seeded ? `schedule ${r.schedules}, seed ${r.seed}` : `run ${r.schedules}`;
   return `found by ${r.coverage.strategy} in ${where}${shrunk}`;
@@ -106,7 +109,7 @@ export function fromRun(
   return {
     scenario: report.world.scenario.name,
     scheme: head.scheme,
-    verdict: head.finding ? head.finding.kind : 'ok',
+    verdict: head.finding ? head.finding.kind : report.inconclusive ? 'inconclusive' : 'ok',
     provenance: head.provenance,
     finding: head.finding,
     others: report.findings.filter((f) => f !== head.finding),

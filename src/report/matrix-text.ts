@@ -30,7 +30,7 @@ const CODES: Record<string, [code: string, meaning: string]> = {
   deadlock: ['DL', 'deadlock'],
   'no-progress': ['NP', 'no-progress (livelock or starvation)'],
   invariant: ['IV', 'broken invariant'],
-  inconclusive: ['??', 'inconclusive'],
+  inconclusive: ['??', 'inconclusive: nothing forbidden, but not every run decided (why: below)'],
 };
 const SAMPLED = 'ok~';
 const SAMPLED_MEANING = 'nothing forbidden in the sampled schedules only (the DFS did not complete)';
@@ -195,6 +195,8 @@ function certificateLines(m: Matrix, o: MatrixTextOptions): string[] {
   for (const r of m.rows.filter((x) => x.verdict === 'n/a'))
     na.set(r.summary ?? '', [...(na.get(r.summary ?? '') ?? []), pair(r.scenario, r.scheme)]);
   for (const [why, cells] of na) out.push(...wrapLine(`-   ${cells.join(', ')}: ${why}`, o));
+  for (const r of m.rows.filter((x) => x.verdict === 'inconclusive'))
+    out.push(...wrapLine(`??  ${pair(r.scenario, r.scheme)}: ${r.coverage.text}; ${r.summary ?? ''}`, o));
   return out;
 }
 
@@ -229,7 +231,9 @@ function pair(scenario: string, scheme: string): string {
 }
 
 function findingLines(m: Matrix, o: MatrixTextOptions): string[] {
-  const failing = m.rows.filter((r) => r.replay && r.verdict !== 'ok' && r.verdict !== 'n/a');
+  const failing = m.rows.filter(
+    (r) => r.replay && r.verdict !== 'ok' && r.verdict !== 'n/a' && r.verdict !== 'inconclusive',
+  );
   if (!failing.length) return [];
   const out = ['', `findings (${failing.length}), each with the command that replays it:`];
   for (const r of failing) {
@@ -239,7 +243,7 @@ function findingLines(m: Matrix, o: MatrixTextOptions): string[] {
         : `${r.coverage.strategy}, schedule ${r.coverage.schedules}`;
     const head = `${paintCode(codeOf(r.verdict), codeOf(r.verdict).padEnd(3), o.color)} ${pair(r.scenario, r.scheme)} (${how}): ${r.summary ?? ''}`;
     out.push(...wrapLine(head, o));
-    out.push(`      ${o.replayCommand(r.replay as string)}`);
+    out.push(`    ${o.replayCommand(r.replay as string)}`);
   }
   return out;
 }

@@ -155,6 +155,8 @@ function explanation(m: ReportModel, paint: Paint): string[] {
 function header(input: ReportInput, paint: Paint): string {
   const who = `${input.scenario} under ${input.scheme}`;
   if (input.verdict === 'n/a') return `${who}: n/a — ${input.note ?? ''}`;
+  if (input.verdict === 'inconclusive')
+    return `${who}: ${paint('bad', 'inconclusive')} — ${input.provenance}`;
   if (!input.finding) return `${who}: ok — ${input.provenance}`;
   return `${who}: ${paint('bad', input.verdict)} (${input.provenance})`;
 }

@@ -1,13 +1,18 @@
 /**
  * O_DIRECT through iomap (fs/iomap/direct-io.c, __iomap_dio_rw). The order of steps is Linux's:
  *
- *   read:  write back dirty cache over the range (no invalidation since 5.9)
+ *   read:  kiocb_write_and_wait: write back dirty cache over the range (its error fails the
+ *          read; no invalidation since 5.9)
  *   write: kiocb_invalidate_pages: write back, then invalidate_inode_pages2_range
- *          (failure: -ENOTBLK, the caller falls back to buffered I/O; before 5.9 it was ignored)
+ *          (either failing: -ENOTBLK, the caller falls back to buffered I/O; before 5.9 a writeback
+ *          error failed the write and a failed invalidation was ignored)
  *   inode_dio_begin
  *   per extent (iomap_iter → ->iomap_begin, which allocates unwritten blocks for a write):
  *          holes/unwritten on read: zero the user buffer (a CPU copy: it can fault)
- *          mapped: bio_iov_iter_get_pages (GUP pin of the user buffer, honours nofault), submit
+ *          mapped: bio_iov_iter_get_pages (GUP pin of the user buffer, honours nofault), submit;
+ *          a write zeroes the head of a sub-block unwritten block before its bio and the tail
+ *          after it (iomap_dio_zero), or the tail past EOF; a short pin submits what it pinned
+ *          and the next ->iomap_begin goes on from there (-EFAULT when a pass pins nothing)
  *          ->iomap_begin -ENOTBLK (gfs2 over a hole, btrfs): stop; what was submitted completes
  *   wait for the bios
  *   iomap_dio_complete: ->end_io converts unwritten extents and moves i_size;
@@ -24,7 +29,7 @@ import { allocCells } from '../../block/data.js';
 import { filemapWriteAndWaitRange, invalidateInodePages2Range } from '../../mm/filemap.js';
 import { getUserPagesFast, type PinnedPage, unpinUserPages } from '../../mm/gup.js';
 import { copyToUser } from '../../mm/memory.js';
-import { EFAULT, EINVAL, EIO, ENOTBLK } from '../../sim/errno.js';
+import { EFAULT, EINVAL, EIO, ENOTBLK, errnoName } from '../../sim/errno.js';
 import type { Task } from '../../sim/task.js';
 import { BlockState } from '../extent.js';
 import { type Inode, inodeDioBegin, inodeDioEnd } from '../fs.js';
@@ -112,7 +117,9 @@ export async function iomapDioRw(
   // A read at or past EOF returns 0 before any alignment check (__iomap_dio_rw tests
   // `iomi.pos >= dio->i_size` first; iomap_dio_bio_iter checks alignment per extent): a retry that
   // resumes a read cut short by EOF (gfs2, btrfs) starts at the unaligned EOF.
-  if (!write && pos >= inode.size) return 0;
+  // dio->i_size: i_size when the DIO starts, what iomap_dio_complete clamps a read with.
+  const iSize = inode.size;
+  if (!write && pos >= iSize) return 0;
   const mapping = inode.mapping;
   const ps = inode.fs.pageSize;
   let count = len;
@@ -122,13 +129,26 @@ export async function iomapDioRw(
     // at the end of the EOF block. The EOF block's extent is checked as a whole: a read of 11762
     // bytes from 50688 with EOF at 59411 checks [50688, 61440) and returns 8723 bytes.
     const bs = inode.blockSize;
-    count = Math.min(len, Math.ceil(inode.size / bs) * bs - pos);
-    // Writes back and waits on the range's dirty pages (filemap_write_and_wait_range).
+    count = Math.min(len, Math.ceil(iSize / bs) * bs - pos);
+    // kiocb_write_and_wait(): writes back and waits on the range's dirty pages; a writeback error
+    // fails the read (`ret = kiocb_write_and_wait(iocb, iomi.len); if (ret) goto out_free_dio;`,
+    // and filemap_write_and_wait_range's `if (retval < 0) goto out` in generic_file_read_iter of
+    // the kernels before iomap).
     await t.pointPages('iomap_dio_rw:kiocb_write_and_wait', inode.ino, ...pagesOf(ps, pos, count), true);
-    await filemapWriteAndWaitRange(t, mapping, pos, pos + count);
+    const err = await filemapWriteAndWaitRange(t, mapping, pos, pos + count);
+    if (err) return dioWritebackFailed(t, inode, err, err);
   } else {
     await t.pointPages('iomap_dio_rw:kiocb_invalidate_pages', inode.ino, ...pagesOf(ps, pos, count), true);
-    await filemapWriteAndWaitRange(t, mapping, pos, pos + count);
+    const err = await filemapWriteAndWaitRange(t, mapping, pos, pos + count);
+    // kiocb_invalidate_pages() returns the writeback error before invalidating anything, and
+    // __iomap_dio_rw turns every error but -EAGAIN into -ENOTBLK (5.9, 60263d5889e6): the write
+    // goes through the page cache. Before 5.9 (iomap_dio_rw: `ret = filemap_write_and_wait_range();
+    // if (ret) goto out_free_dio;`) and in fs/direct-io.c's generic_file_direct_write (`written =
+    // filemap_write_and_wait_range(...); if (written) goto out;`), the write fails with the error.
+    if (err) {
+      const legacy = flags.ignorePreInvalidateFailure || flags.pinBeforeMap;
+      return dioWritebackFailed(t, inode, err, legacy ? err : -ENOTBLK);
+    }
     const inv = await invalidateInodePages2Range(
       t,
       mapping,
@@ -150,7 +170,7 @@ export async function iomapDioRw(
   }
   flags.endIo?.(t);
   let ret = st.error && !(st.error === -EFAULT && done > 0 && flags.partial) ? st.error : done;
-  if (ret > 0) ret = await iomapDioComplete(t, inode, pos, ret, write, st);
+  if (ret > 0) ret = await iomapDioComplete(t, inode, pos, ret, write, st, iSize);
   unpinUserPages(t, st.pinned, true, !write);
   inodeDioEnd(t, inode);
   return ret;
@@ -222,8 +242,10 @@ async function dioIter(
       st.error = -EINVAL;
       break;
     }
-    if (write && map.state === BlockState.Unwritten)
-      dioZeroSubBlock(t, inode, map.pblk, p - map.lblk * bs, bytes, st);
+    // need_zeroout (an unwritten or newly allocated extent): zero from the start of the block to
+    // the write offset before the data (iomap_dio_zero).
+    const zeroout = write && map.state === BlockState.Unwritten;
+    if (zeroout) dioZeroHead(t, inode, map.pblk, p - map.lblk * bs, st);
     const n = await dioBioIter(
       t,
       inode,
@@ -235,12 +257,21 @@ async function dioIter(
       st,
       p,
     );
-    if (write && map.state === BlockState.Unwritten) {
+    // zero_tail: "We need to zeroout the tail of a sub-block write if the extent type requires
+    // zeroing or the write extends beyond EOF", from where the bios reached (a short pin included:
+    // "otherwise this short IO may expose stale data in the tail of the block").
+    if (zeroout || (write && p + n >= inode.size)) dioZeroTail(t, inode, map.pblk, p + n - map.lblk * bs, st);
+    if (zeroout) {
       for (let b = 0; b < Math.ceil((p - map.lblk * bs + n) / bs); b++)
         st.convert.push({ lblk: map.lblk + b, pblk: map.pblk + b });
     }
     done += n;
     if (n < bytes) {
+      // A short pin: iomap_dio_bio_iter returns the bytes it submitted (`if (copied) return
+      // iomap_iter_advance(iter, copied)`), and iomap_iter calls ->iomap_begin again for the rest,
+      // which may allocate; only a pass that submits nothing fails the DIO with -EFAULT. The pages
+      // fs/direct-io.c pinned up front (refill) have no second pass: do_direct_IO stops there.
+      if (n > 0 && !st.refill) continue;
       st.error = -EFAULT;
       break;
     }
@@ -249,16 +280,21 @@ async function dioIter(
 }
 
 /**
- * iomap_dio_zero(): a sub-block write into an unwritten (or newly allocated) block zeroes the rest
- * of the block on disk, or the conversion at completion would expose whatever the block held.
+ * iomap_dio_zero() before the data: a sub-block write into an unwritten (or newly allocated) block
+ * zeroes the block from its start to the write offset, or the conversion at completion would
+ * expose whatever the block held. `off`: the write's offset from the extent's first block.
  */
-function dioZeroSubBlock(t: Task, inode: Inode, pblk: number, off: number, len: number, st: DioState): void {
+function dioZeroHead(t: Task, inode: Inode, pblk: number, off: number, st: DioState): void {
   const bs = inode.blockSize;
   const head = off % bs;
-  if (head) st.bios.push(zeroBio(t, inode, pblk * bs, head));
-  const tailStart = off + len;
-  const tail = (bs - (tailStart % bs)) % bs;
-  if (tail) st.bios.push(zeroBio(t, inode, pblk * bs + tailStart, tail));
+  if (head) st.bios.push(zeroBio(t, inode, (pblk + Math.floor(off / bs)) * bs, head));
+}
+
+/** iomap_dio_zero() after the data: from `end` (offset from the extent's first block) to its block's end. */
+function dioZeroTail(t: Task, inode: Inode, pblk: number, end: number, st: DioState): void {
+  const bs = inode.blockSize;
+  const pad = end % bs;
+  if (pad) st.bios.push(zeroBio(t, inode, pblk * bs + end, bs - pad));
 }
 
 /** A write of `len` zero bytes from a buffer of its own: its completion touches only sectors. */
@@ -397,9 +433,14 @@ async function iomapDioComplete(
   ret: number,
   write: boolean,
   st: DioState,
+  /** dio->i_size, sampled when the DIO started. */
+  iSize: number,
 ): Promise<number> {
-  // A read is transferred in whole blocks but reports no bytes past i_size.
-  if (!write) return Math.max(0, Math.min(ret, inode.size - pos));
+  // A read is transferred in whole blocks but reports no bytes past i_size — dio->i_size, the size
+  // when the DIO started (`if (dio->flags & IOMAP_DIO_WRITE) ...; else if (offset + ret > dio->i_size
+  // && ...) ret = dio->i_size - offset;`), not the size now: bytes an extending write added meanwhile
+  // are not reported.
+  if (!write) return Math.max(0, Math.min(ret, iSize - pos));
   const ps = inode.fs.pageSize;
   await t.pointPages('iomap_dio_complete:end_io', inode.ino, ...pagesOf(ps, pos, ret), true);
   for (const c of st.convert) {
@@ -419,6 +460,15 @@ async function iomapDioComplete(
     Math.ceil((pos + ret) / ps) - 1,
   );
   if (inv) dioWarnStalePagecache(t, inode);
+  return ret;
+}
+
+/** The DIO stops before inode_dio_begin on a writeback error: its trace line and its result. */
+function dioWritebackFailed(t: Task, inode: Inode, err: number, ret: number): number {
+  t.event(
+    'iomap_dio_rw',
+    `${inode.name}: writeback before the DIO failed with ${errnoName(err)}: ${errnoName(ret)}`,
+  );
   return ret;
 }
 
