@@ -88,9 +88,7 @@ describe('the matrix as text', () => {
     const first = lines.find((l) => l.startsWith('collapse-vs-fault '));
     expect(first).toMatch(/^collapse-vs-fault +LW {2}- {3}\?\? {2}WT {2}ok~ ok {2}ok/);
     expect(lines).toContain('  ok  nothing forbidden: every schedule with ≤ 2 preemptions (complete DFS)');
-    expect(lines).toContain(
-      '  ??  inconclusive: nothing forbidden, but not every run decided (why: below)',
-    );
+    expect(lines).toContain('  ??  inconclusive: nothing forbidden, but not every run decided (why: below)');
     expect(lines).toContain('  WT  weird-thing');
     expect(lines.join('\n')).toContain("    npx pagelab replay 'collapse-vs-fault:vfs2019:0*5.1*5.3.1*3'");
     expect(lines.join('\n')).not.toContain('\x1b[');
