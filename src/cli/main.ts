@@ -49,7 +49,7 @@ interface CheckOpts extends SearchCliOpts {
 }
 
 async function cmdCheck(ref: string, opts: CheckOpts): Promise<number> {
-  const scheme = resolveScheme(opts.scheme);
+  const scheme = await resolveScheme(opts.scheme);
   const scenario = resolveScenario(ref);
   const r = await runCheck(scenario, scheme, ref, opts);
   if (opts.json) out(JSON.stringify(checkJson(r)));
@@ -72,7 +72,7 @@ async function cmdReplay(s: string, opts: ReplayOpts): Promise<number> {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const scheme = resolveScheme(parsed.scheme);
+  const scheme = await resolveScheme(parsed.scheme);
   const scenario = resolveScenario(parsed.scenario);
   return showReplay(scenario, scheme, parsed.schedule, s, opts, (report, f) =>
     replayJson(scenario.name, scheme.name, s, report, f),
@@ -80,6 +80,7 @@ async function cmdReplay(s: string, opts: ReplayOpts): Promise<number> {
 }
 
 interface MatrixOpts {
+  scheme?: string[];
   schedules: number;
   seed: number;
   jobs: number;
@@ -116,7 +117,8 @@ function matrixScenarios(files: string[], opts: MatrixOpts): { scenarios?: Scena
 async function cmdMatrix(files: string[], opts: MatrixOpts): Promise<number> {
   const format = matrixFormat(opts);
   const { scenarios, refs } = matrixScenarios(files, opts);
-  const schemes = listOption(opts.schemes, resolveScheme);
+  const refs2 = [...(opts.scheme ?? []), ...(listOption(opts.schemes, (n) => n) ?? [])];
+  const schemes = refs2.length ? await Promise.all(refs2.map(resolveScheme)) : undefined;
   const progress = makeCellProgress(format !== 'json');
   let m: Awaited<ReturnType<typeof measureMatrix>>;
   try {
@@ -169,7 +171,7 @@ function program(result: { code: number }): Command {
   const check = p
     .command('check <scenario>')
     .description('explore a scenario (built-in name or .litmus file) under a scheme')
-    .requiredOption('--scheme <name>', 'locking scheme (pagelab list)');
+    .requiredOption('--scheme <ref>', 'locking scheme: a name (pagelab list) or a .js scheme file');
   addReportFileOptions(addSearchOptions(check, defaultJobs()))
     .option('--json', 'one JSON object on stdout')
     .action(async (ref: string, opts: CheckOpts) => {
@@ -179,7 +181,12 @@ function program(result: { code: number }): Command {
     .description(
       'every scenario (built-in, or the .litmus FILEs given) under every scheme; each cell a bounded DFS where it completes, else random',
     )
-    .option('--schemes <list>', 'only these schemes, comma-separated (pagelab list)')
+    .option(
+      '--scheme <ref>',
+      'only this scheme, a name or a .js file (repeat for more; default: every built-in)',
+      (v: string, acc: string[] | undefined) => [...(acc ?? []), v],
+    )
+    .option('--schemes <list>', 'only these schemes, comma-separated names (pagelab list)')
     .option('--scenarios <list>', 'only these built-in scenarios, comma-separated')
     .option(
       '--format <fmt>',

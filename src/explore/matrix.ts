@@ -9,8 +9,9 @@
 import { Piscina } from 'piscina';
 import type { Scenario } from '../litmus/ast.js';
 import { builtinScenarios } from '../litmus/builtin.js';
+import { workersCanLoad } from '../schemes/file.js';
 import { SCHEMES, type Scheme } from '../schemes/index.js';
-import { type CellResult, type CellTask, cell, DFS_BUDGET } from './cell.js';
+import { type CellResult, type CellTask, cellUnder, DFS_BUDGET } from './cell.js';
 import type { Coverage, Verdict } from './check.js';
 import { type FairnessRow, fairnessTable } from './measures.js';
 import { WORKER, WORKER_LIMITS } from './pool.js';
@@ -30,7 +31,7 @@ export interface MatrixOptions {
   scenarios?: readonly Scenario[];
   /** How each scenario is named in replay strings (default its name; a file: its path). */
   scenarioRefs?: readonly string[];
-  /** The schemes (default: all). */
+  /** The columns: built-in or loaded from files (schemes/file.ts); all of SCHEMES if absent. */
   schemes?: readonly Scheme[];
   /** Skip the scalability and fairness measures (a matrix of the user's scenarios). */
   noMeasures?: boolean;
@@ -68,9 +69,13 @@ export interface Matrix {
   measures: MatrixMeasures;
 }
 
-/** Runs matrix cells, each a whole search, on `jobs` worker threads; results in input order. */
-export async function runCells(
+/**
+ * Runs matrix cells, each a whole search, on `jobs` worker threads; results in input order. In
+ * this thread cell i runs under `schemes[i]`, the matrix's own object; a worker resolves its name.
+ */
+async function runCells(
   tasks: CellTask[],
+  schemes: readonly Scheme[],
   jobs: number,
   onCell?: MatrixOptions['onCell'],
 ): Promise<CellResult[]> {
@@ -81,7 +86,7 @@ export async function runCells(
   };
   if (jobs <= 1) {
     const out: CellResult[] = [];
-    for (const t of tasks) out.push(told(await cell(t)));
+    for (const [i, t] of tasks.entries()) out.push(told(await cellUnder(t, schemes[i])));
     return out;
   }
   const pool = new Piscina<CellTask, CellResult>({
@@ -105,8 +110,10 @@ async function matrixRows(
   opts: MatrixOptions,
 ): Promise<MatrixRow[]> {
   const cells: CellTask[] = [];
+  const cellSchemes: Scheme[] = [];
   scenarios.forEach((scenario, i) => {
     for (const scheme of schemes) {
+      cellSchemes.push(scheme);
       cells.push({
         scenarioText: scenario.text,
         scenarioSource: scenario.source,
@@ -117,7 +124,9 @@ async function matrixRows(
       });
     }
   });
-  const results = await runCells(cells, opts.jobs, opts.onCell);
+  // A scheme a script built itself exists in this thread only (schemes/file.ts).
+  const jobs = schemes.every(workersCanLoad) ? opts.jobs : 1;
+  const results = await runCells(cells, cellSchemes, jobs, opts.onCell);
   return results.map((r, i) => ({
     scenario: r.scenario,
     scheme: cells[i].scheme,
