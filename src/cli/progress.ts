@@ -1,6 +1,7 @@
 /**
- * Progress of a long run, on stderr. On a terminal (and not --json, not CI): a live cli-progress
- * bar. Elsewhere (a pipe, a CI log): a heartbeat line at most every HEARTBEAT_MS, so that a long
+ * Progress of a long run, on stderr, unless --json (output for a program: stderr stays for
+ * errors). On a terminal (not CI): a live cli-progress bar. Elsewhere (a pipe, a CI log): a
+ * heartbeat line at most every HEARTBEAT_MS, so that a long
  * run is never silent for minutes, and nothing at all for a run shorter than that. Figures are
  * what is known when they are shown: units of work done out of those planned (schedule chunks, DFS
  * subtrees, matrix cells), schedules run, findings, rate and time so far; an ETA only where the
@@ -36,13 +37,19 @@ export function progressLine(what: string, unit: string, c: Counts, secs: number
   return parts.join(' | ');
 }
 
-/** A bar on a TTY, else heartbeat lines; `tty` false forces the heartbeat (--json on a terminal). */
-export function makeTicker(what: string, unit: string, eta: boolean, tty = true): Ticker {
+const QUIET: Ticker = { update() {}, stop() {} };
+
+/**
+ * A bar on a TTY, else heartbeat lines; nothing when not `enabled` (--json: output for a program,
+ * whose stderr stays for errors).
+ */
+export function makeTicker(what: string, unit: string, eta: boolean, enabled = true): Ticker {
+  if (!enabled) return QUIET;
   const stream = process.stderr;
   const started = Date.now();
   const secs = () => (Date.now() - started) / 1000;
   let last: Counts = { done: 0, total: 0, schedules: 0, findings: 0 };
-  if (tty && stream.isTTY && !process.env.CI) {
+  if (stream.isTTY && !process.env.CI) {
     const bar = new cliProgress.SingleBar(
       { stream, format: '{bar} {line}', hideCursor: true, clearOnComplete: true, barsize: 20 },
       cliProgress.Presets.shades_classic,
