@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DFS_BUDGET } from '../explore/cell.js';
 import { DEFAULTS } from '../explore/defaults.js';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'pagelab.js');
@@ -22,8 +23,12 @@ describe('pagelab check', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('dio-write-vs-mmap-store under vfs2019: lost-write');
     expect(r.stdout).toContain('dio_warn_stale_pagecache');
-    const replay = /replay: (pagelab replay '[^']+')/.exec(r.stdout);
+    // From a checkout the printed command is the checkout's bin (npx would ask the registry).
+    const replay = /replay: node (\S+) replay '([^']+)'/.exec(r.stdout);
     expect(replay).not.toBeNull();
+    const [, bin, s] = replay as RegExpExecArray;
+    expect(bin).toBe('./bin/pagelab.js');
+    expect(pagelab('replay', s).code).toBe(1);
   });
 
   it('--json carries the contract fields, and the replay string replays to the same verdict', () => {
@@ -340,9 +345,11 @@ describe('one set of defaults (explore/defaults.ts): what --help says is what a 
       expect(help).toContain(`no-progress (default ${DEFAULTS.stepBound})`);
       expect(help).toContain("worker threads (default: the machine's cores)");
     }
-    expect(flat(pagelab('matrix', '--help').stdout)).toContain(
-      `random schedules per cell (default: ${DEFAULTS.matrixSchedules})`,
+    const matrixHelp = flat(pagelab('matrix', '--help').stdout);
+    expect(matrixHelp).toContain(
+      `random schedules per cell whose DFS does not complete (default: ${DEFAULTS.matrixSchedules})`,
     );
+    expect(matrixHelp).toContain(`(0: random only) (default: ${DFS_BUDGET})`);
   });
 
   it(`a run without --step-bound ends no-progress after ${DEFAULTS.stepBound} steps`, () => {
