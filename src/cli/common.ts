@@ -5,6 +5,8 @@
  * every run), option parsing, output, and scheme / scenario / strategy names.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError, Option } from 'commander';
 import { STRATEGY_NAMES, type StrategyName } from '../explore/check.js';
 import { stateBudget } from '../explore/judge.js';
@@ -92,4 +94,37 @@ export function resolveStrategy(name: string): StrategyName {
   const s = STRATEGY_NAMES.find((x) => x === name);
   if (!s) throw new UsageError(`unknown strategy '${name}' (known: ${STRATEGY_NAMES.join(', ')})`);
   return s;
+}
+
+/** A comma-separated list option (`--schemes a,b`): its names, each checked by `check`. */
+export function listOption<T>(value: string | undefined, one: (name: string) => T): T[] | undefined {
+  if (value === undefined) return undefined;
+  const names = value
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  if (!names.length) throw new UsageError(`empty list '${value}'`);
+  return names.map(one);
+}
+
+/** Quotes a word for a POSIX shell, so that a printed command runs as printed. */
+export function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_./:+,=@%-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`;
+}
+
+/**
+ * How the user runs this CLI again: `npx pagelab` from an install (the package sits in a
+ * node_modules, where npx finds its bin), else the checkout's bin/pagelab.js by its path from the
+ * working directory (npx would look `pagelab` up in the registry there).
+ */
+export function selfCommand(here = import.meta.url, cwd = process.cwd()): string {
+  const bin = fileURLToPath(new URL('../../bin/pagelab.js', here));
+  if (bin.split(sep).includes('node_modules')) return 'npx pagelab';
+  const rel = relative(cwd, bin);
+  return `node ${shellQuote(rel.startsWith('..') || rel.startsWith(sep) ? rel : `.${sep}${rel}`)}`;
+}
+
+/** The command that replays a replay string, runnable as printed. */
+export function replayCommand(replay: string): string {
+  return `${selfCommand()} replay '${replay.replaceAll("'", "'\\''")}'`;
 }

@@ -180,7 +180,7 @@ class ScenarioParser implements Env {
 
   private statement(line: SourceLine): void {
     const head = line.tokens[0];
-    const kw = this.keyword(line.no, head);
+    const kw = this.keyword(line.no, head, line.tokens[1]);
     const first = this.seen.get(kw);
     if (first !== undefined && SINGLETONS.has(kw)) {
       this.fail(line.no, head.col, `duplicate '${kw}' (first at line ${first})`);
@@ -190,7 +190,7 @@ class ScenarioParser implements Env {
     this.handlers[kw](c, head);
   }
 
-  private keyword(lineNo: number, head: Token): Keyword {
+  private keyword(lineNo: number, head: Token, next: Token | undefined): Keyword {
     if (head.kind !== 'word') this.fail(lineNo, head.col, `expected a statement, got ${shown(head)}`);
     const kw = KEYWORDS.find((k) => k === head.text);
     if (kw !== undefined) return kw;
@@ -201,7 +201,11 @@ class ScenarioParser implements Env {
         `'${head.text}' is an op: put it on a task line, e.g. 'P0: ${head.text} ...'`,
       );
     }
-    this.fail(lineNo, head.col, `unknown statement '${head.text}'${suggest(head.text, KEYWORDS)}`);
+    this.fail(
+      lineNo,
+      head.col,
+      `unknown statement '${head.text}'${suggest(head.text, KEYWORDS) || colonHint(head, next)}`,
+    );
   }
 
   private readonly handlers: Readonly<Record<Keyword, Handler>> = {
@@ -450,6 +454,12 @@ class ScenarioParser implements Env {
 }
 
 /** The names `file`, `map` and `buf` lines declare anywhere in the text, for better errors. */
+/** `P0 : pread …`: a task label whose colon came apart from its name. */
+function colonHint(head: Token, next: Token | undefined): string {
+  if (!next?.text.startsWith(':') || !/^[A-Za-z][A-Za-z0-9_]*$/.test(head.text)) return '';
+  return ` (a task label is written '${head.text}:', with no space before the colon)`;
+}
+
 function prescanDecls(lines: readonly SourceLine[]): Map<string, Decl> {
   const found = new Map<string, Decl>();
   for (const line of lines) {

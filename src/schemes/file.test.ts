@@ -137,7 +137,7 @@ describe('a bad scheme file is bad input: one line, exit 2', () => {
   }
 
   it('in matrix and replay too', () => {
-    const m = pagelab('matrix', '--scheme', './missing.js', '--schedules', '1');
+    const m = pagelab('matrix', '--dfs-budget', '0', '--scheme', './missing.js', '--schedules', '1');
     expect([m.code, m.stderr]).toEqual([2, 'pagelab: no such scheme file: ./missing.js\n']);
     const r = pagelab('replay', 'punch-vs-fault:./missing.js:0');
     expect([r.code, r.stderr]).toEqual([2, 'pagelab: no such scheme file: ./missing.js\n']);
@@ -149,6 +149,8 @@ describe('matrix --html with a file scheme', () => {
     example('i-mmap-sem.mjs');
     const r = pagelab(
       'matrix',
+      '--dfs-budget',
+      '0',
       '--scheme',
       './i-mmap-sem.mjs',
       '--schedules',
@@ -200,7 +202,17 @@ describe('worker threads load the file scheme', () => {
 
   it('matrix --jobs 2: this thread and both cell workers', () => {
     probe();
-    const r = pagelab('matrix', '--scheme', './probe.mjs', '--schedules', '5', '--jobs', '2');
+    const r = pagelab(
+      'matrix',
+      '--dfs-budget',
+      '0',
+      '--scheme',
+      './probe.mjs',
+      '--schedules',
+      '5',
+      '--jobs',
+      '2',
+    );
     expect(r.code).toBe(0);
     expect(loads(r.stderr)).toEqual(['loaded main=false', 'loaded main=false', 'loaded main=true']);
   });
