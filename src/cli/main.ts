@@ -13,6 +13,7 @@ import { formatCheck, formatMatrix, terminalOptions } from '../report/text.js';
 import { SCHEMES } from '../schemes/index.js';
 import {
   EXIT_FINDING,
+  EXIT_INCONCLUSIVE,
   EXIT_OK,
   EXIT_USAGE,
   intOption,
@@ -48,7 +49,7 @@ async function cmdCheck(ref: string, opts: CheckOpts): Promise<number> {
   if (opts.json) out(JSON.stringify(checkJson(r)));
   else out(formatCheck(r, r.replay ? `pagelab replay '${r.replay}'` : null, terminalOptions()));
   await writeCheckReports(r, scenario, scheme, opts, opts.stepBound);
-  return r.finding ? EXIT_FINDING : EXIT_OK;
+  return r.finding ? EXIT_FINDING : r.verdict === 'inconclusive' ? EXIT_INCONCLUSIVE : EXIT_OK;
 }
 
 interface ReplayOpts {

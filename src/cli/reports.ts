@@ -54,7 +54,8 @@ export async function writeCheckReports(
 
 /** A failing cell's run, replayed with the trace on for its embedded report. */
 async function cellReport(row: MatrixRow, scenarios: readonly Scenario[]): Promise<ReportInput | null> {
-  if (!row.replay || row.verdict === 'ok' || row.verdict === 'n/a') return null;
+  if (!row.replay || row.verdict === 'ok' || row.verdict === 'n/a' || row.verdict === 'inconclusive')
+    return null;
   const scenario = scenarios.find((s) => s.name === row.scenario);
   const scheme = findScheme(row.scheme);
   if (!scenario || !scheme) return null;

@@ -29,7 +29,7 @@ export interface MatrixRow {
   verdict: Verdict;
   schedules: number;
   replay: string | null;
-  /** The finding's summary, or the n/a reason. */
+  /** The finding's summary, the n/a reason, or why the oracles could not decide (inconclusive). */
   summary: string | null;
 }
 
@@ -90,7 +90,7 @@ async function matrixRows(scenarios: readonly Scenario[], opts: MatrixOptions): 
     verdict: r.verdict,
     schedules: r.schedules,
     replay: r.replay,
-    summary: r.finding?.summary ?? r.reason ?? null,
+    summary: r.finding?.summary ?? r.reason ?? r.inconclusive?.reason ?? null,
   }));
 }
 

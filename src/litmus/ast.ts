@@ -6,26 +6,10 @@
  * The grammar and the meaning of each field are in docs/litmus.md.
  */
 
-/** What an oracle can report. Definitions: docs/litmus.md, "Finding kinds". */
-export type FindingKind =
-  | 'stale-read'
-  | 'lost-write'
-  | 'incoherent'
-  | 'durability'
-  | 'deadlock'
-  | 'no-progress'
-  | 'invariant';
+/** Defined with the oracles (src/check/finding.ts); re-exported for the language's users. */
+import type { FindingKind } from '../check/finding.js';
 
-/** Every finding kind, in the canonical order (also the default `forbid` list). */
-export const FINDING_KINDS: readonly FindingKind[] = [
-  'stale-read',
-  'lost-write',
-  'incoherent',
-  'durability',
-  'deadlock',
-  'no-progress',
-  'invariant',
-];
+export { FINDING_KINDS, type FindingKind } from '../check/finding.js';
 
 /**
  * The state of a file before the tasks start.

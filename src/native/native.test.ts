@@ -146,7 +146,7 @@ describe('an iteration under the oracles', () => {
   const s = scalingFor(sc, EXT4);
 
   it('a lost O_DIRECT write is lost-write, reported by the settling fsync', () => {
-    const f = classifyNative(sc, s, storeIteration(true));
+    const f = classifyNative(sc, s, storeIteration(true)).findings;
     expect(f.map((x) => x.kind)).toEqual(['lost-write']);
     expect(f[0].bytes).toEqual({ region: 'f', start: 0, end: 2048 });
     expect(f[0].reported).toBe('EIO from the settling fsync');
@@ -158,7 +158,7 @@ describe('an iteration under the oracles', () => {
   });
 
   it('both writes kept is no finding', () => {
-    expect(classifyNative(sc, s, storeIteration(false))).toEqual([]);
+    expect(classifyNative(sc, s, storeIteration(false))).toEqual({ findings: [] });
   });
 
   it('a read that began after a write completed and missed it is stale-read (real-time order from the clock)', () => {
@@ -175,10 +175,10 @@ describe('an iteration under the oracles', () => {
       views: [null],
       files: [{ size: 8192, fsyncErr: 0, data: new Uint8Array(init).fill(3, 0, 2048) }],
     };
-    expect(classifyNative(rd, scalingFor(rd, EXT4), it).map((x) => x.kind)).toEqual(['stale-read']);
+    expect(classifyNative(rd, scalingFor(rd, EXT4), it).findings.map((x) => x.kind)).toEqual(['stale-read']);
     // The same bytes with the load begun before the write ended: allowed.
     it.ops[1].t0 = 5;
-    expect(classifyNative(rd, scalingFor(rd, EXT4), it)).toEqual([]);
+    expect(classifyNative(rd, scalingFor(rd, EXT4), it)).toEqual({ findings: [] });
   });
 });
 

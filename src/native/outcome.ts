@@ -10,9 +10,11 @@
  * CLOCK_MONOTONIC times taken around each call — and judged as the explorer judges a run.
  */
 import { allocCells, cell, cellTag, TAG_FIRST_OP, TAG_GARBAGE, TAG_INIT, TAG_ZERO } from '../block/data.js';
+import type { Finding, Judgement } from '../check/finding.js';
 import type { Effect, History, Observation, OpRecord } from '../check/history.js';
-import { checkCoherence, checkFinal, checkReads, type Finding } from '../check/oracles.js';
-import { exploreStates, type RefState } from '../check/refmodel.js';
+import { linearize } from '../check/linearize.js';
+import { checkCoherence, checkFinal, checkReads } from '../check/oracles.js';
+import type { RefState } from '../check/refmodel.js';
 import type { RunReport } from '../explore/run.js';
 import type { Op, Scenario } from '../litmus/ast.js';
 import { formatOp } from '../litmus/parse.js';
@@ -420,18 +422,18 @@ export function nativeHistory(sc: Scenario, s: Scaling, it: NativeIteration): Hi
 /**
  * The findings of one kernel iteration under the oracles: stale-read, lost-write (the settled file
  * against every legal order; an error from the settling fsync is noted as reported) and incoherent
- * (the three quiescent views). durability needs a crash, which the runner does not cause.
+ * (the three quiescent views). durability needs a crash, which the runner does not cause. When the
+ * checker's budget runs out, the judgement says so (inconclusive), as a model run's does.
  */
-export function classifyNative(sc: Scenario, s: Scaling, it: NativeIteration): Finding[] {
+export function classifyNative(sc: Scenario, s: Scaling, it: NativeIteration): Judgement {
   const history = nativeHistory(sc, s, it);
-  const ex = exploreStates(initialState(sc, s), history.ops);
-  if (ex.truncated) return [];
-  const findings: Finding[] = [...checkReads(ex, history)];
+  const legal = linearize(initialState(sc, s), history.ops);
+  const findings: Finding[] = [...checkReads(legal, history)];
   sc.files.forEach((d, k) => {
     const file = it.files[k];
     const reported = file.fsyncErr ? `${errnoName(file.fsyncErr)} from the settling fsync` : null;
     const lost = checkFinal(
-      ex,
+      legal,
       history,
       d.name,
       { size: file.size, cells: cellsOfBytes(file.data) },
@@ -448,11 +450,12 @@ export function classifyNative(sc: Scenario, s: Scaling, it: NativeIteration): F
           { name: 'an O_DIRECT read', cells: cellsOfBytes(v.direct) },
         ],
         history,
+        legal.initial,
       );
       if (inc) findings.push(inc);
     }
   });
-  return findings;
+  return legal.inconclusive ? { findings, inconclusive: legal.inconclusive } : { findings };
 }
 
 /** The real-time order the oracles see: bit (a,b) set when a ended before b started. */

@@ -3,11 +3,13 @@
  * (litmus.c), N iterations, in a fresh directory of its own that it removes afterwards, and folds
  * the iterations into a histogram of outcomes, each with the finding kinds the oracles give it.
  */
+
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Judgement } from '../check/finding.js';
 import { type HostFeatures, parseProbe } from '../fsx/differential.js';
 import type { Scenario } from '../litmus/ast.js';
 import { buildHelper, helperSource } from './build.js';
@@ -141,9 +143,10 @@ function runHelper(bin: string, dir: string, input: string, silenceMs: number): 
   });
 }
 
-function kindsText(findings: readonly { kind: string }[]): string {
-  const k = [...new Set(findings.map((f) => f.kind))].sort();
-  return k.length ? k.join(',') : 'ok';
+function kindsText(j: Judgement): string {
+  const k = [...new Set(j.findings.map((f) => f.kind))].sort();
+  if (k.length) return k.join(',');
+  return j.inconclusive ? 'inconclusive' : 'ok';
 }
 
 /** The quiescent views when they disagreed (the `incoherent` oracle reads them; usually all null). */
