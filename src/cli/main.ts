@@ -11,6 +11,7 @@ import { builtinScenarios } from '../litmus/builtin.js';
 import { checkJson, matrixJson, replayJson } from '../report/json.js';
 import { formatCheck, formatMatrix, terminalOptions } from '../report/text.js';
 import { SCHEMES } from '../schemes/index.js';
+import { scenarioNotApplicable } from '../schemes/scheme.js';
 import {
   EXIT_FINDING,
   EXIT_INCONCLUSIVE,
@@ -68,6 +69,8 @@ async function cmdReplay(s: string, opts: ReplayOpts): Promise<number> {
   }
   const scheme = resolveScheme(parsed.scheme);
   const scenario = resolveScenario(parsed.scenario);
+  // `check` never makes a replay string for these: one page cache would run every node's tasks.
+  if (scenario.nodes) throw new UsageError(`${s}: ${scenarioNotApplicable(scheme, scenario)}`);
   return showReplay(scenario, scheme, parsed.schedule, s, opts, (report, f) =>
     replayJson(scenario.name, scheme.name, s, report, f),
   );

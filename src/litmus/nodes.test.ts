@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { gfs2 } from '../schemes/gfs2.js';
 import { formatScenario, LitmusError, parseLitmus } from './parse.js';
+import { buildWorld } from './world.js';
 
 const HEAD = 'litmus two-nodes\nfile f 1p dirty\n';
 
@@ -50,5 +52,12 @@ describe('node lines', () => {
     ['node 9x: P0\nP0: pwrite f 0 8\n', "bad node '9x:'"],
   ])('rejects %j', (body, msg) => {
     expect(errorOf(`${HEAD}${body}`)).toContain(msg);
+  });
+});
+
+describe('buildWorld with nodes', () => {
+  it('refuses: the model runs one node', () => {
+    const s = parseLitmus(`${HEAD}P0: pwrite f 0 8\nP1: pread f 0 8\nnode A: P0\nnode B: P1\n`);
+    expect(() => buildWorld(s, gfs2)).toThrow('scenario two-nodes: the model runs one node, not 2');
   });
 });
