@@ -13,6 +13,7 @@ import { type BenchContext, type Figure, registered } from './registry.js';
 import './sched.js';
 import './explore.js';
 import './native.js';
+import './campaign.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

@@ -11,7 +11,8 @@ import { stateBudget } from '../explore/judge.js';
 import type { Scenario } from '../litmus/ast.js';
 import { findBuiltin } from '../litmus/builtin.js';
 import { LitmusError, parseLitmus } from '../litmus/parse.js';
-import { findScheme, SCHEMES, type Scheme } from '../schemes/index.js';
+import { resolveSchemeRef, SchemeRefError } from '../schemes/file.js';
+import type { Scheme } from '../schemes/index.js';
 
 /** Bad input: reported as one line `pagelab: <reason>` and exit code 2. */
 export class UsageError extends Error {}
@@ -77,10 +78,14 @@ export function resolveScenario(ref: string): Scenario {
   throw new UsageError(`unknown scenario '${ref}' (built-in names: pagelab list; or give a .litmus file)`);
 }
 
-export function resolveScheme(name: string): Scheme {
-  const s = findScheme(name);
-  if (!s) throw new UsageError(`unknown scheme '${name}' (known: ${SCHEMES.map((x) => x.name).join(', ')})`);
-  return s;
+/** `--scheme`: a registry name or a path to an ESM scheme file (schemes/file.ts); else bad input. */
+export async function resolveScheme(ref: string): Promise<Scheme> {
+  try {
+    return await resolveSchemeRef(ref);
+  } catch (e) {
+    if (e instanceof SchemeRefError) throw new UsageError(e.message);
+    throw e;
+  }
 }
 
 export function resolveStrategy(name: string): StrategyName {

@@ -437,7 +437,7 @@ async function replayTasks(fs: FsxScenario, scheme: Scheme, o: FsxCliOpts, flags
 
 export async function cmdFsx(fname: string | undefined, o: FsxCliOpts): Promise<number> {
   const r = resolve(o, timeSeed);
-  const scheme = resolveScheme(o.scheme);
+  const scheme = await resolveScheme(o.scheme);
   if (r.tasks !== null) return runTasks(r, scheme, o);
   return runSequentialFsx(r, scheme, o, fname);
 }

@@ -12,6 +12,7 @@ import { checkJson, matrixJson, replayJson } from '../report/json.js';
 import { formatCheck, formatMatrix, terminalOptions } from '../report/text.js';
 import { SCHEMES } from '../schemes/index.js';
 import { scenarioNotApplicable } from '../schemes/scheme.js';
+import { registerCampaign } from './campaign.js';
 import {
   EXIT_FINDING,
   EXIT_INCONCLUSIVE,
@@ -44,7 +45,7 @@ interface CheckOpts extends SearchCliOpts {
 }
 
 async function cmdCheck(ref: string, opts: CheckOpts): Promise<number> {
-  const scheme = resolveScheme(opts.scheme);
+  const scheme = await resolveScheme(opts.scheme);
   const scenario = resolveScenario(ref);
   const r = await runCheck(scenario, scheme, ref, opts);
   if (opts.json) out(JSON.stringify(checkJson(r)));
@@ -67,7 +68,7 @@ async function cmdReplay(s: string, opts: ReplayOpts): Promise<number> {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const scheme = resolveScheme(parsed.scheme);
+  const scheme = await resolveScheme(parsed.scheme);
   const scenario = resolveScenario(parsed.scenario);
   // `check` never makes a replay string for these: one page cache would run every node's tasks.
   if (scenario.nodes) throw new UsageError(`${s}: ${scenarioNotApplicable(scheme, scenario)}`);
@@ -77,6 +78,7 @@ async function cmdReplay(s: string, opts: ReplayOpts): Promise<number> {
 }
 
 interface MatrixOpts {
+  scheme?: string[];
   schedules: number;
   seed: number;
   jobs: number;
@@ -85,7 +87,8 @@ interface MatrixOpts {
 }
 
 async function cmdMatrix(opts: MatrixOpts): Promise<number> {
-  const m = await measureMatrix(opts);
+  const schemes = opts.scheme ? await Promise.all(opts.scheme.map(resolveScheme)) : undefined;
+  const m = await measureMatrix({ ...opts, schemes });
   if (opts.html) await writeMatrixHtml(opts.html, m);
   if (opts.json) out(JSON.stringify(matrixJson(m)));
   else for (const line of formatMatrix(m)) out(line);
@@ -109,7 +112,7 @@ function program(result: { code: number }): Command {
   const check = p
     .command('check <scenario>')
     .description('explore a scenario (built-in name or .litmus file) under a scheme')
-    .requiredOption('--scheme <name>', 'locking scheme (pagelab list)');
+    .requiredOption('--scheme <ref>', 'locking scheme: a name (pagelab list) or a .js scheme file');
   addReportFileOptions(addSearchOptions(check, defaultJobs()))
     .option('--json', 'one JSON object on stdout')
     .action(async (ref: string, opts: CheckOpts) => {
@@ -117,6 +120,11 @@ function program(result: { code: number }): Command {
     });
   p.command('matrix')
     .description('every built-in scenario under every scheme')
+    .option(
+      '--scheme <ref>',
+      'only this scheme, a name or a .js file (repeat for more; default: every built-in)',
+      (v: string, acc: string[] | undefined) => [...(acc ?? []), v],
+    )
     .option(
       '--schedules <n>',
       'random schedules per cell',
@@ -145,6 +153,7 @@ function program(result: { code: number }): Command {
     });
   registerFsx(p, result, defaultJobs());
   registerNative(p, result);
+  registerCampaign(p, result, defaultJobs());
   return p;
 }
 

@@ -157,7 +157,7 @@ function failed(rep: ScenarioReport): boolean {
 async function cmdNative(ref: string | undefined, o: NativeCliOpts): Promise<number> {
   if (o.all && ref) throw new UsageError('give a scenario or --all, not both');
   if (!o.all && !ref) throw new UsageError('give a scenario (built-in name or .litmus file) or --all');
-  const scheme = o.compare ? resolveScheme(o.compare) : null;
+  const scheme = o.compare ? await resolveScheme(o.compare) : null;
   const scenarios = o.all ? builtinScenarios() : [resolveScenario(ref as string)];
   const reports: ScenarioReport[] = [];
   try {

@@ -1,0 +1,177 @@
+import { describe, expect, it } from 'vitest';
+import { parseReplayString, replaySchedule } from '../explore/run.js';
+import { ddmin } from '../gen/ddmin.js';
+import { deadlockShape } from '../gen/signature.js';
+import type { Geometry, Program } from '../gen/space.js';
+import { parseLitmus } from '../litmus/parse.js';
+import { findScheme } from '../schemes/index.js';
+import { DEFAULT_BUDGET, runCampaignCell } from './cell.js';
+import { type CampaignRecord, summarize } from './summary.js';
+
+const GEO: Geometry = { name: 'block=page', block: 64 };
+
+/** Issue 14's first case: two O_DIRECT writes, each buffer a MAP_SHARED mapping of the other file. */
+const CROSSED: Program = {
+  geometry: GEO,
+  tasks: [
+    [{ kind: 'pwrite', file: 'f', range: 'p0', direct: true, buf: { file: 'g', page: 0, shared: true } }],
+    [{ kind: 'pwrite', file: 'g', range: 'p0', direct: true, buf: { file: 'f', page: 0, shared: true } }],
+  ],
+};
+
+async function replayKind(litmus: string, replay: string): Promise<string | undefined> {
+  const { scheme, schedule } = parseReplayString(replay);
+  const s = parseLitmus(litmus, 'x.litmus');
+  const r = await replaySchedule(s, findScheme(scheme) ?? (undefined as never), schedule);
+  return r.findings[0]?.kind;
+}
+
+describe('a campaign cell', () => {
+  it("finds gfs2-2021's glock deadlock on crossed buffers by DFS, with the cycle's shape as signature", async () => {
+    const r = await runCampaignCell({
+      index: 42238,
+      name: 'campaign-42238',
+      program: CROSSED,
+      scheme: 'gfs2-2021',
+      budget: DEFAULT_BUDGET,
+    });
+    expect(r.verdict).toBe('deadlock');
+    expect(r.certificate).toMatchObject({ method: 'dfs', complete: false });
+    expect(r.signature).toBe(
+      'gfs2-2021 | deadlock | [glock] at gfs2_fault:gfs2_glock_nq(SH) via faultin_page',
+    );
+    // Both ops are needed: delta debugging dropped none.
+    expect(r.minimised).toMatchObject({
+      program: 'block=page | pwrite-direct f p0 sg0 || pwrite-direct g p0 sf0',
+      dropped: 0,
+    });
+    const min = r.minimised as NonNullable<typeof r.minimised>;
+    expect(min.litmus).toMatch(/\nforbid deadlock\nexpect deadlock\n$/);
+    expect(await replayKind(min.litmus, min.replay)).toBe('deadlock');
+  });
+
+  it('certifies the same program under bcachefs: ok, with a complete DFS', async () => {
+    const r = await runCampaignCell({
+      index: 42238,
+      name: 'campaign-42238',
+      program: CROSSED,
+      scheme: 'bcachefs',
+      budget: DEFAULT_BUDGET,
+    });
+    expect(r).toMatchObject({ verdict: 'ok', replay: null, signature: null, minimised: null });
+    expect(r.certificate).toMatchObject({ method: 'dfs', complete: true, preemptions: 2 });
+  });
+
+  it('falls back to PCT when the DFS budget runs out, and says so', async () => {
+    const r = await runCampaignCell({
+      index: 42238,
+      name: 'campaign-42238',
+      program: CROSSED,
+      scheme: 'bcachefs',
+      budget: { ...DEFAULT_BUDGET, dfsRuns: 2, pctSchedules: 5 },
+    });
+    expect(r.verdict).toBe('ok');
+    expect(r.certificate).toEqual({ method: 'pct', complete: false, schedules: 5, pruned: 0, depth: 3 });
+  });
+
+  it("minimises ops first: seed 004's lost write keeps the O_DIRECT write and the store, drops the fsync", async () => {
+    const program: Program = {
+      geometry: GEO,
+      tasks: [
+        [
+          { kind: 'pwrite', file: 'f', range: 'p0', direct: true, buf: null },
+          { kind: 'fsync', file: 'g' },
+        ],
+        [{ kind: 'store', map: { file: 'f', page: 0, shared: true } }],
+      ],
+    };
+    const r = await runCampaignCell({
+      index: 7,
+      name: 'random-1-7',
+      program,
+      scheme: 'vfs2019',
+      budget: DEFAULT_BUDGET,
+    });
+    expect(r.verdict).toBe('lost-write');
+    expect(r.signature).toBe('vfs2019 | lost-write | pwrite-direct || store shared');
+    expect(r.minimised).toMatchObject({
+      program: 'block=page | pwrite-direct f p0 || store sf0',
+      dropped: 1,
+    });
+    const min = r.minimised as NonNullable<typeof r.minimised>;
+    const s = parseLitmus(min.litmus, 'random-1-7-vfs2019-min.litmus');
+    expect(s.forbid).toEqual(['lost-write']);
+    expect(s.expect).toBe('lost-write');
+    expect(await replayKind(min.litmus, min.replay)).toBe('lost-write');
+  });
+});
+
+describe('delta debugging', () => {
+  it('finds the 1-minimal failing subset', async () => {
+    const items = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+    const r = await ddmin(items, async (xs) => xs.includes(3) && xs.includes(7));
+    expect(r.items).toEqual([3, 7]);
+  });
+});
+
+describe('signatures', () => {
+  it("keep a deadlock's lock classes and sites, not its tasks or lock instances", () => {
+    const details = [
+      'cycle: P0[0] → P1[1] → P0[0]',
+      'P0[0] waits for glock(g) [glock] at gfs2_fault:gfs2_glock_nq(SH) via faultin_page, held by P1[1]',
+      'P1[1] waits for i_rwsem(f) [i_rwsem] at gfs2_file_write_iter:inode_lock, held by P0[0]',
+    ];
+    expect(deadlockShape(details)).toBe(
+      '[glock] at gfs2_fault:gfs2_glock_nq(SH) via faultin_page + [i_rwsem] at gfs2_file_write_iter:inode_lock',
+    );
+  });
+});
+
+describe('the summary', () => {
+  const rec = (index: number, scheme: string, verdict: CampaignRecord['verdict'], sig: string | null) =>
+    ({
+      type: 'record',
+      index,
+      program: '',
+      scheme,
+      litmus: '',
+      conflicts: verdict === 'ok' ? ['a × b'] : ['a × b', 'c × d'],
+      verdict,
+      findings: [],
+      certificate: { method: 'dfs', complete: verdict === 'ok', schedules: 1, pruned: 0 },
+      replay: null,
+      signature: sig,
+      minimised: sig ? { program: `p${index}`, litmus: '', replay: `r${index}`, dropped: 0, tests: 0 } : null,
+    }) as CampaignRecord;
+
+  it('does not depend on the order of the records, and keeps the lowest index per signature', () => {
+    const records = [
+      rec(5, 'xfs', 'lost-write', 'xfs | lost-write | a'),
+      rec(2, 'vfs2019', 'ok', null),
+      rec(3, 'xfs', 'lost-write', 'xfs | lost-write | a'),
+      rec(2, 'xfs', 'ok', null),
+    ];
+    const a = summarize('exhaustive 2x1', 10, records);
+    expect(JSON.stringify(summarize('exhaustive 2x1', 10, records.slice().reverse()))).toBe(
+      JSON.stringify(a),
+    );
+    expect(a.programs).toBe(3);
+    // 'c × d' is only in programs whose cells found a finding: seen, not covered in both orders.
+    expect([a.coverage.seen, a.coverage.both_orders]).toEqual([2, 1]);
+    expect(a.schemes.map((s) => [s.scheme, s.programs, s.ok, s.findings['lost-write'], s.complete])).toEqual([
+      ['vfs2019', 1, 1, 0, 1],
+      ['xfs', 3, 1, 2, 1],
+    ]);
+    expect(a.distinct).toEqual([
+      {
+        signature: 'xfs | lost-write | a',
+        scheme: 'xfs',
+        kind: 'lost-write',
+        cells: 2,
+        first: 3,
+        program: 'p3',
+        replay: 'r3',
+      },
+    ]);
+  });
+});

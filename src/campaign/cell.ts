@@ -1,0 +1,258 @@
+/**
+ * One campaign cell: a generated program under one scheme. It is checked by a preemption-bounded
+ * DFS with partial-order reduction (explore/units.ts) within a budget of runs; a DFS that covers
+ * its whole bounded tree is a certificate. Where the budget runs out first, the cell falls back to
+ * PCT (explore/check.ts) and its record says so: a PCT "ok" is evidence, not a proof.
+ * A finding's schedule is shrunk (explore/shrink.ts) before its replay string is recorded, and the
+ * finding is minimised: ops first (delta debugging, gen/ddmin.ts), then the schedule.
+ * Plain JSON in and out, so a piscina worker runs it (worker.ts).
+ */
+import type { Finding } from '../check/oracles.js';
+import { checkScenario } from '../explore/check.js';
+import { decisive } from '../explore/judge.js';
+import { replayString, runOnce } from '../explore/run.js';
+import { shrinkSchedule } from '../explore/shrink.js';
+import { dfsFrontier, runUnit, type SearchParams } from '../explore/units.js';
+import { canonical } from '../gen/canon.js';
+import { ddmin } from '../gen/ddmin.js';
+import { signature } from '../gen/signature.js';
+import { litmusText, type Program, programKey } from '../gen/space.js';
+import { findingLitmus } from '../gen/write.js';
+import type { Scenario } from '../litmus/ast.js';
+import { parseLitmus } from '../litmus/parse.js';
+import { findScheme } from '../schemes/index.js';
+import type { Scheme } from '../schemes/scheme.js';
+import { ReplayStrategy } from '../sim/strategy.js';
+
+export interface CellBudget {
+  /** Most DFS runs (complete and pruned) before the cell falls back to PCT. */
+  dfsRuns: number;
+  /** DFS preemption bound. */
+  preemptions: number;
+  /** PCT schedules of the fallback. */
+  pctSchedules: number;
+  seed: number;
+}
+
+export const DEFAULT_BUDGET: CellBudget = { dfsRuns: 400, preemptions: 2, pctSchedules: 100, seed: 1 };
+
+export interface CampaignCellTask {
+  /** The program's index in the space (or in the random stream). */
+  index: number;
+  /** The program's name; replay strings name it as `<name>.litmus`. */
+  name: string;
+  program: Program;
+  scheme: string;
+  budget: CellBudget;
+}
+
+/** What backs a cell's verdict. */
+export interface Certificate {
+  /** dfs: the bounded DFS finished or found; pct: the budget ran out and PCT sampled. */
+  method: 'dfs' | 'pct' | 'none';
+  /** The whole bounded tree was covered with nothing forbidden found. */
+  complete: boolean;
+  schedules: number;
+  pruned: number;
+  preemptions?: number;
+  depth?: number;
+}
+
+export interface RecordFinding {
+  kind: Finding['kind'];
+  summary: string;
+  details: string[];
+  ops: string[];
+}
+
+/** A finding with its ops minimised (delta debugging) and its schedule shrunk. */
+export interface Minimised {
+  /** The minimised program in one line (gen/space.ts programKey). */
+  program: string;
+  /** A ready `.litmus` file: the minimised program with forbid/expect lines (gen/write.ts). */
+  litmus: string;
+  replay: string;
+  /** Ops dropped, and the searches delta debugging made. */
+  dropped: number;
+  tests: number;
+}
+
+export interface CellOutcome {
+  verdict: 'ok' | 'n/a' | Finding['kind'];
+  reason?: string;
+  findings: RecordFinding[];
+  certificate: Certificate;
+  replay: string | null;
+  /** Deduplication key of the finding (gen/signature.ts); null without a finding. */
+  signature: string | null;
+  minimised: Minimised | null;
+}
+
+function recordFinding(f: Finding): RecordFinding {
+  return { kind: f.kind, summary: f.summary, details: f.details, ops: f.ops };
+}
+
+function dfsParams(b: CellBudget): SearchParams {
+  return { strategy: 'dfs', seed: b.seed, depth: 3, expectedSteps: 0, preemptions: b.preemptions, por: true };
+}
+
+interface DfsResult {
+  complete: boolean;
+  schedules: number;
+  pruned: number;
+  failure: number[] | null;
+}
+
+/**
+ * The bounded DFS, unit after unit in this thread, until a failure or `dfsRuns` runs (the
+ * frontier's included, as explore/search.ts counts them).
+ */
+async function boundedDfs(scenario: Scenario, scheme: Scheme, b: CellBudget): Promise<DfsResult> {
+  const params = dfsParams(b);
+  const frontier = await dfsFrontier(scenario, scheme, params, b.dfsRuns);
+  let spent = frontier.runs;
+  let schedules = 0;
+  let pruned = 0;
+  for (const unit of frontier.units) {
+    const left = b.dfsRuns - spent;
+    if (left <= 0 || unit.kind !== 'dfs') return { complete: false, schedules, pruned, failure: null };
+    const r = await runUnit(scenario, scheme, params, { ...unit, budget: left });
+    schedules += r.schedules;
+    pruned += r.pruned;
+    spent += r.schedules + r.pruned;
+    if (r.failure) return { complete: false, schedules, pruned, failure: r.failure.schedule };
+    if (!r.complete) return { complete: false, schedules, pruned, failure: null };
+  }
+  return { complete: true, schedules, pruned, failure: null };
+}
+
+/** A search for a forbidden finding: the bounded DFS, then PCT if its budget ran out. */
+interface Found {
+  certificate: Certificate;
+  failure: { kind: Finding['kind']; schedule: number[] } | null;
+}
+
+async function searchProgram(scenario: Scenario, scheme: Scheme, ref: string, b: CellBudget): Promise<Found> {
+  const dfs = await boundedDfs(scenario, scheme, b);
+  const cert: Certificate = {
+    method: 'dfs',
+    complete: dfs.complete,
+    schedules: dfs.schedules,
+    pruned: dfs.pruned,
+    preemptions: b.preemptions,
+  };
+  if (dfs.failure) {
+    const run = await runOnce(scenario, scheme, new ReplayStrategy(dfs.failure));
+    const kind = (decisive(run.findings, scenario.forbid) as Finding).kind;
+    return { certificate: cert, failure: { kind, schedule: dfs.failure } };
+  }
+  if (dfs.complete) return { certificate: cert, failure: null };
+  const r = await checkScenario(scenario, scheme, {
+    scenarioRef: ref,
+    strategy: 'pct',
+    schedules: b.pctSchedules,
+    seed: b.seed,
+    jobs: 1,
+    shrink: false,
+  });
+  const certificate: Certificate = {
+    method: 'pct',
+    complete: false,
+    schedules: r.coverage.schedules,
+    pruned: 0,
+    depth: r.coverage.depth,
+  };
+  const schedule = r.report?.result.schedule.slice();
+  return { certificate, failure: r.finding && schedule ? { kind: r.finding.kind, schedule } : null };
+}
+
+/** Shrinks a failing schedule and judges its replay: the decisive finding first. */
+async function shrunkFailure(
+  scenario: Scenario,
+  scheme: Scheme,
+  ref: string,
+  failure: NonNullable<Found['failure']>,
+): Promise<{ findings: Finding[]; replay: string }> {
+  const shrunk = await shrinkSchedule(scenario, scheme, failure.schedule, failure.kind);
+  const run = await runOnce(scenario, scheme, new ReplayStrategy(shrunk.schedule));
+  const shown = decisive(run.findings, scenario.forbid);
+  if (!shown) throw new Error(`campaign: ${ref} under ${scheme.name}: the shrunk schedule shows nothing`);
+  return {
+    findings: [shown, ...run.findings.filter((f) => f !== shown)],
+    replay: replayString(ref, scheme.name, shrunk.schedule),
+  };
+}
+
+function scenarioOf(p: Program, name: string): Scenario {
+  return parseLitmus(litmusText(p, name), `${name}.litmus`);
+}
+
+/** The program with only the ops at the given (task, op) positions; tasks left empty go. */
+function keepOps(p: Program, keep: readonly [number, number][]): Program {
+  const tasks = p.tasks
+    .map((ops, t) => ops.filter((_, i) => keep.some(([kt, ki]) => kt === t && ki === i)))
+    .filter((ops) => ops.length > 0);
+  return { geometry: p.geometry, tasks };
+}
+
+/**
+ * Ops first: delta debugging over the program's ops, keeping a subset while a search still finds a
+ * finding of the same kind under the scheme; then the schedule of the result, shrunk.
+ */
+async function minimise(
+  t: CampaignCellTask,
+  scheme: Scheme,
+  kind: Finding['kind'],
+): Promise<{ minimised: Minimised; signature: string }> {
+  const positions = t.program.tasks.flatMap((ops, ti) => ops.map((_, i): [number, number] => [ti, i]));
+  const name = `${t.name}-${scheme.name}-min`;
+  const { items, tests } = await ddmin(positions, async (keep) => {
+    if (keep.length === 0) return false;
+    const f = await searchProgram(
+      scenarioOf(keepOps(t.program, keep), name),
+      scheme,
+      `${name}.litmus`,
+      t.budget,
+    );
+    return f.failure?.kind === kind;
+  });
+  const program = canonical(keepOps(t.program, items));
+  const scenario = scenarioOf(program, name);
+  const found = await searchProgram(scenario, scheme, `${name}.litmus`, t.budget);
+  if (found.failure?.kind !== kind)
+    throw new Error(`campaign: ${name}: the minimised program lost its ${kind}`);
+  const { findings, replay } = await shrunkFailure(scenario, scheme, `${name}.litmus`, found.failure);
+  const sig = signature(scheme.name, kind, program, findings[0].details);
+  const minimised: Minimised = {
+    program: programKey(program),
+    litmus: findingLitmus(program, name, { scheme: scheme.name, kind, replay, signature: sig }),
+    replay,
+    dropped: positions.length - items.length,
+    tests,
+  };
+  return { minimised, signature: sig };
+}
+
+export async function runCampaignCell(t: CampaignCellTask): Promise<CellOutcome> {
+  const scheme = findScheme(t.scheme);
+  if (!scheme) throw new Error(`campaign: unknown scheme ${t.scheme}`);
+  const ref = `${t.name}.litmus`;
+  const scenario = scenarioOf(t.program, t.name);
+  const none: Certificate = { method: 'none', complete: false, schedules: 0, pruned: 0 };
+  const na = scheme.notApplicable?.(scenario) ?? null;
+  const empty = { findings: [], replay: null, signature: null, minimised: null };
+  if (na) return { verdict: 'n/a', reason: na, certificate: none, ...empty };
+  const found = await searchProgram(scenario, scheme, ref, t.budget);
+  if (!found.failure) return { verdict: 'ok', certificate: found.certificate, ...empty };
+  const { findings, replay } = await shrunkFailure(scenario, scheme, ref, found.failure);
+  const kind = findings[0].kind;
+  const { minimised, signature: sig } = await minimise(t, scheme, kind);
+  return {
+    verdict: kind,
+    findings: findings.map(recordFinding),
+    certificate: found.certificate,
+    replay,
+    signature: sig,
+    minimised,
+  };
+}

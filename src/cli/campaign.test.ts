@@ -1,0 +1,100 @@
+/**
+ * `pagelab campaign` as a user's script runs it (the built bin; npm test builds first): shards
+ * merged give byte for byte the summary of one run, whatever --jobs; bad input is one line, exit 2.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const BIN = join(import.meta.dirname, '..', '..', 'bin', 'pagelab.js');
+
+function pagelab(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, CI: '1' },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * Programs 41655..41658 of the default space: an O_DIRECT write of f's page 0 against a load or a
+ * store through a mapping of f (block = page); 41657 (the store through MAP_SHARED of page 0) is
+ * seed 004's lost write under vfs2019.
+ */
+const SLICE = ['--programs', '41655-41659', '--scheme', 'vfs2019,xfs,pagelab'];
+
+describe('pagelab campaign --shard and merge', () => {
+  it('merging --shard 0/2 and 1/2 gives the single run summary byte for byte, text and JSON', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'campaign-'));
+    const whole = pagelab('campaign', ...SLICE, '--json', '--jobs', '2');
+    // Nothing on stderr but heartbeat lines (how many depends on the clock).
+    for (const line of whole.stderr.split('\n').filter((l) => l !== ''))
+      expect(line).toMatch(/^campaign: \d+\/12 cells, \d+ findings, \d+ s$/);
+    const shards = [0, 1].map((i) => {
+      const r = pagelab('campaign', ...SLICE, '--json', '--jobs', '1', '--shard', `${i}/2`);
+      const file = join(dir, `shard-${i}.jsonl`);
+      writeFileSync(file, r.stdout);
+      return { r, file };
+    });
+    const lines = whole.stdout.trim().split('\n');
+    const summaryLine = lines[lines.length - 1];
+    expect(JSON.parse(summaryLine)).toMatchObject({
+      type: 'summary',
+      space: 'exhaustive 2x1',
+      space_size: 117968,
+      programs: 4,
+    });
+    expect(whole.code).toBe(1);
+    const vfs = JSON.parse(summaryLine).schemes[0];
+    expect(vfs).toMatchObject({ scheme: 'vfs2019', programs: 4 });
+    expect(vfs.findings['lost-write']).toBeGreaterThan(0);
+    const merged = pagelab('campaign', 'merge', '--json', shards[1].file, shards[0].file);
+    expect(merged.stdout).toBe(`${summaryLine}\n`);
+    expect(merged.code).toBe(whole.code);
+    // The records too: the shards hold exactly the single run's, whatever --jobs ran them.
+    const records = (out: string) =>
+      out
+        .trim()
+        .split('\n')
+        .filter((l) => l.includes('"type":"record"'));
+    const fromShards = shards.flatMap((s) => records(s.r.stdout));
+    expect(fromShards.sort()).toEqual(records(whole.stdout).sort());
+    const text = pagelab('campaign', ...SLICE, '--jobs', '1');
+    const mergedText = pagelab('campaign', 'merge', shards[0].file, shards[1].file);
+    expect(mergedText.stdout).toBe(text.stdout);
+    expect(text.stdout).toMatch(/^campaign: exhaustive 2x1, space_size 117968, 4 programs checked\n/);
+  }, 240_000);
+});
+
+describe('pagelab campaign: bad input', () => {
+  it.each([
+    [['campaign', '--shard', '2/2'], /--shard i\/N needs 0 <= i < N/],
+    [['campaign', '--shard', 'x'], /--shard must be i\/N/],
+    [['campaign', '--scheme', 'nope'], /unknown scheme 'nope'/],
+    [['campaign', '--programs', '5-5'], /--programs must be FROM-TO/],
+    [['campaign', '--tasks', '3', '--ops', '2'], /holds \d+ programs .*use --random N/],
+    [['campaign', 'merge', '/nonexistent/x.jsonl'], /cannot read \/nonexistent\/x.jsonl/],
+  ])('%j: one line on stderr, exit 2', (args, message) => {
+    const r = pagelab(...args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('merge refuses a file that is not campaign output, and a program checked twice', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'campaign-'));
+    const junk = join(dir, 'junk.jsonl');
+    writeFileSync(junk, 'hello\n');
+    const r = pagelab('campaign', 'merge', junk);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`pagelab: ${junk}:1: not a JSON line of pagelab campaign --json\n`);
+    const one = pagelab('campaign', '--programs', '0-1', '--scheme', 'xfs', '--json', '--jobs', '1');
+    const file = join(dir, 'one.jsonl');
+    writeFileSync(file, one.stdout);
+    const twice = pagelab('campaign', 'merge', file, file);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toBe(`pagelab: ${file}:1: program 0 under xfs twice\n`);
+  }, 60_000);
+});
