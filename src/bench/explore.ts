@@ -8,6 +8,11 @@
  *   preemptions, pagelab), for each seed scenario both finish; the target is on the largest;
  * - explore.dfs_seconds.<scenario>: seconds for the DFS with POR (≤ 2 preemptions, pagelab, one
  *   thread) to certify each built-in scenario; the target is a minute;
+ * - explore.cost_growth.<n>: µs per op of 20 random schedules (run and oracles) of `P0: loop n
+ *   pread f 0 64` against `P1: pwrite f 0 8` under xfs, at n = 16, 64, 256, 1024 (issue 17: the
+ *   value at 1024 at most 1.5× the value at 16);
+ * - explore.dfs_seconds.fault-storm-vs-dio.<scheme>: the DFS with POR (≤ 2 preemptions, one thread)
+ *   of fault-storm-vs-dio under every scheme, when it finishes in 60 s;
  * - explore.parallel_speedup: the same bounded DFS (a large one, without POR) on 1 thread ÷ 2;
  * - explore.vs_fastcheck.<scenario>: our schedules/s ÷ fast-check's fc.scheduler() driving the very
  *   same model code (every `await t.point()` becomes an `s.schedule()` promise) on one seed race.
@@ -18,8 +23,9 @@ import { judgeRun } from '../explore/judge.js';
 import { runOnce } from '../explore/run.js';
 import type { Scenario } from '../litmus/ast.js';
 import { builtinScenarios, findBuiltin } from '../litmus/builtin.js';
+import { parseLitmus } from '../litmus/parse.js';
 import { buildWorld, spawnTasks } from '../litmus/world.js';
-import { findScheme } from '../schemes/index.js';
+import { findScheme, SCHEMES } from '../schemes/index.js';
 import type { Scheme } from '../schemes/scheme.js';
 import { mixSeed } from '../sim/rng.js';
 import { type RunResult, Sim } from '../sim/sched.js';
@@ -231,6 +237,47 @@ async function parallelSpeedup(ctx: BenchContext): Promise<{ speedup: number; ru
   return { speedup: best(one) / best(two), runs: one[0].runs };
 }
 
+/** The ops per task of explore.cost_growth. */
+const COST_SIZES = [16, 64, 256, 1024];
+const COST_SCHEDULES = 20;
+
+/** µs per op of COST_SCHEDULES random schedules of the read loop against one write (issue 17). */
+async function costPerOp(n: number): Promise<number> {
+  const sc = parseLitmus(
+    `litmus cost-${n}\npage 64\nfile f 1p written\nP0: loop ${n} pread f 0 64\nP1: pwrite f 0 8\n`,
+    `cost-${n}.litmus`,
+  );
+  const opts = {
+    schedules: COST_SCHEDULES,
+    seed: 1,
+    scenarioRef: sc.name,
+    strategy: 'random' as const,
+    jobs: 1,
+  };
+  await checkScenario(sc, scheme('xfs'), { ...opts, schedules: 2 }); // warm-up
+  const t0 = performance.now();
+  const r = await checkScenario(sc, scheme('xfs'), opts);
+  if (r.verdict !== 'ok') throw new Error(`bench: xfs ${r.verdict} on the cost scenario`);
+  return ((performance.now() - t0) * 1000) / (COST_SCHEDULES * (n + 1));
+}
+
+/** fault-storm-vs-dio's DFS (≤ 2 preemptions, POR, one thread) under a scheme: seconds, or null. */
+async function faultStormSeconds(sch: Scheme): Promise<{ s: number; runs: number } | null> {
+  const sc = scenario('fault-storm-vs-dio');
+  if (sch.notApplicable?.(sc)) return null;
+  const t0 = performance.now();
+  const r = await checkScenario(sc, sch, {
+    schedules: 4_000,
+    seed: 1,
+    scenarioRef: sc.name,
+    strategy: 'dfs',
+    preemptions: 2,
+    jobs: 1,
+  });
+  const s = (performance.now() - t0) / 1000;
+  return r.coverage.complete && s <= 60 ? { s, runs: r.coverage.schedules + r.coverage.pruned } : null;
+}
+
 const VS_ROUNDS = 5;
 
 /**
@@ -336,6 +383,34 @@ register(
         value: r.ms / 1000,
         unit: 's',
         label: `DFS ≤2 preemptions with POR under pagelab, 1 thread: complete, ${r.runs} runs`,
+        target: 60,
+        lowerIsBetter: true,
+      });
+    }
+    const costs: number[] = [];
+    for (const n of COST_SIZES) {
+      const us = await costPerOp(n);
+      costs.push(us);
+      ctx.log(`  cost per op at ${n} ops: ${us.toFixed(1)} µs`);
+      figures.push({
+        key: `explore.cost_growth.${n}`,
+        value: us,
+        unit: 'µs/op',
+        label: `µs per op, ${COST_SCHEDULES} random schedules of ${n} preads vs 1 pwrite, xfs`,
+        ...(n === 1024 ? { target: costs[0] * 1.5, lowerIsBetter: true } : {}),
+      });
+    }
+    for (const sch of SCHEMES) {
+      const r = await faultStormSeconds(sch);
+      ctx.log(
+        `  dfs fault-storm-vs-dio/${sch.name} ≤2 preemptions: ${r ? `${r.runs} runs, ${r.s.toFixed(2)} s` : 'not certified within 4,000 runs and 60 s'}`,
+      );
+      if (!r) continue;
+      figures.push({
+        key: `explore.dfs_seconds.fault-storm-vs-dio.${sch.name}`,
+        value: r.s,
+        unit: 's',
+        label: `DFS ≤2 preemptions with POR, 1 thread: complete, ${r.runs} runs`,
         target: 60,
         lowerIsBetter: true,
       });

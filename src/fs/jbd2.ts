@@ -35,6 +35,7 @@
  *   transaction commit first and joins the next one), but the scenarios never get near the limit.
  */
 import { assert } from '../sim/assert.js';
+import { objectId, record } from '../sim/footprint.js';
 import type { Task, Waitable } from '../sim/task.js';
 import { WaitQueue } from '../sim/waitqueue.js';
 import { Completion } from '../sync/completion.js';
@@ -109,29 +110,44 @@ export class Journal {
   private readonly byTid = new Map<number, Transaction>();
   /** current->journal_info, per task. */
   private readonly current = new Map<Task, Handle>();
+  /**
+   * The footprint object of the journal's whole state (j_running_transaction, the tids, every
+   * transaction's t_state, t_updates and credits, each task's handle): every step that reads or
+   * changes any of it records it (src/sim/footprint.ts). One object for all of it is coarse, but
+   * journal steps are few; the handles and commit waits record themselves as locks do.
+   */
+  readonly obj: number;
 
-  constructor(readonly name: string) {}
+  constructor(readonly name: string) {
+    this.obj = objectId(`journal ${name}`);
+  }
 
   transaction(tid: number): Transaction | undefined {
+    record(this.obj, false);
     return this.byTid.get(tid);
   }
 
   handleOf(t: Task): Handle | undefined {
+    record(this.obj, false);
     return this.current.get(t);
   }
 
   /**
    * jbd2_journal_start() → start_this_handle(): joins the running transaction (creating one if
    * there is none), sleeping while it is T_LOCKED. A task that already has a handle nests into it.
+   * `ino` declares what the caller's code after the start touches until its next scheduling point
+   * (the inode as a whole; -1: anything); the journal records its own state (this.obj).
    */
-  async start(t: Task, credits: number, site: string): Promise<Handle> {
+  async start(t: Task, credits: number, site: string, ino = -1): Promise<Handle> {
+    record(this.obj, true);
     const nested = this.current.get(t);
     if (nested) {
       nested.ref++;
       return nested;
     }
     for (;;) {
-      await t.point('start_this_handle', -1, true);
+      await t.point('start_this_handle', ino, true);
+      record(this.obj, true);
       const tr = this.running ?? this.newTransaction(t);
       if (tr.state === TState.Locked) {
         await this.waitTransactionLocked(t, tr);
@@ -148,6 +164,7 @@ export class Journal {
 
   /** jbd2_journal_stop(): the last handle of a locked transaction wakes its commit. */
   stop(t: Task, h: Handle): void {
+    record(this.obj, true);
     if (--h.ref > 0) return;
     const tr = h.transaction;
     const i = tr.updates.indexOf(t);
@@ -164,6 +181,7 @@ export class Journal {
    * wait for the commit (jbd2_log_start_commit + jbd2_log_wait_commit).
    */
   async completeTransaction(t: Task, tid: number): Promise<void> {
+    record(this.obj, false);
     const tr = this.byTid.get(tid);
     if (!tr || tr.state === TState.Finished) return;
     t.event('jbd2_complete_transaction', `wait for the commit of transaction ${tid}`);
@@ -186,8 +204,10 @@ export class Journal {
    * add_transaction_credits() has it committed and waits the same way.
    */
   private async waitTransactionLocked(t: Task, tr: Transaction): Promise<void> {
-    while (tr.state <= TState.Locked)
+    while (tr.state <= TState.Locked) {
       await tr.locked.q.wait(t, tr.locked, 'start_this_handle:wait_transaction_locked');
+      record(this.obj, false);
+    }
   }
 
   /**
@@ -210,7 +230,9 @@ export class Journal {
    * T_SWITCH (j_running_transaction = NULL, wake_up_all(j_wait_transaction_locked)), commit.
    */
   private async commitTransaction(k: Task, tr: Transaction): Promise<void> {
-    await k.point('kjournald2:commit_timer', -1, true);
+    // The commit's steps touch the journal's state and what records itself (the T_LOCKED hold,
+    // the wait for t_updates, the wake-up of new handles, the completion): nothing of any inode.
+    await k.point('kjournald2:commit_timer', this.obj, true);
     tr.state = TState.Locked;
     noteAcquired(k, tr.locked, 'T_LOCKED', 'jbd2_journal_commit_transaction');
     k.event(
@@ -223,7 +245,7 @@ export class Journal {
     if (this.running === tr) this.running = null;
     noteReleased(k, tr.locked, 'jbd2_journal_commit_transaction:T_SWITCH');
     tr.locked.q.wakeAll();
-    await k.point('jbd2_journal_commit_transaction:write_commit_block', -1, true);
+    await k.point('jbd2_journal_commit_transaction:write_commit_block', this.obj, true);
     tr.state = TState.Finished;
     this.committedTid = Math.max(this.committedTid, tr.tid);
     k.event('jbd2_journal_commit_transaction', `transaction ${tr.tid} committed`);

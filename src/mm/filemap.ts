@@ -147,6 +147,11 @@ export class PageTag {
     else this.marked.delete(index);
   }
 
+  /** mapping_tagged(): is any index marked? (Reads every index: the whole mark, as size does.) */
+  any(): boolean {
+    return this.marked.size > 0;
+  }
+
   /** The marked indices in [first, last], ascending (tag_pages_for_writeback, then the walk). */
   in(first: number, last: number): number[] {
     const out: number[] = [];

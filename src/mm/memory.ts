@@ -146,7 +146,19 @@ export class Mm {
 
   findVma(addr: number): Vma | null {
     record(VMAS, false);
-    for (const v of this.vmas) if (addr >= v.start && addr < v.end) return v;
+    // Binary search: mmap() places each VMA above every earlier one (nextAddr only grows) and
+    // munmap() removes from the middle, so `vmas` stays sorted by start. A linear walk made every
+    // user access cost O(VMAs), and a litmus op without buf= has a VMA of its own (issue 17).
+    const vmas = this.vmas;
+    let lo = 0;
+    let hi = vmas.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const v = vmas[mid];
+      if (addr < v.start) hi = mid - 1;
+      else if (addr >= v.end) lo = mid + 1;
+      else return v;
+    }
     return null;
   }
 

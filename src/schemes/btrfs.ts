@@ -72,6 +72,7 @@ import { type AddressSpaceOps, filemapFault } from '../mm/filemap.js';
 import { faultInIovIterReadable, faultInIovIterWriteable } from '../mm/memory.js';
 import { assert } from '../sim/assert.js';
 import { EFAULT, ENOTBLK } from '../sim/errno.js';
+import { isRecording, MAX_GRANULES, objectId, record } from '../sim/footprint.js';
 import type { Task } from '../sim/task.js';
 import { Completion } from '../sync/completion.js';
 import {
@@ -127,6 +128,27 @@ function orderedTree(inode: Inode): OrderedTree {
   return fsPrivateOf(inode, 'ordered_tree', OrderedTree);
 }
 
+/**
+ * Records an access of the ordered tree over bytes [start, end) of the file: one footprint object
+ * per page the range touches, and the whole tree read (a range of more than MAX_GRANULES pages
+ * writes the whole). A lookup's answer depends only on the extents overlapping its range, and an
+ * add or a finish changes only its own range, so accesses of disjoint pages commute; two extents
+ * overlapping one page are ordered by their writes of it.
+ */
+function recordOrdered(inode: Inode, start: number, end: number, write: boolean): void {
+  if (!isRecording()) return;
+  const ps = inode.fs.pageSize;
+  const first = Math.floor(start / ps);
+  const last = Math.ceil(end / ps);
+  const all = objectId(`btrfs ordered_tree ${inode.ino}`);
+  if (last - first > MAX_GRANULES) {
+    record(all, true);
+    return;
+  }
+  record(all, false);
+  for (let i = first; i < last; i++) record(objectId(`btrfs ordered_tree ${inode.ino}+${i}`), write);
+}
+
 /** Waits until no ordered extent overlaps [start, end) (btrfs_lock_and_flush_ordered_range). */
 async function waitOrderedRange(
   t: Task,
@@ -136,6 +158,7 @@ async function waitOrderedRange(
   site: string,
 ): Promise<void> {
   for (;;) {
+    recordOrdered(inode, start, end, false);
     const oe = orderedTree(inode).lookupRange(start, end);
     if (!oe) return;
     await oe.done.wait(t, `${site}:btrfs_start_ordered_extent`);
@@ -160,18 +183,24 @@ function dioWriteFlags(inode: Inode): DioFlags {
   return {
     nofault: true,
     partial: true,
+    // Up to its first point it waits for ordered extents or allocates: both record themselves.
+    iomapBeginRecorded: true,
     async iomapBegin(t, _inode, lblk, n) {
       if (!made) {
         const start = lblk * bs;
         const end = (lblk + n) * bs;
         const err = await lockExtentDirect(t, inode, start, end);
         if (err) return err;
+        recordOrdered(inode, start, end, true);
         made = orderedTree(inode).add(t, inode, start, end);
       }
       return allocateUnwritten(t, inode, lblk, n);
     },
     endIo(t) {
-      if (made) orderedTree(inode).finish(t, made);
+      if (made) {
+        recordOrdered(inode, made.start, made.end, true);
+        orderedTree(inode).finish(t, made);
+      }
       made = null;
     },
   };
@@ -184,7 +213,10 @@ function dioWriteFlags(inode: Inode): DioFlags {
  */
 async function lockExtentDirect(t: Task, inode: Inode, start: number, end: number): Promise<number> {
   await waitOrderedRange(t, inode, start, end, 'lock_extent_direct');
-  await t.point('lock_extent_direct', inode.ino, true);
+  // What follows up to dioIter's next point: the range's page slots (filemap_range_has_page), the
+  // ordered tree and the allocation, which record themselves.
+  const ps = inode.fs.pageSize;
+  await t.pointPages('lock_extent_direct', inode.ino, Math.floor(start / ps), Math.ceil(end / ps), true);
   if (!rangeHasPage(inode, start, end)) return 0;
   t.event('lock_extent_direct', `${inode.name} [${start},${end}) has pages: -ENOTBLK`);
   return -ENOTBLK;
@@ -318,6 +350,7 @@ export const ops: FileOperations = {
       truncateLocked(t, inode, size),
     ),
   fsync: (t, inode, start, end) => genericFsync(t, inode, start, end),
+  fsyncRecorded: true, // genericFsync over iomapWritepages
   fault: (t, _inode, vmf) => filemapFault(t, vmf),
   pageMkwrite: (t, inode, vmf) =>
     withInvalidateLockShared(t, inode, 'btrfs_page_mkwrite:i_mmap_lock', async () => {

@@ -84,6 +84,7 @@ import {
 import type { Folio } from '../mm/folio.js';
 import { assert } from '../sim/assert.js';
 import { EIO } from '../sim/errno.js';
+import { objectId, record } from '../sim/footprint.js';
 import type { Task } from '../sim/task.js';
 import {
   exclusiveWrite,
@@ -105,8 +106,14 @@ const DIO_CREDITS = 4;
 
 const SYNC_TID = 'ext4_i_sync_tid';
 
+/** The footprint object of EXT4_I(inode)->i_sync_tid (recorded by every read and write of it). */
+function syncTidObj(inode: Inode): number {
+  return objectId(`${SYNC_TID} ${inode.ino}`);
+}
+
 /** EXT4_I(inode)->i_sync_tid: the last transaction that changed the inode (setupInode sets 0). */
 function syncTid(inode: Inode): number {
+  record(syncTidObj(inode), false);
   const tid = inode.fsPrivate.get(SYNC_TID);
   assert(typeof tid === 'number', () => `ext4: ${inode.name} has no i_sync_tid`);
   return tid;
@@ -114,7 +121,10 @@ function syncTid(inode: Inode): number {
 
 /** ext4_journal_start(inode, ...): a handle, and the inode's i_sync_tid follows it. */
 async function ext4JournalStart(t: Task, inode: Inode, credits: number, site: string) {
-  const h = await journalOf(inode.fs).start(t, credits, site);
+  // What follows the start up to the caller's next point touches the inode's own state (the
+  // allocation's point, or write_cache_pages' walk by the dirty mark, which records itself).
+  const h = await journalOf(inode.fs).start(t, credits, site, inode.ino);
+  record(syncTidObj(inode), true);
   inode.fsPrivate.set(SYNC_TID, h.transaction.tid);
   return h;
 }
@@ -136,7 +146,14 @@ async function ext4GetBlockTrans(t: Task, inode: Inode, lblk: number, n: number)
   }
 }
 
-const DIO: DioFlags = { pinBeforeMap: true, alignUpFront: true, iomapBegin: ext4GetBlockTrans };
+// ext4GetBlockTrans reads the extent map and starts the journal (both record themselves) before
+// its first point.
+const DIO: DioFlags = {
+  pinBeforeMap: true,
+  alignUpFront: true,
+  iomapBegin: ext4GetBlockTrans,
+  iomapBeginRecorded: true,
+};
 
 /** ext4_file_write_iter: i_rwsem exclusive; O_DIRECT falls back to buffered I/O on -ENOTBLK. */
 function writeIter(t: Task, inode: Inode, pos: number, len: number, ubuf: number, direct: boolean) {
@@ -185,9 +202,9 @@ function pinnedHook(policy: PinnedPolicy): WritepagesHooks['pinned'] {
   }
 }
 
+/** mapping_tagged(mapping, PAGECACHE_TAG_DIRTY): by the mark, so a clean fault commutes with it. */
 function hasDirtyFolio(inode: Inode): boolean {
-  for (const f of inode.mapping.pages.values()) if (f.dirty) return true;
-  return false;
+  return inode.mapping.dirtyTag.any();
 }
 
 /**
@@ -223,8 +240,10 @@ async function syncFile(t: Task, inode: Inode, start: number, end: number): Prom
   const seen = mapping.wbErr.checkAndAdvance(inode.file);
   if (werr || seen) return werr || seen;
   await journalOf(inode.fs).completeTransaction(t, syncTid(inode));
-  await t.point('blkdev_issue_flush', -1);
-  return inode.fs.bdev.submitBioWait(t, 'flush', 0, [], 'blkdev_issue_flush');
+  // As in genericFsync: the flush, its completion and the return into fsync(2) record everything
+  // they touch (the bio has no segments and no endIo).
+  await t.pointRecorded('blkdev_issue_flush');
+  return inode.fs.bdev.submitBioWait(t, 'flush', 0, [], 'blkdev_issue_flush', false, true);
 }
 
 function makeOps(policy: PinnedPolicy): FileOperations {
@@ -244,6 +263,9 @@ function makeOps(policy: PinnedPolicy): FileOperations {
         truncateLocked(t, inode, size),
       ),
     fsync: (t, inode, start, end) => syncFile(t, inode, start, end),
+    // syncFile up to its first point: the dirty and writeback marks, the folios they find,
+    // wb_err, i_sync_tid and the journal, every one recorded.
+    fsyncRecorded: true,
     fault: (t, _inode, vmf) => filemapFault(t, vmf),
     pageMkwrite: (t, inode, vmf) =>
       withInvalidateLockShared(t, inode, 'ext4_page_mkwrite:filemap_invalidate_lock_shared', () =>

@@ -227,7 +227,8 @@ function glockedIo(t: Task, v: Variant, io: GlockedIo): Promise<IoResult> {
 
 function dioFlags(v: Variant, write: boolean): DioFlags {
   const flags: DioFlags = v === '5.16' ? { nofault: true, partial: true } : {};
-  return write ? { ...flags, iomapBegin: gfs2IomapBeginDirectWrite } : flags;
+  // gfs2IomapBeginDirectWrite reads the extent map only (which records itself).
+  return write ? { ...flags, iomapBegin: gfs2IomapBeginDirectWrite, iomapBeginRecorded: true } : flags;
 }
 
 /**
@@ -450,6 +451,7 @@ function makeOps(v: Variant): FileOperations {
     setattrSize: (t, inode, size) =>
       withInodeLockAndEx(t, inode, 'gfs2_setattr_size', () => truncateLocked(t, inode, size)),
     fsync: (t, inode, start, end) => genericFsync(t, inode, start, end),
+    fsyncRecorded: true, // genericFsync over iomapWritepages
     fault: (t, inode, vmf) =>
       withGlock(t, inode, 'SH', faultSite('gfs2_fault', 'SH', vmf), () => filemapFault(t, vmf)),
     pageMkwrite: (t, inode, vmf) => gfs2PageMkwrite(t, inode, vmf),

@@ -49,6 +49,12 @@ export interface DioFlags {
    */
   iomapBegin?: (t: Task, inode: Inode, lblk: number, n: number) => Promise<number>;
   /**
+   * ->iomap_begin records everything it touches up to its own next scheduling point (the extent
+   * map, a journal): the step that calls it then declares the range's pages, as the generic
+   * allocation does. Otherwise it declares the whole inode.
+   */
+  iomapBeginRecorded?: boolean;
+  /**
    * fs/direct-io.c order (__blockdev_direct_IO: ext4 before 5.5, the ext4 of seed 002):
    * do_direct_IO() pins the user pages first (dio_get_page → dio_refill_pages →
    * iov_iter_get_pages, up to DIO_PAGES = 64 of them) and only then maps their blocks
@@ -162,7 +168,7 @@ export async function iomapDioRw(
   }
   inodeDioBegin(t, inode);
   const st: DioState = { pinned: [], refill: null, bios: [], convert: [], error: 0 };
-  if (flags.pinBeforeMap) await dioRefillPages(t, ubuf, count, write, flags, st);
+  if (flags.pinBeforeMap) await dioRefillPages(t, inode, ubuf, count, write, flags, st);
   const done = await dioIter(t, inode, pos, count, ubuf, write, flags, st);
   for (const bio of st.bios) {
     await bio.done.wait(t, 'iomap_dio_rw:wait_for_completion');
@@ -195,7 +201,8 @@ async function dioIter(
     // A filesystem's own ->iomap_begin may touch anything of the inode (a journal, ordered
     // extents); the generic allocation touches the extent map and the allocator, which record
     // themselves, and the range's pages.
-    if (flags.iomapBegin) await t.point('iomap_iter:iomap_begin', inode.ino, write);
+    if (flags.iomapBegin && !flags.iomapBeginRecorded)
+      await t.point('iomap_iter:iomap_begin', inode.ino, write);
     else
       await t.pointPages(
         'iomap_iter:iomap_begin',
@@ -370,13 +377,18 @@ async function dioBioIter(
  */
 async function dioRefillPages(
   t: Task,
+  inode: Inode,
   ubuf: number,
   count: number,
   write: boolean,
   flags: DioFlags,
   st: DioState,
 ): Promise<void> {
-  await t.point('dio_refill_pages:iov_iter_get_pages', -1, !write);
+  // Pins user memory (page tables and folios record themselves); what follows up to dioIter's
+  // first ->iomap_begin point only fills st.refill. With nothing to transfer the DIO ends in this
+  // step: anything.
+  if (count > 0) await t.pointPages('dio_refill_pages:iov_iter_get_pages', inode.ino, 0, 0, false);
+  else await t.point('dio_refill_pages:iov_iter_get_pages', -1, !write);
   const pages = await getUserPagesFast(t, ubuf, count, {
     write: !write,
     nofault: !!flags.nofault,
