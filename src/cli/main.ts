@@ -14,6 +14,7 @@ import { checkJson, matrixJson, replayJson } from '../report/json.js';
 import { formatMatrixMarkdown, formatMatrixText } from '../report/matrix-text.js';
 import { formatCheck, terminalOptions, wantColor } from '../report/text.js';
 import { SCHEMES } from '../schemes/index.js';
+import { scenarioNotApplicable } from '../schemes/scheme.js';
 import { registerCampaign } from './campaign.js';
 import {
   EXIT_FINDING,
@@ -75,6 +76,8 @@ async function cmdReplay(s: string, opts: ReplayOpts): Promise<number> {
   }
   const scheme = await resolveScheme(parsed.scheme);
   const scenario = resolveScenario(parsed.scenario);
+  // `check` never makes a replay string for these: one page cache would run every node's tasks.
+  if (scenario.nodes) throw new UsageError(`${s}: ${scenarioNotApplicable(scheme, scenario)}`);
   return showReplay(scenario, scheme, parsed.schedule, s, opts, (report, f) =>
     replayJson(scenario.name, scheme.name, s, report, f),
   );

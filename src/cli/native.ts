@@ -14,7 +14,7 @@ import { type Comparison, compareOutcomes, type ModelSet, modelOutcomes } from '
 import { hostScheme } from '../native/host.js';
 import { NativeUnsupported } from '../native/program.js';
 import { type NativeResult, runNative } from '../native/run.js';
-import type { Scheme } from '../schemes/scheme.js';
+import { type Scheme, scenarioNotApplicable } from '../schemes/scheme.js';
 import {
   EXIT_FINDING,
   EXIT_OK,
@@ -44,6 +44,9 @@ interface ScenarioReport {
 }
 
 async function runOne(sc: Scenario, scheme: Scheme | null, o: NativeCliOpts): Promise<ScenarioReport> {
+  // One host is one node: its tasks would share the page cache the nodes are there to separate.
+  if (sc.nodes)
+    throw new NativeUnsupported(`${sc.name}: 'node' lines: one host is one node (one page cache)`);
   const result = await runNative(sc, {
     iterations: o.iterations,
     dir: o.dir,
@@ -52,7 +55,7 @@ async function runOne(sc: Scenario, scheme: Scheme | null, o: NativeCliOpts): Pr
   });
   if (!scheme) return { scenario: sc.name, result, unsupported: null, model: null, comparison: null };
   const modelSc = { ...sc, options: { ...sc.options, sector: String(result.scaling.modelSector) } };
-  const na = scheme.notApplicable?.(modelSc) ?? null;
+  const na = scenarioNotApplicable(scheme, modelSc);
   if (na) throw new NativeUnsupported(`${sc.name}: scheme ${scheme.name} cannot express it: ${na}`);
   const model = await modelOutcomes(modelSc, scheme);
   const comparison = compareOutcomes(
