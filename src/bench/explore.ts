@@ -13,11 +13,11 @@
  *   same model code (every `await t.point()` becomes an `s.schedule()` promise) on one seed race.
  */
 import fc from 'fast-check';
+import { builtinScenarios, findBuiltin } from '../explore/builtin.js';
 import { checkScenario, type StrategyName } from '../explore/check.js';
 import { judge } from '../explore/judge.js';
 import { runOnce } from '../explore/run.js';
 import type { Scenario } from '../litmus/ast.js';
-import { builtinScenarios, findBuiltin } from '../litmus/builtin.js';
 import { buildWorld, spawnTasks } from '../litmus/world.js';
 import { findScheme } from '../schemes/index.js';
 import type { Scheme } from '../schemes/scheme.js';

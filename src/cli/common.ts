@@ -5,9 +5,9 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { InvalidArgumentError, Option } from 'commander';
+import { findBuiltin } from '../explore/builtin.js';
 import { STRATEGY_NAMES, type StrategyName } from '../explore/check.js';
 import type { Scenario } from '../litmus/ast.js';
-import { findBuiltin } from '../litmus/builtin.js';
 import { LitmusError, parseLitmus } from '../litmus/parse.js';
 import { findScheme, SCHEMES, type Scheme } from '../schemes/index.js';
 

@@ -3,11 +3,11 @@
  * bad input as cli/common.ts has them (a contract).
  */
 import { Command, CommanderError } from 'commander';
+import { builtinScenarios } from '../explore/builtin.js';
 import { DEFAULTS } from '../explore/defaults.js';
 import { measureMatrix } from '../explore/matrix.js';
 import { defaultJobs } from '../explore/pool.js';
 import { parseReplayString } from '../explore/run.js';
-import { builtinScenarios } from '../litmus/builtin.js';
 import { checkJson, matrixJson, replayJson } from '../report/json.js';
 import { formatCheck, formatMatrix, terminalOptions } from '../report/text.js';
 import { SCHEMES } from '../schemes/index.js';
@@ -23,6 +23,7 @@ import {
   UsageError,
 } from './common.js';
 import { registerFsx } from './fsx.js';
+import { registerPlayground } from './playground.js';
 import { addReportFileOptions, writeCheckReports, writeMatrixHtml } from './reports.js';
 import { addSearchOptions, runCheck, type SearchCliOpts, showReplay } from './search.js';
 
@@ -139,6 +140,7 @@ function program(result: { code: number }): Command {
       result.code = await cmdReplay(s, opts);
     });
   registerFsx(p, result, defaultJobs());
+  registerPlayground(p, result);
   return p;
 }
 

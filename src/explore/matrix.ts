@@ -6,8 +6,8 @@
  */
 import { Piscina } from 'piscina';
 import type { Scenario } from '../litmus/ast.js';
-import { builtinScenarios } from '../litmus/builtin.js';
 import { SCHEMES, type Scheme } from '../schemes/index.js';
+import { builtinScenarios } from './builtin.js';
 import { type CellResult, type CellTask, cell } from './cell.js';
 import type { Verdict } from './check.js';
 import { type FairnessRow, fairnessTable } from './measures.js';
