@@ -159,6 +159,27 @@ describe('the playground in chromium', () => {
     await page.close();
   });
 
+  it('a long search shows its progress and stops on Stop; the next run goes on in a new worker', async () => {
+    const page = await open();
+    await page.click('button[data-scenario="dio-write-vs-mmap-store"]');
+    await page.selectOption('#scheme', 'pagelab');
+    await page.fill('#schedules', '1000000');
+    await page.click('#run');
+    await expect.poll(() => page.locator('#progress').textContent()).toMatch(/^pagelab: \d+ runs…$/);
+    // The page is live while the worker searches: the editor still takes keys.
+    await page.click('.cm-content');
+    await page.keyboard.press('Control+End');
+    await page.keyboard.insertText('# still live');
+    await expect.poll(() => page.locator('#parse-status').textContent()).toBe('parses');
+    await page.click('#stop');
+    await idle(page);
+    expect(await page.locator('#progress').textContent()).toBe('check under pagelab: stopped');
+    await page.fill('#schedules', '20');
+    await runOne(page, 'vfs2019');
+    expect(await rowVerdicts(page)).toEqual({ vfs2019: 'lost-write' });
+    await page.close();
+  });
+
   it('every built-in scenario under every scheme: the page says what the CLI says', async () => {
     const page = await open();
     const seed = 3;

@@ -70,7 +70,7 @@ function shq(s: string): string {
 /**
  * The command that does what the page shows: `npx pagelab replay REF:SCHEME:SCHEDULE` for a run,
  * else `npx pagelab check REF --scheme ...`. A scenario that is not a built-in one is written to
- * its file first (a here-document), since the CLI reads scenarios from files.
+ * its file first (a here-document ending at a line LITMUS), since the CLI reads scenarios from files.
  */
 export function cliCommand(ref: string, builtin: boolean, text: string, s: ShareState): string {
   let cmd: string;
@@ -85,5 +85,5 @@ export function cliCommand(ref: string, builtin: boolean, text: string, s: Share
   }
   if (builtin) return cmd;
   const body = text.endsWith('\n') ? text : `${text}\n`;
-  return `cat > ${shq(ref)} <<'EOF'\n${body}EOF\n${cmd}`;
+  return `cat > ${shq(ref)} <<'LITMUS'\n${body}LITMUS\n${cmd}`;
 }
