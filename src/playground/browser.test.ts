@@ -71,9 +71,6 @@ async function rowVerdicts(page: Page): Promise<Record<string, string>> {
 const report = (page: Page) => page.frameLocator('#report');
 
 describe('the playground in chromium', () => {
-  let shareUrl = '';
-  let shownAt = '';
-
   it('dio-write-vs-mmap-store: vfs2019 loses the write, pagelab is ok; the report is --html', async () => {
     const page = await open();
     await page.click('button[data-scenario="dio-write-vs-mmap-store"]');
@@ -86,7 +83,6 @@ describe('the playground in chromium', () => {
       .toContain('lost-write: bytes [0,32) of f');
     expect(await r.locator('h1 .badge').textContent()).toBe('lost-write');
     expect(await r.locator('tr.pl-row.cur').getAttribute('class')).toContain('anchor');
-    shownAt = (await r.locator('.pl-at').textContent()) ?? '';
     // Keyboard scrubbing works inside the frame.
     await r.locator('h1').click();
     await page.keyboard.press('Home');
@@ -99,8 +95,7 @@ describe('the playground in chromium', () => {
     });
     await page.click('#cli');
     expect(await page.locator('#cli-text').textContent()).toBe(`npx pagelab replay ${cli.replay}`);
-    shareUrl = page.url();
-    expect(shareUrl).toContain('schedule=');
+    expect(page.url()).toContain(`schedule=${cli.replay!.slice(cli.replay!.lastIndexOf(':') + 1)}`);
 
     await runOne(page, 'pagelab');
     expect(await rowVerdicts(page)).toEqual({ pagelab: 'ok' });
@@ -147,15 +142,32 @@ describe('the playground in chromium', () => {
   });
 
   it('a share link replays the same finding at the same step', async () => {
-    expect(shareUrl).not.toBe('');
-    const page = await open(shareUrl.slice(shareUrl.indexOf('#')));
+    const first = await open();
+    await first.click('button[data-scenario="dio-write-vs-mmap-store"]');
+    await first.fill('#seed', '5');
+    await runOne(first, 'vfs2019');
+    const at = await report(first).locator('.pl-at').textContent();
+    const link = first.url();
+    const schedule = new URLSearchParams(link.slice(link.indexOf('#') + 1)).get('schedule');
+    // The link's schedule is the one the CLI's check finds and prints.
+    const sc = findBuiltin('dio-write-vs-mmap-store')!;
+    const cli = await check(sc, sc.name, SCHEMES.find((s) => s.name === 'vfs2019')!, {
+      strategy: 'random',
+      seed: 5,
+    });
+    expect(`${sc.name}:vfs2019:${schedule}`).toBe(cli.replay);
+    await first.close();
+
+    const page = await open(link.slice(link.indexOf('#')));
     await idle(page);
     expect(await rowVerdicts(page)).toEqual({ vfs2019: 'lost-write' });
+    expect(await page.locator('#seed').inputValue()).toBe('5');
     const r = report(page);
     await expect
       .poll(() => r.locator('.finding .summary').textContent())
       .toContain('lost-write: bytes [0,32) of f');
-    expect(await r.locator('.pl-at').textContent()).toBe(shownAt);
+    expect(await r.locator('.pl-at').textContent()).toBe(at);
+    expect(await r.locator('.finding .summary').textContent()).toBe(`lost-write: ${cli.finding!.summary}`);
     await page.close();
   });
 
@@ -187,6 +199,7 @@ describe('the playground in chromium', () => {
     await page.fill('#schedules', String(schedules));
     await page.fill('#seed', String(seed));
     const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const kinds = new Set<string>();
     try {
       for (const sc of builtinScenarios()) {
         await page.click(`button[data-scenario="${sc.name}"]`);
@@ -210,10 +223,15 @@ describe('the playground in chromium', () => {
           cli[s.name] = JSON.parse(String(write.mock.calls.at(-1)![0])).verdict;
         }
         expect({ scenario: sc.name, verdicts: seen }).toEqual({ scenario: sc.name, verdicts: cli });
+        for (const v of Object.values(seen)) kinds.add(v);
       }
     } finally {
       write.mockRestore();
     }
+    // Not a comparison of two empty answers: the row has findings, oks and n/a cells.
+    expect(kinds).toContain('lost-write');
+    expect(kinds).toContain('ok');
+    expect(kinds).toContain('n/a');
     await page.close();
   }, 240_000);
 });
