@@ -16,7 +16,7 @@ import type { Scenario } from '../litmus/ast.js';
 import { LitmusError } from '../litmus/error.js';
 import { parseLitmus } from '../litmus/parse.js';
 import { reportHtml } from '../report/html.js';
-import { fromCheck, fromRun } from '../report/input.js';
+import { checkProvenance, fromCheck, fromRun } from '../report/input.js';
 import { findScheme, SCHEMES, type Scheme } from '../schemes/index.js';
 import { decodeSchedule, encodeSchedule } from '../sim/schedule.js';
 
@@ -106,13 +106,13 @@ function scheduleOf(replay: string | null): string | null {
   return replay ? replay.slice(replay.lastIndexOf(':') + 1) : null;
 }
 
-/** A check's cell: its certificate is the coverage (ok), the finding's provenance, or the n/a reason. */
+/**
+ * A check's cell. Its certificate is the line the `--html` and terminal reports head it with
+ * (report/input.ts): what the search covered with its seed (ok), how the finding was found and
+ * shrunk; or why the scheme cannot express the scenario (n/a).
+ */
 export function cellOf(r: CheckResult): Cell {
-  let certificate = r.coverage.text;
-  if (r.finding) {
-    const shrunk = r.shrunk ? `, shrunk from ${r.shrunk.from} to ${r.shrunk.to} context switches` : '';
-    certificate = `found by ${r.coverage.strategy} in schedule ${r.schedules} of ${r.coverage.text}${shrunk}`;
-  } else if (r.verdict === 'n/a') certificate = r.reason ?? 'not applicable';
+  const certificate = r.verdict === 'n/a' ? (r.reason ?? 'not applicable') : checkProvenance(r);
   return {
     scheme: r.scheme,
     verdict: r.verdict,
