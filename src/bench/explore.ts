@@ -15,7 +15,7 @@
 import fc from 'fast-check';
 import { builtinScenarios, findBuiltin } from '../explore/builtin.js';
 import { checkScenario, type StrategyName } from '../explore/check.js';
-import { judge } from '../explore/judge.js';
+import { judgeRun } from '../explore/judge.js';
 import { runOnce } from '../explore/run.js';
 import type { Scenario } from '../litmus/ast.js';
 import { buildWorld, spawnTasks } from '../litmus/world.js';
@@ -156,7 +156,7 @@ async function fastCheckRuns(sc: Scenario, sch: Scheme, numRuns: number, seed: n
       const sim = new FastCheckSim(s);
       const world = buildWorld(sc, sch);
       spawnTasks(sim, world);
-      judge(world, await sim.run());
+      judgeRun(world, await sim.run());
       runs++;
       return true;
     }),

@@ -12,6 +12,7 @@ import { fmt } from './measure.js';
 import { type BenchContext, type Figure, registered } from './registry.js';
 import './sched.js';
 import './explore.js';
+import './native.js';
 import './playground.js';
 
 async function main(): Promise<void> {

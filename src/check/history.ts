@@ -5,11 +5,34 @@
  * model of the files and buffers), and what it returned (for reads).
  */
 
-/** A region of the reference model: a file (by name) or a named anonymous buffer. */
+/**
+ * What an op changed, as an effect on the reference model (src/check/refmodel.ts). A region is a
+ * file (by name), a named anonymous buffer, or a MAP_PRIVATE mapping (by its name; offsets are then
+ * into the mapping). A store through a shared mapping names the file and the file offset.
+ */
 export type Effect =
   | { k: 'write'; region: string; off: number; cells: Uint32Array }
   | { k: 'store'; region: string; off: number; cells: Uint32Array }
-  | { k: 'copy'; src: string; srcOff: number; dst: string; dstOff: number; len: number; dstIsStore: boolean }
+  /**
+   * Bytes moved through a user buffer: src and dst are a file (behind a shared mapping), a private
+   * mapping or an anonymous buffer. dstIsStore: the bytes land in the buffer (a read's copy-out),
+   * so through a shared mapping only inside i_size; otherwise they are a write that may extend.
+   * dma: an O_DIRECT write, whose device reads the buffer at some point during the op, not
+   * atomically with the file's change (src/check/linearize.ts splits it in two).
+   */
+  | {
+      k: 'copy';
+      src: string;
+      srcOff: number;
+      dst: string;
+      dstOff: number;
+      len: number;
+      dstIsStore: boolean;
+      dma?: boolean;
+    }
+  /** The checker's halves of a dma copy: the buffer read into a latch, the latch written out. */
+  | { k: 'snap'; src: string; srcOff: number; len: number; latch: string }
+  | { k: 'put'; latch: string; dst: string; dstOff: number; dstIsStore: boolean }
   | { k: 'punch' | 'zero' | 'alloc'; region: string; off: number; len: number; keepSize: boolean }
   | { k: 'collapse' | 'insert'; region: string; off: number; len: number }
   | { k: 'truncate'; region: string; size: number };
@@ -33,6 +56,11 @@ export interface OpRecord {
   /** Bytes, 0, or -errno; null while in flight (a run that ended in a deadlock). */
   ret: number | null;
   effects: Effect[];
+  /**
+   * Other effect lists the op may have had instead of `effects`, where Linux leaves the outcome
+   * open (an O_DIRECT read past EOF zero-fills some tail of its buffer): the checker tries each.
+   */
+  alternatives?: Effect[][];
   observed: Observation | null;
   /** fsync/fdatasync: the file it made durable (when ret === 0). */
   synced: string | null;

@@ -1,25 +1,40 @@
 /**
  * The sequential reference model the oracles consult (Porcupine's idea: the checker knows the
- * system only through a tiny sequential model). A state maps each region (file or anonymous
- * buffer) to its size and cells. `applyEffect` is the specification of every mutating op: what a
- * byte array would hold after it, with no concurrency at all.
- *
- * `exploreStates` enumerates the states reachable by applying the history's mutating ops in every
- * order consistent with real time (a before b when a completed before b was issued), memoised on
- * (applied set, content): the set of legal worlds the real run may be compared against.
+ * system only through a tiny sequential model, its Init and Step). A state maps each region (a
+ * file, a named anonymous buffer, or a MAP_PRIVATE mapping) to its size and cells. `applyEffect` is
+ * the specification of every mutating op: what a byte array would hold after it, with no
+ * concurrency at all. The checker that orders the ops is src/check/linearize.ts.
  */
 import { allocCells, TAG_ZERO } from '../block/data.js';
-import type { Effect, OpRecord } from './history.js';
+import type { Effect } from './history.js';
+
+/**
+ * A MAP_PRIVATE mapping of `file` at `fileOff`: a page the mapping has not copied yet shows the
+ * file (a read fault maps the page cache folio read-only, and punch, collapse or a later write of
+ * the file show through it); the first store to a page copies the file's page there
+ * (do_cow_fault / wp_page_copy) and from then on the page is the mapping's own. truncate drops the
+ * copies past the new EOF (truncate_pagecache: unmap_mapping_range(..., even_cows=1)); a hole punch
+ * keeps them (truncate_pagecache_range: "hole-punching should not remove private COWed pages").
+ */
+export interface PrivateMap {
+  file: string;
+  fileOff: number;
+  pageSize: number;
+  /** cow[i] = 1: page i of the mapping is a private copy (its cells are the mapping's own). */
+  cow: Uint8Array;
+}
 
 export interface Region {
   size: number;
   cells: Uint32Array;
+  /** Set for a MAP_PRIVATE mapping of a file (size = the mapping's length). */
+  priv?: PrivateMap;
 }
 export type RefState = Map<string, Region>;
 
 function clone(s: RefState): RefState {
   const out: RefState = new Map();
-  for (const [k, v] of s) out.set(k, { size: v.size, cells: v.cells });
+  for (const [k, v] of s) out.set(k, v);
   return out;
 }
 
@@ -50,6 +65,65 @@ function readCells(r: Region, off: number, len: number): Uint32Array {
   return out;
 }
 
+/** Byte `pos` of a region as a user access sees it (through a private mapping: copy or file). */
+export function cellAt(s: RefState, name: string, pos: number): number {
+  const r = region(s, name);
+  const p = r.priv;
+  if (!p || p.cow[Math.floor(pos / p.pageSize)]) return pos < r.size ? r.cells[pos] : TAG_ZERO;
+  const f = region(s, p.file);
+  const fp = p.fileOff + pos;
+  // Past EOF inside the EOF page the fault maps zeroes (iomap_read_folio zeroes the tail).
+  return fp < f.size ? f.cells[fp] : TAG_ZERO;
+}
+
+/** What a user access reads from [off, off+len) of a region (a file past EOF reads zeroes). */
+function readUser(s: RefState, name: string, off: number, len: number): Uint32Array {
+  const r = region(s, name);
+  if (!r.priv) return readCells(r, off, len);
+  const out = allocCells(len);
+  for (let i = 0; i < len; i++) out[i] = cellAt(s, name, off + i);
+  return out;
+}
+
+/**
+ * A store into a private mapping: each page not yet copied gets the file's page first
+ * (wp_page_copy's copy is of the folio the PTE maps, the file's), then the bytes land in the copy.
+ */
+function storePrivate(s: RefState, name: string, off: number, src: Uint32Array): Region {
+  const r = region(s, name);
+  const p = r.priv as PrivateMap;
+  const cells = resized(r.cells, r.size);
+  const cow = p.cow.slice();
+  const ps = p.pageSize;
+  const last = Math.floor((off + src.length - 1) / ps);
+  for (let i = Math.floor(off / ps); i <= last && src.length > 0; i++) {
+    if (cow[i]) continue;
+    for (let b = i * ps; b < Math.min(r.size, (i + 1) * ps); b++) cells[b] = cellAt(s, name, b);
+    cow[i] = 1;
+  }
+  cells.set(src.subarray(0, Math.max(0, Math.min(src.length, r.size - off))), off);
+  return { size: r.size, cells, priv: { ...p, cow } };
+}
+
+/** truncate_pagecache's even_cows: private copies of pages wholly past the new EOF go. */
+function dropCowsPast(s: RefState, file: string, size: number): void {
+  for (const [name, r] of s) {
+    const p = r.priv;
+    if (!p || p.file !== file) continue;
+    const firstGone = Math.ceil(size / p.pageSize) - p.fileOff / p.pageSize;
+    if (firstGone >= p.cow.length || !p.cow.subarray(Math.max(0, firstGone)).some((c) => c !== 0)) continue;
+    const cow = p.cow.slice();
+    cow.fill(0, Math.max(0, firstGone));
+    s.set(name, { size: r.size, cells: r.cells, priv: { ...p, cow } });
+  }
+}
+
+/** A store or a user-buffer fill: a shared file mapping changes file bytes only inside i_size. */
+function store(s: RefState, name: string, off: number, src: Uint32Array, clip: boolean): void {
+  const r = region(s, name);
+  s.set(name, r.priv ? storePrivate(s, name, off, src) : writeCells(r, off, src, !clip));
+}
+
 /**
  * Applies one effect to a copy of the state; null if the op could not have succeeded in this
  * state, so no real-time-consistent order puts it here (it did succeed). That is COLLAPSE_RANGE
@@ -67,12 +141,19 @@ export function applyEffect(s0: RefState, e: Effect): RefState | null {
       s.set(e.region, writeCells(region(s, e.region), e.off, e.cells, true));
       break;
     case 'store':
-      // A store through a shared mapping changes file bytes only inside i_size.
-      s.set(e.region, writeCells(region(s, e.region), e.off, e.cells, false));
+      store(s, e.region, e.off, e.cells, true);
       break;
-    case 'copy': {
-      const data = readCells(region(s, e.src), e.srcOff, e.len);
-      s.set(e.dst, writeCells(region(s, e.dst), e.dstOff, data, !e.dstIsStore));
+    case 'copy':
+      store(s, e.dst, e.dstOff, readUser(s, e.src, e.srcOff, e.len), e.dstIsStore);
+      break;
+    case 'snap':
+      s.set(e.latch, { size: e.len, cells: readUser(s, e.src, e.srcOff, e.len) });
+      break;
+    case 'put': {
+      // Emptied once written out: a latch no one will read again must not split states.
+      const latch = region(s, e.latch);
+      store(s, e.dst, e.dstOff, latch.cells, e.dstIsStore);
+      s.set(e.latch, { size: latch.size, cells: allocCells(latch.size) });
       break;
     }
     case 'punch':
@@ -105,124 +186,87 @@ export function applyEffect(s0: RefState, e: Effect): RefState | null {
     case 'truncate': {
       const r = region(s, e.region);
       s.set(e.region, { size: e.size, cells: resized(r.cells, e.size) });
+      dropCowsPast(s, e.region, e.size);
       break;
     }
   }
   return s;
 }
 
-export interface ExploredState {
-  /** Bit i set: mutating op i has been applied (or, for a failed op, decided). */
-  mask: number;
-  state: RefState;
-}
-
-export interface Exploration {
-  ops: OpRecord[];
-  states: ExploredState[];
-  /** True when the state budget ran out: verdicts based on it are withheld. */
-  truncated: boolean;
-}
-
-/** A hash of a state (its mask and every region's size and cells), for the seen-set's buckets. */
-function stateHash(mask: number, s: RefState): number {
-  let h = Math.imul(0x811c9dc5 ^ mask, 0x01000193);
-  for (const r of s.values()) {
-    h = Math.imul(h ^ r.size, 0x01000193);
-    const cells = r.cells;
-    const n = Math.min(r.size, cells.length);
-    for (let i = 0; i < n; i++) h = Math.imul(h ^ cells[i], 0x01000193);
-  }
-  return h;
-}
-
-function sameCells(a: Region, b: Region): boolean {
-  if (a.size !== b.size) return false;
-  const n = Math.min(a.size, a.cells.length);
-  if (n !== Math.min(b.size, b.cells.length)) return false;
-  if (a.cells === b.cells) return true;
-  for (let i = 0; i < n; i++) if (a.cells[i] !== b.cells[i]) return false;
-  return true;
-}
-
-function sameState(a: ExploredState, mask: number, s: RefState): boolean {
-  if (a.mask !== mask || a.state.size !== s.size) return false;
-  for (const [name, r] of s) {
-    const o = a.state.get(name);
-    if (!o || !sameCells(o, r)) return false;
-  }
-  return true;
+/** A byte range of a region an effect reads or writes; `end` Infinity: the rest of the region. */
+export interface Span {
+  region: string;
+  start: number;
+  end: number;
 }
 
 /**
- * The states seen so far, exactly: bucketed by hash, compared in full within a bucket (building a
- * string key of every cell was the oracle's hottest spot).
+ * The bytes an effect's outcome depends on or changes, given the initial state (for what each
+ * private mapping maps). Over-approximated: a private mapping's access stands for its whole pages
+ * and the file pages behind them (the copy made at the first store reads the whole file page);
+ * a truncate also stands for every private mapping of its file (it drops their copies).
+ * A file whose size may change is widened to the whole file by the caller (linearize.ts).
  */
-class SeenStates {
-  private readonly buckets = new Map<number, ExploredState[]>();
-
-  /** Adds the state unless it was seen; returns whether it was new. */
-  add(st: ExploredState): boolean {
-    const h = stateHash(st.mask, st.state);
-    const bucket = this.buckets.get(h);
-    if (!bucket) {
-      this.buckets.set(h, [st]);
-      return true;
+export function effectSpans(initial: RefState, e: Effect): Span[] {
+  switch (e.k) {
+    case 'write':
+    case 'store':
+      return userSpans(initial, e.region, e.off, e.cells.length);
+    case 'copy':
+      return [...userSpans(initial, e.src, e.srcOff, e.len), ...userSpans(initial, e.dst, e.dstOff, e.len)];
+    case 'snap':
+    case 'put':
+      return []; // made by the checker from a copy, whose spans stand for them
+    case 'punch':
+    case 'zero':
+    case 'alloc':
+      return [{ region: e.region, start: e.off, end: e.off + e.len }];
+    case 'collapse':
+    case 'insert':
+      return [{ region: e.region, start: 0, end: Number.POSITIVE_INFINITY }];
+    case 'truncate': {
+      const out: Span[] = [{ region: e.region, start: 0, end: Number.POSITIVE_INFINITY }];
+      for (const [name, r] of initial)
+        if (r.priv?.file === e.region) out.push({ region: name, start: 0, end: Number.POSITIVE_INFINITY });
+      return out;
     }
-    for (const o of bucket) if (sameState(o, st.mask, st.state)) return false;
-    bucket.push(st);
-    return true;
   }
+}
+
+function userSpans(initial: RefState, name: string, off: number, len: number): Span[] {
+  const p = initial.get(name)?.priv;
+  if (!p) return [{ region: name, start: off, end: off + len }];
+  const start = Math.floor(off / p.pageSize) * p.pageSize;
+  const end = Math.ceil((off + len) / p.pageSize) * p.pageSize;
+  return [
+    { region: name, start, end },
+    { region: p.file, start: p.fileOff + start, end: p.fileOff + end },
+  ];
 }
 
 /**
- * Every state reachable by a real-time-consistent linearization of the mutating ops. An op that
- * failed or did not finish may have had its effect or not: both are explored.
+ * Does the effect change the size of a region (given the sizes it starts from)? A write or an
+ * extending fallocate past the initial size, and collapse, insert and truncate, may: those files
+ * are judged as a whole (linearize.ts).
  */
-export function exploreStates(initial: RefState, history: readonly OpRecord[], budget = 50_000): Exploration {
-  // The first 30 in the scenario's order (tags follow it), not in the order they started: which ops
-  // are judged must not depend on how two independent starts were interleaved (src/litmus/contention.ts).
-  const ops = history
-    .filter((o) => o.effects.length > 0 || o.ret === null)
-    .sort((a, b) => a.tag - b.tag)
-    .slice(0, 30);
-  const n = ops.length;
-  const preds = ops.map((b) => {
-    let m = 0;
-    ops.forEach((a, i) => {
-      if (a !== b && a.ret !== null && a.end < b.start) m |= 1 << i;
-    });
-    return m;
-  });
-  const seen = new SeenStates();
-  const states: ExploredState[] = [];
-  const stack: ExploredState[] = [{ mask: 0, state: initial }];
-  let truncated = false;
-  while (stack.length > 0) {
-    const cur = stack.pop() as ExploredState;
-    if (!seen.add(cur)) continue;
-    states.push(cur);
-    if (states.length > budget) {
-      truncated = true;
-      break;
-    }
-    for (let i = 0; i < n; i++) {
-      const bit = 1 << i;
-      if (cur.mask & bit || (preds[i] & cur.mask) !== preds[i]) continue;
-      const op = ops[i];
-      let s: RefState | null = cur.state;
-      for (const e of op.effects) {
-        s = applyEffect(s, e);
-        if (!s) break;
-      }
-      if (s) stack.push({ mask: cur.mask | bit, state: s });
-      // A failed or unfinished op may have done nothing at all.
-      if (op.ret === null || op.ret < 0) stack.push({ mask: cur.mask | bit, state: cur.state });
-    }
+export function mayResize(initial: RefState, e: Effect): string | null {
+  const size = (name: string) => initial.get(name)?.size ?? 0;
+  switch (e.k) {
+    case 'write':
+      return e.off + e.cells.length > size(e.region) ? e.region : null;
+    case 'copy':
+      return !e.dstIsStore && !initial.get(e.dst)?.priv && e.dstOff + e.len > size(e.dst) ? e.dst : null;
+    case 'punch':
+    case 'zero':
+    case 'alloc':
+      return !e.keepSize && e.off + e.len > size(e.region) ? e.region : null;
+    case 'collapse':
+    case 'insert':
+    case 'truncate':
+      return e.region;
+    case 'store':
+    case 'snap':
+    case 'put':
+      return null;
   }
-  return { ops, states, truncated };
-}
-
-export function fullMask(ex: Exploration): number {
-  return ex.ops.length >= 31 ? -1 : (1 << ex.ops.length) - 1;
 }

@@ -1,15 +1,18 @@
 /**
  * What every `pagelab` command shares: the exit codes and bad input (a contract: 0 nothing
  * forbidden found, 1 a finding, 2 bad input, reported as one line `pagelab: <reason>` on stderr,
- * never a stack trace), option parsing, output, and scheme / scenario / strategy names.
+ * never a stack trace, 3 inconclusive: nothing forbidden found but the oracles could not decide
+ * every run), option parsing, output, and scheme / scenario / strategy names.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { InvalidArgumentError, Option } from 'commander';
 import { findBuiltin } from '../explore/builtin.js';
 import { STRATEGY_NAMES, type StrategyName } from '../explore/check.js';
+import { stateBudget } from '../explore/judge.js';
+import { resolveSchemeRef, SchemeRefError } from '../explore/schemefile.js';
 import type { Scenario } from '../litmus/ast.js';
 import { LitmusError, parseLitmus } from '../litmus/parse.js';
-import { findScheme, SCHEMES, type Scheme } from '../schemes/index.js';
+import type { Scheme } from '../schemes/index.js';
 
 /** Bad input: reported as one line `pagelab: <reason>` and exit code 2. */
 export class UsageError extends Error {}
@@ -17,6 +20,11 @@ export class UsageError extends Error {}
 export const EXIT_OK = 0;
 export const EXIT_FINDING = 1;
 export const EXIT_USAGE = 2;
+/**
+ * Nothing forbidden found, but the data oracles could not decide every run (src/check/linearize.ts):
+ * not 0, which every script reads as "ok"; not 1, which promises a counterexample to replay.
+ */
+export const EXIT_INCONCLUSIVE = 3;
 
 /** A whole-number option in [min, max]; anything else is bad input. */
 export function intOption(name: string, min: number, max: number) {
@@ -53,20 +61,31 @@ export function resolveScenario(ref: string): Scenario {
   if (builtin) return builtin;
   if (ref.endsWith('.litmus') || ref.includes('/')) {
     if (!existsSync(ref)) throw new UsageError(`no such scenario file: ${ref}`);
+    let scenario: Scenario;
     try {
-      return parseLitmus(readFileSync(ref, 'utf8'), ref);
+      scenario = parseLitmus(readFileSync(ref, 'utf8'), ref);
     } catch (e) {
       if (e instanceof LitmusError) throw new UsageError(e.message);
       throw e;
     }
+    try {
+      stateBudget(scenario); // `option oracle-states=N`, read in every run: refused here, once
+    } catch (e) {
+      throw new UsageError(`${ref}: ${(e as Error).message}`);
+    }
+    return scenario;
   }
   throw new UsageError(`unknown scenario '${ref}' (built-in names: pagelab list; or give a .litmus file)`);
 }
 
-export function resolveScheme(name: string): Scheme {
-  const s = findScheme(name);
-  if (!s) throw new UsageError(`unknown scheme '${name}' (known: ${SCHEMES.map((x) => x.name).join(', ')})`);
-  return s;
+/** `--scheme`: a registry name or a path to an ESM scheme file (explore/schemefile.ts); else bad input. */
+export async function resolveScheme(ref: string): Promise<Scheme> {
+  try {
+    return await resolveSchemeRef(ref);
+  } catch (e) {
+    if (e instanceof SchemeRefError) throw new UsageError(e.message);
+    throw e;
+  }
 }
 
 export function resolveStrategy(name: string): StrategyName {

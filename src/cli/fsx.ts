@@ -22,7 +22,16 @@ import { checkJson } from '../report/json.js';
 import { formatCheck, terminalOptions } from '../report/text.js';
 import type { Scheme } from '../schemes/index.js';
 import { decodeSchedule, encodeSchedule } from '../sim/schedule.js';
-import { EXIT_FINDING, EXIT_OK, intOption, out, resolveScheme, UsageError, writeOut } from './common.js';
+import {
+  EXIT_FINDING,
+  EXIT_INCONCLUSIVE,
+  EXIT_OK,
+  intOption,
+  out,
+  resolveScheme,
+  UsageError,
+  writeOut,
+} from './common.js';
 import { addReportFileOptions, writeCheckReports } from './reports.js';
 import { addSearchOptions, runCheck, type SearchCliOpts, showReplay } from './search.js';
 
@@ -399,7 +408,7 @@ async function runTasks(r: Resolved, scheme: Scheme, o: FsxCliOpts): Promise<num
     if (res.replay && o.litmus) out(`or: pagelab replay '${res.replay}'`);
   }
   await writeCheckReports(res, fs.scenario, scheme, o, o.stepBound);
-  return res.finding ? EXIT_FINDING : EXIT_OK;
+  return res.finding ? EXIT_FINDING : res.verdict === 'inconclusive' ? EXIT_INCONCLUSIVE : EXIT_OK;
 }
 
 function replayCommand(res: CheckResult, flags: string[]): string {
@@ -428,7 +437,7 @@ async function replayTasks(fs: FsxScenario, scheme: Scheme, o: FsxCliOpts, flags
 
 export async function cmdFsx(fname: string | undefined, o: FsxCliOpts): Promise<number> {
   const r = resolve(o, timeSeed);
-  const scheme = resolveScheme(o.scheme);
+  const scheme = await resolveScheme(o.scheme);
   if (r.tasks !== null) return runTasks(r, scheme, o);
   return runSequentialFsx(r, scheme, o, fname);
 }

@@ -60,6 +60,49 @@ describe('pagelab check', () => {
   });
 });
 
+describe('inconclusive: the oracles gave up, and say so', () => {
+  const litmus = (budget: string) => {
+    const dir = mkdtempSync(join(tmpdir(), 'pagelab-'));
+    const f = join(dir, 'x.litmus');
+    writeFileSync(
+      f,
+      [
+        'litmus x',
+        `option oracle-states=${budget}`,
+        'file f 2p written',
+        'P0: loop 16 pwrite f 0 8',
+        'P1: loop 16 pwrite f 4 8',
+        'P2: loop 16 pread f 0 16',
+      ].join('\n'),
+    );
+    return f;
+  };
+
+  it('exit 3 and verdict inconclusive with the reason when the state budget runs out; ok with room', () => {
+    const r = pagelab('check', litmus('10'), '--scheme', 'xfs', '--schedules', '3', '--json');
+    expect(r.code).toBe(3);
+    const j = JSON.parse(r.stdout);
+    expect(j.verdict).toBe('inconclusive');
+    expect(j.inconclusive).toEqual({
+      runs: 3,
+      reason:
+        "the reference model's 10 states did not cover the ops on f[0,12) (32 ops): those bytes are not judged",
+    });
+    const text = pagelab('check', litmus('10'), '--scheme', 'xfs', '--schedules', '3');
+    expect(text.code).toBe(3);
+    expect(text.stdout).toContain('x under xfs: inconclusive — no forbidden finding in 3 random schedules');
+    const ok = pagelab('check', litmus('50000'), '--scheme', 'xfs', '--schedules', '3', '--json');
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout).verdict).toBe('ok');
+  });
+
+  it('a bad oracle-states option is bad input: one line, exit 2', () => {
+    const r = pagelab('check', litmus('abc'), '--scheme', 'xfs', '--schedules', '3');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^pagelab: .*option oracle-states=abc: must be a positive integer\n$/);
+  });
+});
+
 describe('--html and --perfetto', () => {
   it('check writes both: a self-contained HTML report and Trace Event JSON', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pagelab-'));

@@ -13,6 +13,7 @@ import { formatCheck, formatMatrix, terminalOptions } from '../report/text.js';
 import { SCHEMES } from '../schemes/index.js';
 import {
   EXIT_FINDING,
+  EXIT_INCONCLUSIVE,
   EXIT_OK,
   EXIT_USAGE,
   intOption,
@@ -23,6 +24,7 @@ import {
   UsageError,
 } from './common.js';
 import { registerFsx } from './fsx.js';
+import { registerNative } from './native.js';
 import { registerPlayground } from './playground.js';
 import { addReportFileOptions, writeCheckReports, writeMatrixHtml } from './reports.js';
 import { addSearchOptions, runCheck, type SearchCliOpts, showReplay } from './search.js';
@@ -42,13 +44,13 @@ interface CheckOpts extends SearchCliOpts {
 }
 
 async function cmdCheck(ref: string, opts: CheckOpts): Promise<number> {
-  const scheme = resolveScheme(opts.scheme);
+  const scheme = await resolveScheme(opts.scheme);
   const scenario = resolveScenario(ref);
   const r = await runCheck(scenario, scheme, ref, opts);
   if (opts.json) out(JSON.stringify(checkJson(r)));
   else out(formatCheck(r, r.replay ? `pagelab replay '${r.replay}'` : null, terminalOptions()));
   await writeCheckReports(r, scenario, scheme, opts, opts.stepBound);
-  return r.finding ? EXIT_FINDING : EXIT_OK;
+  return r.finding ? EXIT_FINDING : r.verdict === 'inconclusive' ? EXIT_INCONCLUSIVE : EXIT_OK;
 }
 
 interface ReplayOpts {
@@ -65,7 +67,7 @@ async function cmdReplay(s: string, opts: ReplayOpts): Promise<number> {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const scheme = resolveScheme(parsed.scheme);
+  const scheme = await resolveScheme(parsed.scheme);
   const scenario = resolveScenario(parsed.scenario);
   return showReplay(scenario, scheme, parsed.schedule, s, opts, (report, f) =>
     replayJson(scenario.name, scheme.name, s, report, f),
@@ -73,6 +75,7 @@ async function cmdReplay(s: string, opts: ReplayOpts): Promise<number> {
 }
 
 interface MatrixOpts {
+  scheme?: string[];
   schedules: number;
   seed: number;
   jobs: number;
@@ -81,7 +84,8 @@ interface MatrixOpts {
 }
 
 async function cmdMatrix(opts: MatrixOpts): Promise<number> {
-  const m = await measureMatrix(opts);
+  const schemes = opts.scheme ? await Promise.all(opts.scheme.map(resolveScheme)) : undefined;
+  const m = await measureMatrix({ ...opts, schemes });
   if (opts.html) await writeMatrixHtml(opts.html, m);
   if (opts.json) out(JSON.stringify(matrixJson(m)));
   else for (const line of formatMatrix(m)) out(line);
@@ -105,7 +109,7 @@ function program(result: { code: number }): Command {
   const check = p
     .command('check <scenario>')
     .description('explore a scenario (built-in name or .litmus file) under a scheme')
-    .requiredOption('--scheme <name>', 'locking scheme (pagelab list)');
+    .requiredOption('--scheme <ref>', 'locking scheme: a name (pagelab list) or a .js scheme file');
   addReportFileOptions(addSearchOptions(check, defaultJobs()))
     .option('--json', 'one JSON object on stdout')
     .action(async (ref: string, opts: CheckOpts) => {
@@ -113,6 +117,11 @@ function program(result: { code: number }): Command {
     });
   p.command('matrix')
     .description('every built-in scenario under every scheme')
+    .option(
+      '--scheme <ref>',
+      'only this scheme, a name or a .js file (repeat for more; default: every built-in)',
+      (v: string, acc: string[] | undefined) => [...(acc ?? []), v],
+    )
     .option(
       '--schedules <n>',
       'random schedules per cell',
@@ -140,6 +149,7 @@ function program(result: { code: number }): Command {
       result.code = await cmdReplay(s, opts);
     });
   registerFsx(p, result, defaultJobs());
+  registerNative(p, result);
   registerPlayground(p, result);
   return p;
 }

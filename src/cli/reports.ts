@@ -12,7 +12,7 @@ import { reportHtml } from '../report/html.js';
 import { fromCheck, fromRun, type ReportInput } from '../report/input.js';
 import { type MatrixCell, type MatrixPage, matrixHtml } from '../report/matrix.js';
 import { perfettoTrace } from '../report/perfetto.js';
-import { findScheme, type Scheme } from '../schemes/index.js';
+import type { Scheme } from '../schemes/index.js';
 import { writeOut } from './common.js';
 
 export interface ReportFiles {
@@ -53,10 +53,11 @@ export async function writeCheckReports(
 }
 
 /** A failing cell's run, replayed with the trace on for its embedded report. */
-async function cellReport(row: MatrixRow, scenarios: readonly Scenario[]): Promise<ReportInput | null> {
-  if (!row.replay || row.verdict === 'ok' || row.verdict === 'n/a') return null;
-  const scenario = scenarios.find((s) => s.name === row.scenario);
-  const scheme = findScheme(row.scheme);
+async function cellReport(row: MatrixRow, m: Matrix): Promise<ReportInput | null> {
+  if (!row.replay || row.verdict === 'ok' || row.verdict === 'n/a' || row.verdict === 'inconclusive')
+    return null;
+  const scenario = m.scenarios.find((s) => s.name === row.scenario);
+  const scheme = m.schemes.find((s) => s.name === row.scheme); // a file scheme too: the matrix's own
   if (!scenario || !scheme) return null;
   const run = await replaySchedule(scenario, scheme, parseReplayString(row.replay).schedule);
   const finding = run.findings.find((f) => f.kind === row.verdict) ?? null;
@@ -66,7 +67,7 @@ async function cellReport(row: MatrixRow, scenarios: readonly Scenario[]): Promi
 
 export async function writeMatrixHtml(path: string, m: Matrix): Promise<void> {
   const cells: MatrixCell[] = [];
-  for (const row of m.rows) cells.push({ ...row, report: await cellReport(row, m.scenarios) });
+  for (const row of m.rows) cells.push({ ...row, report: await cellReport(row, m) });
   const page: MatrixPage = {
     seed: m.seed,
     schedules: m.schedules,

@@ -12,7 +12,15 @@ import type { Scenario } from '../litmus/ast.js';
 import { fromRun } from '../report/input.js';
 import { formatReport, terminalOptions } from '../report/text.js';
 import type { Scheme } from '../schemes/index.js';
-import { EXIT_FINDING, EXIT_OK, intOption, jobsOption, out, resolveStrategy } from './common.js';
+import {
+  EXIT_FINDING,
+  EXIT_INCONCLUSIVE,
+  EXIT_OK,
+  intOption,
+  jobsOption,
+  out,
+  resolveStrategy,
+} from './common.js';
 import { makeProgress } from './progress.js';
 import { type ReportFiles, writeReportFiles } from './reports.js';
 
@@ -117,5 +125,5 @@ export async function showReplay(
   const input = fromRun(report, { scheme: scheme.name, finding: f, replay, provenance: 'replayed' });
   writeReportFiles(input, o);
   out(o.json ? JSON.stringify(toJson(report, f)) : formatReport(input, null, terminalOptions()));
-  return f ? EXIT_FINDING : EXIT_OK;
+  return f ? EXIT_FINDING : report.inconclusive ? EXIT_INCONCLUSIVE : EXIT_OK;
 }

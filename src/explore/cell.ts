@@ -3,8 +3,9 @@
  * worker thread can run it (worker.ts exports it to the matrix's pool, matrix.ts).
  */
 import { parseLitmus } from '../litmus/parse.js';
-import { findScheme } from '../schemes/index.js';
+import type { Scheme } from '../schemes/scheme.js';
 import { type CheckOptions, type CheckResult, checkScenario } from './check.js';
+import { resolveSchemeRef } from './schemefile.js';
 
 export interface CellTask {
   scenarioText: string;
@@ -18,9 +19,13 @@ export type CellResult = Omit<CheckResult, 'report'>;
 
 /** A whole matrix cell: the search and its findings, without the (unserialisable) report. */
 export async function cell(task: CellTask): Promise<CellResult> {
+  // A file scheme: the same file, by its path.
+  return cellUnder(task, await resolveSchemeRef(task.scheme));
+}
+
+/** A cell under a scheme this thread holds (a script's own Scheme has no name a worker knows). */
+export async function cellUnder(task: CellTask, scheme: Scheme): Promise<CellResult> {
   const scenario = parseLitmus(task.scenarioText, task.scenarioSource);
-  const scheme = findScheme(task.scheme);
-  if (!scheme) throw new Error(`worker: unknown scheme ${task.scheme}`);
   return stripReport(
     await checkScenario(scenario, scheme, { ...task.opts, scenarioRef: task.scenarioRef, jobs: 1 }),
   );

@@ -28,8 +28,12 @@ export interface CheckOptions extends SearchOptions {
   shrink?: boolean;
 }
 
-/** A check's outcome: nothing forbidden found, not expressible, or the decisive finding's kind. */
-export type Verdict = 'ok' | 'n/a' | Finding['kind'];
+/**
+ * A check's outcome: nothing forbidden found, not expressible, the decisive finding's kind, or
+ * inconclusive: nothing forbidden found, but the data oracles could not decide every run in full
+ * (their state budget ran out: src/check/linearize.ts), so "ok" would claim more than was checked.
+ */
+export type Verdict = 'ok' | 'n/a' | 'inconclusive' | Finding['kind'];
 
 export interface CheckResult {
   scenario: string;
@@ -47,6 +51,8 @@ export interface CheckResult {
   /** The failing run (shrunk), re-executed with the trace on. */
   report: RunReport | null;
   coverage: Coverage;
+  /** Verdict `inconclusive`: how many runs were not decided in full, and why the first was not. */
+  inconclusive?: { runs: number; reason: string };
   /** Deviations from the non-preemptive default in the failing schedule before and after shrinking. */
   shrunk?: { from: number; to: number; runs: number };
 }
@@ -63,15 +69,17 @@ export async function checkScenario(
   if (na) return notApplicable(base, opts.strategy ?? 'random', na);
   const out = await search(scenario, scheme, opts);
   if (!out.failure) {
+    const u = out.inconclusive;
     return {
       ...base,
       schedules: out.coverage.schedules,
-      verdict: 'ok',
+      verdict: u ? 'inconclusive' : 'ok',
       finding: null,
       findings: [],
-      replay: null,
+      replay: u ? replayString(opts.scenarioRef, scheme.name, u.schedule) : null,
       report: null,
       coverage: out.coverage,
+      ...(u ? { inconclusive: { runs: u.runs, reason: u.reason } } : {}),
     };
   }
   return reportFailure(scenario, scheme, opts, out, base);

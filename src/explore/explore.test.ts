@@ -110,6 +110,10 @@ function outcomeDigest(rep: RunReport): string | null {
   if (kind === 'pruned') return null;
   const parts = [kind, rep.findings.map((f) => f.kind).join(',')];
   for (const r of [...rep.world.history.ops].sort((a, b) => a.tag - b.tag)) {
+    // An op still running when a broken invariant stops the run has no outcome: whether another
+    // task had entered its op by then depends on where the run stops, not on the order of
+    // dependent steps (dio-buffers-crossed-pages under gfs2-2021).
+    if (r.ret === null) continue;
     parts.push(`${r.tag}=${r.ret}:${r.observed ? r.observed.cells.join('.') : ''}`);
   }
   if (kind === 'done') {

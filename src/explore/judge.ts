@@ -4,9 +4,11 @@
  * and the settled state of every file.
  */
 
-import { checkCoherence, checkDurability, checkFinal, checkReads, type Finding } from '../check/oracles.js';
-import { exploreStates, type Region } from '../check/refmodel.js';
-import type { FindingKind } from '../litmus/ast.js';
+import type { Finding, FindingKind, Judgement } from '../check/finding.js';
+import { linearize, STATE_BUDGET } from '../check/linearize.js';
+import { checkCoherence, checkDurability, checkFinal, checkReads } from '../check/oracles.js';
+import type { Region } from '../check/refmodel.js';
+import type { Scenario } from '../litmus/ast.js';
 import { fileViews, type World } from '../litmus/world.js';
 import { errnoName } from '../sim/errno.js';
 import type { DeadlockReport, RunResult } from '../sim/sched.js';
@@ -25,49 +27,60 @@ export function formatDeadlock(r: DeadlockReport): string[] {
   return lines;
 }
 
-export function judge(world: World, result: RunResult): Finding[] {
+/** The findings of a run, and why the data oracles could not decide part of it, if they could not. */
+export function judgeRun(world: World, result: RunResult): Judgement {
   const o = result.outcome;
   if (o.kind === 'deadlock') {
-    return [
-      {
-        kind: 'deadlock',
-        summary: `deadlock: ${o.report.cycle.length ? o.report.cycle.join(' ⇄ ') : o.report.waits.map((w) => w.task).join(', ')} can never run again`,
-        details: formatDeadlock(o.report),
-        ops: [],
-      },
-    ];
+    return {
+      findings: [
+        {
+          kind: 'deadlock',
+          summary: `deadlock: ${o.report.cycle.length ? o.report.cycle.join(' ⇄ ') : o.report.waits.map((w) => w.task).join(', ')} can never run again`,
+          details: formatDeadlock(o.report),
+          ops: [],
+        },
+      ],
+    };
   }
   if (o.kind === 'no-progress') {
-    return [
-      {
-        kind: 'no-progress',
-        summary: `no progress after ${o.steps} steps (livelock): ${o.running.map((r) => `${r.task} at ${r.site}`).join('; ')}`,
-        details: [],
-        ops: [],
-      },
-    ];
+    return {
+      findings: [
+        {
+          kind: 'no-progress',
+          summary: `no progress after ${o.steps} steps (livelock): ${o.running.map((r) => `${r.task} at ${r.site}`).join('; ')}`,
+          details: [],
+          ops: [],
+        },
+      ],
+    };
   }
-  if (o.kind === 'pruned') return [];
+  if (o.kind === 'pruned') return { findings: [] };
   if (o.kind === 'invariant') {
-    return [
-      { kind: 'invariant', summary: `broken invariant in ${o.task}: ${o.message}`, details: [], ops: [] },
-    ];
+    return {
+      findings: [
+        { kind: 'invariant', summary: `broken invariant in ${o.task}: ${o.message}`, details: [], ops: [] },
+      ],
+    };
   }
   return judgeData(world);
 }
 
-function judgeData(world: World): Finding[] {
+/**
+ * The data oracles. Part of the history the checker could not decide within its budget is not
+ * judged, and the judgement says so: findings from the rest stand, and no findings is then
+ * "inconclusive", never "ok".
+ */
+function judgeData(world: World): Judgement {
   const history = world.history;
-  const ex = exploreStates(world.initial, history.ops);
-  if (ex.truncated) return [];
-  const findings: Finding[] = [...checkReads(ex, history)];
+  const legal = linearize(world.initial, history.ops, stateBudget(world.scenario));
+  const findings: Finding[] = [...checkReads(legal, history)];
   const crashed = new Map<string, Region>();
   for (const [name, inode] of world.inodes) {
     const v = fileViews(world, name);
     crashed.set(name, v.crashed);
     const err = inode.mapping.wbErr.err;
     const reported = err ? `${errnoName(err)} for the next fsync (dio_warn_stale_pagecache)` : null;
-    const lost = checkFinal(ex, history, name, v.direct, reported);
+    const lost = checkFinal(legal, history, name, v.direct, reported);
     if (lost) findings.push(lost);
     const inc = checkCoherence(
       name,
@@ -77,12 +90,26 @@ function judgeData(world: World): Finding[] {
         { name: 'an O_DIRECT read', cells: v.direct.cells },
       ],
       history,
+      world.initial,
     );
     if (inc) findings.push(inc);
   }
-  const dur = checkDurability(ex, history, crashed);
+  const dur = checkDurability(legal, history, crashed);
   if (dur) findings.push(dur);
-  return findings;
+  return legal.inconclusive ? { findings, inconclusive: legal.inconclusive } : { findings };
+}
+
+/**
+ * The checker's budget of states per partition: `option oracle-states=N` in the scenario (to see
+ * where the checker gives up, or to give it more room), else STATE_BUDGET.
+ */
+export function stateBudget(scenario: Scenario): number {
+  const opt = scenario.options['oracle-states'];
+  if (opt === undefined) return STATE_BUDGET;
+  const n = Number(opt);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`option oracle-states=${opt}: must be a positive integer`);
+  return n;
 }
 
 const PRIORITY: FindingKind[] = [

@@ -8,11 +8,12 @@ import { Piscina } from 'piscina';
 import type { Scenario } from '../litmus/ast.js';
 import { SCHEMES, type Scheme } from '../schemes/index.js';
 import { builtinScenarios } from './builtin.js';
-import { type CellResult, type CellTask, cell } from './cell.js';
+import { type CellResult, type CellTask, cellUnder } from './cell.js';
 import type { Verdict } from './check.js';
 import { type FairnessRow, fairnessTable } from './measures.js';
 import { WORKER, WORKER_LIMITS } from './pool.js';
 import { disjointWritersScenario, measureScalability } from './scalability.js';
+import { workersCanLoad } from './schemefile.js';
 
 export interface MatrixOptions {
   /** Random schedules per cell. */
@@ -20,6 +21,8 @@ export interface MatrixOptions {
   seed: number;
   /** Worker threads running cells. */
   jobs: number;
+  /** The columns: built-in or loaded from files (explore/schemefile.ts); all of SCHEMES if absent. */
+  schemes?: readonly Scheme[];
 }
 
 /** A cell as `pagelab matrix --json` has it. */
@@ -29,7 +32,7 @@ export interface MatrixRow {
   verdict: Verdict;
   schedules: number;
   replay: string | null;
-  /** The finding's summary, or the n/a reason. */
+  /** The finding's summary, the n/a reason, or why the oracles could not decide (inconclusive). */
   summary: string | null;
 }
 
@@ -48,11 +51,14 @@ export interface Matrix {
   measures: MatrixMeasures;
 }
 
-/** Runs matrix cells, each a whole search, on `jobs` worker threads; results in input order. */
-async function runCells(tasks: CellTask[], jobs: number): Promise<CellResult[]> {
+/**
+ * Runs matrix cells, each a whole search, on `jobs` worker threads; results in input order. In
+ * this thread cell i runs under `schemes[i]`, the matrix's own object; a worker resolves its name.
+ */
+async function runCells(tasks: CellTask[], schemes: readonly Scheme[], jobs: number): Promise<CellResult[]> {
   if (jobs <= 1) {
     const out: CellResult[] = [];
-    for (const t of tasks) out.push(await cell(t));
+    for (const [i, t] of tasks.entries()) out.push(await cellUnder(t, schemes[i]));
     return out;
   }
   const pool = new Piscina<CellTask, CellResult>({
@@ -70,10 +76,16 @@ async function runCells(tasks: CellTask[], jobs: number): Promise<CellResult[]> 
 }
 
 /** The verdict of every scenario under every scheme, scenario-major. */
-async function matrixRows(scenarios: readonly Scenario[], opts: MatrixOptions): Promise<MatrixRow[]> {
+async function matrixRows(
+  scenarios: readonly Scenario[],
+  schemes: readonly Scheme[],
+  opts: MatrixOptions,
+): Promise<MatrixRow[]> {
   const cells: CellTask[] = [];
+  const cellSchemes: Scheme[] = [];
   for (const scenario of scenarios) {
-    for (const scheme of SCHEMES) {
+    for (const scheme of schemes) {
+      cellSchemes.push(scheme);
       cells.push({
         scenarioText: scenario.text,
         scenarioSource: scenario.source,
@@ -83,14 +95,16 @@ async function matrixRows(scenarios: readonly Scenario[], opts: MatrixOptions): 
       });
     }
   }
-  const results = await runCells(cells, opts.jobs);
+  // A scheme a script built itself exists in this thread only (explore/schemefile.ts).
+  const jobs = schemes.every(workersCanLoad) ? opts.jobs : 1;
+  const results = await runCells(cells, cellSchemes, jobs);
   return results.map((r, i) => ({
     scenario: cells[i].scenarioRef,
     scheme: cells[i].scheme,
     verdict: r.verdict,
     schedules: r.schedules,
     replay: r.replay,
-    summary: r.finding?.summary ?? r.reason ?? null,
+    summary: r.finding?.summary ?? r.reason ?? r.inconclusive?.reason ?? null,
   }));
 }
 
@@ -108,7 +122,8 @@ async function matrixMeasures(schemes: readonly Scheme[]): Promise<MatrixMeasure
 
 export async function measureMatrix(opts: MatrixOptions): Promise<Matrix> {
   const scenarios = builtinScenarios();
-  const rows = await matrixRows(scenarios, opts);
-  const measures = await matrixMeasures(SCHEMES);
-  return { seed: opts.seed, schedules: opts.schedules, scenarios, schemes: SCHEMES, rows, measures };
+  const schemes = opts.schemes ?? SCHEMES;
+  const rows = await matrixRows(scenarios, schemes, opts);
+  const measures = await matrixMeasures(schemes);
+  return { seed: opts.seed, schedules: opts.schedules, scenarios, schemes, rows, measures };
 }

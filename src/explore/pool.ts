@@ -9,6 +9,7 @@ import { Piscina } from 'piscina';
 import type { Scenario } from '../litmus/ast.js';
 import type { Scheme } from '../schemes/scheme.js';
 import { runSequential, SharedBudget, type UnitProgress, withBudget } from './inthread.js';
+import { workersCanLoad } from './schemefile.js';
 import { runUnit, type SearchParams, type Unit, type UnitResult, type WorkerTask } from './units.js';
 
 export { SharedBudget, type UnitProgress } from './inthread.js';
@@ -142,8 +143,8 @@ export async function runUnits(
 ): Promise<UnitResult[]> {
   const budget = runBudget === undefined ? null : new SharedBudget(runBudget);
   let results: UnitResult[];
-  if (jobs <= 1 || units.length <= 1) {
-    dropWarmedPool(); // not needed after all
+  if (jobs <= 1 || units.length <= 1 || !workersCanLoad(scheme)) {
+    dropWarmedPool(); // not needed after all (or the workers could not build this scheme)
     results = await runSequential(scenario, scheme, params, units, budget, onUnit);
   } else {
     results = await runParallel(scenario, scheme, params, units, jobs, budget, onUnit);

@@ -28,7 +28,7 @@ describe('dio-write-vs-mmap-store (seed 004)', () => {
     });
     expect(r.verdict).toBe('lost-write');
     expect(r.finding?.bytes).toEqual({ region: 'f', start: 0, end: 32 });
-    expect(r.finding?.summary).toContain('the initial contents');
+    expect(r.finding?.summary).toContain("f's initial contents at offset 0");
     expect(r.finding?.summary).toContain("P0's `pwrite f 0 32 direct`");
     expect(r.finding?.reported).toMatch(/EIO/);
     const events = r.report?.result.trace?.events() ?? [];

@@ -12,12 +12,14 @@ import { type RunResult, Sim, type Strategy } from '../sim/sched.js';
 import { decodeSchedule, encodeSchedule } from '../sim/schedule.js';
 import { ReplayStrategy } from '../sim/strategy.js';
 import { DEFAULTS } from './defaults.js';
-import { judge } from './judge.js';
+import { judgeRun } from './judge.js';
 
 export interface RunReport {
   result: RunResult;
   world: World;
   findings: Finding[];
+  /** Why the data oracles could not decide part of this run (src/check/linearize.ts), if so. */
+  inconclusive?: string;
 }
 
 export interface RunOptions {
@@ -39,7 +41,8 @@ export async function runOnce(
   const world = buildWorld(scenario, scheme);
   spawnTasks(sim, world);
   const result = await sim.run();
-  return { result, world, findings: judge(world, result) };
+  const j = judgeRun(world, result);
+  return { result, world, findings: j.findings, ...(j.inconclusive ? { inconclusive: j.inconclusive } : {}) };
 }
 
 /** The replay string: `<scenario>:<scheme>:<schedule>`; the scenario part may itself contain ':'. */

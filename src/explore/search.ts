@@ -59,9 +59,18 @@ export interface Failure {
   schedule: number[];
 }
 
+/** Runs the data oracles could not decide in full: how many, the first one's reason and schedule. */
+export interface Inconclusive {
+  runs: number;
+  reason: string;
+  schedule: number[];
+}
+
 export interface SearchOutcome {
   failure: Failure | null;
   coverage: Coverage;
+  /** Set when some run without a forbidden finding was not decided in full. */
+  inconclusive?: Inconclusive;
 }
 
 /** Runs the search `opts.strategy` names. */
@@ -94,6 +103,14 @@ function firstFailure(results: readonly UnitResult[]): Failure | null {
   return failed ? { finding: failed.finding, schedule: failed.schedule } : null;
 }
 
+/** The undecided runs of every unit, the first one's by unit order (results come sorted). */
+function undecided(results: readonly UnitResult[]): { inconclusive?: Inconclusive } {
+  const first = results.find((r) => r.inconclusive)?.inconclusive;
+  if (!first) return {};
+  const runs = results.reduce((n, r) => n + (r.inconclusive?.runs ?? 0), 0);
+  return { inconclusive: { runs, reason: first.reason, schedule: first.schedule } };
+}
+
 /** Random walks or PCT: schedule i is seeded mixSeed(seed, i), independent of every other. */
 async function searchSampled(
   scenario: Scenario,
@@ -105,7 +122,11 @@ async function searchSampled(
   const units = chunkUnits(opts.schedules);
   const results = await runUnits(scenario, scheme, params, units, opts.jobs ?? 1, opts.onProgress);
   const schedules = results.reduce((n, r) => n + r.schedules, 0);
-  return { failure: firstFailure(results), coverage: sampledCoverage(strategy, schedules, params.depth) };
+  return {
+    failure: firstFailure(results),
+    coverage: sampledCoverage(strategy, schedules, params.depth),
+    ...undecided(results),
+  };
 }
 
 async function searchParams(
@@ -162,5 +183,5 @@ async function searchDfs(scenario: Scenario, scheme: Scheme, opts: SearchOptions
     preemptions: bound,
     text: `${complete ? 'all' : 'the first'} ${schedules} schedules with ≤ ${bound} preemptions, ${pruned} pruned as equivalent${params.por ? '' : ' (no partial-order reduction)'}${complete || failure ? '' : ' — budget exhausted, not a proof'}`,
   };
-  return { failure, coverage };
+  return { failure, coverage, ...undecided(results) };
 }

@@ -21,7 +21,7 @@ import { RandomStrategy } from '../sim/strategy.js';
 import { backtrack, type DfsNode, DfsRunStrategy } from './dfs.js';
 import { decisive } from './judge.js';
 import { PctStrategy } from './pct.js';
-import { runOnce } from './run.js';
+import { type RunReport, runOnce } from './run.js';
 
 export const CHUNK_SCHEDULES = 64;
 
@@ -81,9 +81,18 @@ export interface WorkerTask {
   unit: Unit;
 }
 
+/** Runs the data oracles could not decide (linearize.ts): how many, and the first one. */
+export interface UnitInconclusive {
+  runs: number;
+  reason: string;
+  schedule: number[];
+}
+
 export interface UnitResult {
   index: number;
   failure: UnitFailure | null;
+  /** Runs of the unit without a forbidden finding that the oracles could not decide in full. */
+  inconclusive?: UnitInconclusive;
   schedules: number;
   pruned: number;
   boundSkipped: number;
@@ -111,10 +120,12 @@ async function runChunk(
   p: SearchParams,
   u: Extract<Unit, { kind: 'chunk' }>,
 ): Promise<UnitResult> {
+  const undecided = new Undecided();
   for (let i = u.start; i < u.end; i++) {
     if ((i - u.start) % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
     const run = await runOnce(scenario, scheme, sampledStrategy(p, i), { stepBound: p.stepBound });
     const f = decisive(run.findings, scenario.forbid);
+    if (!f) undecided.note(run);
     if (f) {
       const failure = { finding: f, schedule: run.result.schedule.slice(), runs: i - u.start + 1 };
       return {
@@ -130,11 +141,27 @@ async function runChunk(
   return {
     index: u.index,
     failure: null,
+    ...undecided.result(),
     schedules: u.end - u.start,
     pruned: 0,
     boundSkipped: 0,
     complete: false,
   };
+}
+
+/** Counts a unit's runs the oracles could not decide, keeping the first (in the unit's order). */
+class Undecided {
+  private first: UnitInconclusive | null = null;
+
+  note(run: RunReport): void {
+    if (!run.inconclusive) return;
+    if (this.first) this.first.runs++;
+    else this.first = { runs: 1, reason: run.inconclusive, schedule: run.result.schedule.slice() };
+  }
+
+  result(): { inconclusive?: UnitInconclusive } {
+    return this.first ? { inconclusive: this.first } : {};
+  }
 }
 
 /**
@@ -165,6 +192,7 @@ async function runDfsUnit(
   let schedules = 0;
   let pruned = 0;
   let prefixNodes = unitPrefixNodes(u.prefix, u.sleep);
+  const undecided = new Undecided();
   for (;;) {
     if ((schedules + pruned) % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
     const strat = new DfsRunStrategy(prefixNodes, p.por, p.preemptions, u.prefix.length);
@@ -172,9 +200,11 @@ async function runDfsUnit(
     if (run.result.outcome.kind === 'pruned') pruned++;
     else schedules++;
     const f = decisive(run.findings, scenario.forbid);
+    if (!f) undecided.note(run);
     const result = (complete: boolean, failure: UnitFailure | null): UnitResult => ({
       index: u.index,
       failure,
+      ...undecided.result(),
       schedules,
       pruned,
       boundSkipped: stats.boundSkipped,

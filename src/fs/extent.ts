@@ -137,8 +137,17 @@ export class ExtentMap {
   insert(lblk: number, len: number): void {
     record(this.obj, true);
     if (lblk >= this.states.length) return;
-    this.states.splice(lblk, 0, ...new Array<BlockState>(len).fill(BlockState.Hole));
-    this.pblks.splice(lblk, 0, ...new Array<number>(len).fill(-1));
+    // No spread of `len` arguments: a large insert would overflow the call stack.
+    this.states = [
+      ...this.states.slice(0, lblk),
+      ...new Array<BlockState>(len).fill(BlockState.Hole),
+      ...this.states.slice(lblk),
+    ];
+    this.pblks = [
+      ...this.pblks.slice(0, lblk),
+      ...new Array<number>(len).fill(-1),
+      ...this.pblks.slice(lblk),
+    ];
   }
 
   /** Truncate down: drops mappings at and beyond lblk; returns the freed device blocks. */

@@ -17,8 +17,6 @@ import { BlockState } from './extent.js';
 import { type FallocMode, type Inode, inodeDioWait } from './fs.js';
 import { allocateUnwritten, iomapZeroRange } from './iomap/buffered-io.js';
 
-const MAX_FILE_SIZE = 1 << 30;
-
 /** vfs_fallocate() + the filesystem's checks. Returns 0 or -errno without touching anything. */
 export function fallocateCheck(
   inode: Inode,
@@ -28,7 +26,7 @@ export function fallocateCheck(
   keepSize: boolean,
 ): number {
   if (off < 0 || len <= 0) return -EINVAL;
-  if (off + len > MAX_FILE_SIZE) return -EFBIG;
+  if (off + len > inode.fs.maxBytes) return -EFBIG;
   const bs = inode.blockSize;
   switch (mode) {
     case 'punch':
@@ -46,7 +44,7 @@ export function fallocateCheck(
       if (keepSize) return -EOPNOTSUPP;
       if (off % bs !== 0 || len % bs !== 0) return -EINVAL;
       if (off >= inode.size) return -EINVAL;
-      if (inode.size + len > MAX_FILE_SIZE) return -EFBIG;
+      if (inode.size + len > inode.fs.maxBytes) return -EFBIG;
       return 0;
     default:
       return 0;
@@ -94,7 +92,7 @@ export async function fallocateLocked(
     case 'insert':
       // ext4_insert_range after inode_lock(): "if (len > inode->i_sb->s_maxbytes - inode->i_size)
       // ret = -EFBIG;" and "Offset must be less than i_size: if (offset >= inode->i_size) ret = -EINVAL;".
-      if (inode.size + len > MAX_FILE_SIZE) return -EFBIG;
+      if (inode.size + len > inode.fs.maxBytes) return -EFBIG;
       if (off >= inode.size) return -EINVAL;
       return insertRange(t, inode, off, len);
   }
@@ -209,7 +207,7 @@ export async function extendSize(t: Task, inode: Inode, size: number): Promise<n
  * page cache beyond it, free the blocks.
  */
 export async function truncateLocked(t: Task, inode: Inode, size: number): Promise<number> {
-  if (size < 0 || size > MAX_FILE_SIZE) return -EINVAL;
+  if (size < 0 || size > inode.fs.maxBytes) return -EINVAL;
   await inodeDioWait(t, inode);
   const bs = inode.blockSize;
   const old = inode.size;

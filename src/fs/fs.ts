@@ -139,6 +139,8 @@ export async function inodeDioWait(t: Task, inode: Inode): Promise<void> {
 export class FileSystem {
   readonly inodes: Inode[] = [];
   ops!: FileOperations;
+  /** sb->s_maxbytes: no file grows past it (EFBIG). The litmus world lowers it to what it holds. */
+  maxBytes = 1 << 30;
   /** Writes to the block device that the filesystem made durable only on the next flush. */
   constructor(
     readonly bdev: BlockDevice,

@@ -9,6 +9,7 @@ import { cell, TAG_FIRST_OP } from '../block/data.js';
 import { runOnce } from '../explore/run.js';
 import { parseLitmus } from '../litmus/parse.js';
 import { fileViews } from '../litmus/world.js';
+import { peekUser } from '../mm/memory.js';
 import { SCHEMES } from '../schemes/index.js';
 import { ReplayStrategy } from '../sim/strategy.js';
 
@@ -31,7 +32,18 @@ type SeqOp =
       keep: boolean;
     }
   | { k: 'truncate'; size: number }
-  | { k: 'fsync' };
+  | { k: 'fsync' }
+  /** pread/pwrite of f through a user buffer (buf=) of another file's mapping or anonymous memory. */
+  | { k: 'bufwrite' | 'bufread'; off: number; len: number; direct: boolean; buf: BufKind; bufOff: number }
+  /** A store to (or load from) a buffer: a private mapping's store copies the page first. */
+  | { k: 'bufstore' | 'bufload'; buf: BufKind; bufOff: number; len: number };
+
+/**
+ * The kinds of user buffer: `m` a MAP_SHARED mapping of g, `q` a MAP_PRIVATE mapping of g (before
+ * or after a store copied a page: the ops mix), `b` anonymous memory. Each is BUFP pages.
+ */
+type BufKind = 'm' | 'q' | 'b';
+const BUFP = 2;
 
 const opArb: fc.Arbitrary<SeqOp> = fc.oneof(
   fc.record({
@@ -89,6 +101,52 @@ const opArb: fc.Arbitrary<SeqOp> = fc.oneof(
   fc.constant({ k: 'fsync' as const }),
 );
 
+const bufArb = fc.constantFrom<BufKind>('m', 'q', 'b');
+
+/** Ops that take a buffer, over every kind of buffer (aligned O_DIRECT, or buffered). */
+const bufOpArb: fc.Arbitrary<SeqOp> = fc.oneof(
+  fc
+    .tuple(
+      fc.constantFrom('bufwrite' as const, 'bufread' as const),
+      fc.nat(MAXP * PS - 8),
+      fc.integer({ min: 1, max: BUFP * PS }),
+      bufArb,
+      fc.nat(BUFP * PS - 1),
+    )
+    .map(([k, off, len, buf, bufOff]) => ({
+      k,
+      off,
+      len: Math.min(len, BUFP * PS - bufOff),
+      direct: false,
+      buf,
+      bufOff,
+    })),
+  fc
+    .tuple(
+      fc.constantFrom('bufwrite' as const, 'bufread' as const),
+      fc.nat(MAXP * 2 - 2),
+      fc.integer({ min: 1, max: 2 }),
+      bufArb,
+      fc.nat(BUFP * 2 - 1),
+    )
+    .map(([k, b, n, buf, bo]) => ({
+      k,
+      off: b * BS,
+      len: Math.min(n, BUFP * 2 - bo) * BS,
+      direct: true,
+      buf,
+      bufOff: bo * BS,
+    })),
+  fc
+    .tuple(
+      fc.constantFrom('bufstore' as const, 'bufload' as const),
+      bufArb,
+      fc.nat(BUFP * PS - 1),
+      fc.integer({ min: 1, max: PS }),
+    )
+    .map(([k, buf, bufOff, len]) => ({ k, buf, bufOff, len: Math.min(len, BUFP * PS - bufOff) })),
+);
+
 function litmusOp(o: SeqOp): string {
   switch (o.k) {
     case 'pwrite':
@@ -103,6 +161,12 @@ function litmusOp(o: SeqOp): string {
       return `truncate f ${o.size}`;
     case 'fsync':
       return 'fsync f';
+    case 'bufwrite':
+    case 'bufread':
+      return `${o.k === 'bufwrite' ? 'pwrite' : 'pread'} f ${o.off} ${o.len}${o.direct ? ' direct' : ''} buf=b${o.buf}+${o.bufOff}`;
+    case 'bufstore':
+    case 'bufload':
+      return `${o.k === 'bufstore' ? 'store' : 'load'} b${o.buf}+${o.bufOff} ${o.len}`;
   }
 }
 
@@ -122,11 +186,40 @@ function dioWriteEinval(scheme: string, off: number, len: number, size: number):
 /** The byte-array reference: Linux's results for each op, applied to plain cells. */
 class Ref {
   cells: number[];
+  /** File g, behind the buffers m (shared) and q (private); never resized. */
+  g: number[] = Array.from({ length: BUFP * PS }, (_, p) => cell(1, (p * 7 + 1) & 0xff));
+  /** q's private copies, by page (absent: the page shows g). */
+  qCopy = new Map<number, number[]>();
+  b: number[] = new Array(BUFP * PS).fill(0);
   constructor(
     size: number,
     readonly scheme: string,
   ) {
     this.cells = Array.from({ length: size }, (_, p) => cell(1, (p * 7 + 1) & 0xff));
+  }
+  /** What a user access to byte `i` of a buffer sees. */
+  bufByte(buf: BufKind, i: number): number {
+    if (buf === 'm') return this.g[i];
+    if (buf === 'b') return this.b[i];
+    const copy = this.qCopy.get(Math.floor(i / PS));
+    return copy ? copy[i % PS] : this.g[i];
+  }
+  /** A user store to a buffer (a private mapping's page is copied from g first: do_cow_fault). */
+  bufStore(buf: BufKind, off: number, data: number[]): void {
+    data.forEach((c, k) => {
+      const i = off + k;
+      if (buf === 'm') this.g[i] = c;
+      else if (buf === 'b') this.b[i] = c;
+      else {
+        const page = Math.floor(i / PS);
+        let copy = this.qCopy.get(page);
+        if (!copy) {
+          copy = this.g.slice(page * PS, (page + 1) * PS);
+          this.qCopy.set(page, copy);
+        }
+        copy[i % PS] = c;
+      }
+    });
   }
   get size(): number {
     return this.cells.length;
@@ -165,6 +258,31 @@ class Ref {
         this.resize(o.size);
         return { ret: 0 };
       case 'fsync':
+        return { ret: 0 };
+      case 'bufwrite': {
+        if (o.direct && dioWriteEinval(this.scheme, o.off, o.len, this.size)) return { ret: EINVAL };
+        const src = Array.from({ length: o.len }, (_, k) => this.bufByte(o.buf, o.bufOff + k));
+        if (o.off + o.len > this.size) this.resize(o.off + o.len);
+        this.cells.splice(o.off, o.len, ...src);
+        return { ret: o.len };
+      }
+      case 'bufread': {
+        const n = Math.max(0, Math.min(o.len, this.size - o.off));
+        const got = this.cells.slice(o.off, o.off + n);
+        this.bufStore(o.buf, o.bufOff, got);
+        // O_DIRECT moves whole blocks: past EOF the buffer gets zeroes, up to the end of the EOF
+        // block here (the model's stop, src/fs/iomap/direct-io.ts; Linux zero-fills to the end of
+        // the request, iomap_dio_hole_iter: the oracle allows both, src/litmus/world.ts).
+        if (o.direct && n > 0 && n < o.len) {
+          const tail = Math.min(o.len, Math.ceil(this.size / BS) * BS - o.off) - n;
+          this.bufStore(o.buf, o.bufOff + n, new Array(Math.max(0, tail)).fill(0));
+        }
+        return { ret: n, data: got };
+      }
+      case 'bufstore':
+        this.bufStore(o.buf, o.bufOff, data(o.bufOff, o.len));
+        return { ret: 0 };
+      case 'bufload':
         return { ret: 0 };
     }
   }
@@ -214,6 +332,10 @@ async function runSequence(schemeIdx: number, initPages: number, drawn: SeqOp[])
     `block ${BS}`,
     `file f ${initPages}p written`,
     `map m f 0 ${MAXP + 4}p shared`,
+    `file g ${BUFP}p written`,
+    ...(ops.some((o) => 'buf' in o)
+      ? [`map bm g 0 ${BUFP}p shared`, `map bq g 0 ${BUFP}p private`, `buf bb ${BUFP}p`]
+      : []),
     ...ops.map((o) => `P0: ${litmusOp(o)}`),
   ].join('\n');
   const scenario = parseLitmus(text);
@@ -234,6 +356,25 @@ async function runSequence(schemeIdx: number, initPages: number, drawn: SeqOp[])
   expect(Array.from(v.cache.cells)).toEqual(ref.cells);
   expect(Array.from(v.direct.cells)).toEqual(ref.cells);
   expect(Array.from(v.mmap.cells)).toEqual(ref.cells);
+  const g = fileViews(run.world, 'g');
+  expect(Array.from(g.mmap.cells)).toEqual(ref.g);
+  expect(Array.from(g.direct.cells)).toEqual(ref.g);
+  for (const buf of ['q', 'b'] as const) {
+    const r = run.world.regions.get(`b${buf}`);
+    if (!r) continue;
+    for (let i = 0; i < BUFP * PS; i++) {
+      const c = peekUser(run.world.mm, r.vma.start + i);
+      // A page never faulted in shows what a fault would map: g (q), zeroes (b).
+      if (c !== null) expect({ buf, i, c }).toEqual({ buf, i, c: ref.bufByte(buf, i) });
+    }
+  }
+  // One task: no oracle of the run may find anything (the reference model is the sequential
+  // spec). Durability is left out: the crash view keeps the extent map as it is at the crash, so
+  // an O_DIRECT write into a hole after an fsync can show its block's stale contents after the
+  // crash (`pwrite f 64 1; fsync f; pwrite f 0 32 direct` on an empty file, every scheme), where
+  // XFS's unwritten-extent conversion and ext4's ordered mode keep the old mapping: a departure of
+  // the crash model, not of the oracle (reported in CHANGELOG.md, not fixed here).
+  expect(run.findings.filter((f) => f.kind !== 'durability')).toEqual([]);
 }
 
 describe('sequential fidelity against a byte-array reference (fsx good_buf style)', () => {
@@ -246,6 +387,18 @@ describe('sequential fidelity against a byte-array reference (fsx good_buf style
         (s, pages, ops) => runSequence(s, pages, ops),
       ),
       { seed: 424242, numRuns: 600 },
+    );
+  });
+
+  it('ops through every kind of buffer (shared, private before and after a COW, anonymous): Linux results, no finding', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat(SCHEMES.length - 1),
+        fc.integer({ min: 0, max: 4 }),
+        fc.array(fc.oneof(bufOpArb, bufOpArb, opArb), { minLength: 1, maxLength: 10 }),
+        (s, pages, ops) => runSequence(s, pages, ops),
+      ),
+      { seed: 1212, numRuns: 300 },
     );
   });
 });

@@ -22,8 +22,10 @@ import { formatLogEntry } from './log.js';
 import type { LogEntry } from './ops.js';
 
 /**
- * The reference model orders at most 30 mutating ops (src/check/refmodel.ts `exploreStates`): a
- * scenario with more would be judged on part of its history.
+ * The streams' ops that change the file, at most. The checker no longer has an op limit
+ * (src/check/linearize.ts: past its state budget a run is inconclusive, never judged on part of
+ * its history); this bound predates that and is kept until measured: the streams hit one file
+ * whose size changes, so their ops form one partition, whose states grow fast with ops in flight.
  */
 export const MUTATING_OPS_MAX = 30;
 

@@ -12,6 +12,7 @@ import { accessSync, constants, existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildHelper } from '../native/build.js';
 import { SCHEMES } from '../schemes/index.js';
 import type { Scheme } from '../schemes/scheme.js';
 import { EFAULT, EINVAL, EOPNOTSUPP } from '../sim/errno.js';
@@ -50,18 +51,11 @@ function workDir(parent: string): string {
   return d;
 }
 
-/** Builds the helper; throws (failing the test, never skipping it) when gcc is missing or fails. */
-function buildHelper(): string {
-  const bin = join(workDir(tmpdir()), 'replay');
-  const r = spawnSync('gcc', ['-O2', '-Wall', '-o', bin, SOURCE], { encoding: 'utf8' });
-  if (r.error) throw new Error(`gcc is needed to build ${SOURCE} and could not be run: ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`gcc failed on ${SOURCE}:\n${r.stderr}`);
-  return bin;
-}
-
 let bin = '';
 beforeAll(() => {
-  bin = buildHelper();
+  // Built once and cached (src/native/build.ts); throws (failing the test, never skipping it)
+  // when gcc is missing or fails.
+  bin = buildHelper(SOURCE, 'replay');
 });
 
 function probe(dir: string): HostFeatures {

@@ -22,16 +22,17 @@
  * then contend with that write, so all three are ordered.
  *
  * Bytes are resolved statically and over-approximated: a mapping stands for the file bytes behind
- * it (even MAP_PRIVATE, whose accesses the oracles ignore); collapse and insert write the whole
+ * it (even MAP_PRIVATE, whose pages show the file until a store copies them); collapse and insert write the whole
  * file; a file whose size may change (truncate, any fallocate but a punch or a keep_size
  * zero/alloc, a pwrite past the initial size) is touched as a whole by every op on it; fsync,
  * fdatasync and msync read the whole file (the durability oracle orders them against every write
  * of it); writeback and evict change nothing the oracles see and touch nothing. Over-approximating only makes more ops contended: more schedules
  * explored, never fewer.
  *
- * One limit: the reference model gives up past 50,000 states (refmodel.ts, exploreStates), and
- * uncontended ops left concurrent add states, so at that edge two equivalent runs could differ in
- * whether the data oracles judged at all. No built-in scenario comes near it.
+ * One limit: the checker gives up on a partition past its state budget (src/check/linearize.ts)
+ * and the run is inconclusive; an uncontended op left concurrent with an op of its partition adds
+ * states, so at that edge two equivalent runs could differ in whether they are inconclusive. No
+ * built-in scenario comes near it.
  */
 import type { Addr, Op, Scenario } from './ast.js';
 

@@ -286,6 +286,32 @@ describe('parseLitmus: errors', () => {
       "x.litmus:2:1: bad task name '0P' (use P0, P1, ... or a name matching [A-Za-z][A-Za-z0-9_]*)",
     ],
     ['a missing task name', 'litmus t\n: fsync f\n', "x.litmus:2:1: missing task name before ':'"],
+    // What the model holds (issue 14): one line, never a RangeError at run time.
+    [
+      'a device larger than the model holds',
+      'litmus t\npage 65536\ndisk 16777216\nfile f 1p written\nP0: fsync f\n',
+      'x.litmus:3:6: disk of 16777216 blocks of 65536 bytes is more than the model holds (max 134217728 bytes)',
+    ],
+    [
+      'a default disk larger than the model holds',
+      'litmus t\nfile f 16777216 hole\nfile g 16777216 hole\nP0: fsync f\n',
+      "x.litmus:3:1: the default disk (4 × the files' blocks + 16 = 2097168 blocks of 64 bytes) is more than the model holds (max 134217728 bytes): declare a smaller 'disk'",
+    ],
+    [
+      'a sector size that does not divide the block',
+      'litmus t\noption sector=3\nfile f 1p written\nP0: fsync f\n',
+      'x.litmus:2:8: option sector=3: must divide the block size 64',
+    ],
+    [
+      'too many files',
+      'litmus t\nfile f0 1p hole\nfile f1 1p hole\nfile f2 1p hole\nfile f3 1p hole\nfile f4 1p hole\nfile f5 1p hole\nfile f6 1p hole\nfile f7 1p hole\nfile f8 1p hole\nfile f9 1p hole\nfile f10 1p hole\nfile f11 1p hole\nfile f12 1p hole\nfile f13 1p hole\nfile f14 1p hole\nfile f15 1p hole\nfile f16 1p hole\nP0: fsync f0\n',
+      'x.litmus:18:1: more than 16 files (the model holds at most 16)',
+    ],
+    [
+      'too many maps and bufs',
+      'litmus t\nbuf b0 8\nbuf b1 8\nbuf b2 8\nbuf b3 8\nbuf b4 8\nbuf b5 8\nbuf b6 8\nbuf b7 8\nbuf b8 8\nbuf b9 8\nbuf b10 8\nbuf b11 8\nbuf b12 8\nbuf b13 8\nbuf b14 8\nbuf b15 8\nbuf b16 8\nbuf b17 8\nbuf b18 8\nbuf b19 8\nbuf b20 8\nbuf b21 8\nbuf b22 8\nbuf b23 8\nbuf b24 8\nbuf b25 8\nbuf b26 8\nbuf b27 8\nbuf b28 8\nbuf b29 8\nbuf b30 8\nbuf b31 8\nbuf b32 8\nbuf b33 8\nbuf b34 8\nbuf b35 8\nbuf b36 8\nbuf b37 8\nbuf b38 8\nbuf b39 8\nbuf b40 8\nbuf b41 8\nbuf b42 8\nbuf b43 8\nbuf b44 8\nbuf b45 8\nbuf b46 8\nbuf b47 8\nbuf b48 8\nbuf b49 8\nbuf b50 8\nbuf b51 8\nbuf b52 8\nbuf b53 8\nbuf b54 8\nbuf b55 8\nbuf b56 8\nbuf b57 8\nbuf b58 8\nbuf b59 8\nbuf b60 8\nbuf b61 8\nbuf b62 8\nbuf b63 8\nbuf b64 8\nP0: load b0 1\n',
+      'x.litmus:66:1: more than 64 maps and bufs (the model holds at most 64)',
+    ],
   ])('%s', (_, text, message) => {
     expect(errorOf(text)).toBe(message);
   });
@@ -322,7 +348,7 @@ describe('parseLitmus: errors', () => {
       'file g 010 hole',
       "5:8: bad SIZE '010': leading zeros are not allowed (octal? write 0x hex)",
     ],
-    ['a huge size', 'file g 0x80000000 hole', '5:8: SIZE 0x80000000 is too large (max 1073741824 bytes)'],
+    ['a huge size', 'file g 0x80000000 hole', '5:8: SIZE 0x80000000 is too large (max 16777216 bytes)'],
     [
       'an unaligned map offset',
       'map n f 32 1p shared',

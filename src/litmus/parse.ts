@@ -5,9 +5,11 @@
  */
 import {
   BLOCK_SIZE_MIN,
+  DEVICE_BYTES_MAX,
   DISK_BLOCKS_MAX,
   diskBlocksDefault,
   FILE_INITS,
+  FILES_MAX,
   FINDING_KINDS,
   type FindingKind,
   fileBlocksAllocated,
@@ -18,6 +20,7 @@ import {
   PAGE_SIZE_MAX,
   PAGE_SIZE_MIN,
   RECLAIM_MAX,
+  REGIONS_MAX,
   type Scenario,
   TASK_OPS_MAX,
   type TaskDecl,
@@ -98,6 +101,7 @@ class ScenarioParser implements Env {
   private readonly declsAnywhere: Map<string, Decl>;
   private readonly seen = new Map<Keyword, number>();
   private readonly optionLines = new Map<string, number>();
+  private readonly optionCols = new Map<string, number>();
   private readonly tasks = new Map<string, TaskDecl>();
   /** Line of the first file, map, buf or task: `page` and `block` must come before it. */
   private firstUseLine: number | null = null;
@@ -234,6 +238,7 @@ class ScenarioParser implements Env {
     file: (c) => this.fileDecl(c),
     map: (c) => this.mapDecl(c),
     buf: (c) => {
+      this.checkCount(c, 'buf');
       const name = this.declare(c, 'buf');
       const size = c.size('SIZE', 1);
       c.done();
@@ -266,6 +271,7 @@ class ScenarioParser implements Env {
     const first = this.optionLines.get(key);
     if (first !== undefined) c.fail(tok, `duplicate option '${key}' (first at line ${first})`);
     this.optionLines.set(key, c.line);
+    this.optionCols.set(key, tok.col);
     // An own property even for keys like `__proto__`.
     Object.defineProperty(this.s.options, key, {
       value,
@@ -321,7 +327,18 @@ class ScenarioParser implements Env {
     return tok.text;
   }
 
+  /** At most FILES_MAX files, REGIONS_MAX maps and bufs: what the model holds. */
+  private checkCount(c: Cursor, kind: 'file' | 'map' | 'buf'): void {
+    if (kind === 'file' && this.s.files.length >= FILES_MAX) {
+      this.fail(c.line, 1, `more than ${FILES_MAX} files (the model holds at most ${FILES_MAX})`);
+    }
+    if (kind !== 'file' && this.s.maps.length + this.s.bufs.length >= REGIONS_MAX) {
+      this.fail(c.line, 1, `more than ${REGIONS_MAX} maps and bufs (the model holds at most ${REGIONS_MAX})`);
+    }
+  }
+
   private fileDecl(c: Cursor): void {
+    this.checkCount(c, 'file');
     const name = this.declare(c, 'file');
     const size = c.size('SIZE', 0);
     const init = c.choice('STATE', FILE_INITS);
@@ -331,6 +348,7 @@ class ScenarioParser implements Env {
   }
 
   private mapDecl(c: Cursor): void {
+    this.checkCount(c, 'map');
     const name = this.declare(c, 'map');
     const fileTok = c.next('FILE');
     c.lookup(fileTok, ['file']);
@@ -403,7 +421,25 @@ class ScenarioParser implements Env {
 
   private diskBlocks(): number {
     const d = this.diskTok;
-    if (d === null) return diskBlocksDefault(this.s.files, this.blockSize);
+    if (d === null) {
+      const blocks = diskBlocksDefault(this.s.files, this.blockSize);
+      if (blocks * this.blockSize > DEVICE_BYTES_MAX) {
+        const last = this.s.files[this.s.files.length - 1];
+        this.fail(
+          last.line,
+          1,
+          `the default disk (4 × the files' blocks + 16 = ${blocks} blocks of ${this.blockSize} bytes) is more than the model holds (max ${DEVICE_BYTES_MAX} bytes): declare a smaller 'disk'`,
+        );
+      }
+      return blocks;
+    }
+    if (d.value * this.blockSize > DEVICE_BYTES_MAX) {
+      this.fail(
+        d.line,
+        d.col,
+        `disk of ${d.value} blocks of ${this.blockSize} bytes is more than the model holds (max ${DEVICE_BYTES_MAX} bytes)`,
+      );
+    }
     let needed = 0;
     for (const f of this.s.files) needed += fileBlocksAllocated(f, this.blockSize);
     if (d.value < needed) {

@@ -26,6 +26,7 @@ import type { Task } from '../sim/task.js';
 import { RwSemaphore } from '../sync/rwsem.js';
 import {
   type Addr,
+  FILE_BYTES_MAX,
   type FileDecl,
   INODE_ADDR_ORDERS,
   type InodeAddrOrder,
@@ -90,6 +91,8 @@ export function buildWorld(scenario: Scenario, scheme: Scheme): World {
   const mm = new Mm(ps);
   const fs = new FileSystem(bdev, new Allocator(scenario.diskBlocks), mm, ps, bs);
   fs.ops = scheme.ops;
+  // s_maxbytes: a file grows no further than the model holds (EFBIG: fallocate insert, extend).
+  fs.maxBytes = FILE_BYTES_MAX;
   const world: World = {
     scenario,
     scheme,
@@ -111,6 +114,17 @@ export function buildWorld(scenario: Scenario, scheme: Scheme): World {
       pageMkwrite: (t, vmf) => fs.ops.pageMkwrite(t, inode, vmf),
     });
     world.regions.set(m.name, { vma, file: m.file, fileOff: m.offset, shared: m.shared });
+    // A private mapping is a region of the reference model of its own: its pages show the file
+    // until a store copies them (refmodel.ts, PrivateMap).
+    if (!m.shared) {
+      const priv = {
+        file: m.file,
+        fileOff: m.offset,
+        pageSize: ps,
+        cow: new Uint8Array(Math.ceil(m.length / ps)),
+      };
+      world.initial.set(m.name, { size: m.length, cells: allocCells(m.length), priv });
+    }
   }
   for (const b of scenario.bufs) {
     const vma = mm.mmap(b.name, b.size, false, null, 0, null);
@@ -396,48 +410,107 @@ async function execReadWrite(
   if (op.op === 'pwrite') {
     if (!op.buf) fillPrivate(world, ubuf, opCells(tag, op.data, op.off, op.len));
     const ret = await sysPwrite(t, inode, op.off, op.len, ubuf, op.direct);
-    if (ret > 0) rec.effects.push(writeEffect(world, op.file, op.off, ret, op.buf, tag, op.data));
+    if (ret > 0) rec.effects.push(writeEffect(world, op, ret, tag));
+    else if (ret < 0 && op.direct) partialEffects(world, rec, writeEffect(world, op, op.len, tag));
     return ret;
   }
   const ret = await sysPread(t, inode, op.off, op.len, ubuf, op.direct);
   if (ret > 0) {
     rec.observed = observe(world, op.file, op.off, ubuf, ret);
-    const dst = op.buf ? world.regions.get(op.buf.region) : null;
-    if (op.buf && dst && (dst.file === null || dst.shared)) {
+    if (op.buf) {
+      const dst = refAddr(world, op.buf);
       rec.effects.push({
         k: 'copy',
         src: op.file,
         srcOff: op.off,
-        dst: dst.file ?? op.buf.region,
-        dstOff: dst.fileOff + op.buf.offset,
+        dst: dst.region,
+        dstOff: dst.off,
         len: ret,
-        dstIsStore: dst.file !== null,
+        dstIsStore: true,
       });
+      if (op.direct && ret < op.len) rec.alternatives = zeroTails(world, rec.effects, dst, ret, op.len);
     }
+  } else if (ret < 0 && op.direct && op.buf) {
+    const dst = refAddr(world, op.buf);
+    partialEffects(world, rec, {
+      k: 'copy',
+      src: op.file,
+      srcOff: op.off,
+      dst: dst.region,
+      dstOff: dst.off,
+      len: op.len,
+      dstIsStore: true,
+    });
   }
   return ret;
 }
 
-function writeEffect(
-  world: World,
-  file: string,
-  off: number,
-  len: number,
-  buf: Addr | null,
-  tag: number,
-  data: number | null,
-): Effect {
-  if (!buf) return { k: 'write', region: file, off, cells: opCells(tag, data, off, len) };
-  const src = world.regions.get(buf.region) as UserRegion;
-  return {
+/**
+ * An O_DIRECT op that fails (EFAULT: a buffer page that cannot be pinned; an error of a later
+ * extent) may already have moved the sectors before it: iomap_dio_rw submits a bio per pinned
+ * chunk and reports the error, not the progress (IOMAP_DIO_PARTIAL is for callers that ask). So
+ * its effect is any sector-aligned prefix of the whole transfer, or nothing (the checker tries
+ * nothing for every failed op). An error found before anything moved (EINVAL up front) is
+ * over-approximated the same way: it can only hide a finding, never make one.
+ */
+function partialEffects(world: World, rec: OpRecord, whole: Effect): void {
+  if (whole.k !== 'copy' && whole.k !== 'write') return;
+  const len = whole.k === 'copy' ? whole.len : whole.cells.length;
+  const ss = sectorSize(world.scenario);
+  const prefix = (n: number): Effect =>
+    whole.k === 'copy' ? { ...whole, len: n, dma: false } : { ...whole, cells: whole.cells.subarray(0, n) };
+  rec.effects.push(whole);
+  const alternatives: Effect[][] = [];
+  for (let n = ss; n < len; n += ss) alternatives.push([prefix(n)]);
+  if (alternatives.length) rec.alternatives = alternatives;
+}
+
+function writeEffect(world: World, op: Extract<Op, { op: 'pwrite' }>, len: number, tag: number): Effect {
+  if (!op.buf) return { k: 'write', region: op.file, off: op.off, cells: opCells(tag, op.data, op.off, len) };
+  const src = refAddr(world, op.buf);
+  const e: Effect = {
     k: 'copy',
-    src: src.file ?? buf.region,
-    srcOff: src.fileOff + buf.offset,
-    dst: file,
-    dstOff: off,
+    src: src.region,
+    srcOff: src.off,
+    dst: op.file,
+    dstOff: op.off,
     len,
     dstIsStore: false,
   };
+  return op.direct ? { ...e, dma: true } : e;
+}
+
+/**
+ * An O_DIRECT read cut short by EOF moves whole blocks, and past the EOF block iomap zero-fills
+ * the rest of the request in the user buffer (iomap_dio_hole_iter: iov_iter_zero): the buffer's
+ * bytes past what the read returned may be zeroed, up to some sector boundary or to the end. The
+ * model stops at the end of the EOF block (src/fs/iomap/direct-io.ts); the oracle allows any.
+ */
+function zeroTails(
+  world: World,
+  effects: Effect[],
+  dst: { region: string; off: number },
+  ret: number,
+  len: number,
+): Effect[][] {
+  const ss = sectorSize(world.scenario);
+  const out: Effect[][] = [];
+  for (let end = Math.ceil((ret + 1) / ss) * ss; ; end += ss) {
+    const n = Math.min(end, len) - ret;
+    out.push([...effects, { k: 'store', region: dst.region, off: dst.off + ret, cells: allocCells(n) }]);
+    if (end >= len) return out;
+  }
+}
+
+/**
+ * A user address as the reference model names it: the file's bytes behind a shared mapping, the
+ * private mapping itself (its own region: refmodel.ts, PrivateMap), or the anonymous buffer.
+ */
+function refAddr(world: World, a: Addr): { region: string; off: number } {
+  const r = world.regions.get(a.region) as UserRegion;
+  return r.file && r.shared
+    ? { region: r.file, off: r.fileOff + a.offset }
+    : { region: a.region, off: a.offset };
 }
 
 async function execLoadStore(
@@ -454,8 +527,7 @@ async function execLoadStore(
     const cells = opCells(tag, op.data, pos, op.len);
     // What follows the store (the op's end) records itself: AfterCopy.
     const ret = await userStore(t, uaddr, cells, 'recorded');
-    if (ret === 0 && (r.shared || !r.file))
-      rec.effects.push({ k: 'store', region: r.file ?? op.addr.region, off: pos, cells });
+    if (ret === 0) rec.effects.push({ k: 'store', ...refAddr(world, op.addr), cells });
     return ret;
   }
   const got = await userLoad(t, uaddr, op.len, 'recorded');

@@ -681,7 +681,11 @@ export async function truncatePagecache(t: Task, mapping: AddressSpace, newSize:
   unmapMappingPages(t, mapping, holeBegin, Number.MAX_SAFE_INTEGER, true);
 }
 
-/** truncate_pagecache_range(): the same for a hole inside the file (punch, zero, collapse, insert). */
+/**
+ * truncate_pagecache_range(): the same for a hole inside the file (punch, zero, collapse, insert),
+ * but private COW copies stay: "without \"even_cows\" flag: hole-punching should not remove private
+ * COWed pages from the hole" (mm/truncate.c).
+ */
 export async function truncatePagecacheRange(
   t: Task,
   mapping: AddressSpace,
@@ -691,7 +695,7 @@ export async function truncatePagecacheRange(
   const ps = mapping.pageSize;
   const first = Math.ceil(start / ps);
   const last = Math.floor(end / ps) - 1;
-  if (last >= first) unmapMappingPages(t, mapping, first, last, true);
+  if (last >= first) unmapMappingPages(t, mapping, first, last, false);
   await truncateInodePagesRange(t, mapping, start, end);
 }
 

@@ -22,6 +22,7 @@ table.matrix td.cell.v-ok { background: #effaf2; color: #4b9460; font-weight: 50
 .v-data { background: var(--red-bg); color: var(--red); }
 .v-hang { background: var(--purple-bg); color: var(--purple); }
 .v-inv { background: #ffe2cc; color: #953800; }
+.v-unk { background: #fff4c2; color: #7a5c00; }
 .finding { border: 2px solid var(--red); background: var(--red-bg); border-radius: 8px; padding: 10px 14px; margin: 10px 0 12px; }
 .finding.hang { border-color: var(--purple); background: var(--purple-bg); }
 .finding .summary { font-size: 15px; font-weight: 600; margin: 0 0 4px; }

@@ -33,6 +33,7 @@ const SECTION_TITLES: Record<StateSection, string> = {
 export function verdictClass(v: string): string {
   if (v === 'ok') return 'v-ok';
   if (v === 'n/a') return 'v-na';
+  if (v === 'inconclusive') return 'v-unk';
   if (v === 'deadlock' || v === 'no-progress') return 'v-hang';
   if (v === 'invariant') return 'v-inv';
   return 'v-data';

@@ -68,6 +68,8 @@ function runParts(
 
 /** The header line's second half for a check: how the finding was found, or what was covered. */
 export function checkProvenance(r: CheckResult): string {
+  if (r.inconclusive)
+    return `no forbidden finding in ${r.coverage.text} (seed ${r.seed}), but ${r.inconclusive.runs} of them not decided in full: ${r.inconclusive.reason}`;
   if (!r.finding) return `no forbidden finding in ${r.coverage.text} (seed ${r.seed})`;
   const shrunk = r.shrunk ? `; shrunk from ${r.shrunk.from} to ${r.shrunk.to} context switches` : '';
   return `found by ${r.coverage.strategy} in schedule ${r.schedules}, seed ${r.seed}${shrunk}`;
@@ -103,7 +105,7 @@ export function fromRun(
   return {
     scenario: report.world.scenario.name,
     scheme: head.scheme,
-    verdict: head.finding ? head.finding.kind : 'ok',
+    verdict: head.finding ? head.finding.kind : report.inconclusive ? 'inconclusive' : 'ok',
     provenance: head.provenance,
     finding: head.finding,
     others: report.findings.filter((f) => f !== head.finding),

@@ -29,6 +29,7 @@ export function checkJson(r: CheckResult) {
     ...(r.reason ? { reason: r.reason } : {}),
     coverage: r.coverage,
     ...(r.shrunk ? { shrunk: r.shrunk } : {}),
+    ...(r.inconclusive ? { inconclusive: r.inconclusive } : {}),
     findings: r.findings.map((f) => findingJson(f, r.replay)),
   };
 }
@@ -45,7 +46,8 @@ export function replayJson(
     scenario,
     scheme,
     schedule: replay,
-    verdict: decisive ? decisive.kind : 'ok',
+    verdict: decisive ? decisive.kind : report.inconclusive ? 'inconclusive' : 'ok',
+    ...(!decisive && report.inconclusive ? { inconclusive: report.inconclusive } : {}),
     findings: report.findings.map((x) => findingJson(x, replay)),
     trace: report.result.trace?.events() ?? [],
   };

@@ -79,7 +79,8 @@ function cellHtml(c: MatrixCell | undefined, i: number, notes: Map<string, numbe
   const tip = esc(c.summary ?? `no forbidden finding in ${c.schedules} schedules`);
   if (c.verdict === 'n/a')
     return `<td class="${cls}" title="${tip}">n/a <sup>${notes.get(c.summary ?? '') ?? ''}</sup></td>`;
-  if (c.verdict === 'ok') return `<td class="${cls}" title="${tip}">ok</td>`;
+  if (c.verdict === 'ok' || c.verdict === 'inconclusive')
+    return `<td class="${cls}" title="${tip}">${c.verdict}</td>`;
   return `<td class="${cls}" title="${tip}"><a href="#${cellId(i)}">${esc(c.verdict)}</a></td>`;
 }
 
@@ -163,7 +164,7 @@ const LEGEND = `<p class="legend"><span><i class="v-ok" style="background:#dafbe
 export function matrixHtml(p: MatrixPage): string {
   const notes = naNotes(p.cells);
   const failing = p.cells.flatMap((c, i) =>
-    c.verdict !== 'ok' && c.verdict !== 'n/a' ? [cellReport(c, i)] : [],
+    c.verdict !== 'ok' && c.verdict !== 'n/a' && c.verdict !== 'inconclusive' ? [cellReport(c, i)] : [],
   );
   const noteList = [...notes].map(([reason, n]) => `<li value="${n}">${esc(reason)}</li>`).join('');
   const body = `<h1>pagelab matrix</h1>

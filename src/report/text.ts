@@ -146,6 +146,8 @@ function explanation(m: ReportModel, paint: Paint): string[] {
 function header(input: ReportInput, paint: Paint): string {
   const who = `${input.scenario} under ${input.scheme}`;
   if (input.verdict === 'n/a') return `${who}: n/a — ${input.note ?? ''}`;
+  if (input.verdict === 'inconclusive')
+    return `${who}: ${paint('bad', 'inconclusive')} — ${input.provenance}`;
   if (!input.finding) return `${who}: ok — ${input.provenance}`;
   return `${who}: ${paint('bad', input.verdict)} (${input.provenance})`;
 }
@@ -235,6 +237,17 @@ export function formatMatrix(m: Matrix): string[] {
     ...waits,
     '',
     `${m.schedules} random schedules per cell, seed ${m.seed}. Replay a cell: pagelab replay '<scenario>:<scheme>:<schedule>'`,
+    ...inconclusiveLines(m),
     ...m.rows.filter((r) => r.replay).map((r) => `  ${r.verdict.padEnd(11)} pagelab replay '${r.replay}'`),
+  ];
+}
+
+/** Inconclusive cells, counted apart from ok and from findings, each with its reason. */
+function inconclusiveLines(m: Matrix): string[] {
+  const rows = m.rows.filter((r) => r.verdict === 'inconclusive');
+  if (rows.length === 0) return [];
+  return [
+    `${rows.length} cell${rows.length > 1 ? 's' : ''} inconclusive (nothing forbidden found, but the oracles could not decide every run):`,
+    ...rows.map((r) => `  ${r.scenario} under ${r.scheme}: ${r.summary ?? ''}`),
   ];
 }

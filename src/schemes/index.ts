@@ -1,8 +1,10 @@
 /** The scheme registry: names are a stable contract (`--scheme NAME`, matrix columns). */
 import { bcachefs, bcachefsFair } from './bcachefs.js';
+import { bklScheme } from './bkl.js';
 import { btrfs } from './btrfs.js';
 import { dax, dax2017 } from './dax.js';
 import { ext4PinBlock, ext4PinBounce, ext4PinFail, ext4PinSkip } from './ext4.js';
+import { ext4 } from './ext4-iomap.js';
 import { gfs2, gfs2In2021 } from './gfs2.js';
 import { invalidateLock } from './invalidate_lock.js';
 import { pagelab, pagelabEdeadlk } from './pagelab.js';
@@ -29,6 +31,8 @@ export const SCHEMES: readonly Scheme[] = [
   btrfs,
   bcachefs,
   bcachefsFair,
+  ext4,
+  bklScheme,
 ];
 
 export function findScheme(name: string): Scheme | undefined {

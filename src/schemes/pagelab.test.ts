@@ -5,11 +5,12 @@
 import { describe, expect, it } from 'vitest';
 import { findBuiltin } from '../explore/builtin.js';
 import { checkScenario } from '../explore/check.js';
-import { runOnce } from '../explore/run.js';
+import { parseReplayString, replaySchedule, runOnce } from '../explore/run.js';
 import { measureScalability } from '../explore/scalability.js';
 import { parseLitmus } from '../litmus/parse.js';
 import { ReplayStrategy } from '../sim/strategy.js';
 import { findScheme } from './index.js';
+import { makePagelab } from './pagelab.js';
 
 function scheme(name: string) {
   const s = findScheme(name);
@@ -81,6 +82,20 @@ P0: pwrite f 64 64 direct buf=m+64
     expect(await result('rangelock')).toBe(-35);
   });
 
+  it('pagelab-edeadlk: a refusal after a page was written is a short write, not EDEADLK', async () => {
+    // Pages 2-3 from pages 1-2: page 1 is outside the blocked range, page 2 inside it.
+    const straddle = parseLitmus(`
+litmus straddle
+page 64
+file f 4p written
+map m f 0 4p shared
+P0: pwrite f 2p 2p direct buf=m+1p
+`);
+    const run = await runOnce(straddle, scheme('pagelab-edeadlk'), new ReplayStrategy([]));
+    expect(run.world.history.ops.map((o) => o.ret)).toEqual([64]);
+    expect(run.findings).toEqual([]);
+  });
+
   it('a buffer mapping another range of the same file is no conflict', async () => {
     const disjoint = parseLitmus(`
 litmus disjoint
@@ -92,6 +107,85 @@ P0: pwrite f 64 64 direct buf=m+0
     const run = await runOnce(disjoint, scheme('pagelab-edeadlk'), new ReplayStrategy([]));
     expect(run.world.history.ops[0].ret).toBe(64);
     expect(run.findings).toEqual([]);
+  });
+});
+
+describe('crossed O_DIRECT buffers: a cycle through two tasks (issue 14)', () => {
+  const CROSSED = ['dio-buffers-crossed-files', 'dio-buffers-crossed-pages'];
+  // pagelab before issue 14: the lock context refused a wait for itself only.
+  const before = makePagelab('pagelab-before-14', '', 'buffered', false);
+  const beforeEdeadlk = makePagelab('pagelab-edeadlk-before-14', '', 'edeadlk', false);
+  // P0 takes "block" and faults; P1 takes "block" and faults: each waits for the other's "add".
+  const CROSS = parseReplayString('x:y:0*9.1*10').schedule;
+
+  for (const sc of CROSSED) {
+    for (const broken of [before, beforeEdeadlk, scheme('rangelock')]) {
+      it(`${sc} deadlocks under ${broken.name} (a lock context sees only itself)`, async () => {
+        const r = await checkScenario(builtin(sc), broken, { schedules: 50, seed: 1, scenarioRef: sc });
+        expect(r.verdict).toBe('deadlock');
+        expect(r.schedules).toBe(1);
+      });
+    }
+    for (const name of ['pagelab', 'pagelab-edeadlk']) {
+      it(`${sc} is ok under ${name} in every schedule with at most 2 preemptions`, async () => {
+        const r = await checkScenario(builtin(sc), scheme(name), {
+          schedules: 100_000,
+          seed: 1,
+          scenarioRef: sc,
+          strategy: 'dfs',
+          preemptions: 2,
+        });
+        expect(r.verdict).toBe('ok');
+        expect(r.coverage.complete).toBe(true);
+      });
+    }
+  }
+
+  const crossing = async (sc: string, name: string) => {
+    const run = await replaySchedule(builtin(sc), scheme(name), CROSS);
+    expect(run.result.outcome.kind).toBe('done');
+    expect(run.findings).toEqual([]);
+    const refusals = (run.result.trace?.events() ?? []).filter((e) => e.detail?.startsWith('EDEADLK'));
+    return { rets: run.world.history.ops.map((o) => o.ret), refusals: refusals.map((e) => e.detail) };
+  };
+
+  it('the wait that closes the cycle is refused; that write falls back to buffered I/O', async () => {
+    expect(await crossing('dio-buffers-crossed-files', 'pagelab')).toEqual({
+      rets: [64, 64],
+      refusals: [
+        "EDEADLK: pagecache_lock(b) add [0,64) would wait for a range through P1[1]'s wait for pagecache_lock(a) add [0,64) held by its own lock context",
+      ],
+    });
+    expect((await crossing('dio-buffers-crossed-pages', 'pagelab')).rets).toEqual([64, 64]);
+  });
+
+  it('pagelab-edeadlk returns EDEADLK to the write that would close the cycle, the other completes', async () => {
+    expect((await crossing('dio-buffers-crossed-files', 'pagelab-edeadlk')).rets).toEqual([-35, 64]);
+    expect((await crossing('dio-buffers-crossed-pages', 'pagelab-edeadlk')).rets).toEqual([-35, 64]);
+  });
+
+  it('a fault that only waits (no cycle) is not refused', async () => {
+    const oneWay = parseLitmus(`
+litmus one-way
+page 64
+file a 1p written
+file b 1p written
+map mb b 0 1p shared
+P0: pwrite a 0 1p direct buf=mb
+P1: pwrite b 0 1p direct
+`);
+    const r = await checkScenario(oneWay, scheme('pagelab-edeadlk'), {
+      schedules: 100_000,
+      seed: 1,
+      scenarioRef: 'one-way',
+      strategy: 'dfs',
+    });
+    expect(r.verdict).toBe('ok');
+    expect(r.coverage.complete).toBe(true);
+    for (const sched of [[], CROSS]) {
+      const run = await replaySchedule(oneWay, scheme('pagelab-edeadlk'), sched);
+      expect(run.world.history.ops.map((o) => o.ret)).toEqual([64, 64]);
+    }
   });
 });
 

@@ -17,8 +17,12 @@
  *       mmap_lock      (GUP of the user buffer, copy_{to,from}_user)
  *         pagecache range lock, "add" state over one page, wherever a folio is added (the read
  *                      path's filemap_create_folio, filemap_fault) and in page_mkwrite, under the
- *                      task's lock context
+ *                      task's lock context — of any inode, and of another range of this one (the
+ *                      O_DIRECT buffer may map either)
  *           folio lock
+ *   Across inodes (and ranges of one inode) there is no fixed order: "block" of a → "add" of b and
+ *   "block" of b → "add" of a may both happen. The chain walk of the range lock keeps it
+ *   deadlock-free: a wait that would close a cycle is refused (docs/pagelab-scheme.md argues it).
  *
  * - No stale data, no lost write (seed 004): while a DIO write, truncate or fallocate holds "block"
  *   over a range, no page of it can be added or re-dirtied — not by a buffered read, not by a
@@ -30,6 +34,12 @@
  *   rest (Overstreet: "A better solution would be for gup() to detect that and return an error, so
  *   we can just fall back to buffered writes"), so the syscall completes. `pagelab-edeadlk` returns
  *   EDEADLK to userspace instead (Chinner's choice).
+ * - No deadlock through crossed buffers (issue 14): two O_DIRECT writes whose buffers map each
+ *   other's range (two files, or two pages of one) each hold "block" and ask for "add" on the
+ *   other's. The lock context alone sees only itself; with the chain walk (src/sync/rangelock.ts,
+ *   after rt_mutex's deadlock detection) the second request sees the first task's wait and is
+ *   refused like a self-conflict. bcachefs orders inodes by address and drops and retries instead
+ *   (bch2_page_fault, fdm_dropped_locks).
  * - No livelock: the fallback happens on the first refusal; there is no retry loop to spin.
  * - Bounded waits (seed 000's fairness objection): conflicting requests are granted strictly in
  *   arrival order (Bueso's range lock), so a DIO waiting for "block" waits only for the "add"
@@ -61,7 +71,7 @@ function pagecacheLock(inode: Inode): RangeLock {
 }
 
 /** What a self-conflicting O_DIRECT does: fall back to buffered I/O, or return EDEADLK. */
-type OnSelfConflict = 'buffered' | 'edeadlk';
+export type OnSelfConflict = 'buffered' | 'edeadlk';
 
 /** "block" over [start, end) for the body, with a fresh lock context attached to the task. */
 async function withBlock(
@@ -127,7 +137,9 @@ async function dioWrite(
     else inode.iRwsem.upRead(t);
   }
   if (!refused && ret !== -ENOTBLK) return ret;
-  if (onSelf === 'edeadlk' && refused) return -EDEADLK;
+  // A refusal after some pages were written is a short write, as iomap_dio_rw returns the bytes
+  // done when GUP fails midway under IOMAP_DIO_PARTIAL; EDEADLK only when nothing was written.
+  if (onSelf === 'edeadlk' && refused) return ret > 0 ? ret : -EDEADLK;
   // The buffer maps a page of the range we blocked (or a page could not be invalidated): write the
   // rest through the page cache, holding no "block", so its faults can add pages.
   const done = Math.max(ret, 0);
@@ -217,32 +229,47 @@ function makeOps(onSelf: OnSelfConflict): FileOperations {
   };
 }
 
-function setupInode(inode: Inode): void {
-  const lock = new RangeLock(`pagecache_lock(${inode.name})`, 'pagecache_lock');
-  inode.fsPrivate.set('pagecache_lock', lock);
-  const ps = inode.fs.pageSize;
-  inode.mapping.addLock = {
-    async lockAdd(t, index, site) {
-      const h = await lock.lock(t, index * ps, (index + 1) * ps, 'add', site);
-      if (typeof h === 'number') return h;
-      return () => lock.unlock(t, h);
-    },
+/** The per-inode page-cache range lock; `chainWalk` false is the scheme before issue 14. */
+function makeSetupInode(chainWalk: boolean): (inode: Inode) => void {
+  return (inode) => {
+    // The chain walk: a fault under our O_DIRECT write whose wait would close a cycle through
+    // other tasks (crossed buffers) is refused like a fault on our own range.
+    const lock = new RangeLock(`pagecache_lock(${inode.name})`, 'pagecache_lock', { chainWalk });
+    inode.fsPrivate.set('pagecache_lock', lock);
+    const ps = inode.fs.pageSize;
+    inode.mapping.addLock = {
+      async lockAdd(t, index, site) {
+        const h = await lock.lock(t, index * ps, (index + 1) * ps, 'add', site);
+        if (typeof h === 'number') return h;
+        return () => lock.unlock(t, h);
+      },
+    };
   };
 }
 
-export const pagelab: Scheme = {
-  name: 'pagelab',
-  summary:
-    'ours: range add/block page-cache lock (FIFO), lock context → buffered fallback, parallel DIO, stable pages',
-  invalidateLock: false,
-  setupInode,
-  ops: makeOps('buffered'),
-};
+/**
+ * A pagelab variant. `chainWalk: false` is pagelab as it was before issue 14 (the lock context
+ * refuses only a wait for itself): not registered, kept so tests can show the crossed-buffer
+ * deadlock it had.
+ */
+export function makePagelab(name: string, summary: string, onSelf: OnSelfConflict, chainWalk = true): Scheme {
+  return {
+    name,
+    summary,
+    invalidateLock: false,
+    setupInode: makeSetupInode(chainWalk),
+    ops: makeOps(onSelf),
+  };
+}
 
-export const pagelabEdeadlk: Scheme = {
-  name: 'pagelab-edeadlk',
-  summary: 'pagelab, but a self-conflicting O_DIRECT returns EDEADLK (Chinner) instead of falling back',
-  invalidateLock: false,
-  setupInode,
-  ops: makeOps('edeadlk'),
-};
+export const pagelab: Scheme = makePagelab(
+  'pagelab',
+  'ours: range add/block page-cache lock (FIFO), lock context with chain walk → buffered fallback, parallel DIO, stable pages',
+  'buffered',
+);
+
+export const pagelabEdeadlk: Scheme = makePagelab(
+  'pagelab-edeadlk',
+  'pagelab, but an O_DIRECT refused by the lock context returns EDEADLK (Chinner) instead of falling back',
+  'edeadlk',
+);

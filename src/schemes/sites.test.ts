@@ -57,8 +57,31 @@ const BCACHEFS = [
 ];
 
 /** The functions that take each Linux scheme's locks, in the kernel it models. */
+const XFS = [
+  'xfs_file_buffered_read',
+  'xfs_file_dio_read',
+  'xfs_file_buffered_write',
+  'xfs_file_write_checks',
+  'xfs_file_dio_write_aligned',
+  'xfs_file_dio_write_unaligned',
+  'xfs_file_fallocate',
+  'do_truncate',
+  'xfs_vn_setattr',
+  '__xfs_filemap_fault',
+];
+
 const TAKERS: Record<string, readonly string[]> = {
   vfs2019: EXT4_2019,
+  ext4: [
+    'ext4_buffered_write_iter',
+    'ext4_dio_write_iter',
+    'ext4_dio_write_checks',
+    'ext4_dio_read_iter',
+    'ext4_fallocate',
+    'do_truncate',
+    'ext4_setattr',
+    'ext4_page_mkwrite',
+  ],
   invalidate_lock: [
     'ext4_buffered_write_iter',
     'ext4_dio_write_iter',
@@ -68,18 +91,9 @@ const TAKERS: Record<string, readonly string[]> = {
     'ext4_setattr',
     'ext4_page_mkwrite',
   ],
-  xfs: [
-    'xfs_file_buffered_read',
-    'xfs_file_dio_read',
-    'xfs_file_buffered_write',
-    'xfs_file_write_checks',
-    'xfs_file_dio_write_aligned',
-    'xfs_file_dio_write_unaligned',
-    'xfs_file_fallocate',
-    'do_truncate',
-    'xfs_vn_setattr',
-    '__xfs_filemap_fault',
-  ],
+  xfs: XFS,
+  // The test oracle: xfs's paths inside one global lock (src/schemes/bkl.ts), so xfs's takers.
+  bkl: XFS,
   // Chinner's proposal for XFS: the XFS functions where the range would be taken.
   rangelock: [
     'xfs_file_buffered_read',
@@ -144,8 +158,10 @@ const FAMILY_OF_PREFIX: Record<string, string> = {
 };
 
 function family(scheme: string): string {
-  if (scheme === 'vfs2019' || scheme === 'invalidate_lock' || scheme.startsWith('ext4-')) return 'ext4';
-  if (scheme === 'xfs' || scheme === 'rangelock' || scheme.startsWith('dax')) return 'xfs';
+  if (scheme === 'vfs2019' || scheme === 'invalidate_lock' || scheme === 'ext4' || scheme.startsWith('ext4-'))
+    return 'ext4';
+  if (scheme === 'xfs' || scheme === 'bkl' || scheme === 'rangelock' || scheme.startsWith('dax'))
+    return 'xfs';
   if (scheme.startsWith('bcachefs')) return 'bcachefs';
   if (scheme.startsWith('gfs2')) return 'gfs2';
   if (scheme.startsWith('pagelab')) return 'pagelab';

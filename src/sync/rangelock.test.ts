@@ -308,4 +308,74 @@ describe('RangeLock', () => {
       message: 'range_unlock: P[0] unlocks f excl [0,8), not held',
     });
   });
+
+  it('the chain walk refuses the wait that closes a cycle across two locks; without it, a deadlock', async () => {
+    // Two O_DIRECT writes: each holds "block" on its file, then faults on the other's ("add").
+    const scenario = async (chainWalk: boolean) => {
+      const sim = new Sim({ strategy: new TimedStrategy(), trace: true });
+      const a = new RangeLock('a', 'pagecache', { chainWalk });
+      const b = new RangeLock('b', 'pagecache', { chainWalk });
+      const rets: Record<string, number | string> = {};
+      const dio = (name: string, mine: RangeLock, theirs: RangeLock, at: number) =>
+        sim.spawn(
+          name,
+          async (t) => {
+            const ctx = new LockContext(t).attach();
+            const h = (await mine.lock(t, 0, 64, 'block', 'dio')) as RangeHandle;
+            await spin(t, 5);
+            const f = await theirs.lock(t, 0, 64, 'add', 'fault');
+            rets[name] = typeof f === 'number' ? f : 'granted';
+            if (typeof f !== 'number') theirs.unlock(t, f);
+            mine.unlock(t, h);
+            ctx.detach();
+          },
+          { time: at },
+        );
+      dio('P0', a, b, 0);
+      dio('P1', b, a, 1);
+      return { r: await sim.run(), rets };
+    };
+    const walk = await scenario(true);
+    expect(walk.r.outcome.kind).toBe('done');
+    // P0 asks first (t=5) and sleeps: no cycle yet. P1's request (t=6) would close it.
+    expect(walk.rets).toEqual({ P0: 'granted', P1: -EDEADLK });
+    expect(JSON.stringify(walk.r.trace)).toContain(
+      "EDEADLK: a add [0,64) would wait for a range through P0[0]'s wait for b add [0,64) held by its own lock context",
+    );
+    const without = await scenario(false);
+    expect(without.r.outcome.kind).toBe('deadlock');
+    const report = (without.r.outcome as { report: DeadlockReport }).report;
+    expect([...report.cycle].sort()).toEqual(['P0[0]', 'P1[1]']);
+  });
+
+  it('the chain walk lets a wait through another task sleep when it closes no cycle', async () => {
+    const sim = new Sim({ strategy: new TimedStrategy() });
+    const a = new RangeLock('a', 'pagecache', { chainWalk: true });
+    const b = new RangeLock('b', 'pagecache', { chainWalk: true });
+    const c = new RangeLock('c', 'pagecache', { chainWalk: true });
+    const log: string[] = [];
+    // P0 holds a, waits for b (held by P1, which waits for c, held by P2, which waits for nothing).
+    const chain = (name: string, mine: RangeLock, next: RangeLock | null, at: number, hold: number) =>
+      sim.spawn(
+        name,
+        async (t) => {
+          const ctx = new LockContext(t).attach();
+          const h = (await mine.lock(t, 0, 64, 'block', 'dio')) as RangeHandle;
+          await spin(t, hold);
+          if (next) {
+            const f = await next.lock(t, 0, 64, 'add', 'fault');
+            log.push(`${name}:${typeof f === 'number' ? f : `granted@${t.time}`}`);
+            if (typeof f !== 'number') next.unlock(t, f);
+          }
+          mine.unlock(t, h);
+          ctx.detach();
+        },
+        { time: at },
+      );
+    chain('P0', a, b, 0, 5);
+    chain('P1', b, c, 1, 5);
+    chain('P2', c, null, 2, 20);
+    expect((await sim.run()).outcome.kind).toBe('done');
+    expect(log).toEqual(['P1:granted@22', 'P0:granted@22']);
+  });
 });

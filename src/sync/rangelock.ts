@@ -25,6 +25,19 @@
  * return EDEADLOCK". The transitive check is exact within the lock, because in Bueso's lock a
  * waiting request can only be granted after every earlier conflicting request.
  *
+ * Chain walk (opt-in, `{ chainWalk: true }`): the check above sees a cycle only inside one lock.
+ * A task may hold a range of one lock and wait in another (pagelab: an O_DIRECT write holds
+ * "block" on its file while GUP faults its buffer in, taking "add" on the file the buffer maps),
+ * so two such tasks can wait for each other across locks, or across two ranges of one lock through
+ * each other's waits. With the chain walk, the search also goes from a granted blocker of another
+ * task to the request that task is sleeping on (in any range lock), as rt_mutex's
+ * rt_mutex_adjust_prio_chain() follows owner -> pi_blocked_on -> lock -> owner and returns
+ * -EDEADLK to the task whose wait would close the chain (kernel/locking/rtmutex.c). A range
+ * request may wait for several owners, so it is a graph search, not a chain: bounded by the
+ * number of requests in the trees. It is exact: a wait-for edge between range requests appears only
+ * when a request is made (an earlier request never starts waiting for a later one), and that is
+ * when the walk runs, so the request that would close a cycle is the one refused.
+ *
  * Departures from the proposal: no spinlock (one task runs at a time); no signals, so the seqnum
  * is only the FIFO tie-break, not the un-accounting of an interrupted waiter. Each waiting request
  * is its own Waitable (named with its range), so the deadlock report says which range waits for
@@ -123,12 +136,15 @@ export class RangeLock implements Waitable {
   private readonly tree = new IntervalTree<RangeRequest>();
   private readonly wq = new WaitQueue();
   private seq = 0;
+  private readonly chainWalk: boolean;
 
   constructor(
     readonly name: string,
     lockClass = 'range_lock',
+    opts: { chainWalk?: boolean } = {},
   ) {
     this.lockClass = lockClass;
+    this.chainWalk = opts.chainWalk ?? false;
   }
 
   /** Owners of granted ranges. */
@@ -162,8 +178,9 @@ export class RangeLock implements Waitable {
     const r = this.newRequest(t, start, end, mode);
     this.touch(t, start, end);
     const blockers = this.blockersOf(r);
-    if (blockers.length > 0 && c && this.waitsForCtx(blockers, c)) {
-      return c.refuse(t, this, r.modeText, site, 'a range');
+    if (blockers.length > 0 && c) {
+      const through = this.waitsForCtx(t, blockers, c);
+      if (through !== null) return c.refuse(t, this, r.modeText, site, through);
     }
     r.ctxOwner = c;
     r.blocking = blockers.length;
@@ -230,16 +247,16 @@ export class RangeLock implements Waitable {
   // --- internals ---
 
   /** The step's footprint: the granules of [start, end), or the whole lock. */
-  private touch(t: Task, start: number, end: number): void {
+  private touch(t: Task, start: number, end: number, write = true): void {
     if (!t.sim.recording) return;
     const first = Math.floor(start / RANGE_GRANULE);
     const last = Math.ceil(end / RANGE_GRANULE);
     if (last - first > RANGE_GRANULES) {
-      t.touch(objectId(this.name), true);
+      t.touch(objectId(this.name), write);
       return;
     }
     t.touch(objectId(this.name), false);
-    for (let g = first; g < last; g++) t.touch(objectId(`${this.name}@${g}`), true);
+    for (let g = first; g < last; g++) t.touch(objectId(`${this.name}@${g}`), write);
   }
 
   private newRequest(t: Task, start: number, end: number, mode: RangeMode): RangeRequest {
@@ -255,21 +272,47 @@ export class RangeLock implements Waitable {
     noteAcquired(r.owner, this, r.modeText, site, lockdepAttrs(r.mode, trylock));
   }
 
-  /** Would a request blocked by `blockers` wait, directly or transitively, for a range of `ctx`? */
-  private waitsForCtx(blockers: RangeRequest[], ctx: LockContext): boolean {
+  /**
+   * Would a request blocked by `blockers` wait, directly or transitively, for a range of `ctx`?
+   * Returns what it would wait for (for the refusal's trace line), or null. With the chain walk,
+   * the search crosses from another task's granted range to the request that task sleeps on.
+   */
+  private waitsForCtx(t: Task, blockers: RangeRequest[], ctx: LockContext): string | null {
+    const walk = this.chainWalk && holdsRange(ctx);
+    // The walk's result depends on other tasks' waits in other locks: every task that waits while
+    // holding a range writes one object, so two such steps are never taken as independent.
+    if (walk) t.touch(objectId(`${this.lockClass} chain`), true);
     const seen = new Set<RangeRequest>();
-    const todo = [...blockers];
+    const todo = blockers.map((n) => ({ n, via: '' }));
     while (todo.length > 0) {
-      const n = todo.pop() as RangeRequest;
+      const { n, via } = todo.pop() as { n: RangeRequest; via: string };
       if (seen.has(n)) continue;
       seen.add(n);
-      if (n.granted && n.ctxOwner === ctx) return true;
-      if (!n.granted) todo.push(...this.blockersOf(n));
+      if (n.granted && n.ctxOwner === ctx) return `a range${via}`;
+      if (!n.granted) todo.push(...n.lock.blockersOf(n).map((b) => ({ n: b, via })));
+      else if (walk) {
+        const next = sleepingRequest(n.owner, t);
+        if (next === null) continue;
+        next.lock.touch(t, next.start, next.end, false);
+        const hop = ` through ${n.owner}'s wait for ${next.name}`;
+        todo.push(...next.lock.blockersOf(next).map((b) => ({ n: b, via: via + hop })));
+      }
     }
-    return false;
+    return null;
   }
 
   private requests(): RangeRequest[] {
     return this.tree.items().sort((a, b) => a.seq - b.seq);
   }
+}
+
+/** Does the context hold a range of some range lock? */
+function holdsRange(ctx: LockContext): boolean {
+  return ctx.holds.some((h) => h.lock instanceof RangeLock);
+}
+
+/** The range request `owner` sleeps on, if it is one and `owner` is not `self`. */
+function sleepingRequest(owner: Task, self: Task): RangeRequest | null {
+  const on = owner.blockedOn;
+  return owner !== self && on instanceof RangeRequest && !on.granted ? on : null;
 }

@@ -1,0 +1,272 @@
+/**
+ * The checker has no op limit (it partitions, memoises and prunes with real time, as Porcupine
+ * does) and says when it gives up; the reference model sees private mappings and their copies.
+ */
+import { describe, expect, it } from 'vitest';
+import { allocCells, cell, initCell } from '../block/data.js';
+import { checkScenario } from '../explore/check.js';
+import { runOnce } from '../explore/run.js';
+import { parseLitmus } from '../litmus/parse.js';
+import { findScheme, SCHEMES } from '../schemes/index.js';
+import type { Scheme } from '../schemes/scheme.js';
+import { RandomStrategy } from '../sim/strategy.js';
+import type { OpRecord } from './history.js';
+import { linearize } from './linearize.js';
+import { applyEffect, cellAt, type RefState } from './refmodel.js';
+
+function scheme(name: string): Scheme {
+  const s = findScheme(name);
+  if (!s) throw new Error(name);
+  return s;
+}
+
+/** Issue 12's example: three tasks of `loops` ops each, two writers overlapping on [4,8). */
+function overlapping(loops: number, extra = ''): string {
+  return [
+    `litmus overlap${loops}`,
+    extra,
+    'file f 2p written',
+    `P0: loop ${loops} pwrite f 0 8`,
+    `P1: loop ${loops} pwrite f 4 8`,
+    `P2: loop ${loops} pread f 0 16`,
+  ].join('\n');
+}
+
+function write(
+  tag: number,
+  start: number,
+  end: number,
+  off: number,
+  len: number,
+  task = `P${tag}`,
+): OpRecord {
+  const cells = allocCells(len).fill(cell(tag, 0));
+  return {
+    tag,
+    task,
+    label: `pwrite f ${off} ${len}`,
+    line: tag,
+    start,
+    end,
+    ret: len,
+    effects: [{ k: 'write', region: 'f', off, cells }],
+    observed: null,
+    synced: null,
+  };
+}
+
+function fileState(size: number): RefState {
+  const cells = allocCells(size);
+  for (let p = 0; p < size; p++) cells[p] = initCell(p);
+  return new Map([['f', { size, cells }]]);
+}
+
+describe('the checker (linearize)', () => {
+  it('judges 48 and 192 ops under xfs exactly: ok in every schedule, nothing left undecided', async () => {
+    for (const loops of [16, 64]) {
+      const sc = parseLitmus(overlapping(loops), 'x');
+      const r = await checkScenario(sc, scheme('xfs'), { schedules: 8, seed: 1, scenarioRef: 'x' });
+      expect(r.verdict).toBe('ok');
+      for (let seed = 1; seed <= 4; seed++) {
+        const run = await runOnce(sc, scheme('xfs'), new RandomStrategy(seed));
+        expect(run.findings).toEqual([]);
+        const legal = linearize(run.world.initial, run.world.history.ops);
+        expect(legal.inconclusive).toBeUndefined();
+        expect(legal.ops.length).toBe(2 * loops);
+      }
+    }
+  });
+
+  it('still finds a stale read past 31 ops (the old mask overflowed there)', () => {
+    // 40 sequential writes of byte 0 by one task, then a read issued after the last completed that
+    // returns the 39th write's byte: stale, and only ordering all 40 can tell.
+    const ops = Array.from({ length: 40 }, (_, i) => write(3 + i, 2 * i + 1, 2 * i + 2, 0, 1, 'P0'));
+    const legal = linearize(fileState(64), ops);
+    const during = legal.during({ ...write(100, 90, 91, 0, 1, 'P1'), effects: [] });
+    expect(during.allowed('f', 0, cell(3 + 39, 0), 'zero')).toBe(true);
+    expect(during.allowed('f', 0, cell(3 + 38, 0), 'zero')).toBe(false);
+    expect(during.allowed('f', 1, initCell(1), 'zero')).toBe(true);
+  });
+
+  it('partitions by byte range: disjoint writers are judged apart, overlapping ones together', () => {
+    // 8 tasks × 4 concurrent writes to 8 disjoint ranges: one search would hold 5^8 sets.
+    const ops: OpRecord[] = [];
+    for (let t = 0; t < 8; t++)
+      for (let k = 0; k < 4; k++) ops.push(write(3 + t * 4 + k, 1 + k * 2 + t, 100 + k * 2 + t, t * 8, 8));
+    const legal = linearize(fileState(64), ops, 1000);
+    expect(legal.inconclusive).toBeUndefined();
+    const joined = linearize(fileState(64), [...ops, write(99, 1, 200, 0, 64)], 1000);
+    expect(joined.inconclusive).toMatch(/did not cover the ops on f\[0,64\) \(33 ops\)/);
+  });
+
+  it('says inconclusive when the budget runs out, and never lets it read as ok', async () => {
+    const sc = parseLitmus(overlapping(16, 'option oracle-states=10'), 'x');
+    const run = await runOnce(sc, scheme('xfs'), new RandomStrategy(1));
+    const legal = linearize(run.world.initial, run.world.history.ops, 10);
+    expect(legal.inconclusive).toBe(
+      "the reference model's 10 states did not cover the ops on f[0,12) (32 ops): those bytes are not judged",
+    );
+    // The undecided bytes are not judged either way; bytes nobody wrote still are.
+    const w = legal.during(run.world.history.ops[0]);
+    expect(w.allowed('f', 0, cell(77, 0), 'zero')).toBe(true);
+    expect(w.allowed('f', 20, initCell(20), 'zero')).toBe(true);
+    expect(w.allowed('f', 20, cell(77, 0), 'zero')).toBe(false);
+  });
+});
+
+describe('private mappings in the reference model', () => {
+  const initial = (): RefState =>
+    new Map([
+      ...fileState(128),
+      [
+        'm',
+        {
+          size: 128,
+          cells: allocCells(128),
+          priv: { file: 'f', fileOff: 0, pageSize: 64, cow: new Uint8Array(2) },
+        },
+      ],
+    ]);
+
+  it('a page not copied yet shows the file; a store copies the page and lands in the copy', () => {
+    let s = initial();
+    s = applyEffect(s, {
+      k: 'write',
+      region: 'f',
+      off: 70,
+      cells: allocCells(2).fill(cell(5, 0)),
+    }) as RefState;
+    expect(cellAt(s, 'm', 70)).toBe(cell(5, 0));
+    s = applyEffect(s, {
+      k: 'store',
+      region: 'm',
+      off: 64,
+      cells: allocCells(2).fill(cell(6, 0)),
+    }) as RefState;
+    expect([cellAt(s, 'm', 64), cellAt(s, 'm', 70), cellAt(s, 'm', 80)]).toEqual([
+      cell(6, 0),
+      cell(5, 0),
+      initCell(80),
+    ]);
+    expect(s.get('f')?.cells[64]).toBe(initCell(64));
+    // Later writes of the file no longer show through the copied page; the other page still follows.
+    s = applyEffect(s, {
+      k: 'write',
+      region: 'f',
+      off: 0,
+      cells: allocCells(128).fill(cell(7, 0)),
+    }) as RefState;
+    expect([cellAt(s, 'm', 70), cellAt(s, 'm', 0)]).toEqual([cell(5, 0), cell(7, 0)]);
+    // A punch keeps the copy (truncate_pagecache_range: no even_cows); truncate drops it.
+    const punched = applyEffect(s, { k: 'punch', region: 'f', off: 64, len: 64, keepSize: true }) as RefState;
+    expect(cellAt(punched, 'm', 70)).toBe(cell(5, 0));
+    const cut = applyEffect(s, { k: 'truncate', region: 'f', size: 64 }) as RefState;
+    expect(cellAt(cut, 'm', 70)).toBe(0);
+  });
+
+  it("issue 12: a write from a private mapping's copy is no lost write, under every scheme", async () => {
+    for (const direct of ['', ' direct']) {
+      const sc = parseLitmus(
+        [
+          'litmus priv',
+          'file f 2p written',
+          'file g 1p written',
+          'map m f 0 2p private',
+          `P0: store m+64 8 data=0x44; pwrite g 0 1p buf=m+1p${direct}`,
+        ].join('\n'),
+        'x',
+      );
+      for (const s of SCHEMES) {
+        if (s.notApplicable?.(sc)) continue;
+        const r = await checkScenario(sc, s, { schedules: 2, seed: 1, scenarioRef: 'x' });
+        expect({ scheme: s.name, direct, verdict: r.verdict }).toEqual({
+          scheme: s.name,
+          direct,
+          verdict: 'ok',
+        });
+      }
+    }
+  });
+
+  it("a hole punch keeps a private mapping's copy (no even_cows), a truncate drops it: model and oracle agree", async () => {
+    for (const cut of ['fallocate f punch 0 1p keep-size', 'truncate f 0; truncate f 2p']) {
+      const sc = parseLitmus(
+        [
+          'litmus punchcow',
+          'file f 2p written',
+          'file g 1p written',
+          'map q f 0 2p private',
+          `P0: store q+0 8 data=0x44; ${cut}; pwrite g 0 1p buf=q+0`,
+        ].join('\n'),
+        'x',
+      );
+      for (const s of SCHEMES) {
+        if (s.notApplicable?.(sc)) continue;
+        const r = await checkScenario(sc, s, { schedules: 1, seed: 1, scenarioRef: 'x' });
+        expect({ scheme: s.name, cut, verdict: r.verdict }).toEqual({ scheme: s.name, cut, verdict: 'ok' });
+      }
+    }
+  });
+
+  it("issue 14: two O_DIRECT writes whose buffers map each other's page may swap them (the DMA reads the buffer during the op)", async () => {
+    const sc = parseLitmus(
+      [
+        'litmus swap',
+        'file f 2p written',
+        'map m f 0 2p shared',
+        'P0: pwrite f 0 1p direct buf=m+1p',
+        'P1: pwrite f 1p 1p direct buf=m+0',
+      ].join('\n'),
+      'x',
+    );
+    const r = await checkScenario(sc, scheme('xfs'), { schedules: 20, seed: 1, scenarioRef: 'x' });
+    expect(r.verdict).toBe('ok');
+    // The swap itself is a legal final state: both reads before either write-out.
+    const run = await runOnce(sc, scheme('xfs'), new RandomStrategy(1));
+    const legal = linearize(run.world.initial, run.world.history.ops);
+    const swapped = allocCells(128);
+    for (let p = 0; p < 128; p++) swapped[p] = initCell((p + 64) % 128);
+    expect(legal.closestFinal('f', { size: 128, cells: swapped })).toBeNull();
+    // Bytes nobody could have moved are still judged.
+    swapped[3] = cell(9, 9);
+    expect(legal.closestFinal('f', { size: 128, cells: swapped })).not.toBeNull();
+  });
+
+  it('issue 14: an O_DIRECT op that fails may have moved part of its buffer: no data finding in one task', async () => {
+    for (const op of ['pread f 1p 2p direct buf=mg+0', 'pwrite f 1p 2p direct buf=mg+0']) {
+      // mg's second page lies past g's EOF: it cannot be pinned, after the first page moved.
+      const sc = parseLitmus(
+        ['litmus efault', 'file f 4p written', 'file g 1p written', 'map mg g 0 2p shared', `P0: ${op}`].join(
+          '\n',
+        ),
+        'x',
+      );
+      for (const s of SCHEMES) {
+        if (s.notApplicable?.(sc)) continue;
+        const run = await runOnce(sc, s, new RandomStrategy(1));
+        const data = run.findings.filter((f) => ['stale-read', 'lost-write', 'incoherent'].includes(f.kind));
+        expect({ scheme: s.name, op, data }).toEqual({ scheme: s.name, op, data: [] });
+      }
+    }
+  });
+
+  it('an O_DIRECT read cut short by EOF may zero the rest of a mapped buffer: no lost write', async () => {
+    const sc = parseLitmus(
+      [
+        'litmus tail',
+        'page 64',
+        'block 32',
+        'file f 0 written',
+        'file g 2p written',
+        'map bm g 0 2p shared',
+        'P0: truncate f 33; pread f 0 64 direct buf=bm+0',
+      ].join('\n'),
+      'x',
+    );
+    for (const s of SCHEMES) {
+      if (s.notApplicable?.(sc)) continue;
+      const r = await checkScenario(sc, s, { schedules: 1, seed: 1, scenarioRef: 'x' });
+      expect({ scheme: s.name, verdict: r.verdict }).toEqual({ scheme: s.name, verdict: 'ok' });
+    }
+  });
+});

@@ -1,0 +1,565 @@
+/**
+ * The checker: which states of the reference model (refmodel.ts) a real run may be compared
+ * against. A state is legal at a moment when some order of the mutating ops consistent with real
+ * time (a before b when a completed before b was issued) puts it there. The oracles ask only
+ * through `Legal`: the legal states during an op, after the ops completed before an op, or at the
+ * end, and whether a value is allowed at a byte among them.
+ *
+ * How it scales, after Porcupine (anishathalye/porcupine, checker.go) and Horn & Kroening's
+ * P-compositionality (arXiv 1504.00204):
+ * - Partition. Ops whose footprints (refmodel.ts, effectSpans) share no byte commute and never
+ *   read each other's bytes, so the legal states of the whole history are the products of the
+ *   legal states of each partition, and a question about one byte is a question about the one
+ *   partition that owns it. Real time is an interval order, so any order of one partition's ops
+ *   consistent with real time, inside a window (must have happened / must not have), extends to
+ *   a global one in the same window (Herlihy and Wing's locality argument). A file whose size may
+ *   change (a write past its initial size, truncate, collapse, insert, an extending fallocate) is
+ *   one footprint as a whole: every byte's meaning depends on the size.
+ * - Memoise. Each partition is searched depth-first over (applied set, state), each pair once
+ *   (Porcupine's cache of linearized bitset + state), with the set as a bitset of any length.
+ * - Prune with real time. An op may be applied next only if every op that completed before it was
+ *   issued is applied: only ops issued before the earliest end among the unapplied ones.
+ * There is no limit on the number of ops. A partition whose states exceed the budget is not
+ * decided: its bytes are not judged and `inconclusive` says so (never a silent "ok").
+ */
+import { allocCells, cell, TAG_ZERO } from '../block/data.js';
+import type { Effect, OpRecord } from './history.js';
+import { applyEffect, effectSpans, mayResize, type RefState, type Region, type Span } from './refmodel.js';
+
+/** States per partition before the checker gives up on it. */
+export const STATE_BUDGET = 50_000;
+
+/** What a byte past EOF in some legal states (and inside in others) may hold. */
+export type PastEof = 'zero' | 'any';
+
+/** A set of legal states, asked one byte at a time. */
+export interface Window {
+  /**
+   * Is `value` at byte `pos` of `region` allowed by some state? A byte past EOF in every state is
+   * unconstrained. `pastEof` says what a byte inside the file in some states and past EOF in
+   * others may hold:
+   * - 'zero' (reads): also zero. A load of the EOF page sees zeroes past EOF (the fault maps the
+   *   folio whose tail iomap_read_folio / truncate_inode_partial_folio zeroed), so a load racing a
+   *   truncate down sees the old bytes or zeroes; so may a read that sampled i_size before the
+   *   truncate and copies the partial folio after it.
+   * - 'any' (durability): anything. In a legal order where the byte is past EOF when the fsync
+   *   runs, the fsync promised nothing about it.
+   * A byte of an undecided partition is allowed (the verdict says inconclusive).
+   */
+  allowed(region: string, pos: number, value: number, pastEof: PastEof): boolean;
+  /** The values allowed at a byte (for the report); empty: unconstrained or undecided. */
+  values(region: string, pos: number, pastEof: PastEof): Set<number>;
+}
+
+export interface Legal {
+  /** The initial state (Porcupine's Init): what the reports name the initial contents by. */
+  readonly initial: RefState;
+  /** The ops with effects, in scenario order (tags). */
+  readonly ops: readonly OpRecord[];
+  /** States legal while `op` ran, before its own effect: the window a read saw. */
+  during(op: OpRecord): Window;
+  /** States where every op completed before `op` was issued is applied (what an fsync covers). */
+  after(op: OpRecord): Window;
+  /**
+   * The legal final state closest to `settled` on `region` (fewest differing bytes, a size
+   * difference counting double), or null when some legal final state matches it exactly or the
+   * region is not decided.
+   */
+  closestFinal(region: string, settled: Region): Region | null;
+  /** Why part of the history was not decided, or undefined when all of it was. */
+  readonly inconclusive?: string;
+}
+
+/**
+ * A set of applied events as a bitset of 32-bit words, kept as int32 (what `|` gives): a plain
+ * array, cheaper to copy than a typed array for the one or two words most histories need.
+ */
+type Mask = number[];
+
+interface Node {
+  mask: Mask;
+  state: RefState;
+}
+
+/**
+ * What the search orders: an op, or one half of an op whose device reads a user buffer at some
+ * point during it (an O_DIRECT write from a buffer: the DMA reads the pinned pages when the bio
+ * is built, the file changes when it completes), so another op may come between the two halves.
+ */
+interface Event {
+  op: OpRecord;
+  /** The effect lists it may have: one applies (a failed op may also apply none). */
+  choices: Effect[][];
+  /** The event that must come first (the buffer's read before its write-out), or -1. */
+  after: number;
+}
+
+/** A partition: ops whose footprints overlap (transitively), and the states they reach. */
+interface Part {
+  ops: OpRecord[];
+  /** The ops as the search orders them (an op with a dma copy is two events). */
+  events: Event[];
+  /** The regions its ops touch: its states hold only these. */
+  regions: string[];
+  nodes: Node[];
+  /** Its nodes with every event applied, once asked for. */
+  finals?: Node[];
+  complete: boolean;
+  /** Where its footprint lies, for the inconclusive reason. */
+  where: string;
+}
+
+/** Builds the checker's view of a history: partitions, each explored up to the budget. */
+export function linearize(initial: RefState, history: readonly OpRecord[], budget = STATE_BUDGET): Legal {
+  const ops = history.filter((o) => o.effects.length > 0).sort((a, b) => a.tag - b.tag);
+  const { parts, owners } = partition(initial, ops);
+  for (const p of parts) explore(p, initial, budget);
+  const undecided = parts.filter((p) => !p.complete);
+  const reason = undecided.length
+    ? `the reference model's ${budget} states did not cover ${undecided.length === 1 ? 'the ops' : `${undecided.length} groups of ops`} on ${undecided.map((p) => p.where).join('; ')} (${undecided.reduce((n, p) => n + p.ops.length, 0)} ops): those bytes are not judged`
+    : undefined;
+  return new LegalStates(initial, ops, parts, owners, reason);
+}
+
+/** Per region, which partition owns which bytes: disjoint segments sorted by start. */
+type Owners = Map<string, { start: number; end: number; part: number }[]>;
+
+/**
+ * Histories up to this many ops are searched as one partition owning every region it touches:
+ * exact as well (partitioning only splits the search), and cheaper than building the partitions
+ * for the handful of ops most runs have.
+ */
+const ONE_PARTITION_OPS = 6;
+
+/** Every op in one partition, owning the whole of every region an op touches. */
+function onePartition(initial: RefState, ops: OpRecord[]): { parts: Part[]; owners: Owners } {
+  const regions: string[] = [];
+  for (const o of ops)
+    for (const e of allEffects(o))
+      for (const s of effectSpans(initial, e)) if (!regions.includes(s.region)) regions.push(s.region);
+  const part: Part = { ops, events: [], regions, nodes: [], complete: true, where: regions.join(', ') };
+  const owners: Owners = new Map(
+    regions.map((r) => [r, [{ start: 0, end: Number.POSITIVE_INFINITY, part: 0 }]]),
+  );
+  return { parts: ops.length ? [part] : [], owners };
+}
+
+function partition(initial: RefState, ops: OpRecord[]): { parts: Part[]; owners: Owners } {
+  if (ops.length <= ONE_PARTITION_OPS) return onePartition(initial, ops);
+  const whole = new Set<string>();
+  for (const o of ops)
+    for (const e of allEffects(o)) {
+      const r = mayResize(initial, e);
+      if (r) whole.add(r);
+    }
+  const spans: { span: Span; op: number }[] = [];
+  ops.forEach((o, i) => {
+    for (const e of allEffects(o)) {
+      for (const s of effectSpans(initial, e)) {
+        const span = whole.has(s.region) ? { region: s.region, start: 0, end: Number.POSITIVE_INFINITY } : s;
+        if (span.end > span.start) spans.push({ span, op: i });
+      }
+    }
+  });
+  const uf = ops.map((_, i) => i);
+  const find = (i: number): number => {
+    while (uf[i] !== i) {
+      uf[i] = uf[uf[i]];
+      i = uf[i];
+    }
+    return i;
+  };
+  // Sweep each region's spans by start; overlapping ones join one partition.
+  const byRegion = new Map<string, { span: Span; op: number }[]>();
+  for (const s of spans) {
+    const l = byRegion.get(s.span.region) ?? [];
+    l.push(s);
+    byRegion.set(s.span.region, l);
+  }
+  const merged = new Map<string, { start: number; end: number; op: number }[]>();
+  for (const [region, l] of byRegion) {
+    l.sort((a, b) => a.span.start - b.span.start || a.op - b.op);
+    const segs: { start: number; end: number; op: number }[] = [];
+    for (const { span, op } of l) {
+      const last = segs[segs.length - 1];
+      if (last && span.start < last.end) {
+        last.end = Math.max(last.end, span.end);
+        uf[find(op)] = find(last.op);
+      } else segs.push({ start: span.start, end: span.end, op });
+    }
+    merged.set(region, segs);
+  }
+  // Partitions in the order of their first op (scenario order): deterministic.
+  const index = new Map<number, number>();
+  const parts: Part[] = [];
+  ops.forEach((o, i) => {
+    const root = find(i);
+    let k = index.get(root);
+    if (k === undefined) {
+      k = parts.length;
+      index.set(root, k);
+      parts.push({ ops: [], events: [], regions: [], nodes: [], complete: true, where: '' });
+    }
+    parts[k].ops.push(o);
+  });
+  const owners: Owners = new Map();
+  for (const [region, segs] of merged) {
+    owners.set(
+      region,
+      segs.map((s) => ({ start: s.start, end: s.end, part: index.get(find(s.op)) as number })),
+    );
+    for (const s of segs) {
+      const p = parts[index.get(find(s.op)) as number];
+      if (!p.regions.includes(region)) p.regions.push(region);
+      const range =
+        s.end === Number.POSITIVE_INFINITY ? `${region} (whole)` : `${region}[${s.start},${s.end})`;
+      p.where = p.where ? `${p.where}, ${range}` : range;
+    }
+  }
+  return { parts, owners };
+}
+
+/** Every effect an op may have had (its footprint covers them all). */
+function allEffects(o: OpRecord): Effect[] {
+  return o.alternatives ? [...o.effects, ...o.alternatives.flat()] : o.effects;
+}
+
+function maskHas(m: Mask, i: number): boolean {
+  return (m[i >>> 5] & (1 << (i & 31))) !== 0;
+}
+
+function maskWith(m: Mask, i: number): Mask {
+  const out = m.slice();
+  out[i >>> 5] |= 1 << (i & 31);
+  return out;
+}
+
+/** An op's events: one, or a dma copy's two halves (the read into a latch, the write-out). */
+function eventsOf(op: OpRecord, first: number): Event[] {
+  const lists = op.alternatives ? [op.effects, ...op.alternatives] : [op.effects];
+  const dma = op.effects.find((e) => e.k === 'copy' && e.dma);
+  if (dma?.k !== 'copy') return [{ op, choices: lists, after: -1 }];
+  const latch = `#${op.tag}`;
+  const put: Effect = { k: 'put', latch, dst: dma.dst, dstOff: dma.dstOff, dstIsStore: dma.dstIsStore };
+  return [
+    { op, choices: [[{ k: 'snap', src: dma.src, srcOff: dma.srcOff, len: dma.len, latch }]], after: -1 },
+    { op, choices: lists.map((l) => l.map((e) => (e === dma ? put : e))), after: first },
+  ];
+}
+
+/** Every state of the partition reachable by a real-time-consistent order, up to the budget. */
+function explore(p: Part, initial: RefState, budget: number): void {
+  for (const op of p.ops) p.events.push(...eventsOf(op, p.events.length));
+  const events = p.events;
+  const n = events.length;
+  const start: RefState = new Map();
+  for (const r of p.regions) start.set(r, initial.get(r) as Region);
+  for (const ev of events)
+    for (const e of ev.choices[0])
+      if (e.k === 'snap') start.set(e.latch, { size: e.len, cells: allocCells(e.len) });
+  const seen = new SeenStates();
+  const stack: Node[] = [{ mask: new Array<number>((n + 31) >>> 5).fill(0), state: start }];
+  while (stack.length > 0) {
+    const cur = stack.pop() as Node;
+    if (!seen.add(cur)) continue;
+    p.nodes.push(cur);
+    if (p.nodes.length > budget) {
+      p.complete = false;
+      p.nodes.length = 0;
+      return;
+    }
+    // Real-time pruning: nothing issued after the earliest end among the unapplied ops.
+    let minEnd = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < n; i++) {
+      const o = events[i].op;
+      if (o.ret !== null && o.end < minEnd && !maskHas(cur.mask, i)) minEnd = o.end;
+    }
+    for (let i = n - 1; i >= 0; i--) {
+      const ev = events[i];
+      const op = ev.op;
+      if (maskHas(cur.mask, i) || op.start > minEnd || (ev.after >= 0 && !maskHas(cur.mask, ev.after)))
+        continue;
+      const mask = maskWith(cur.mask, i);
+      for (const effects of ev.choices) {
+        let s: RefState | null = cur.state;
+        for (const e of effects) {
+          s = applyEffect(s, e);
+          if (!s) break;
+        }
+        if (s) stack.push({ mask, state: s });
+      }
+      // A failed or unfinished op may have done nothing at all.
+      if (op.ret === null || op.ret < 0) stack.push({ mask, state: cur.state });
+    }
+  }
+}
+
+/** A hash of a node (its mask and every region's size, cells and private copies). */
+function nodeHash(node: Node): number {
+  let h = 0x811c9dc5;
+  for (const w of node.mask) h = Math.imul(h ^ w, 0x01000193);
+  for (const r of node.state.values()) {
+    h = Math.imul(h ^ r.size, 0x01000193);
+    const cells = r.cells;
+    const n = Math.min(r.size, cells.length);
+    for (let i = 0; i < n; i++) h = Math.imul(h ^ cells[i], 0x01000193);
+    if (r.priv) for (const c of r.priv.cow) h = Math.imul(h ^ c, 0x01000193);
+  }
+  return h;
+}
+
+function sameRegion(a: Region, b: Region): boolean {
+  if (a === b) return true;
+  if (a.size !== b.size) return false;
+  const n = Math.min(a.size, a.cells.length);
+  if (n !== Math.min(b.size, b.cells.length)) return false;
+  if (a.cells !== b.cells) for (let i = 0; i < n; i++) if (a.cells[i] !== b.cells[i]) return false;
+  if (a.priv && b.priv) return a.priv.cow.every((c, i) => c === (b.priv as { cow: Uint8Array }).cow[i]);
+  return !a.priv && !b.priv;
+}
+
+function sameNode(a: Node, b: Node): boolean {
+  for (let i = 0; i < a.mask.length; i++) if (a.mask[i] !== b.mask[i]) return false;
+  for (const [name, r] of a.state) if (!sameRegion(r, b.state.get(name) as Region)) return false;
+  return true;
+}
+
+/**
+ * The nodes seen so far, exactly: bucketed by hash, compared in full within a bucket (building a
+ * string key of every cell was the oracle's hottest spot).
+ */
+class SeenStates {
+  private readonly buckets = new Map<number, Node[]>();
+
+  /** Adds the node unless it was seen; returns whether it was new. */
+  add(node: Node): boolean {
+    const h = nodeHash(node);
+    const bucket = this.buckets.get(h);
+    if (!bucket) {
+      this.buckets.set(h, [node]);
+      return true;
+    }
+    for (const o of bucket) if (sameNode(o, node)) return false;
+    bucket.push(node);
+    return true;
+  }
+}
+
+/** Which ops of a partition a window requires applied (must), forbids (mustNot, self). */
+type Constraint = (op: OpRecord) => 'must' | 'not' | 'free';
+
+const ZERO = cell(TAG_ZERO, 0);
+
+class LegalStates implements Legal {
+  constructor(
+    readonly initial: RefState,
+    readonly ops: readonly OpRecord[],
+    private readonly parts: Part[],
+    private readonly owners: Owners,
+    readonly inconclusive: string | undefined,
+  ) {}
+
+  during(r: OpRecord): Window {
+    return this.window((w) => {
+      if (w === r || w.start > r.end) return 'not';
+      return w.ret !== null && w.end < r.start ? 'must' : 'free';
+    });
+  }
+
+  after(f: OpRecord): Window {
+    return this.window((w) => (w.ret !== null && w.end < f.start ? 'must' : 'free'));
+  }
+
+  closestFinal(region: string, settled: Region): Region | null {
+    const init = this.initial.get(region) as Region;
+    const segs = this.owners.get(region) ?? [];
+    const whole = segs.length === 1 && segs[0].start === 0 && segs[0].end === Number.POSITIVE_INFINITY;
+    if (whole) return this.closestWhole(this.parts[segs[0].part], region, settled);
+    // The size never changes: unowned bytes keep their initial value, owned ones come from the
+    // partition's final state closest to what settled on its bytes.
+    const best = new Map<number, Region>();
+    let differs = settled.size !== init.size || unownedDiffer(init, settled, segs);
+    for (const s of segs) {
+      const p = this.parts[s.part];
+      if (!p.complete || best.has(s.part)) continue;
+      const mine = segs.filter((x) => x.part === s.part);
+      let min = Number.POSITIVE_INFINITY;
+      for (const n of this.finals(p)) {
+        const r = n.state.get(region) as Region;
+        let diff = 0;
+        for (const m of mine) diff += diffRange(r, settled, m.start, m.end);
+        if (diff < min) {
+          min = diff;
+          best.set(s.part, r);
+        }
+        if (diff === 0) break;
+      }
+      if (min > 0) differs = true;
+    }
+    if (!differs) return null;
+    const ref = { size: init.size, cells: init.cells.slice() };
+    for (const s of segs) {
+      const from = this.parts[s.part].complete ? best.get(s.part) : settled;
+      if (from) copyRange(from, ref, s.start, s.end);
+    }
+    return ref;
+  }
+
+  private closestWhole(p: Part, region: string, settled: Region): Region | null {
+    if (!p.complete) return null;
+    let best: { diff: number; ref: Region } | null = null;
+    for (const n of this.finals(p)) {
+      const ref = n.state.get(region) as Region;
+      let diff = Math.abs(ref.size - settled.size) * 2;
+      for (let b = 0; b < Math.min(ref.size, settled.size); b++)
+        if (ref.cells[b] !== settled.cells[b]) diff++;
+      if (diff === 0) return null;
+      if (!best || diff < best.diff) best = { diff, ref };
+    }
+    return best ? best.ref : null;
+  }
+
+  /** The partition's states with every event applied (computed once). */
+  private finals(p: Part): Node[] {
+    if (p.finals) return p.finals;
+    const full = new Array<number>((p.events.length + 31) >>> 5).fill(0);
+    for (let i = 0; i < p.events.length; i++) full[i >>> 5] |= 1 << (i & 31);
+    p.finals = p.nodes.filter((n) => sameMask(n.mask, full));
+    return p.finals;
+  }
+
+  private window(c: Constraint): Window {
+    const byPart: (RefState[] | undefined)[] = [];
+    const initialOnly = [this.initial];
+    // Reads ask byte after byte of one region: the owner of the last byte is asked first.
+    let last: { region: string; start: number; end: number; part: number } | null = null;
+    const lookup = (region: string, pos: number): RefState[] | 'undecided' => {
+      let part: number;
+      if (last && last.region === region && pos >= last.start && pos < last.end) part = last.part;
+      else {
+        const seg = this.segmentOf(region, pos);
+        last = seg ? { region, ...seg } : null;
+        part = seg ? seg.part : -1;
+      }
+      if (part < 0) return initialOnly;
+      const p = this.parts[part];
+      if (!p.complete) return 'undecided';
+      let states = byPart[part];
+      if (!states) {
+        states = filterNodes(p, c);
+        byPart[part] = states;
+      }
+      return states;
+    };
+    return {
+      allowed: (region, pos, value, pastEof) => {
+        const states = lookup(region, pos);
+        return states === 'undecided' || !disallowed(states, region, pos, value, pastEof);
+      },
+      values: (region, pos, pastEof) => {
+        const states = lookup(region, pos);
+        return states === 'undecided' ? new Set() : allowedAt(states, region, pos, pastEof);
+      },
+    };
+  }
+
+  private segmentOf(region: string, pos: number): { start: number; end: number; part: number } | null {
+    const segs = this.owners.get(region);
+    if (segs) for (const s of segs) if (pos >= s.start && pos < s.end) return s;
+    return null;
+  }
+}
+
+function sameMask(a: Mask, b: Mask): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The partition's states inside a window. */
+function filterNodes(p: Part, c: Constraint): RefState[] {
+  const words = (p.events.length + 31) >>> 5;
+  const must = new Array<number>(words).fill(0);
+  const not = new Array<number>(words).fill(0);
+  p.events.forEach((ev, i) => {
+    const k = c(ev.op);
+    if (k === 'must') must[i >>> 5] |= 1 << (i & 31);
+    else if (k === 'not') not[i >>> 5] |= 1 << (i & 31);
+  });
+  const out: RefState[] = [];
+  next: for (const n of p.nodes) {
+    for (let w = 0; w < words; w++) {
+      const m = n.mask[w];
+      if ((m & must[w]) !== must[w] || (m & not[w]) !== 0) continue next;
+    }
+    out.push(n.state);
+  }
+  return out;
+}
+
+/** Does a byte no partition owns differ from its initial value? */
+function unownedDiffer(
+  init: Region,
+  settled: Region,
+  segs: readonly { start: number; end: number }[],
+): boolean {
+  const n = Math.min(init.size, settled.size);
+  let b = 0;
+  for (const s of [...segs].sort((x, y) => x.start - y.start)) {
+    for (; b < Math.min(s.start, n); b++) if (init.cells[b] !== settled.cells[b]) return true;
+    b = Math.max(b, s.end);
+  }
+  for (; b < n; b++) if (init.cells[b] !== settled.cells[b]) return true;
+  return false;
+}
+
+function diffRange(a: Region, b: Region, start: number, end: number): number {
+  let diff = 0;
+  const hi = Math.min(end, a.size, b.size);
+  for (let i = start; i < hi; i++) if (a.cells[i] !== b.cells[i]) diff++;
+  return diff;
+}
+
+function copyRange(from: Region, to: Region, start: number, end: number): void {
+  const hi = Math.min(end, from.size, to.size);
+  for (let i = start; i < hi; i++) to.cells[i] = from.cells[i];
+}
+
+/** The values byte `pos` may hold in some state (none: unconstrained, past EOF in every state). */
+function allowedAt(states: RefState[], region: string, pos: number, pastEof: PastEof): Set<number> {
+  const out = new Set<number>();
+  let past = false;
+  for (const s of states) {
+    const r = s.get(region) as Region;
+    if (pos < r.size) out.add(r.cells[pos]);
+    else past = true;
+  }
+  if (past && out.size > 0) {
+    if (pastEof === 'zero') out.add(ZERO);
+    else out.clear();
+  }
+  return out;
+}
+
+/**
+ * Is `value` at byte `pos` of `region` outside allowedAt(...)? Decided without building the set:
+ * this runs for every byte of every read of every run; allowedAt is for the report.
+ */
+function disallowed(
+  states: RefState[],
+  region: string,
+  pos: number,
+  value: number,
+  pastEof: PastEof,
+): boolean {
+  let constrained = false;
+  let past = false;
+  for (const s of states) {
+    const r = s.get(region) as Region;
+    if (pos >= r.size) past = true;
+    else if (r.cells[pos] === value) return false;
+    else constrained = true;
+  }
+  if (!constrained) return false;
+  if (past && (pastEof === 'any' || value === ZERO)) return false;
+  return true;
+}
