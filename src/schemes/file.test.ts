@@ -1,5 +1,5 @@
 /**
- * Schemes from a file (file.ts): which references are files, what a bad file does (one line,
+ * Schemes from a file (explore/schemefile.ts): which references are files, what a bad file does (one line,
  * exit 2, through the built bin as a user runs it), a file scheme's name, and which schemes worker
  * threads can build. The installed-package runs (a file importing 'pagelab', --jobs 2) are in
  * src/index.test.ts.
