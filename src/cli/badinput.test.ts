@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { builtinScenarios } from '../litmus/builtin.js';
+import { builtinScenarios } from '../explore/builtin.js';
 import { main } from './main.js';
 
 const DIR = mkdtempSync(join(tmpdir(), 'pagelab-badinput-'));

@@ -8,12 +8,12 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError, Option } from 'commander';
+import { findBuiltin } from '../explore/builtin.js';
 import { STRATEGY_NAMES, type StrategyName } from '../explore/check.js';
 import { stateBudget } from '../explore/judge.js';
+import { resolveSchemeRef, SchemeRefError } from '../explore/schemefile.js';
 import type { Scenario } from '../litmus/ast.js';
-import { findBuiltin } from '../litmus/builtin.js';
 import { LitmusError, parseLitmus } from '../litmus/parse.js';
-import { resolveSchemeRef, SchemeRefError } from '../schemes/file.js';
 import type { Scheme } from '../schemes/index.js';
 
 /** Bad input: reported as one line `pagelab: <reason>` and exit code 2. */
@@ -80,7 +80,7 @@ export function resolveScenario(ref: string): Scenario {
   throw new UsageError(`unknown scenario '${ref}' (built-in names: pagelab list; or give a .litmus file)`);
 }
 
-/** `--scheme`: a registry name or a path to an ESM scheme file (schemes/file.ts); else bad input. */
+/** `--scheme`: a registry name or a path to an ESM scheme file (explore/schemefile.ts); else bad input. */
 export async function resolveScheme(ref: string): Promise<Scheme> {
   try {
     return await resolveSchemeRef(ref);

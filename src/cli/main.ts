@@ -3,13 +3,13 @@
  * bad input as cli/common.ts has them (a contract).
  */
 import { Command, CommanderError } from 'commander';
+import { builtinScenarios, findBuiltin } from '../explore/builtin.js';
 import { DFS_BUDGET } from '../explore/cell.js';
 import { DEFAULTS } from '../explore/defaults.js';
 import { measureMatrix } from '../explore/matrix.js';
 import { defaultJobs } from '../explore/pool.js';
 import { parseReplayString } from '../explore/run.js';
 import type { Scenario } from '../litmus/ast.js';
-import { builtinScenarios, findBuiltin } from '../litmus/builtin.js';
 import { checkJson, matrixJson, replayJson } from '../report/json.js';
 import { formatMatrixMarkdown, formatMatrixText } from '../report/matrix-text.js';
 import { formatCheck, terminalOptions, wantColor } from '../report/text.js';
@@ -32,6 +32,7 @@ import {
 } from './common.js';
 import { registerFsx } from './fsx.js';
 import { registerNative } from './native.js';
+import { registerPlayground } from './playground.js';
 import { makeCellProgress } from './progress.js';
 import { addReportFileOptions, writeCheckReports, writeMatrixHtml } from './reports.js';
 import { addSearchOptions, runCheck, type SearchCliOpts, showReplay } from './search.js';
@@ -237,6 +238,7 @@ function program(result: { code: number }): Command {
   registerFsx(p, result, defaultJobs());
   registerNative(p, result);
   registerCampaign(p, result, defaultJobs());
+  registerPlayground(p, result);
   return p;
 }
 

@@ -7,8 +7,8 @@
  * DAX), one line on stderr.
  */
 import type { Command } from 'commander';
+import { builtinScenarios } from '../explore/builtin.js';
 import type { Scenario } from '../litmus/ast.js';
-import { builtinScenarios } from '../litmus/builtin.js';
 import { NativeBuildError } from '../native/build.js';
 import { type Comparison, compareOutcomes, type ModelSet, modelOutcomes } from '../native/compare.js';
 import { hostScheme } from '../native/host.js';

@@ -6,13 +6,13 @@
 import { describe, expect, it } from 'vitest';
 import { iomapDioRw } from '../fs/iomap/direct-io.js';
 import type { Scenario } from '../litmus/ast.js';
-import { builtinScenarios, findBuiltin } from '../litmus/builtin.js';
 import { fileViews } from '../litmus/world.js';
 import { findScheme, SCHEMES } from '../schemes/index.js';
 import { pagelab } from '../schemes/pagelab.js';
 import type { Scheme } from '../schemes/scheme.js';
 import { decodeSchedule, encodeSchedule } from '../sim/schedule.js';
 import { ReplayStrategy } from '../sim/strategy.js';
+import { builtinScenarios, findBuiltin } from './builtin.js';
 import { checkScenario, type StrategyName } from './check.js';
 import { backtrack, type DfsNode, DfsRunStrategy } from './dfs.js';
 import { parseReplayString, type RunReport, runOnce } from './run.js';

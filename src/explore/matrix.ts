@@ -8,14 +8,14 @@
  */
 import { Piscina } from 'piscina';
 import type { Scenario } from '../litmus/ast.js';
-import { builtinScenarios } from '../litmus/builtin.js';
-import { workersCanLoad } from '../schemes/file.js';
 import { SCHEMES, type Scheme } from '../schemes/index.js';
+import { builtinScenarios } from './builtin.js';
 import { type CellResult, type CellTask, cellUnder, DFS_BUDGET } from './cell.js';
 import type { Coverage, Verdict } from './check.js';
 import { type FairnessRow, fairnessTable } from './measures.js';
 import { WORKER, WORKER_LIMITS } from './pool.js';
 import { disjointWritersScenario, measureScalability } from './scalability.js';
+import { workersCanLoad } from './schemefile.js';
 
 export interface MatrixOptions {
   /** Random schedules per cell (those whose DFS does not complete within `dfsBudget`). */
@@ -31,7 +31,7 @@ export interface MatrixOptions {
   scenarios?: readonly Scenario[];
   /** How each scenario is named in replay strings (default its name; a file: its path). */
   scenarioRefs?: readonly string[];
-  /** The columns: built-in or loaded from files (schemes/file.ts); all of SCHEMES if absent. */
+  /** The columns: built-in or loaded from files (explore/schemefile.ts); all of SCHEMES if absent. */
   schemes?: readonly Scheme[];
   /** Skip the scalability and fairness measures (a matrix of the user's scenarios). */
   noMeasures?: boolean;
@@ -124,7 +124,7 @@ async function matrixRows(
       });
     }
   });
-  // A scheme a script built itself exists in this thread only (schemes/file.ts).
+  // A scheme a script built itself exists in this thread only (explore/schemefile.ts).
   const jobs = schemes.every(workersCanLoad) ? opts.jobs : 1;
   const results = await runCells(cells, cellSchemes, jobs, opts.onCell);
   return results.map((r, i) => ({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { builtinScenarios } from '../explore/builtin.js';
 import type { Coverage } from '../explore/check.js';
 import type { Matrix, MatrixRow } from '../explore/matrix.js';
-import { builtinScenarios } from '../litmus/builtin.js';
 import { SCHEMES as ALL_SCHEMES } from '../schemes/index.js';
 import { cellCode, formatMatrixMarkdown, formatMatrixText, type MatrixTextOptions } from './matrix-text.js';
 import { wantColor } from './text.js';

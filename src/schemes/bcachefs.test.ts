@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { builtinScenarios, findBuiltin, SCENARIO_DIR } from '../explore/builtin.js';
 import { checkScenario } from '../explore/check.js';
 import {
   FAULT_STORM_DIO_TASK,
@@ -17,7 +18,6 @@ import {
 } from '../explore/measures.js';
 import { replaySchedule, runOnce } from '../explore/run.js';
 import { INODE_ADDR_ORDERS, type InodeAddrOrder, type Scenario } from '../litmus/ast.js';
-import { builtinScenarios, findBuiltin, SCENARIO_DIR } from '../litmus/builtin.js';
 import { formatScenario, parseLitmus } from '../litmus/parse.js';
 import { buildWorld } from '../litmus/world.js';
 import { EFAULT } from '../sim/errno.js';

@@ -1,5 +1,5 @@
 /**
- * Schemes from a file (file.ts): which references are files, what a bad file does (one line,
+ * Schemes from a file (explore/schemefile.ts): which references are files, what a bad file does (one line,
  * exit 2, through the built bin as a user runs it), a file scheme's name, and which schemes worker
  * threads can build. The installed-package runs (a file importing 'pagelab', --jobs 2) are in
  * src/index.test.ts.
@@ -9,10 +9,16 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { findBuiltin } from '../explore/builtin.js';
 import { checkScenario } from '../explore/check.js';
 import { measureMatrix } from '../explore/matrix.js';
-import { findBuiltin } from '../litmus/builtin.js';
-import { isSchemeFile, loadSchemeFile, resolveSchemeRef, SchemeRefError, workersCanLoad } from './file.js';
+import {
+  isSchemeFile,
+  loadSchemeFile,
+  resolveSchemeRef,
+  SchemeRefError,
+  workersCanLoad,
+} from '../explore/schemefile.js';
 import { findScheme, SCHEMES } from './index.js';
 import type { Scheme } from './scheme.js';
 
