@@ -92,7 +92,7 @@ afterAll(() => {
 
 describe('the packed tarball, installed', () => {
   it('runs `npx pagelab matrix`: every built-in scheme, exit 0', () => {
-    const r = pagelab('matrix', '--schedules', '20', '--json');
+    const r = pagelab('matrix', '--dfs-budget', '0', '--schedules', '20', '--json');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const m = JSON.parse(r.stdout);
@@ -203,6 +203,8 @@ describe('a scheme from a file that imports only the public API', () => {
     const matrix = (jobs: string) =>
       pagelab(
         'matrix',
+        '--dfs-budget',
+        '0',
         '--scheme',
         './i-mmap-sem.js',
         '--scheme',

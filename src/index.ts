@@ -7,6 +7,7 @@
  */
 
 export type { Finding } from './check/oracles.js';
+export { builtinScenarios, findBuiltin } from './explore/builtin.js';
 // Scenarios, checks, the matrix, replays.
 export type { CheckOptions, CheckResult, Coverage, StrategyName, Verdict } from './explore/check.js';
 export { checkScenario as check, checkScenario, STRATEGY_NAMES } from './explore/check.js';
@@ -14,6 +15,13 @@ export type { Matrix, MatrixOptions, MatrixRow } from './explore/matrix.js';
 export { measureMatrix as matrix } from './explore/matrix.js';
 export type { RunReport } from './explore/run.js';
 export { parseReplayString, replaySchedule, replayString } from './explore/run.js';
+// The scheme registry, and schemes from files.
+export {
+  isSchemeFile,
+  loadSchemeFile,
+  resolveSchemeRef as loadScheme,
+  SchemeRefError,
+} from './explore/schemefile.js';
 export { fallocateLocked, truncateLocked } from './fs/fallocate.js';
 // What a scheme author composes: the objects an entry point receives, the generic paths (each
 // named after the kernel function it models), and the locks.
@@ -31,7 +39,6 @@ export { dioWarnStalePagecache, iomapDioRw } from './fs/iomap/direct-io.js';
 export { directWriteFallback, filemapRead, writeChecksZeroEof } from './fs/read_write.js';
 export { genericFsync } from './fs/sync.js';
 export type { FindingKind, Op, Scenario } from './litmus/ast.js';
-export { builtinScenarios, findBuiltin } from './litmus/builtin.js';
 export { formatScenario, LitmusError, parseLitmus } from './litmus/parse.js';
 export type { VmFault, WritebackControl } from './mm/filemap.js';
 export {
@@ -42,13 +49,6 @@ export {
   truncatePagecacheRange,
   unmapMappingPages,
 } from './mm/filemap.js';
-// The scheme registry, and schemes from files.
-export {
-  isSchemeFile,
-  loadSchemeFile,
-  resolveSchemeRef as loadScheme,
-  SchemeRefError,
-} from './schemes/file.js';
 export { findScheme, SCHEMES } from './schemes/index.js';
 export type { BlockMapSites } from './schemes/locks.js';
 export {

@@ -18,11 +18,11 @@
  *   same model code (every `await t.point()` becomes an `s.schedule()` promise) on one seed race.
  */
 import fc from 'fast-check';
+import { builtinScenarios, findBuiltin } from '../explore/builtin.js';
 import { checkScenario, type StrategyName } from '../explore/check.js';
 import { judgeRun } from '../explore/judge.js';
 import { runOnce } from '../explore/run.js';
 import type { Scenario } from '../litmus/ast.js';
-import { builtinScenarios, findBuiltin } from '../litmus/builtin.js';
 import { parseLitmus } from '../litmus/parse.js';
 import { buildWorld, spawnTasks } from '../litmus/world.js';
 import { findScheme, SCHEMES } from '../schemes/index.js';

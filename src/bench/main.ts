@@ -14,6 +14,7 @@ import './sched.js';
 import './explore.js';
 import './native.js';
 import './campaign.js';
+import './playground.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

@@ -8,7 +8,7 @@
  *   the kernel prevents stays at 0 and is not listed).
  * The kernel's timing is not the model's: hits depend on the machine and its load.
  */
-import { findBuiltin } from '../litmus/builtin.js';
+import { findBuiltin } from '../explore/builtin.js';
 import { runNative } from '../native/run.js';
 import { type Figure, register } from './registry.js';
 

@@ -98,3 +98,70 @@ describe('pagelab campaign: bad input', () => {
     expect(twice.stderr).toBe(`pagelab: ${file}:1: program 0 under xfs twice\n`);
   }, 60_000);
 });
+
+/** The O_DIRECT write vs load/store slice, run on this machine's kernel with a small N. */
+const NATIVE = ['campaign', '--native', '--scheme', 'ext4', '--iterations', '10', '--json'];
+
+describe('pagelab campaign --native', () => {
+  it('one native record per program in order, outcomes adding up, the summary from the records, exit 1 iff not allowed', () => {
+    const r = pagelab(...NATIVE, '--programs', '41655-41658');
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const records = lines.slice(0, -1);
+    const summary = lines[lines.length - 1];
+    expect(records.map((x) => [x.type, x.index, x.scheme])).toEqual([
+      ['native', 41655, 'ext4'],
+      ['native', 41656, 'ext4'],
+      ['native', 41657, 'ext4'],
+    ]);
+    for (const x of records) {
+      if (x.skipped !== null) {
+        // What the host cannot express (e.g. no O_DIRECT on this filesystem) is a reason, not a run.
+        expect(x.skipped).toMatch(/\S/);
+        expect(x.outcomes).toEqual([]);
+        continue;
+      }
+      const total = x.outcomes.reduce((n: number, o: { count: number }) => n + o.count, 0);
+      expect(total).toBe(x.hung === null ? 10 : x.iterations + 1);
+      expect(x.not_allowed).toEqual(
+        x.outcomes
+          .filter((o: { allowed: boolean }) => !o.allowed)
+          .map((o: { outcome: string[] }) => o.outcome),
+      );
+      expect(x.model.outcomes).toBeGreaterThan(0);
+      expect(x.model.coverage).toMatch(/^(complete DFS|sampled)/);
+    }
+    expect(summary.type).toBe('native-summary');
+    expect(summary.programs).toBe(3);
+    expect(summary.ran).toBe(records.filter((x) => x.skipped === null).length);
+    const failed = records.filter((x) => x.not_allowed.length > 0 || x.hung !== null);
+    expect(summary.not_allowed).toEqual(records.filter((x) => x.not_allowed.length > 0).map((x) => x.index));
+    expect(r.code).toBe(failed.length > 0 ? 1 : 0);
+  });
+
+  it('runs a program with the same seeded delays whatever the slice', () => {
+    const wide = pagelab(...NATIVE, '--programs', '41655-41657', '--iterations', '1');
+    const one = pagelab(...NATIVE, '--programs', '41656-41657', '--iterations', '1');
+    const seedOf = (out: string) =>
+      out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l))
+        .find((x) => x.index === 41656).seed;
+    expect(seedOf(one.stdout)).toBe(seedOf(wide.stdout));
+    expect(seedOf(wide.stdout)).not.toBe(
+      JSON.parse(wide.stdout.split('\n')[0]).seed, // 41655's
+    );
+  });
+
+  it('bad input is one line and exit 2: two schemes, a missing --dir, --estimate', () => {
+    for (const args of [['--scheme', 'ext4,xfs'], ['--dir', '/nonexistent/pagelab'], ['--estimate']]) {
+      const r = pagelab('campaign', '--native', '--programs', '0-1', ...args);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stdout).toBe('');
+    }
+  });
+});

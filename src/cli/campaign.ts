@@ -18,6 +18,14 @@ import {
 } from '../campaign/driver.js';
 import { estimateCampaign, formatEstimate, shardCount } from '../campaign/estimate.js';
 import {
+  formatNativeSummary,
+  formatNotAllowed,
+  type NativeRecord,
+  nativeFailed,
+  runNativeCampaign,
+  summarizeNative,
+} from '../campaign/native.js';
+import {
   type CampaignRecord,
   type CampaignSummary,
   firstBySignature,
@@ -25,7 +33,12 @@ import {
   summarize,
 } from '../campaign/summary.js';
 import { spaceSize } from '../gen/enumerate.js';
-import { SCHEMES } from '../schemes/index.js';
+import { NativeBuildError } from '../native/build.js';
+import { hostScheme } from '../native/host.js';
+import { NativeUnsupported } from '../native/program.js';
+import { probeParent } from '../native/run.js';
+import { findScheme, SCHEMES } from '../schemes/index.js';
+import type { Scheme } from '../schemes/scheme.js';
 import { EXIT_FINDING, EXIT_OK, intOption, out, UsageError, writeOut } from './common.js';
 
 interface CampaignCliOpts {
@@ -44,6 +57,9 @@ interface CampaignCliOpts {
   estimate?: boolean;
   sample: number;
   litmusDir?: string;
+  native?: boolean;
+  iterations: number;
+  dir?: string;
 }
 
 /**
@@ -147,8 +163,63 @@ function budgetOf(o: CampaignCliOpts): CellBudget {
   return { dfsRuns: o.dfsRuns, preemptions: o.preemptions, pctSchedules: o.pctSchedules, seed: o.seed };
 }
 
+/** The host's filesystem (probed under --dir) and the scheme compared: --scheme's one, else the host's. */
+function nativeScheme(o: CampaignCliOpts): { fs: string; scheme: Scheme } {
+  if (o.scheme !== undefined && schemeNames(o.scheme).length !== 1)
+    throw new UsageError('campaign --native compares with one scheme: give one name to --scheme');
+  let hs: ReturnType<typeof hostScheme>;
+  try {
+    hs = hostScheme(probeParent(o.dir));
+  } catch (e) {
+    if (e instanceof NativeUnsupported || e instanceof NativeBuildError) throw new UsageError(e.message);
+    throw e;
+  }
+  const name = o.scheme ?? hs.scheme;
+  if (name === null)
+    throw new UsageError(`no scheme models this host's ${hs.fs} (${hs.why}): name one with --scheme`);
+  return { fs: hs.fs, scheme: findScheme(name) as Scheme };
+}
+
+/** `campaign --native`: every selected program on the kernel, held to the scheme's outcome set. */
+async function cmdNativeCampaign(o: CampaignCliOpts, source: ProgramSource): Promise<number> {
+  if (o.estimate || o.litmusDir) throw new UsageError('--native takes neither --estimate nor --litmus-dir');
+  const { fs, scheme } = nativeScheme(o);
+  const total = shardCount(sourceSize(source), o.shard, o.programs);
+  const records: NativeRecord[] = [];
+  let failed = 0;
+  const bar = progress(total);
+  try {
+    await runNativeCampaign({
+      source,
+      shard: o.shard,
+      slice: o.programs,
+      scheme,
+      iterations: o.iterations,
+      dir: o.dir,
+      seed: o.seed,
+      onRecord: (r) => {
+        records.push({ ...r, litmus: '', outcomes: r.not_allowed.length ? r.outcomes : [] });
+        if (nativeFailed(r)) failed++;
+        if (o.json) out(JSON.stringify(r));
+        else for (const line of formatNotAllowed(r)) out(line);
+        bar.tick(records.length, failed);
+      },
+    });
+  } catch (e) {
+    if (e instanceof NativeBuildError) throw new UsageError(e.message);
+    throw e;
+  } finally {
+    bar.stop();
+  }
+  const summary = summarizeNative(spaceName(source), fs, scheme.name, records);
+  if (o.json) out(JSON.stringify(summary));
+  else for (const line of formatNativeSummary(summary)) out(line);
+  return failed > 0 ? EXIT_FINDING : EXIT_OK;
+}
+
 async function cmdCampaign(o: CampaignCliOpts): Promise<number> {
   const source = sourceOf(o);
+  if (o.native) return cmdNativeCampaign(o, source);
   const schemes = schemeNames(o.scheme);
   if (o.estimate) {
     const bar = progress(
@@ -299,6 +370,17 @@ export function registerCampaign(p: Command, result: { code: number }, defaultJo
     .option('--estimate', 'sample the space and predict programs, runs and minutes; check nothing else')
     .option('--litmus-dir <dir>', 'write each distinct finding, minimised, as a ready .litmus file in DIR')
     .option('--sample <n>', '--estimate: programs to sample', intOption('--sample', 1, 100_000), 20)
+    .option(
+      '--native',
+      "run each program on the running kernel and hold the host's scheme to it (docs/native.md)",
+    )
+    .option(
+      '--iterations <n>',
+      '--native: iterations per program',
+      intOption('--iterations', 1, 10_000_000),
+      100,
+    )
+    .option('--dir <dir>', '--native: where to make the files (default: the OS temporary directory)')
     .action(async (o: CampaignCliOpts) => {
       result.code = await cmdCampaign(o);
     });

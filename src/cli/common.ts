@@ -5,13 +5,15 @@
  * every run), option parsing, output, and scheme / scenario / strategy names.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError, Option } from 'commander';
+import { findBuiltin } from '../explore/builtin.js';
 import { STRATEGY_NAMES, type StrategyName } from '../explore/check.js';
 import { stateBudget } from '../explore/judge.js';
+import { resolveSchemeRef, SchemeRefError } from '../explore/schemefile.js';
 import type { Scenario } from '../litmus/ast.js';
-import { findBuiltin } from '../litmus/builtin.js';
 import { LitmusError, parseLitmus } from '../litmus/parse.js';
-import { resolveSchemeRef, SchemeRefError } from '../schemes/file.js';
 import type { Scheme } from '../schemes/index.js';
 
 /** Bad input: reported as one line `pagelab: <reason>` and exit code 2. */
@@ -78,7 +80,7 @@ export function resolveScenario(ref: string): Scenario {
   throw new UsageError(`unknown scenario '${ref}' (built-in names: pagelab list; or give a .litmus file)`);
 }
 
-/** `--scheme`: a registry name or a path to an ESM scheme file (schemes/file.ts); else bad input. */
+/** `--scheme`: a registry name or a path to an ESM scheme file (explore/schemefile.ts); else bad input. */
 export async function resolveScheme(ref: string): Promise<Scheme> {
   try {
     return await resolveSchemeRef(ref);
@@ -92,4 +94,37 @@ export function resolveStrategy(name: string): StrategyName {
   const s = STRATEGY_NAMES.find((x) => x === name);
   if (!s) throw new UsageError(`unknown strategy '${name}' (known: ${STRATEGY_NAMES.join(', ')})`);
   return s;
+}
+
+/** A comma-separated list option (`--schemes a,b`): its names, each checked by `check`. */
+export function listOption<T>(value: string | undefined, one: (name: string) => T): T[] | undefined {
+  if (value === undefined) return undefined;
+  const names = value
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  if (!names.length) throw new UsageError(`empty list '${value}'`);
+  return names.map(one);
+}
+
+/** Quotes a word for a POSIX shell, so that a printed command runs as printed. */
+export function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_./:+,=@%-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`;
+}
+
+/**
+ * How the user runs this CLI again: `npx pagelab` from an install (the package sits in a
+ * node_modules, where npx finds its bin), else the checkout's bin/pagelab.js by its path from the
+ * working directory (npx would look `pagelab` up in the registry there).
+ */
+export function selfCommand(here = import.meta.url, cwd = process.cwd()): string {
+  const bin = fileURLToPath(new URL('../../bin/pagelab.js', here));
+  if (bin.split(sep).includes('node_modules')) return 'npx pagelab';
+  const rel = relative(cwd, bin);
+  return `node ${shellQuote(rel.startsWith('..') || rel.startsWith(sep) ? rel : `.${sep}${rel}`)}`;
+}
+
+/** The command that replays a replay string, runnable as printed. */
+export function replayCommand(replay: string): string {
+  return `${selfCommand()} replay '${replay.replaceAll("'", "'\\''")}'`;
 }

@@ -32,6 +32,7 @@ import {
   UsageError,
   writeOut,
 } from './common.js';
+import { makeTicker } from './progress.js';
 import { addReportFileOptions, writeCheckReports } from './reports.js';
 import { addSearchOptions, runCheck, type SearchCliOpts, showReplay } from './search.js';
 
@@ -293,7 +294,16 @@ async function runSequentialFsx(r: Resolved, scheme: Scheme, o: FsxCliOpts, fnam
   const entries = r.replayFile ? readReplay(r.replayFile) : null;
   const fsx = new Fsx(r.opts, entries, r.counting);
   const file = modelFile(scheme, r.opts);
-  const result = await new FsxRunner(fsx, file).run(r.numops);
+  const runner = new FsxRunner(fsx, file);
+  const ticker = makeTicker('fsx', 'test calls', r.numops > 0, !o.json);
+  runner.onTestCall = (done) =>
+    ticker.update({ done, total: Math.max(0, r.numops), schedules: 0, findings: 0 });
+  let result: Awaited<ReturnType<FsxRunner['run']>>;
+  try {
+    result = await runner.run(r.numops);
+  } finally {
+    ticker.stop();
+  }
   const badoff = result.failure?.badoff ?? -1;
   if (opsFile) writeOut(opsFile, formatOpLog(lastLogged(result.log), badoff));
   if (o.dump) writeOut(o.dump, result.contents);

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DFS_BUDGET } from '../explore/cell.js';
 import { DEFAULTS } from '../explore/defaults.js';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'pagelab.js');
@@ -22,8 +23,12 @@ describe('pagelab check', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('dio-write-vs-mmap-store under vfs2019: lost-write');
     expect(r.stdout).toContain('dio_warn_stale_pagecache');
-    const replay = /replay: (pagelab replay '[^']+')/.exec(r.stdout);
+    // From a checkout the printed command is the checkout's bin (npx would ask the registry).
+    const replay = /replay: node (\S+) replay '([^']+)'/.exec(r.stdout);
     expect(replay).not.toBeNull();
+    const [, bin, s] = replay as RegExpExecArray;
+    expect(bin).toBe('./bin/pagelab.js');
+    expect(pagelab('replay', s).code).toBe(1);
   });
 
   it('--json carries the contract fields, and the replay string replays to the same verdict', () => {
@@ -168,6 +173,10 @@ describe('bad input: one line on stderr, exit 2, no stack trace', () => {
     ],
     ['malformed replay', ['replay', 'garbage'], /^pagelab: malformed replay string/],
     ['unknown command', ['frobnicate'], /unknown command/],
+    ['matrix: unknown scheme', ['matrix', '--schemes', 'xfs,nosuch'], /^pagelab: unknown scheme 'nosuch'/],
+    ['matrix: unknown scenario', ['matrix', '--scenarios', 'nosuch'], /^pagelab: unknown scenario 'nosuch'/],
+    ['matrix: unknown format', ['matrix', '--format', 'html'], /^pagelab: unknown format 'html'/],
+    ['matrix: missing file', ['matrix', '/nonexistent/x.litmus'], /^pagelab: no such scenario file/],
   ];
   for (const [name, args, re] of cases) {
     it(name, () => {
@@ -220,7 +229,7 @@ describe('pagelab list and matrix', () => {
   });
 
   it('matrix --json gives a row per scenario × scheme with the contract fields', () => {
-    const r = pagelab('matrix', '--json', '--schedules', '100');
+    const r = pagelab('matrix', '--json', '--schedules', '100', '--dfs-budget', '0');
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.rows.length).toBeGreaterThanOrEqual(18);
@@ -239,7 +248,7 @@ describe('pagelab list and matrix', () => {
   it('matrix --html writes the table with each failing cell linked to its embedded report', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pagelab-'));
     const html = join(dir, 'm.html');
-    const r = pagelab('matrix', '--schedules', '50', '--html', html);
+    const r = pagelab('matrix', '--schedules', '50', '--dfs-budget', '0', '--html', html);
     expect(r.code).toBe(0);
     const page = readFileSync(html, 'utf8');
     expect(page).toContain('<table class="matrix">');
@@ -247,6 +256,72 @@ describe('pagelab list and matrix', () => {
     expect(links.length).toBeGreaterThan(0);
     for (const id of links) expect(page).toContain(`<details class="cellreport" id="${id}">`);
     expect(page).toContain('scalability: speedup');
+  });
+});
+
+describe("matrix: filters, formats, the user's scenarios, certificates", () => {
+  it('--scenarios and --schemes pick the cells; each ok cell is a complete DFS and says so', () => {
+    const r = pagelab(
+      'matrix',
+      '--scenarios',
+      'punch-vs-fault,collapse-vs-fault',
+      '--schemes',
+      'vfs2019,xfs',
+      '--json',
+    );
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.rows.map((x: { scenario: string; scheme: string }) => `${x.scenario}/${x.scheme}`)).toEqual([
+      'punch-vs-fault/vfs2019',
+      'punch-vs-fault/xfs',
+      'collapse-vs-fault/vfs2019',
+      'collapse-vs-fault/xfs',
+    ]);
+    const ok = j.rows.find(
+      (x: { scenario: string; scheme: string }) => x.scenario === 'punch-vs-fault' && x.scheme === 'xfs',
+    );
+    expect(ok.verdict).toBe('ok');
+    expect(ok.coverage).toMatchObject({ strategy: 'dfs', complete: true, preemptions: 2 });
+    expect(ok.coverage.text).toMatch(/^all \d+ schedules with ≤ 2 preemptions, \d+ pruned as equivalent$/);
+    expect(j.rows[0].verdict).toBe('stale-read');
+    expect(j.measures).toEqual({ fairness: [], scalability: [] });
+  });
+
+  it('--format text is for a mail: 80 columns, ASCII, no colour even when forced', () => {
+    const r = spawnSync(
+      process.execPath,
+      [BIN, 'matrix', '--scenarios', 'punch-vs-fault', '--format', 'text'],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, FORCE_COLOR: '1' },
+      },
+    );
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(80);
+    expect(r.stdout).toMatch(/^[\x20-\x7e\n]*$/);
+    expect(r.stdout).toMatch(/^vfs2019 +SR$/m);
+  });
+
+  it("takes the user's scenario FILEs: the replay line names the file and replays as printed", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pagelab-'));
+    const f = join(dir, 'mine.litmus');
+    const text = readFileSync(
+      join(import.meta.dirname, '..', '..', 'scenarios', 'punch-vs-fault.litmus'),
+      'utf8',
+    );
+    writeFileSync(f, text.replace(/^litmus punch-vs-fault/m, 'litmus my-punch'));
+    const r = pagelab('matrix', f, '--schemes', 'vfs2019,invalidate_lock');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^my-punch +SR {2}ok$/m);
+    const cmd = new RegExp(
+      `^ +node (\\S+) replay '(${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:vfs2019:[^']+)'$`,
+      'm',
+    ).exec(r.stdout);
+    expect(cmd).not.toBeNull();
+    const again = pagelab('replay', (cmd as RegExpExecArray)[2], '--json');
+    expect(again.code).toBe(1);
+    expect(JSON.parse(again.stdout).verdict).toBe('stale-read');
   });
 });
 
@@ -270,9 +345,11 @@ describe('one set of defaults (explore/defaults.ts): what --help says is what a 
       expect(help).toContain(`no-progress (default ${DEFAULTS.stepBound})`);
       expect(help).toContain("worker threads (default: the machine's cores)");
     }
-    expect(flat(pagelab('matrix', '--help').stdout)).toContain(
-      `random schedules per cell (default: ${DEFAULTS.matrixSchedules})`,
+    const matrixHelp = flat(pagelab('matrix', '--help').stdout);
+    expect(matrixHelp).toContain(
+      `random schedules per cell whose DFS does not complete (default: ${DEFAULTS.matrixSchedules})`,
     );
+    expect(matrixHelp).toContain(`(0: random only) (default: ${DFS_BUDGET})`);
   });
 
   it(`a run without --step-bound ends no-progress after ${DEFAULTS.stepBound} steps`, () => {

@@ -7,13 +7,13 @@
  * DAX), one line on stderr.
  */
 import type { Command } from 'commander';
+import { builtinScenarios } from '../explore/builtin.js';
 import type { Scenario } from '../litmus/ast.js';
-import { builtinScenarios } from '../litmus/builtin.js';
 import { NativeBuildError } from '../native/build.js';
-import { type Comparison, compareOutcomes, type ModelSet, modelOutcomes } from '../native/compare.js';
+import type { Comparison, ModelSet } from '../native/compare.js';
 import { hostScheme } from '../native/host.js';
 import { NativeUnsupported } from '../native/program.js';
-import { type NativeResult, runNative } from '../native/run.js';
+import { type NativeResult, runAndCompare, runNative } from '../native/run.js';
 import type { Scheme } from '../schemes/scheme.js';
 import {
   EXIT_FINDING,
@@ -44,21 +44,15 @@ interface ScenarioReport {
 }
 
 async function runOne(sc: Scenario, scheme: Scheme | null, o: NativeCliOpts): Promise<ScenarioReport> {
-  const result = await runNative(sc, {
-    iterations: o.iterations,
-    dir: o.dir,
-    seed: o.seed,
-    scheme: scheme?.name,
-  });
-  if (!scheme) return { scenario: sc.name, result, unsupported: null, model: null, comparison: null };
-  const modelSc = { ...sc, options: { ...sc.options, sector: String(result.scaling.modelSector) } };
-  const na = scheme.notApplicable?.(modelSc) ?? null;
-  if (na) throw new NativeUnsupported(`${sc.name}: scheme ${scheme.name} cannot express it: ${na}`);
-  const model = await modelOutcomes(modelSc, scheme);
-  const comparison = compareOutcomes(
-    result.rows.map((r) => r.outcome.key),
-    model,
-  );
+  // One host is one node: its tasks would share the page cache the nodes are there to separate.
+  if (sc.nodes)
+    throw new NativeUnsupported(`${sc.name}: 'node' lines: one host is one node (one page cache)`);
+  const opts = { iterations: o.iterations, dir: o.dir, seed: o.seed };
+  if (!scheme) {
+    const result = await runNative(sc, opts);
+    return { scenario: sc.name, result, unsupported: null, model: null, comparison: null };
+  }
+  const { result, model, comparison } = await runAndCompare(sc, scheme, opts);
   return { scenario: sc.name, result, unsupported: null, model, comparison };
 }
 

@@ -61,7 +61,8 @@ async function cellReport(row: MatrixRow, m: Matrix): Promise<ReportInput | null
   if (!scenario || !scheme) return null;
   const run = await replaySchedule(scenario, scheme, parseReplayString(row.replay).schedule);
   const finding = run.findings.find((f) => f.kind === row.verdict) ?? null;
-  const provenance = `found by random search in ${row.schedules} schedules (matrix cell)`;
+  const how = row.coverage.strategy === 'dfs' ? 'bounded DFS' : `${row.coverage.strategy} search`;
+  const provenance = `found by ${how} in ${row.schedules} schedules (matrix cell)`;
   return fromRun(run, { scheme: scheme.name, finding, replay: row.replay, provenance });
 }
 

@@ -82,7 +82,7 @@ export async function runCheck(
 ): Promise<CheckResult> {
   const strategy = resolveStrategy(o.strategy);
   const schedules = o.schedules ?? defaultSchedules(strategy);
-  const progress = makeProgress(!o.json, strategy === 'dfs' ? 0 : schedules);
+  const progress = makeProgress(!o.json, strategy === 'dfs');
   try {
     return await checkScenario(scenario, scheme, {
       schedules,
@@ -96,6 +96,7 @@ export async function runCheck(
       shrink: o.shrink,
       jobs: o.jobs,
       onProgress: (u) => progress.onUnit(u),
+      onPlan: (n) => progress.onPlan(n),
     });
   } finally {
     progress.stop();

@@ -3,10 +3,10 @@
  * number of workers: the units share the budget in index order (pool.ts), they do not each get it.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { findBuiltin } from '../litmus/builtin.js';
 import { findScheme } from '../schemes/index.js';
 import type { Scheme } from '../schemes/scheme.js';
 import { Sim } from '../sim/sched.js';
+import { findBuiltin } from './builtin.js';
 import { checkScenario } from './check.js';
 import { SharedBudget } from './pool.js';
 import type { Unit, UnitResult } from './units.js';

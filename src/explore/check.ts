@@ -6,7 +6,7 @@
  */
 import type { Finding } from '../check/oracles.js';
 import type { Scenario } from '../litmus/ast.js';
-import type { Scheme } from '../schemes/scheme.js';
+import { type Scheme, scenarioNotApplicable } from '../schemes/scheme.js';
 import { decisive } from './judge.js';
 import { type RunReport, replaySchedule, replayString } from './run.js';
 import {
@@ -65,7 +65,7 @@ export async function checkScenario(
   opts: CheckOptions,
 ): Promise<CheckResult> {
   const base: Base = { scenario: scenario.name, scheme: scheme.name, seed: opts.seed };
-  const na = scheme.notApplicable?.(scenario) ?? null;
+  const na = scenarioNotApplicable(scheme, scenario);
   if (na) return notApplicable(base, opts.strategy ?? 'random', na);
   const out = await search(scenario, scheme, opts);
   if (!out.failure) {

@@ -280,13 +280,13 @@ function join(into: number[], other: readonly number[]): number[] {
 /**
  * Picks the next run: the deepest node with a choice in its backtrack set not yet tried, not
  * asleep there and within the bound. Switches that node to the choice (marking it done) and returns
- * the live nodes up to it, or null when the search is complete. `skipped` counts choices the
- * bound ruled out.
+ * the live nodes up to it, or null when the search is complete. `stats` counts the choices the
+ * bound ruled out and those DPOR left out as independent of what ran.
  */
 export function backtrack(
   nodes: DfsNode[],
   bound: number,
-  stats: { boundSkipped: number },
+  stats: { boundSkipped: number; porSkipped?: number },
   /** Decisions below this index are fixed (a work unit's prefix): never backtracked. */
   floor = 0,
 ): DfsNode[] | null {
@@ -296,14 +296,33 @@ export function backtrack(
       if (!n.backtrack.has(alt) || n.done.has(alt)) continue;
       n.done.add(alt);
       if (n.sleep.has(alt)) continue; // equivalent to a run already explored
-      const preempts = n.currentRunnable && alt !== n.current ? 1 : 0;
-      if (n.preemptionsBefore + preempts > bound) {
+      if (n.preemptionsBefore + preemptionOf(n, alt) > bound) {
         stats.boundSkipped++;
         continue;
       }
       n.chosen = alt;
       return nodes.slice(0, k + 1);
     }
+    stats.porSkipped = (stats.porSkipped ?? 0) + independentChoices(n, bound);
   }
   return null;
+}
+
+function preemptionOf(n: DfsNode, alt: number): number {
+  return n.currentRunnable && alt !== n.current ? 1 : 0;
+}
+
+/**
+ * At a node whose backtrack set is exhausted (it is left for good): the choices the bounded DFS
+ * would have tried and DPOR did not, since no race asked for them — each the root of a subtree
+ * of at least one schedule equivalent to an explored one. Asleep choices are not counted (the
+ * sleep set, not the backtrack set, excludes them), nor those past the bound.
+ */
+function independentChoices(n: DfsNode, bound: number): number {
+  let k = 0;
+  for (const alt of n.runnable) {
+    if (n.backtrack.has(alt) || n.done.has(alt) || n.sleep.has(alt)) continue;
+    if (n.preemptionsBefore + preemptionOf(n, alt) <= bound) k++;
+  }
+  return k;
 }

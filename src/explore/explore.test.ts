@@ -6,16 +6,17 @@
 import { describe, expect, it } from 'vitest';
 import { iomapDioRw } from '../fs/iomap/direct-io.js';
 import type { Scenario } from '../litmus/ast.js';
-import { builtinScenarios, findBuiltin } from '../litmus/builtin.js';
 import { fileViews } from '../litmus/world.js';
 import { findScheme, SCHEMES } from '../schemes/index.js';
 import { pagelab } from '../schemes/pagelab.js';
 import type { Scheme } from '../schemes/scheme.js';
 import { decodeSchedule, encodeSchedule } from '../sim/schedule.js';
 import { ReplayStrategy } from '../sim/strategy.js';
+import { builtinScenarios, findBuiltin } from './builtin.js';
 import { checkScenario, type StrategyName } from './check.js';
 import { backtrack, type DfsNode, DfsRunStrategy } from './dfs.js';
 import { parseReplayString, type RunReport, runOnce } from './run.js';
+import { pctMissBound } from './search.js';
 
 function builtin(name: string) {
   const s = findBuiltin(name);
@@ -130,7 +131,7 @@ function outcomeDigest(rep: RunReport): string | null {
 /** Every outcome a bounded DFS reaches (null: the budget ran out first). */
 async function outcomes(sc: Scenario, s: Scheme, por: boolean, bound: number, budget: number) {
   const seen = new Map<string, string>();
-  const stats = { boundSkipped: 0 };
+  const stats = { boundSkipped: 0, porSkipped: 0 };
   let prefix: DfsNode[] = [];
   for (let runs = 1; ; runs++) {
     const strat = new DfsRunStrategy(prefix, por, bound);
@@ -199,6 +200,11 @@ describe('partial-order reduction preserves every outcome', () => {
     expect(por.verdict).toBe('ok');
     expect(por.coverage.complete).toBe(true);
     expect((por.coverage.schedules + por.coverage.pruned) * 10).toBeLessThanOrEqual(full.coverage.schedules);
+    // What POR cut is counted: the choices DPOR left out (each ≥ 1 schedule), not only the runs
+    // the sleep sets abandoned (none here).
+    expect(por.coverage.sleepPruned).toBe(0);
+    expect(por.coverage.pruned).toBe(4);
+    expect(full.coverage.pruned).toBe(0);
   });
 });
 
@@ -215,4 +221,25 @@ describe('results do not depend on the number of workers', () => {
       expect(two.coverage).toEqual(one.coverage);
     });
   }
+});
+
+describe('PCT states its bound (Burckhardt et al.: ≥ 1/(n·k^(d−1)) per run)', () => {
+  it('the probability that N runs all missed a bug of depth d', () => {
+    expect(pctMissBound(3, 10, 3, 1000)).toBeCloseTo((299 / 300) ** 1000, 12);
+    expect(pctMissBound(2, 5, 1, 10)).toBeCloseTo(0.5 ** 10, 12);
+  });
+
+  it('in the certificate of a PCT search', async () => {
+    const sc = builtin('punch-vs-fault');
+    const r = await checkScenario(sc, findScheme('invalidate_lock') as Scheme, {
+      schedules: 64,
+      seed: 1,
+      scenarioRef: sc.name,
+      strategy: 'pct',
+    });
+    expect(r.verdict).toBe('ok');
+    expect(r.coverage.text).toMatch(
+      /^64 PCT schedules of depth 3 \(n=\d+ tasks, k=\d+ decisions: a bug of depth ≤ 3 is missed by all with probability ≤ [0-9.e-]+\)$/,
+    );
+  });
 });

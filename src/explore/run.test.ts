@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { findBuiltin } from '../litmus/builtin.js';
 import { parseLitmus } from '../litmus/parse.js';
 import { findScheme } from '../schemes/index.js';
 import { decodeSchedule } from '../sim/schedule.js';
+import { findBuiltin } from './builtin.js';
 import { checkScenario } from './check.js';
 import { decisive } from './judge.js';
 import { parseReplayString, replaySchedule } from './run.js';

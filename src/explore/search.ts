@@ -34,6 +34,8 @@ export interface SearchOptions {
   jobs?: number;
   /** Told of every finished unit of work (progress display). */
   onProgress?: (r: UnitResult) => void;
+  /** Told how many units the search planned, before the first runs (progress display). */
+  onPlan?: (units: number) => void;
 }
 
 /** What a search covered: for dfs, a bounded certificate. */
@@ -41,8 +43,14 @@ export interface Coverage {
   strategy: StrategyName;
   /** Complete runs. */
   schedules: number;
-  /** DFS: runs abandoned as equivalent to an explored one (sleep sets). */
+  /**
+   * DFS: what partial-order reduction cut — choices DPOR left out as independent of what ran
+   * (each a subtree of at least one schedule equivalent to an explored one), plus runs abandoned
+   * as equivalent by the sleep sets. A lower bound on the schedules saved.
+   */
   pruned: number;
+  /** DFS: of `pruned`, the runs abandoned by the sleep sets. */
+  sleepPruned?: number;
   /** DFS: alternatives the preemption bound ruled out. */
   boundSkipped: number;
   /** DFS: every schedule within the bound was covered. */
@@ -79,6 +87,12 @@ export function search(scenario: Scenario, scheme: Scheme, opts: SearchOptions):
   return strategy === 'dfs'
     ? searchDfs(scenario, scheme, opts)
     : searchSampled(scenario, scheme, opts, strategy);
+}
+
+/** Tasks of a default run of the scenario: PCT's n. */
+async function defaultRunTasks(scenario: Scenario, scheme: Scheme, stepBound?: number): Promise<number> {
+  const run = await runOnce(scenario, scheme, new ReplayStrategy([]), { stepBound });
+  return run.result.tasks.length;
 }
 
 /** Decisions a default run of the scenario makes: PCT's k. */
@@ -120,11 +134,13 @@ async function searchSampled(
 ): Promise<SearchOutcome> {
   const params = await searchParams(scenario, scheme, opts, strategy);
   const units = chunkUnits(opts.schedules);
+  opts.onPlan?.(units.length);
   const results = await runUnits(scenario, scheme, params, units, opts.jobs ?? 1, opts.onProgress);
   const schedules = results.reduce((n, r) => n + r.schedules, 0);
+  const tasks = strategy === 'pct' ? await defaultRunTasks(scenario, scheme, opts.stepBound) : 0;
   return {
     failure: firstFailure(results),
-    coverage: sampledCoverage(strategy, schedules, params.depth),
+    coverage: sampledCoverage(strategy, schedules, params.depth, params.expectedSteps, tasks),
     ...undecided(results),
   };
 }
@@ -146,9 +162,30 @@ async function searchParams(
   };
 }
 
-function sampledCoverage(strategy: 'random' | 'pct', schedules: number, depth: number): Coverage {
-  const what =
-    strategy === 'pct' ? `${schedules} PCT schedules of depth ${depth}` : `${schedules} random schedules`;
+/**
+ * PCT's guarantee (Burckhardt et al., ASPLOS 2010, Theorem 1): one run finds a bug of depth d with
+ * probability ≥ 1/(n·k^(d−1)), n tasks and k steps; N independent runs all miss it with
+ * probability ≤ (1 − that)^N. k is the decisions of the default run (not every step: the model
+ * only decides where tasks could interleave), n the tasks of that run (bio completions included).
+ */
+export function pctMissBound(n: number, k: number, d: number, runs: number): number {
+  const p = 1 / (Math.max(1, n) * Math.max(1, k) ** (d - 1));
+  return (1 - p) ** runs;
+}
+
+function sampledCoverage(
+  strategy: 'random' | 'pct',
+  schedules: number,
+  depth: number,
+  k = 0,
+  n = 0,
+): Coverage {
+  let what = `${schedules} random schedules`;
+  if (strategy === 'pct') {
+    const miss = pctMissBound(n, k, depth, schedules);
+    const shown = miss < 0.001 ? miss.toExponential(1) : miss.toFixed(3);
+    what = `${schedules} PCT schedules of depth ${depth} (n=${n} tasks, k=${k} decisions: a bug of depth ≤ ${depth} is missed by all with probability ≤ ${shown})`;
+  }
   return {
     strategy,
     schedules,
@@ -166,11 +203,13 @@ async function searchDfs(scenario: Scenario, scheme: Scheme, opts: SearchOptions
   warmUnitPool(opts.jobs ?? 1);
   const frontier = await dfsFrontier(scenario, scheme, params, opts.schedules);
   const { units, boundSkipped } = frontier;
+  opts.onPlan?.(units.length);
   const left = opts.schedules - frontier.runs;
   const results = await runUnits(scenario, scheme, params, units, opts.jobs ?? 1, opts.onProgress, left);
   const failure = firstFailure(results);
   const schedules = results.reduce((n, r) => n + r.schedules, 0);
-  const pruned = results.reduce((n, r) => n + r.pruned, 0);
+  const sleepPruned = results.reduce((n, r) => n + r.pruned, 0);
+  const pruned = sleepPruned + results.reduce((n, r) => n + (r.porSkipped ?? 0), 0);
   const skipped = boundSkipped + results.reduce((n, r) => n + r.boundSkipped, 0);
   const complete = !failure && results.length === units.length && results.every((r) => r.complete);
   const bound = params.preemptions;
@@ -178,6 +217,7 @@ async function searchDfs(scenario: Scenario, scheme: Scheme, opts: SearchOptions
     strategy: 'dfs',
     schedules,
     pruned,
+    sleepPruned,
     boundSkipped: skipped,
     complete,
     preemptions: bound,

@@ -96,6 +96,8 @@ export interface UnitResult {
   schedules: number;
   pruned: number;
   boundSkipped: number;
+  /** dfs with POR: choices left out as independent of what ran (each ≥ 1 equivalent schedule). */
+  porSkipped?: number;
   /** dfs: the unit's subtree was covered entirely. */
   complete: boolean;
 }
@@ -188,7 +190,7 @@ async function runDfsUnit(
   p: SearchParams,
   u: Extract<Unit, { kind: 'dfs' }>,
 ): Promise<UnitResult> {
-  const stats = { boundSkipped: 0 };
+  const stats = { boundSkipped: 0, porSkipped: 0 };
   let schedules = 0;
   let pruned = 0;
   let prefixNodes = unitPrefixNodes(u.prefix, u.sleep);
@@ -208,6 +210,7 @@ async function runDfsUnit(
       schedules,
       pruned,
       boundSkipped: stats.boundSkipped,
+      porSkipped: stats.porSkipped,
       complete,
     });
     if (f)

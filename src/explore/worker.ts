@@ -5,7 +5,7 @@
  * (`cell`, cell.ts) for the matrix's pool.
  */
 import { parseLitmus } from '../litmus/parse.js';
-import { resolveSchemeRef } from '../schemes/file.js';
+import { resolveSchemeRef } from './schemefile.js';
 import { runUnit, type UnitResult, type WorkerTask } from './units.js';
 
 export { cell } from './cell.js';

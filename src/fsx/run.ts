@@ -92,6 +92,8 @@ const ACTIONS_PER_TEST_CALL = 8;
 
 export class FsxRunner {
   syscalls = 0;
+  /** Told after every test call (the CLI's progress display). */
+  onTestCall?: (testcalls: number) => void;
   private tag = TAG_FIRST_OP;
 
   constructor(
@@ -134,6 +136,7 @@ export class FsxRunner {
           failure = { ...e.failure, testcalls: call.testcalls };
           return;
         }
+        this.onTestCall?.(call.testcalls);
       }
     });
     return {

@@ -97,6 +97,19 @@ export interface TaskDecl {
 }
 
 /**
+ * `node NAME: TASK...`: the tasks that run on one node of a cluster (GFS2: docs/cluster.md). Each
+ * node would have its own page cache, address space and glock state; the block device is shared.
+ */
+export interface NodeDecl {
+  name: string;
+  tasks: string[];
+  line: number;
+}
+
+/** Most nodes a scenario declares. */
+export const NODES_MAX = 16;
+
+/**
  * A parsed scenario. `source` is the file name given to `parseLitmus` ('<input>' by default)
  * and `text` the text it parsed; `doc` is '' when there is no `doc` line.
  */
@@ -115,6 +128,11 @@ export interface Scenario {
   /** `option KEY=VALUE`: free-form, except the ones the world reads (`sector`, `inode-addr`). */
   options: Record<string, string>;
   tasks: TaskDecl[];
+  /**
+   * The `node` lines, in order; absent (not empty) when there are none: a scenario without nodes
+   * is one node, every task on it, exactly as before nodes existed.
+   */
+  nodes?: NodeDecl[];
   forbid: FindingKind[];
   expect: FindingKind | 'ok' | null;
   text: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findBuiltin } from './builtin.js';
+import { findBuiltin } from '../explore/builtin.js';
 import { contendedOps } from './contention.js';
 import { formatOp, parseLitmus } from './parse.js';
 

@@ -66,6 +66,8 @@ export function formatScenario(s: Scenario): string {
   for (const b of s.bufs) out.push(`buf ${b.name} ${size(b.size)}`);
   out.push('');
   for (const t of s.tasks) out.push(...formatTask(t));
+  if (s.nodes && s.nodes.length > 0)
+    out.push('', ...s.nodes.map((n) => `node ${n.name}: ${n.tasks.join(' ')}`));
   const tail = formatVerdicts(s);
   if (tail.length > 0) out.push('', ...tail);
   return `${out.join('\n')}\n`;

@@ -178,8 +178,20 @@ function parseAddr(c: Cursor, tok: Token, kinds: readonly DeclKind[]): { addr: A
   const nameTok = plus < 0 ? tok : { ...tok, text: tok.text.slice(0, plus), end: tok.col + plus };
   if (nameTok.text === '') c.fail(tok, `bad address '${tok.text}': expected NAME or NAME+OFFSET`);
   const decl = c.lookup(nameTok, kinds);
-  const offset = plus < 0 ? 0 : c.sizeOf(subToken(tok, plus + 1), 'address offset', 0);
+  const offset = plus < 0 ? 0 : offsetSum(c, tok, plus + 1);
   return { addr: { region: nameTok.text, offset }, decl };
+}
+
+/** `OFF+OFF+…` from `from` in `tok`: terms in any unit, summed (`m+1p+8` is 8 bytes into page 1). */
+function offsetSum(c: Cursor, tok: Token, from: number): number {
+  let sum = 0;
+  let at = from;
+  for (const term of tok.text.slice(from).split('+')) {
+    const t = subToken(tok, at);
+    sum += c.sizeOf({ ...t, text: term, end: t.col + term.length }, 'address offset', 0);
+    at += term.length + 1;
+  }
+  return sum;
 }
 
 /** Fails unless [addr, addr + len) lies inside the region. */

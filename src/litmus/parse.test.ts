@@ -185,6 +185,7 @@ describe('parseLitmus: tasks and ops', () => {
 
   it.each<[string, Op]>([
     ['pread f 0 8', { op: 'pread', file: 'f', off: 0, len: 8, direct: false, buf: null, line: 5 }],
+    ['load m+1p+8 8', { op: 'load', addr: { region: 'm', offset: 72 }, len: 8, line: 5 }],
     [
       'pread f 1p 1p direct buf=m+1p',
       { op: 'pread', file: 'f', off: 64, len: 64, direct: true, buf: { region: 'm', offset: 64 }, line: 5 },
@@ -318,6 +319,11 @@ describe('parseLitmus: errors', () => {
 
   it.each<[string, string, string]>([
     ['an unknown statement', 'fiel g 1p hole', "5:1: unknown statement 'fiel' (did you mean 'file'?)"],
+    [
+      'a task label with a space before its colon',
+      'P0 : pread f 0 8',
+      "5:1: unknown statement 'P0' (a task label is written 'P0:', with no space before the colon)",
+    ],
     [
       'an op outside a task',
       'pread f 0 8',

@@ -16,6 +16,8 @@ import {
   INODE_ADDR_ORDERS,
   LATENCY_DEFAULT,
   LATENCY_MAX,
+  NODES_MAX,
+  type NodeDecl,
   PAGE_SIZE_DEFAULT,
   PAGE_SIZE_MAX,
   PAGE_SIZE_MIN,
@@ -45,6 +47,7 @@ type Keyword =
   | 'buf'
   | 'reclaim'
   | 'option'
+  | 'node'
   | 'forbid'
   | 'expect';
 
@@ -61,6 +64,7 @@ export const STATEMENT_USAGE: Readonly<Record<Keyword, string>> = {
   buf: 'buf NAME SIZE',
   reclaim: 'reclaim FOLIOS',
   option: 'option KEY=VALUE...',
+  node: 'node NAME: TASK...',
   forbid: 'forbid KIND... | forbid none',
   expect: `expect KIND|ok`,
 };
@@ -103,6 +107,9 @@ class ScenarioParser implements Env {
   private readonly optionLines = new Map<string, number>();
   private readonly optionCols = new Map<string, number>();
   private readonly tasks = new Map<string, TaskDecl>();
+  /** `node` lines: each task named on one, with the column of its name (checked in finish). */
+  private readonly nodes: NodeDecl[] = [];
+  private readonly nodeTaskCols = new Map<NodeDecl, number[]>();
   /** Line of the first file, map, buf or task: `page` and `block` must come before it. */
   private firstUseLine: number | null = null;
   private diskTok: { value: number; line: number; col: number } | null = null;
@@ -180,7 +187,7 @@ class ScenarioParser implements Env {
 
   private statement(line: SourceLine): void {
     const head = line.tokens[0];
-    const kw = this.keyword(line.no, head);
+    const kw = this.keyword(line.no, head, line.tokens[1]);
     const first = this.seen.get(kw);
     if (first !== undefined && SINGLETONS.has(kw)) {
       this.fail(line.no, head.col, `duplicate '${kw}' (first at line ${first})`);
@@ -190,7 +197,7 @@ class ScenarioParser implements Env {
     this.handlers[kw](c, head);
   }
 
-  private keyword(lineNo: number, head: Token): Keyword {
+  private keyword(lineNo: number, head: Token, next: Token | undefined): Keyword {
     if (head.kind !== 'word') this.fail(lineNo, head.col, `expected a statement, got ${shown(head)}`);
     const kw = KEYWORDS.find((k) => k === head.text);
     if (kw !== undefined) return kw;
@@ -201,7 +208,11 @@ class ScenarioParser implements Env {
         `'${head.text}' is an op: put it on a task line, e.g. 'P0: ${head.text} ...'`,
       );
     }
-    this.fail(lineNo, head.col, `unknown statement '${head.text}'${suggest(head.text, KEYWORDS)}`);
+    this.fail(
+      lineNo,
+      head.col,
+      `unknown statement '${head.text}'${suggest(head.text, KEYWORDS) || colonHint(head, next)}`,
+    );
   }
 
   private readonly handlers: Readonly<Record<Keyword, Handler>> = {
@@ -249,6 +260,7 @@ class ScenarioParser implements Env {
       if (!c.more()) c.fail(null, `missing KEY=VALUE (usage: ${c.usage})`);
       for (const tok of c.rest()) this.option(c, tok);
     },
+    node: (c) => this.nodeDecl(c),
     forbid: (c) => this.forbid(c),
     expect: (c) => {
       this.s.expect = c.choice('KIND', [...FINDING_KINDS, 'ok'] as const);
@@ -367,6 +379,58 @@ class ScenarioParser implements Env {
     this.s.maps.push({ name, file: fileTok.text, offset, length, shared, line: c.line });
   }
 
+  /**
+   * `node NAME: TASK...`: the node's name (with its colon: `NAME:` at the start of a line is a task
+   * label, so the node's colon comes after the keyword) and the tasks on it, which may be declared
+   * anywhere in the scenario (checked in finish()).
+   */
+  private nodeDecl(c: Cursor): void {
+    const tok = c.next('NAME:');
+    const name = tok.text.endsWith(':') ? tok.text.slice(0, -1) : '';
+    if (name === '' || !DECL_NAME.test(name)) {
+      c.fail(tok, `bad node '${tok.text}': expected NAME: (names match [A-Za-z_][A-Za-z0-9_]*)`);
+    }
+    const old = this.nodes.find((n) => n.name === name);
+    if (old !== undefined) c.fail(tok, `duplicate node '${name}' (first at line ${old.line})`);
+    if (this.nodes.length >= NODES_MAX) c.fail(tok, `more than ${NODES_MAX} nodes`);
+    const tokens = c.rest();
+    if (tokens.length === 0) c.fail(null, `node ${name} has no task (usage: ${c.usage})`);
+    const node: NodeDecl = { name, tasks: [], line: c.line };
+    const cols: number[] = [];
+    for (const t of tokens) {
+      if (t.kind !== 'word') c.fail(t, `unexpected ${shown(t)} (usage: ${c.usage})`);
+      const other =
+        this.nodes.find((n) => n.tasks.includes(t.text)) ?? (node.tasks.includes(t.text) ? node : null);
+      if (other) c.fail(t, `task ${t.text} is already on node ${other.name} (line ${other.line})`);
+      node.tasks.push(t.text);
+      cols.push(t.col);
+    }
+    this.nodes.push(node);
+    this.nodeTaskCols.set(node, cols);
+  }
+
+  /** Every task named on a `node` line exists, and once there are nodes, every task is on one. */
+  private checkNodes(): void {
+    if (this.nodes.length === 0) return;
+    for (const node of this.nodes) {
+      const cols = this.nodeTaskCols.get(node) as number[];
+      for (const [i, name] of node.tasks.entries()) {
+        if (this.tasks.has(name)) continue;
+        const known = [...this.tasks.keys()];
+        this.fail(node.line, cols[i], `node ${node.name}: no task '${name}'${suggest(name, known)}`);
+      }
+    }
+    for (const task of this.s.tasks) {
+      if (this.nodes.some((n) => n.tasks.includes(task.name))) continue;
+      this.fail(
+        task.line,
+        1,
+        `task ${task.name} is on no node: with 'node' lines, every task goes on one (e.g. 'node ${this.nodes[0].name}: ... ${task.name}')`,
+      );
+    }
+    this.s.nodes = this.nodes;
+  }
+
   private forbid(c: Cursor): void {
     const tokens = c.rest();
     if (tokens.length === 0) c.fail(null, `missing KIND (usage: ${c.usage})`);
@@ -407,6 +471,7 @@ class ScenarioParser implements Env {
     }
     s.diskBlocks = this.diskBlocks();
     this.checkSector();
+    this.checkNodes();
     return s;
   }
 
@@ -450,6 +515,12 @@ class ScenarioParser implements Env {
 }
 
 /** The names `file`, `map` and `buf` lines declare anywhere in the text, for better errors. */
+/** `P0 : pread …`: a task label whose colon came apart from its name. */
+function colonHint(head: Token, next: Token | undefined): string {
+  if (!next?.text.startsWith(':') || !/^[A-Za-z][A-Za-z0-9_]*$/.test(head.text)) return '';
+  return ` (a task label is written '${head.text}:', with no space before the colon)`;
+}
+
 function prescanDecls(lines: readonly SourceLine[]): Map<string, Decl> {
   const found = new Map<string, Decl>();
   for (const line of lines) {

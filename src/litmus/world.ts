@@ -106,6 +106,9 @@ export function inodeAddrOrder(scenario: Scenario): InodeAddrOrder {
 }
 
 export function buildWorld(scenario: Scenario, scheme: Scheme): World {
+  // One node only (docs/cluster.md): callers declare a scenario with nodes n/a before they get here.
+  if (scenario.nodes)
+    throw new Error(`scenario ${scenario.name}: the model runs one node, not ${scenario.nodes.length}`);
   const ps = scenario.pageSize;
   const bs = scenario.blockSize;
   const bdev = new BlockDevice(sectorSize(scenario), scenario.diskBlocks * bs, scenario.latency);

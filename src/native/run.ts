@@ -12,8 +12,9 @@ import { fileURLToPath } from 'node:url';
 import type { Judgement } from '../check/finding.js';
 import { type HostFeatures, parseProbe } from '../fsx/differential.js';
 import type { Scenario } from '../litmus/ast.js';
+import { type Scheme, scenarioNotApplicable } from '../schemes/scheme.js';
 import { buildHelper, helperSource } from './build.js';
-import { HUNG_KEY } from './compare.js';
+import { type Comparison, compareOutcomes, HUNG_KEY, type ModelSet, modelOutcomes } from './compare.js';
 import {
   classifyNative,
   type NativeIteration,
@@ -218,4 +219,43 @@ export async function runNative(sc: Scenario, opts: NativeOptions): Promise<Nati
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** What the host's filesystem under `parent` supports: probed in a directory of its own, removed after. */
+export function probeParent(parent: string | undefined): HostFeatures {
+  const bins = helpers();
+  const dir = workDir(parent);
+  try {
+    return probeHost(bins.replay, dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface NativeComparison {
+  result: NativeResult;
+  model: ModelSet;
+  comparison: Comparison;
+}
+
+/**
+ * `native --compare` and `campaign --native`: runs `sc` natively, then holds the model to it. The
+ * model sees the host's O_DIRECT alignment scaled down (`option sector=`), as the run did. Throws
+ * NativeUnsupported when the host or the scheme cannot express the scenario.
+ */
+export async function runAndCompare(
+  sc: Scenario,
+  scheme: Scheme,
+  opts: NativeOptions,
+): Promise<NativeComparison> {
+  const result = await runNative(sc, { ...opts, scheme: scheme.name });
+  const modelSc = { ...sc, options: { ...sc.options, sector: String(result.scaling.modelSector) } };
+  const na = scenarioNotApplicable(scheme, modelSc);
+  if (na) throw new NativeUnsupported(`${sc.name}: scheme ${scheme.name} cannot express it: ${na}`);
+  const model = await modelOutcomes(modelSc, scheme);
+  const comparison = compareOutcomes(
+    result.rows.map((r) => r.outcome.key),
+    model,
+  );
+  return { result, model, comparison };
 }

@@ -3,9 +3,9 @@
  * report built by hand around hostile strings.
  */
 import type { Finding } from '../check/oracles.js';
+import { findBuiltin } from '../explore/builtin.js';
 import { checkScenario } from '../explore/check.js';
 import { runOnce } from '../explore/run.js';
-import { findBuiltin } from '../litmus/builtin.js';
 import { findScheme } from '../schemes/index.js';
 import { RandomStrategy } from '../sim/strategy.js';
 import type { TraceEvent } from '../sim/trace.js';

@@ -68,11 +68,15 @@ function runParts(
 
 /** The header line's second half for a check: how the finding was found, or what was covered. */
 export function checkProvenance(r: CheckResult): string {
+  // A DFS has no seed: what it covered depends on the bound alone.
+  const seeded = r.coverage.strategy !== 'dfs';
+  const seed = seeded ? ` (seed ${r.seed})` : '';
   if (r.inconclusive)
-    return `no forbidden finding in ${r.coverage.text} (seed ${r.seed}), but ${r.inconclusive.runs} of them not decided in full: ${r.inconclusive.reason}`;
-  if (!r.finding) return `no forbidden finding in ${r.coverage.text} (seed ${r.seed})`;
+    return `no forbidden finding in ${r.coverage.text}${seed}, but ${r.inconclusive.runs} of them not decided in full: ${r.inconclusive.reason}`;
+  if (!r.finding) return `no forbidden finding in ${r.coverage.text}${seed}`;
   const shrunk = r.shrunk ? `; shrunk from ${r.shrunk.from} to ${r.shrunk.to} context switches` : '';
-  return `found by ${r.coverage.strategy} in schedule ${r.schedules}, seed ${r.seed}${shrunk}`;
+  const where = seeded ? `schedule ${r.schedules}, seed ${r.seed}` : `run ${r.schedules}`;
+  return `found by ${r.coverage.strategy} in ${where}${shrunk}`;
 }
 
 /**

@@ -4,10 +4,9 @@
  * returns, with the step number and the task's virtual time), and at the bottom the finding's
  * explanation — which bytes, which write was lost or which read was stale, why — with the steps
  * behind it (marked ▶ in the trace) and the one command that replays it. Colour only on a TTY.
- * Also the matrix as text tables: verdicts, then the measures, under the same scheme columns.
+ * (The matrix as text is matrix-text.ts's.)
  */
 import type { CheckResult } from '../explore/check.js';
-import type { Matrix } from '../explore/matrix.js';
 import { fromCheck, type ReportInput } from './input.js';
 import { buildModel, findingLines, keyRows, type ReportModel, type Row, type RowClass } from './model.js';
 
@@ -18,11 +17,21 @@ export interface TextOptions {
   width?: number;
 }
 
-/** Colour and width for stdout: colour only on a TTY with colours and without NO_COLOR. */
+/**
+ * Colour and width for stdout. Colour on a TTY with colours, unless NO_COLOR is set (no-color.org);
+ * FORCE_COLOR (other than 0 or false) forces it on, FORCE_COLOR=0 off (the convention of Node and
+ * chalk).
+ */
 export function terminalOptions(stream: NodeJS.WriteStream = process.stdout): TextOptions {
   const tty = stream.isTTY === true;
-  const color = tty && !process.env.NO_COLOR && (stream.hasColors?.() ?? false);
-  return { color, width: tty ? stream.columns : undefined };
+  return { color: wantColor(stream), width: tty ? stream.columns : undefined };
+}
+
+export function wantColor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): boolean {
+  const force = env.FORCE_COLOR;
+  if (force !== undefined && force !== '') return force !== '0' && force !== 'false';
+  if (env.NO_COLOR) return false;
+  return stream.isTTY === true && (stream.hasColors?.() ?? false);
 }
 
 const COL = 34;
@@ -174,80 +183,4 @@ export function formatReport(
 /** The whole text report of `pagelab check`. */
 export function formatCheck(r: CheckResult, replayCommand: string | null, opts: TextOptions = {}): string {
   return formatReport(fromCheck(r), replayCommand, opts);
-}
-
-/** A table under the scheme columns: one line per row label, a cell per scheme. */
-function schemeTable(
-  m: Matrix,
-  [w, cw]: [number, number],
-  corner: string,
-  rows: [string, (scheme: string) => string][],
-): string[] {
-  const lines = [`${corner.padEnd(w)}${m.schemes.map((s) => s.name.padEnd(cw)).join('')}`];
-  for (const [label, cell] of rows)
-    lines.push(`${label.padEnd(w)}${m.schemes.map((s) => cell(s.name).padEnd(cw)).join('')}`);
-  return lines;
-}
-
-/** `pagelab matrix` on a terminal: the verdicts, scalability, fairness, and every replay command. */
-export function formatMatrix(m: Matrix): string[] {
-  const w = Math.max(...m.scenarios.map((s) => s.name.length)) + 2;
-  const cw = Math.max(12, ...m.schemes.map((s) => s.name.length + 2));
-  const { fairness, scalability } = m.measures;
-  const verdicts = schemeTable(
-    m,
-    [w, cw],
-    'scenario',
-    m.scenarios.map((sc) => [
-      sc.name,
-      (scheme) => m.rows.find((r) => r.scenario === sc.name && r.scheme === scheme)?.verdict ?? '?',
-    ]),
-  );
-  const speedups = schemeTable(
-    m,
-    [w, cw],
-    '',
-    [1, 2, 4, 8].map((n) => [
-      `${n} writer${n > 1 ? 's' : ''}`,
-      (scheme) => {
-        const r = scalability.find((x) => x.scheme === scheme && x.writers === n);
-        return r ? `${r.speedup.toFixed(2)}×` : 'n/a';
-      },
-    ]),
-  );
-  const waits = schemeTable(
-    m,
-    [w, cw],
-    '',
-    [...new Set(fairness.map((f) => f.storm))].map((storm) => [
-      `storm ${storm}`,
-      (scheme) => {
-        const r = fairness.find((x) => x.scheme === scheme && x.storm === storm);
-        return r ? (r.dio_wait_max === null ? 'no finish' : String(r.dio_wait_max)) : 'n/a';
-      },
-    ]),
-  );
-  return [
-    ...verdicts,
-    '',
-    'scalability: speedup of N O_DIRECT writers to disjoint ranges of one file (virtual time, timed strategy)',
-    ...speedups,
-    '',
-    'fairness: longest wait of the O_DIRECT write in a fault storm of N faults per task (virtual ticks)',
-    ...waits,
-    '',
-    `${m.schedules} random schedules per cell, seed ${m.seed}. Replay a cell: pagelab replay '<scenario>:<scheme>:<schedule>'`,
-    ...inconclusiveLines(m),
-    ...m.rows.filter((r) => r.replay).map((r) => `  ${r.verdict.padEnd(11)} pagelab replay '${r.replay}'`),
-  ];
-}
-
-/** Inconclusive cells, counted apart from ok and from findings, each with its reason. */
-function inconclusiveLines(m: Matrix): string[] {
-  const rows = m.rows.filter((r) => r.verdict === 'inconclusive');
-  if (rows.length === 0) return [];
-  return [
-    `${rows.length} cell${rows.length > 1 ? 's' : ''} inconclusive (nothing forbidden found, but the oracles could not decide every run):`,
-    ...rows.map((r) => `  ${r.scenario} under ${r.scheme}: ${r.summary ?? ''}`),
-  ];
 }

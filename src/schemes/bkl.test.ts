@@ -3,9 +3,9 @@
  * loads and stores through present PTEs (and the DMA) run concurrently with an op.
  */
 import { describe, expect, it } from 'vitest';
+import { findBuiltin } from '../explore/builtin.js';
 import { checkScenario } from '../explore/check.js';
 import { replaySchedule, runOnce } from '../explore/run.js';
-import { findBuiltin } from '../litmus/builtin.js';
 import { parseLitmus } from '../litmus/parse.js';
 import { fileViews } from '../litmus/world.js';
 import { RandomStrategy } from '../sim/strategy.js';

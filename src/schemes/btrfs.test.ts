@@ -4,9 +4,9 @@
  * the write maps its range sends it to buffered I/O (lock_extent_direct: -ENOTBLK).
  */
 import { describe, expect, it } from 'vitest';
+import { findBuiltin } from '../explore/builtin.js';
 import { checkScenario } from '../explore/check.js';
 import { runOnce } from '../explore/run.js';
-import { findBuiltin } from '../litmus/builtin.js';
 import { RandomStrategy } from '../sim/strategy.js';
 import { findScheme } from './index.js';
 

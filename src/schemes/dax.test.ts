@@ -5,11 +5,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { cellValue } from '../block/data.js';
+import { builtinScenarios, findBuiltin } from '../explore/builtin.js';
 import { checkScenario } from '../explore/check.js';
 import { runOnce } from '../explore/run.js';
 import { daxInode } from '../fs/dax.js';
 import type { Inode } from '../fs/fs.js';
-import { builtinScenarios, findBuiltin } from '../litmus/builtin.js';
 import { parseLitmus } from '../litmus/parse.js';
 import type { World } from '../litmus/world.js';
 import { peekUser } from '../mm/memory.js';

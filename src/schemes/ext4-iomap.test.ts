@@ -4,10 +4,10 @@
  * shows (`pagelab native`), and invalidate_lock keeping faults out of a punch.
  */
 import { describe, expect, it } from 'vitest';
+import { findBuiltin } from '../explore/builtin.js';
 import { checkScenario } from '../explore/check.js';
 import { runOnce } from '../explore/run.js';
 import { measureScalability } from '../explore/scalability.js';
-import { findBuiltin } from '../litmus/builtin.js';
 import { parseLitmus } from '../litmus/parse.js';
 import { TimedStrategy } from '../sim/strategy.js';
 import { findScheme } from './index.js';

@@ -3,9 +3,9 @@
  * asserts the exact finding (or its absence) the policy must give on `pinned-page-fsync`.
  */
 import { describe, expect, it } from 'vitest';
+import { findBuiltin } from '../explore/builtin.js';
 import { checkScenario } from '../explore/check.js';
 import { runOnce } from '../explore/run.js';
-import { findBuiltin } from '../litmus/builtin.js';
 import { RandomStrategy } from '../sim/strategy.js';
 import { findScheme } from './index.js';
 

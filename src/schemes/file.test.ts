@@ -1,5 +1,5 @@
 /**
- * Schemes from a file (file.ts): which references are files, what a bad file does (one line,
+ * Schemes from a file (explore/schemefile.ts): which references are files, what a bad file does (one line,
  * exit 2, through the built bin as a user runs it), a file scheme's name, and which schemes worker
  * threads can build. The installed-package runs (a file importing 'pagelab', --jobs 2) are in
  * src/index.test.ts.
@@ -9,10 +9,16 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { findBuiltin } from '../explore/builtin.js';
 import { checkScenario } from '../explore/check.js';
 import { measureMatrix } from '../explore/matrix.js';
-import { findBuiltin } from '../litmus/builtin.js';
-import { isSchemeFile, loadSchemeFile, resolveSchemeRef, SchemeRefError, workersCanLoad } from './file.js';
+import {
+  isSchemeFile,
+  loadSchemeFile,
+  resolveSchemeRef,
+  SchemeRefError,
+  workersCanLoad,
+} from '../explore/schemefile.js';
 import { findScheme, SCHEMES } from './index.js';
 import type { Scheme } from './scheme.js';
 
@@ -137,7 +143,7 @@ describe('a bad scheme file is bad input: one line, exit 2', () => {
   }
 
   it('in matrix and replay too', () => {
-    const m = pagelab('matrix', '--scheme', './missing.js', '--schedules', '1');
+    const m = pagelab('matrix', '--dfs-budget', '0', '--scheme', './missing.js', '--schedules', '1');
     expect([m.code, m.stderr]).toEqual([2, 'pagelab: no such scheme file: ./missing.js\n']);
     const r = pagelab('replay', 'punch-vs-fault:./missing.js:0');
     expect([r.code, r.stderr]).toEqual([2, 'pagelab: no such scheme file: ./missing.js\n']);
@@ -149,6 +155,8 @@ describe('matrix --html with a file scheme', () => {
     example('i-mmap-sem.mjs');
     const r = pagelab(
       'matrix',
+      '--dfs-budget',
+      '0',
       '--scheme',
       './i-mmap-sem.mjs',
       '--schedules',
@@ -200,7 +208,17 @@ describe('worker threads load the file scheme', () => {
 
   it('matrix --jobs 2: this thread and both cell workers', () => {
     probe();
-    const r = pagelab('matrix', '--scheme', './probe.mjs', '--schedules', '5', '--jobs', '2');
+    const r = pagelab(
+      'matrix',
+      '--dfs-budget',
+      '0',
+      '--scheme',
+      './probe.mjs',
+      '--schedules',
+      '5',
+      '--jobs',
+      '2',
+    );
     expect(r.code).toBe(0);
     expect(loads(r.stderr)).toEqual(['loaded main=false', 'loaded main=false', 'loaded main=true']);
   });

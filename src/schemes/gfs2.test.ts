@@ -4,10 +4,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { initCell } from '../block/data.js';
+import { findBuiltin } from '../explore/builtin.js';
 import { checkScenario } from '../explore/check.js';
 import { runOnce } from '../explore/run.js';
 import { BlockState } from '../fs/extent.js';
-import { findBuiltin } from '../litmus/builtin.js';
 import { parseLitmus } from '../litmus/parse.js';
 import { fileViews } from '../litmus/world.js';
 import { RandomStrategy, ReplayStrategy } from '../sim/strategy.js';

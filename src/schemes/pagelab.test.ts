@@ -3,10 +3,10 @@
  * verdict, and, where a historical scheme fails the same scenario, the failure too.
  */
 import { describe, expect, it } from 'vitest';
+import { findBuiltin } from '../explore/builtin.js';
 import { checkScenario } from '../explore/check.js';
 import { parseReplayString, replaySchedule, runOnce } from '../explore/run.js';
 import { measureScalability } from '../explore/scalability.js';
-import { findBuiltin } from '../litmus/builtin.js';
 import { parseLitmus } from '../litmus/parse.js';
 import { ReplayStrategy } from '../sim/strategy.js';
 import { findScheme } from './index.js';

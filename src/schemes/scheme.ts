@@ -21,3 +21,17 @@ export interface Scheme {
    */
   notApplicable?(scenario: Scenario): string | null;
 }
+
+/**
+ * Why `scheme` cannot run `scenario` (the matrix's `n/a`), or null: the scheme's own reason, or
+ * the nodes. The model runs one node — one page cache, one address space, no DLM — so a scenario
+ * with `node` lines is n/a under every scheme until the cluster model of docs/cluster.md exists;
+ * running its tasks in one page cache would hide exactly what the nodes are there to show.
+ */
+export function scenarioNotApplicable(scheme: Scheme, scenario: Scenario): string | null {
+  const nodes = scenario.nodes?.length ?? 0;
+  if (nodes > 0) {
+    return `${scheme.name} runs on one node in the model (one page cache, no DLM); the scenario puts its tasks on ${nodes} node${nodes > 1 ? 's' : ''} (docs/cluster.md)`;
+  }
+  return scheme.notApplicable?.(scenario) ?? null;
+}

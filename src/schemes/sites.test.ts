@@ -16,9 +16,9 @@
  * name another filesystem's function.
  */
 import { describe, expect, it } from 'vitest';
+import { builtinScenarios } from '../explore/builtin.js';
 import { runOnce } from '../explore/run.js';
 import type { Scenario } from '../litmus/ast.js';
-import { builtinScenarios } from '../litmus/builtin.js';
 import { parseLitmus } from '../litmus/parse.js';
 import { RandomStrategy } from '../sim/strategy.js';
 import type { TraceEvent } from '../sim/trace.js';

@@ -9,8 +9,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { findScheme, SCHEMES } from './index.js';
-import type { Scheme } from './scheme.js';
+import { findScheme, SCHEMES } from '../schemes/index.js';
+import type { Scheme } from '../schemes/scheme.js';
 
 /** A scheme reference that cannot be resolved: the CLI reports it as bad input (exit 2). */
 export class SchemeRefError extends Error {}

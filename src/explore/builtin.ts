@@ -5,8 +5,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Scenario } from './ast.js';
-import { parseLitmus } from './parse.js';
+import type { Scenario } from '../litmus/ast.js';
+import { parseLitmus } from '../litmus/parse.js';
 
 /** scenarios/ of the package: two levels above this module both in src/ and in dist/. */
 export const SCENARIO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'scenarios');

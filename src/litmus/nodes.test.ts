@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { gfs2 } from '../schemes/gfs2.js';
+import { formatScenario, LitmusError, parseLitmus } from './parse.js';
+import { buildWorld } from './world.js';
+
+const HEAD = 'litmus two-nodes\nfile f 1p dirty\n';
+
+function errorOf(text: string): string {
+  try {
+    parseLitmus(text, 'x.litmus');
+  } catch (e) {
+    if (e instanceof LitmusError) return e.message;
+    throw e;
+  }
+  throw new Error('parsed');
+}
+
+describe('node lines', () => {
+  it('puts tasks on nodes, in order, tasks declared before or after', () => {
+    const s = parseLitmus(
+      `${HEAD}node A: P0\nP0: pwrite f 0 8\nP1: pread f 0 8 direct\nP2: pread f 0 8\nnode B: P1 P2\n`,
+    );
+    expect(s.nodes).toEqual([
+      { name: 'A', tasks: ['P0'], line: 3 },
+      { name: 'B', tasks: ['P1', 'P2'], line: 7 },
+    ]);
+  });
+
+  it('leaves a scenario without node lines without nodes (one node, as before)', () => {
+    const s = parseLitmus(`${HEAD}P0: pwrite f 0 8\n`);
+    expect('nodes' in s).toBe(false);
+  });
+
+  it('formats nodes so that they parse back to the same nodes', () => {
+    const s = parseLitmus(`${HEAD}P0: pwrite f 0 8\nP1: pread f 0 8 direct\nnode A: P0\nnode B: P1\n`);
+    const text = formatScenario(s);
+    expect(text).toContain('node A: P0\nnode B: P1\n');
+    expect(parseLitmus(text).nodes?.map((n) => [n.name, n.tasks])).toEqual([
+      ['A', ['P0']],
+      ['B', ['P1']],
+    ]);
+  });
+
+  it.each([
+    ['node A: P9\nP0: pwrite f 0 8\n', "x.litmus:3:9: node A: no task 'P9'"],
+    ['node A: P0\nP0: pwrite f 0 8\nP1: pread f 0 8\n', 'x.litmus:5:1: task P1 is on no node'],
+    ['node A: P0\nnode B: P0\nP0: pwrite f 0 8\n', 'x.litmus:4:9: task P0 is already on node A (line 3)'],
+    ['node A: P0 P0\nP0: pwrite f 0 8\n', 'x.litmus:3:12: task P0 is already on node A (line 3)'],
+    ['node A: P0\nnode A: P1\nP0: pwrite f 0 8\nP1: pread f 0 8\n', "x.litmus:4:6: duplicate node 'A'"],
+    ['node A:\nP0: pwrite f 0 8\n', 'node A has no task'],
+    ['node A P0\nP0: pwrite f 0 8\n', "x.litmus:3:6: bad node 'A': expected NAME:"],
+    ['node 9x: P0\nP0: pwrite f 0 8\n', "bad node '9x:'"],
+  ])('rejects %j', (body, msg) => {
+    expect(errorOf(`${HEAD}${body}`)).toContain(msg);
+  });
+});
+
+describe('buildWorld with nodes', () => {
+  it('refuses: the model runs one node', () => {
+    const s = parseLitmus(`${HEAD}P0: pwrite f 0 8\nP1: pread f 0 8\nnode A: P0\nnode B: P1\n`);
+    expect(() => buildWorld(s, gfs2)).toThrow('scenario two-nodes: the model runs one node, not 2');
+  });
+});

@@ -1,0 +1,155 @@
+import { describe, expect, it } from 'vitest';
+import { builtinScenarios } from '../explore/builtin.js';
+import type { Coverage } from '../explore/check.js';
+import type { Matrix, MatrixRow } from '../explore/matrix.js';
+import { SCHEMES as ALL_SCHEMES } from '../schemes/index.js';
+import { cellCode, formatMatrixMarkdown, formatMatrixText, type MatrixTextOptions } from './matrix-text.js';
+import { wantColor } from './text.js';
+
+const DFS: Coverage = {
+  strategy: 'dfs',
+  schedules: 19,
+  pruned: 3,
+  boundSkipped: 0,
+  complete: true,
+  preemptions: 2,
+  text: 'all 19 schedules with ≤ 2 preemptions, 3 pruned as equivalent',
+};
+const RANDOM: Coverage = {
+  ...DFS,
+  strategy: 'random',
+  schedules: 1000,
+  pruned: 0,
+  complete: false,
+  text: '1000 random schedules',
+};
+
+/** Every built-in scenario under every scheme, verdicts picked by position (a few of each kind). */
+/** 13 scenarios × 17 schemes: the shape of the matrix of issue 16 (290 columns at full names). */
+function fixture(): Matrix {
+  const scenarios = builtinScenarios().slice(0, 13);
+  const SCHEMES = ALL_SCHEMES.slice(0, 17);
+  const rows: MatrixRow[] = [];
+  scenarios.forEach((sc, i) => {
+    SCHEMES.forEach((s, j) => {
+      const k = (i * SCHEMES.length + j) % 23;
+      const verdict =
+        k === 0 ? 'lost-write' : k === 1 ? 'n/a' : k === 2 ? 'inconclusive' : k === 3 ? 'weird-thing' : 'ok';
+      const finding = verdict !== 'ok' && verdict !== 'n/a';
+      rows.push({
+        scenario: sc.name,
+        scheme: s.name,
+        verdict: verdict as MatrixRow['verdict'],
+        schedules: 19,
+        replay: finding ? `${sc.name}:${s.name}:0*5.1*5.3.1*3` : null,
+        summary: verdict === 'n/a' ? 'cannot express it' : finding ? 'bytes [0,32) of f lost' : null,
+        coverage: k === 4 ? RANDOM : DFS,
+      });
+    });
+  });
+  return {
+    seed: 1,
+    schedules: 1000,
+    dfsBudget: 20000,
+    preemptions: 2,
+    scenarios,
+    schemes: SCHEMES,
+    rows,
+    measures: {
+      scalability: SCHEMES.flatMap((s) =>
+        [1, 2, 4, 8].map((writers) => ({ scheme: s.name, writers, speedup: writers / 1.5 })),
+      ),
+      fairness: SCHEMES.flatMap((s) =>
+        [4, 16].map((storm) => ({ scheme: s.name, storm, dio_wait_max: storm === 16 ? null : 120 })),
+      ),
+    },
+  };
+}
+
+const opts = (o: Partial<MatrixTextOptions>): MatrixTextOptions => ({
+  width: 100,
+  color: false,
+  ascii: false,
+  replayCommand: (r) => `npx pagelab replay '${r}'`,
+  ...o,
+});
+
+describe('the matrix as text', () => {
+  const m = fixture();
+
+  it('fits 100 columns by default: a code per cell, a letter per scheme, and the legend', () => {
+    const lines = formatMatrixText(m, opts({}));
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(100);
+    const head = lines.find((l) => l.startsWith('scenario '));
+    expect(head).toMatch(/^scenario +A {3}B {3}C .* Q$/);
+    expect(lines.find((l) => l.startsWith('  A '))).toMatch(
+      /^ {2}A vfs2019 {2}B invalidate_lock {2}C xfs {2}D rangelock/,
+    );
+    const first = lines.find((l) => l.startsWith('collapse-vs-fault '));
+    expect(first).toMatch(/^collapse-vs-fault +LW {2}- {3}\?\? {2}WT {2}ok~ ok {2}ok/);
+    expect(lines).toContain('  ok  nothing forbidden: every schedule with ≤ 2 preemptions (complete DFS)');
+    expect(lines).toContain('  ??  inconclusive: nothing forbidden, but not every run decided (why: below)');
+    expect(lines).toContain('  WT  weird-thing');
+    expect(lines.join('\n')).toContain("    npx pagelab replay 'collapse-vs-fault:vfs2019:0*5.1*5.3.1*3'");
+    expect(lines.join('\n')).not.toContain('\x1b[');
+  });
+
+  it('--format text: 80 columns, ASCII only, no colour (schemes become the rows)', () => {
+    const lines = formatMatrixText(m, opts({ width: 80, ascii: true }));
+    // A replay command is never broken (it must paste and run); every other line fits.
+    const prose = lines.filter((l) => !l.includes(' replay '));
+    expect(Math.max(...prose.map((l) => l.length))).toBeLessThanOrEqual(80);
+    expect(lines.join('\n')).toMatch(/^[\x20-\x7e\n]*$/);
+    expect(lines.find((l) => l.startsWith('scheme '))).toMatch(/^scheme +A {3}B .* M$/);
+    expect(lines).toContain('  ok  nothing forbidden: every schedule with <= 2 preemptions (complete DFS)');
+  });
+
+  it('folds the columns into several tables when neither orientation fits', () => {
+    const lines = formatMatrixText(m, opts({ width: 40 }));
+    expect(
+      Math.max(...lines.filter((l) => /^(scenario|[a-z-]+ +(ok|LW|-|\?\?|WT))/.test(l)).map((l) => l.length)),
+    ).toBeLessThanOrEqual(40);
+    expect(lines.filter((l) => l.startsWith('scenario ')).length).toBeGreaterThan(1);
+  });
+
+  it('colour on request: findings red, ok green', () => {
+    const text = formatMatrixText(m, opts({ color: true })).join('\n');
+    expect(text).toContain('\x1b[31mLW\x1b[39m');
+    expect(text).toContain('\x1b[32mok\x1b[39m');
+  });
+
+  it('an ok is "ok" only when a complete DFS backs it', () => {
+    expect(cellCode({ verdict: 'ok', coverage: DFS })).toBe('ok');
+    expect(cellCode({ verdict: 'ok', coverage: { ...DFS, complete: false } })).toBe('ok~');
+    expect(cellCode({ verdict: 'ok', coverage: RANDOM })).toBe('ok~');
+    expect(cellCode({ verdict: 'deadlock', coverage: RANDOM })).toBe('DL');
+  });
+
+  it('markdown: the schemes by name, findings in bold, every cell its certificate', () => {
+    const md = formatMatrixMarkdown(m, (r) => `npx pagelab replay '${r}'`);
+    expect(md[2]).toBe(
+      `| scenario | ${ALL_SCHEMES.slice(0, 17)
+        .map((s) => `\`${s.name}\``)
+        .join(' | ')} |`,
+    );
+    expect(md.find((l) => l.startsWith('| `collapse-vs-fault`'))).toMatch(
+      /^\| `collapse-vs-fault` \| \*\*LW\*\* \| - \|/,
+    );
+    expect(md).toContain(
+      '- `collapse-vs-fault` / `pagelab-edeadlk`: ok: all 19 schedules with ≤ 2 preemptions, 3 pruned as equivalent',
+    );
+  });
+});
+
+describe('colour', () => {
+  const tty = { isTTY: true, hasColors: () => true } as unknown as NodeJS.WriteStream;
+  const pipe = { isTTY: false } as unknown as NodeJS.WriteStream;
+  it('on a TTY unless NO_COLOR; FORCE_COLOR forces it either way', () => {
+    expect(wantColor(tty, {})).toBe(true);
+    expect(wantColor(tty, { NO_COLOR: '1' })).toBe(false);
+    expect(wantColor(pipe, {})).toBe(false);
+    expect(wantColor(pipe, { FORCE_COLOR: '1' })).toBe(true);
+    expect(wantColor(tty, { FORCE_COLOR: '0' })).toBe(false);
+    expect(wantColor(tty, { NO_COLOR: '1', FORCE_COLOR: '1' })).toBe(true);
+  });
+});
