@@ -166,6 +166,13 @@ async function searchProgram(scenario: Scenario, scheme: Scheme, ref: string, b:
   return { certificate, failure: r.finding && schedule ? { kind: r.finding.kind, schedule } : null };
 }
 
+/**
+ * Runs a shrink may make per finding. explore's default (400) is sized for one `check`; a campaign
+ * shrinks every finding of every cell twice (as found, and after minimising), and a no-progress
+ * run costs the whole step bound (20,000 steps), so 400 runs of a livelock took minutes per cell.
+ */
+const SHRINK_RUNS = 40;
+
 /** Shrinks a failing schedule and judges its replay: the decisive finding first. */
 async function shrunkFailure(
   scenario: Scenario,
@@ -173,7 +180,14 @@ async function shrunkFailure(
   ref: string,
   failure: NonNullable<Found['failure']>,
 ): Promise<{ findings: Finding[]; replay: string }> {
-  const shrunk = await shrinkSchedule(scenario, scheme, failure.schedule, failure.kind);
+  const shrunk = await shrinkSchedule(
+    scenario,
+    scheme,
+    failure.schedule,
+    failure.kind,
+    undefined,
+    SHRINK_RUNS,
+  );
   const run = await runOnce(scenario, scheme, new ReplayStrategy(shrunk.schedule));
   const shown = decisive(run.findings, scenario.forbid);
   if (!shown) throw new Error(`campaign: ${ref} under ${scheme.name}: the shrunk schedule shows nothing`);
