@@ -44,20 +44,17 @@
  * - IS_NOSEC and fsverity/encryption checks are not modelled (regular files, no security xattrs).
  */
 import { BlockState } from '../fs/extent.js';
-import { fallocateLocked, truncateLocked } from '../fs/fallocate.js';
+import { fallocateLocked } from '../fs/fallocate.js';
 import { type FileOperations, type Inode, inodeDioWait } from '../fs/fs.js';
-import { iomapFileBufferedWrite, iomapPageMkwrite, iomapWritepages } from '../fs/iomap/buffered-io.js';
+import { iomapFileBufferedWrite } from '../fs/iomap/buffered-io.js';
 import { iomapDioRw } from '../fs/iomap/direct-io.js';
 import { directWriteFallback, filemapRead, writeChecksZeroEof } from '../fs/read_write.js';
-import { genericFsync } from '../fs/sync.js';
-import { filemapFault } from '../mm/filemap.js';
 import { ENOTBLK } from '../sim/errno.js';
 import type { Task } from '../sim/task.js';
 import {
   fallocateUnderInvalidateLock,
+  invalidateLockIomapOps,
   truncateSites,
-  withInodeAndInvalidateLock,
-  withInvalidateLockShared,
   withIRwsemExcl,
   withIRwsemShared,
 } from './locks.js';
@@ -185,18 +182,10 @@ export const ops: FileOperations = {
       keepSize,
     });
   },
-  setattrSize: (t, inode, size) =>
-    withInodeAndInvalidateLock(t, inode, truncateSites('ext4_setattr', 'filemap_invalidate_lock'), () =>
-      truncateLocked(t, inode, size),
-    ),
-  fsync: (t, inode, start, end) => genericFsync(t, inode, start, end),
-  fault: (t, _inode, vmf) => filemapFault(t, vmf),
-  pageMkwrite: (t, inode, vmf) =>
-    withInvalidateLockShared(t, inode, 'ext4_page_mkwrite:filemap_invalidate_lock_shared', () =>
-      iomapPageMkwrite(t, inode, vmf),
-    ),
-  writepages: (t, inode, wbc) => iomapWritepages(t, inode, wbc),
-  fsyncRecorded: true, // genericFsync over iomapWritepages
+  ...invalidateLockIomapOps(
+    truncateSites('ext4_setattr', 'filemap_invalidate_lock'),
+    'ext4_page_mkwrite:filemap_invalidate_lock_shared',
+  ),
 };
 
 export const ext4: Scheme = {

@@ -25,19 +25,14 @@
  * inode_lock shared for an aligned overwrite inside i_size (ext4_dio_write_checks), here always
  * exclusive; a plain allocation (mode 0) takes no invalidate_lock in ext4, here it does.
  */
-import { truncateLocked } from '../fs/fallocate.js';
 import type { FileOperations } from '../fs/fs.js';
-import { iomapPageMkwrite, iomapWritepages } from '../fs/iomap/buffered-io.js';
 import { iomapDioRw } from '../fs/iomap/direct-io.js';
 import { filemapRead } from '../fs/read_write.js';
-import { genericFsync } from '../fs/sync.js';
-import { filemapFault } from '../mm/filemap.js';
 import {
   exclusiveWrite,
   fallocateUnderInvalidateLock,
+  invalidateLockIomapOps,
   truncateSites,
-  withInodeAndInvalidateLock,
-  withInvalidateLockShared,
   withIRwsemShared,
 } from './locks.js';
 import type { Scheme } from './scheme.js';
@@ -70,18 +65,10 @@ export const ops: FileOperations = {
       len,
       keepSize,
     }),
-  setattrSize: (t, inode, size) =>
-    withInodeAndInvalidateLock(t, inode, truncateSites('ext4_setattr', 'filemap_invalidate_lock'), () =>
-      truncateLocked(t, inode, size),
-    ),
-  fsync: (t, inode, start, end) => genericFsync(t, inode, start, end),
-  fault: (t, _inode, vmf) => filemapFault(t, vmf),
-  pageMkwrite: (t, inode, vmf) =>
-    withInvalidateLockShared(t, inode, 'ext4_page_mkwrite:filemap_invalidate_lock_shared', () =>
-      iomapPageMkwrite(t, inode, vmf),
-    ),
-  writepages: (t, inode, wbc) => iomapWritepages(t, inode, wbc),
-  fsyncRecorded: true, // genericFsync over iomapWritepages
+  ...invalidateLockIomapOps(
+    truncateSites('ext4_setattr', 'filemap_invalidate_lock'),
+    'ext4_page_mkwrite:filemap_invalidate_lock_shared',
+  ),
 };
 
 export const invalidateLock: Scheme = {

@@ -12,11 +12,13 @@
  * function that takes the lock in the kernel the scheme models (`xfs_file_fallocate:...`,
  * `ext4_setattr:...`), so one wrapper never makes two filesystems' traces read alike.
  */
-import { fallocateLocked } from '../fs/fallocate.js';
-import type { FallocMode, Inode } from '../fs/fs.js';
-import { iomapFileBufferedWrite } from '../fs/iomap/buffered-io.js';
+import { fallocateLocked, truncateLocked } from '../fs/fallocate.js';
+import type { FallocMode, FileOperations, Inode } from '../fs/fs.js';
+import { iomapFileBufferedWrite, iomapPageMkwrite, iomapWritepages } from '../fs/iomap/buffered-io.js';
 import { type DioFlags, iomapDioRw } from '../fs/iomap/direct-io.js';
 import { directWriteFallback, writeChecksZeroEof } from '../fs/read_write.js';
+import { genericFsync } from '../fs/sync.js';
+import { filemapFault } from '../mm/filemap.js';
 import { assert } from '../sim/assert.js';
 import { ENOTBLK } from '../sim/errno.js';
 import type { Task } from '../sim/task.js';
@@ -121,6 +123,28 @@ export async function withInodeAndInvalidateLock(
 /** truncate(2): do_truncate takes i_rwsem; ->setattr (`setattrFn`) takes invalidate_lock. */
 export function truncateSites(setattrFn: string, invalidateLockSite: string): BlockMapSites {
   return { iRwsem: 'do_truncate:inode_lock', invalidateLock: `${setattrFn}:${invalidateLockSite}` };
+}
+
+/**
+ * The entry points that invalidate_lock filesystems over iomap share but for their site labels
+ * (xfs 5.15+, ext4 6.x, the invalidate_lock scheme): truncate under i_rwsem then invalidate_lock
+ * exclusive, page_mkwrite under invalidate_lock shared, filemap_fault (which takes invalidate_lock
+ * itself where it must read), generic fsync over iomap writeback.
+ */
+export function invalidateLockIomapOps(
+  setattr: BlockMapSites,
+  mkwriteSite: string,
+): Pick<FileOperations, 'setattrSize' | 'fsync' | 'fault' | 'pageMkwrite' | 'writepages' | 'fsyncRecorded'> {
+  return {
+    setattrSize: (t, inode, size) =>
+      withInodeAndInvalidateLock(t, inode, setattr, () => truncateLocked(t, inode, size)),
+    fsync: (t, inode, start, end) => genericFsync(t, inode, start, end),
+    fault: (t, _inode, vmf) => filemapFault(t, vmf),
+    pageMkwrite: (t, inode, vmf) =>
+      withInvalidateLockShared(t, inode, mkwriteSite, () => iomapPageMkwrite(t, inode, vmf)),
+    writepages: (t, inode, wbc) => iomapWritepages(t, inode, wbc),
+    fsyncRecorded: true, // genericFsync over iomapWritepages
+  };
 }
 
 /**

@@ -24,20 +24,17 @@
  */
 
 import { BlockState } from '../fs/extent.js';
-import { fallocateLocked, truncateLocked } from '../fs/fallocate.js';
+import { fallocateLocked } from '../fs/fallocate.js';
 import { type FileOperations, type Inode, inodeDioWait } from '../fs/fs.js';
-import { iomapPageMkwrite, iomapWritepages } from '../fs/iomap/buffered-io.js';
 import { iomapDioRw } from '../fs/iomap/direct-io.js';
 import { directWriteFallback, filemapRead, writeChecksZeroEof } from '../fs/read_write.js';
-import { genericFsync } from '../fs/sync.js';
-import { filemapFault } from '../mm/filemap.js';
 import { EAGAIN, EINVAL, ENOTBLK } from '../sim/errno.js';
 import type { Task } from '../sim/task.js';
 import {
   exclusiveWrite,
+  invalidateLockIomapOps,
   truncateSites,
   withInodeAndInvalidateLock,
-  withInvalidateLockShared,
   withIRwsemShared,
 } from './locks.js';
 import type { Scheme } from './scheme.js';
@@ -151,18 +148,10 @@ export const ops: FileOperations = {
       () => fallocateLocked(t, inode, mode, off, len, keepSize),
     ),
   // IOLOCK is do_truncate's inode_lock; xfs_vn_setattr takes MMAPLOCK_EXCL.
-  setattrSize: (t, inode, size) =>
-    withInodeAndInvalidateLock(t, inode, truncateSites('xfs_vn_setattr', 'xfs_ilock(MMAPLOCK_EXCL)'), () =>
-      truncateLocked(t, inode, size),
-    ),
-  fsync: (t, inode, start, end) => genericFsync(t, inode, start, end),
-  fault: (t, _inode, vmf) => filemapFault(t, vmf),
-  pageMkwrite: (t, inode, vmf) =>
-    withInvalidateLockShared(t, inode, '__xfs_filemap_fault:xfs_ilock(MMAPLOCK_SHARED)', () =>
-      iomapPageMkwrite(t, inode, vmf),
-    ),
-  writepages: (t, inode, wbc) => iomapWritepages(t, inode, wbc),
-  fsyncRecorded: true, // genericFsync over iomapWritepages
+  ...invalidateLockIomapOps(
+    truncateSites('xfs_vn_setattr', 'xfs_ilock(MMAPLOCK_EXCL)'),
+    '__xfs_filemap_fault:xfs_ilock(MMAPLOCK_SHARED)',
+  ),
 };
 
 export const xfs: Scheme = {
