@@ -12,17 +12,12 @@ import { pagelab } from '../schemes/pagelab.js';
 import type { Scheme } from '../schemes/scheme.js';
 import { decodeSchedule, encodeSchedule } from '../sim/schedule.js';
 import { ReplayStrategy } from '../sim/strategy.js';
-import { builtinScenarios, findBuiltin } from './builtin.js';
+import { builtin } from '../test-support/named.js';
+import { builtinScenarios } from './builtin.js';
 import { checkScenario, type StrategyName } from './check.js';
 import { backtrack, type DfsNode, DfsRunStrategy } from './dfs.js';
 import { parseReplayString, type RunReport, runOnce } from './run.js';
 import { pctMissBound } from './search.js';
-
-function builtin(name: string) {
-  const s = findBuiltin(name);
-  if (!s) throw new Error(name);
-  return s;
-}
 
 /**
  * pagelab with its DIO-vs-refault coordination removed (test only): the O_DIRECT write takes no

@@ -1,23 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { parseLitmus } from '../litmus/parse.js';
-import { findScheme } from '../schemes/index.js';
 import { decodeSchedule } from '../sim/schedule.js';
-import { findBuiltin } from './builtin.js';
+import { builtin, scheme } from '../test-support/named.js';
 import { checkScenario } from './check.js';
 import { decisive } from './judge.js';
 import { parseReplayString, replaySchedule } from './run.js';
-
-function scheme(name: string) {
-  const s = findScheme(name);
-  if (!s) throw new Error(name);
-  return s;
-}
-
-function builtin(name: string) {
-  const s = findBuiltin(name);
-  if (!s) throw new Error(name);
-  return s;
-}
 
 describe('dio-write-vs-mmap-store (seed 004)', () => {
   it('vfs2019 loses the DIO-written bytes the refaulted dirty page covers, and reports EIO too late', async () => {

@@ -8,11 +8,11 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findBuiltin } from '../explore/builtin.js';
 import type { HostFeatures } from '../fsx/differential.js';
 import { FINDING_KINDS } from '../litmus/ast.js';
 import { findScheme } from '../schemes/index.js';
 import type { Scheme } from '../schemes/scheme.js';
+import { builtin } from '../test-support/named.js';
 import { buildHelper } from './build.js';
 import { compareOutcomes, HUNG_KEY, type ModelSet, modelOutcomes } from './compare.js';
 import {
@@ -39,12 +39,6 @@ const EXT4: HostFeatures = {
   insert: true,
   copy: true,
 };
-
-function builtin(name: string) {
-  const s = findBuiltin(name);
-  if (!s) throw new Error(name);
-  return s;
-}
 
 function scheme(name: string): Scheme {
   const s = findScheme(name);

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { builtinScenarios, findBuiltin, SCENARIO_DIR } from '../explore/builtin.js';
+import { builtinScenarios, SCENARIO_DIR } from '../explore/builtin.js';
 import { checkScenario } from '../explore/check.js';
 import {
   FAULT_STORM_DIO_TASK,
@@ -23,14 +23,9 @@ import { buildWorld } from '../litmus/world.js';
 import { EFAULT } from '../sim/errno.js';
 import { RandomStrategy, TimedStrategy } from '../sim/strategy.js';
 import type { TraceEvent } from '../sim/trace.js';
+import { builtin } from '../test-support/named.js';
 import { bcachefs, bcachefsFair, DEFAULT_DEADLINE_TICKS } from './bcachefs.js';
 import { findScheme } from './index.js';
-
-function builtin(name: string) {
-  const s = findBuiltin(name);
-  if (!s) throw new Error(name);
-  return s;
-}
 
 /** The results of every op, in order: `label = ret`. */
 function results(events: readonly TraceEvent[]): string[] {

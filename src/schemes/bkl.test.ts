@@ -3,21 +3,15 @@
  * loads and stores through present PTEs (and the DMA) run concurrently with an op.
  */
 import { describe, expect, it } from 'vitest';
-import { findBuiltin } from '../explore/builtin.js';
 import { checkScenario } from '../explore/check.js';
 import { replaySchedule, runOnce } from '../explore/run.js';
 import { parseLitmus } from '../litmus/parse.js';
 import { fileViews } from '../litmus/world.js';
 import { RandomStrategy } from '../sim/strategy.js';
+import { builtin } from '../test-support/named.js';
 import { bklScheme } from './bkl.js';
 import { findScheme } from './index.js';
 import type { Scheme } from './scheme.js';
-
-function builtin(name: string) {
-  const s = findBuiltin(name);
-  if (!s) throw new Error(name);
-  return s;
-}
 
 const DFS = { schedules: 100_000, seed: 1, strategy: 'dfs' as const, preemptions: 2 };
 

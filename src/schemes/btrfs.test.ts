@@ -4,23 +4,10 @@
  * the write maps its range sends it to buffered I/O (lock_extent_direct: -ENOTBLK).
  */
 import { describe, expect, it } from 'vitest';
-import { findBuiltin } from '../explore/builtin.js';
 import { checkScenario } from '../explore/check.js';
 import { runOnce } from '../explore/run.js';
 import { RandomStrategy } from '../sim/strategy.js';
-import { findScheme } from './index.js';
-
-function scheme(name: string) {
-  const s = findScheme(name);
-  if (!s) throw new Error(name);
-  return s;
-}
-
-function builtin(name: string) {
-  const s = findBuiltin(name);
-  if (!s) throw new Error(name);
-  return s;
-}
+import { builtin, scheme } from '../test-support/named.js';
 
 /** The first random schedule (seeds 1..200) whose trace has `site`, with its findings. */
 async function firstRunWith(site: string, detail?: string) {

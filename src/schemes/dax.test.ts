@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { cellValue } from '../block/data.js';
-import { builtinScenarios, findBuiltin } from '../explore/builtin.js';
+import { builtinScenarios } from '../explore/builtin.js';
 import { checkScenario } from '../explore/check.js';
 import { runOnce } from '../explore/run.js';
 import { daxInode } from '../fs/dax.js';
@@ -14,19 +14,7 @@ import { parseLitmus } from '../litmus/parse.js';
 import type { World } from '../litmus/world.js';
 import { peekUser } from '../mm/memory.js';
 import { ReplayStrategy } from '../sim/strategy.js';
-import { findScheme } from './index.js';
-
-function scheme(name: string) {
-  const s = findScheme(name);
-  if (!s) throw new Error(name);
-  return s;
-}
-
-function builtin(name: string) {
-  const s = findBuiltin(name);
-  if (!s) throw new Error(name);
-  return s;
-}
+import { builtin, scheme } from '../test-support/named.js';
 
 const RACE = 'dax-hole-fault-vs-write';
 

@@ -4,25 +4,12 @@
  * shows (`pagelab native`), and invalidate_lock keeping faults out of a punch.
  */
 import { describe, expect, it } from 'vitest';
-import { findBuiltin } from '../explore/builtin.js';
 import { checkScenario } from '../explore/check.js';
 import { runOnce } from '../explore/run.js';
 import { measureScalability } from '../explore/scalability.js';
 import { parseLitmus } from '../litmus/parse.js';
 import { TimedStrategy } from '../sim/strategy.js';
-import { findScheme } from './index.js';
-
-function scheme(name: string) {
-  const s = findScheme(name);
-  if (!s) throw new Error(name);
-  return s;
-}
-
-function builtin(name: string) {
-  const s = findBuiltin(name);
-  if (!s) throw new Error(name);
-  return s;
-}
+import { builtin, scheme } from '../test-support/named.js';
 
 const dfs = (sc: ReturnType<typeof builtin>, name: string) =>
   checkScenario(sc, scheme(name), { schedules: 100_000, seed: 1, scenarioRef: sc.name, strategy: 'dfs' });

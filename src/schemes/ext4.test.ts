@@ -3,23 +3,10 @@
  * asserts the exact finding (or its absence) the policy must give on `pinned-page-fsync`.
  */
 import { describe, expect, it } from 'vitest';
-import { findBuiltin } from '../explore/builtin.js';
 import { checkScenario } from '../explore/check.js';
 import { runOnce } from '../explore/run.js';
 import { RandomStrategy } from '../sim/strategy.js';
-import { findScheme } from './index.js';
-
-function scheme(name: string) {
-  const s = findScheme(name);
-  if (!s) throw new Error(name);
-  return s;
-}
-
-function builtin(name: string) {
-  const s = findBuiltin(name);
-  if (!s) throw new Error(name);
-  return s;
-}
+import { builtin, scheme } from '../test-support/named.js';
 
 const PINNED = 'pinned-page-fsync';
 const check = (name: string, schedules = 300) =>

@@ -4,7 +4,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { initCell } from '../block/data.js';
-import { findBuiltin } from '../explore/builtin.js';
 import { checkScenario } from '../explore/check.js';
 import { runOnce } from '../explore/run.js';
 import { BlockState } from '../fs/extent.js';
@@ -12,19 +11,7 @@ import { parseLitmus } from '../litmus/parse.js';
 import { fileViews } from '../litmus/world.js';
 import { RandomStrategy, ReplayStrategy } from '../sim/strategy.js';
 import type { TraceEvent } from '../sim/trace.js';
-import { findScheme } from './index.js';
-
-function scheme(name: string) {
-  const s = findScheme(name);
-  if (!s) throw new Error(name);
-  return s;
-}
-
-function builtin(name: string) {
-  const s = findBuiltin(name);
-  if (!s) throw new Error(name);
-  return s;
-}
+import { builtin, scheme } from '../test-support/named.js';
 
 function check(sc: string, name: string, schedules = 300) {
   return checkScenario(builtin(sc), scheme(name), { schedules, seed: 7, scenarioRef: sc });

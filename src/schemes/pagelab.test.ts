@@ -3,26 +3,13 @@
  * verdict, and, where a historical scheme fails the same scenario, the failure too.
  */
 import { describe, expect, it } from 'vitest';
-import { findBuiltin } from '../explore/builtin.js';
 import { checkScenario } from '../explore/check.js';
 import { parseReplayString, replaySchedule, runOnce } from '../explore/run.js';
 import { measureScalability } from '../explore/scalability.js';
 import { parseLitmus } from '../litmus/parse.js';
 import { ReplayStrategy } from '../sim/strategy.js';
-import { findScheme } from './index.js';
+import { builtin, scheme } from '../test-support/named.js';
 import { makePagelab } from './pagelab.js';
-
-function scheme(name: string) {
-  const s = findScheme(name);
-  if (!s) throw new Error(name);
-  return s;
-}
-
-function builtin(name: string) {
-  const s = findBuiltin(name);
-  if (!s) throw new Error(name);
-  return s;
-}
 
 const SEED_RACES = [
   'dio-write-vs-mmap-store',
