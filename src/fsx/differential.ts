@@ -79,14 +79,15 @@ function patternBytes(salt: number, off: number, len: number): Uint8Array {
   return out;
 }
 
-const FALLOC_BITS: Record<RawFalloc, number> = {
+/** fallocate(2)'s mode bits (include/uapi/linux/falloc.h), as the helpers pass them. */
+export const FALLOC_BITS: Record<RawFalloc, number> = {
   alloc: 0,
   punch: 0x02,
   zero: 0x10,
   collapse: 0x08,
   insert: 0x20,
 };
-const FALLOC_FL_KEEP_SIZE = 0x01;
+export const FALLOC_FL_KEEP_SIZE = 0x01;
 
 /** One line of the helper's input. */
 export function opLine(o: RawOp): string {

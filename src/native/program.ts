@@ -7,8 +7,8 @@
  */
 
 import { TAG_FIRST_OP } from '../block/data.js';
-import type { HostFeatures } from '../fsx/differential.js';
-import type { FallocMode, FileInit, Op, Scenario } from '../litmus/ast.js';
+import { FALLOC_BITS, FALLOC_FL_KEEP_SIZE, type HostFeatures } from '../fsx/differential.js';
+import type { FileInit, Op, Scenario } from '../litmus/ast.js';
 
 /** The host cannot run this scenario as written: one line, exit 2. */
 export class NativeUnsupported extends Error {}
@@ -27,14 +27,6 @@ export interface Scaling {
   notes: string[];
 }
 
-const FALLOC_BITS: Record<FallocMode, number> = {
-  alloc: 0,
-  punch: 0x02,
-  zero: 0x10,
-  collapse: 0x08,
-  insert: 0x20,
-};
-const FALLOC_FL_KEEP_SIZE = 0x01;
 const INIT_CODE: Record<FileInit, number> = { written: 0, unwritten: 1, hole: 2, cached: 3, dirty: 4 };
 /** The helper's op kinds (enum kind in litmus.c). */
 const KIND = {
