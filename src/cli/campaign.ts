@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type CellBudget, DEFAULT_BUDGET } from '../campaign/cell.js';
 import {
   type ProgramSource,
@@ -39,7 +39,7 @@ import { NativeUnsupported } from '../native/program.js';
 import { probeParent } from '../native/run.js';
 import { findScheme, SCHEMES } from '../schemes/index.js';
 import type { Scheme } from '../schemes/scheme.js';
-import { EXIT_FINDING, EXIT_OK, intOption, out, UsageError, writeOut } from './common.js';
+import { EXIT_FINDING, EXIT_OK, intOption, jobsOption, out, UsageError, writeOut } from './common.js';
 
 interface CampaignCliOpts {
   json?: boolean;
@@ -330,10 +330,11 @@ export function registerCampaign(p: Command, result: { code: number }, defaultJo
     .description('generated programs (docs/campaign.md), each checked under every scheme')
     .option('--json', 'JSON Lines on stdout: one record per program x scheme, then the summary')
     .option('--scheme <names>', 'comma-separated schemes (default: every scheme)')
-    .option('--shard <i/N>', 'check only the programs whose index is i modulo N', shardOption, {
-      index: 0,
-      count: 1,
-    })
+    .addOption(
+      new Option('--shard <i/N>', 'check only the programs whose index is i modulo N')
+        .argParser(shardOption)
+        .default({ index: 0, count: 1 }, '0/1'),
+    )
     .option('--programs <from-to>', 'check only programs with FROM <= index < TO', sliceOption)
     .option('--tasks <n>', 'tasks per program', intOption('--tasks', 1, 8), 2)
     .option('--ops <n>', 'ops per task', intOption('--ops', 1, 16), 1)
@@ -361,12 +362,7 @@ export function registerCampaign(p: Command, result: { code: number }, defaultJo
       intOption('--pct-schedules', 1, 10_000_000),
       DEFAULT_BUDGET.pctSchedules,
     )
-    .option(
-      '--jobs <n>',
-      "worker threads (default: the machine's cores)",
-      intOption('--jobs', 1, 256),
-      defaultJobs,
-    )
+    .addOption(jobsOption(defaultJobs))
     .option('--estimate', 'sample the space and predict programs, runs and minutes; check nothing else')
     .option('--litmus-dir <dir>', 'write each distinct finding, minimised, as a ready .litmus file in DIR')
     .option('--sample <n>', '--estimate: programs to sample', intOption('--sample', 1, 100_000), 20)
