@@ -403,9 +403,13 @@ class SeenStates {
 class RecentHistories {
   /** Most histories kept before the cache is emptied. */
   static readonly CAPACITY = 64;
-  /** Only histories of at most this many ops with effects, and searches of at most MAX_NODES. */
+  /**
+   * Only histories of at most this many ops with effects, and searches of at most MAX_NODES states
+   * (the seed scenarios' runs have 1 or 2 ops and at most 31 states): CAPACITY × MAX_NODES states
+   * is what the cache may hold, a few MB at most for the files scenarios have.
+   */
   static readonly MAX_OPS = 16;
-  static readonly MAX_NODES = 4096;
+  static readonly MAX_NODES = 256;
 
   private readonly byHash = new Map<
     number,
