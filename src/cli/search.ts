@@ -2,7 +2,7 @@
  * The two halves every command that explores shares (`check`, `replay`, `fsx --tasks`): the search
  * options and the check call they make, and the replay of one schedule with its report.
  */
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import type { Finding } from '../check/oracles.js';
 import { type CheckResult, checkScenario } from '../explore/check.js';
 import { DEFAULTS, defaultSchedules } from '../explore/defaults.js';
@@ -82,7 +82,10 @@ const preemptionBound = intOption('--preemptions', 0, 64);
 
 /** `--preemptions K` or `--preemptions all` (no bound: the stateful search, src/explore/stateful.ts). */
 function preemptionsOption(value: string): number | 'all' {
-  return value === 'all' ? 'all' : preemptionBound(value);
+  if (value === 'all') return 'all';
+  if (!/^[0-9]+$/.test(value))
+    throw new InvalidArgumentError("--preemptions must be a whole number or 'all'");
+  return preemptionBound(value);
 }
 
 /** The check a command's search options ask for, with the progress line on a terminal. */
