@@ -33,7 +33,7 @@ export interface SearchOptions {
   preemptions?: number | 'all';
   /**
    * With `preemptions: 'all'`: cache visited states (src/explore/stateful.ts). Off by default: on
-   * the built-in scenarios it cuts no run and doubles the cost of one (docs/architecture.md).
+   * the built-in scenarios it cuts few runs and costs more than it saves (docs/architecture.md).
    */
   stateCache?: boolean;
   /** DFS partial-order reduction with sleep sets (default on). */
