@@ -186,9 +186,7 @@ async function dfsRuns(name: string, por: boolean, jobs = 1): Promise<{ runs: nu
     jobs,
   });
   if (r.verdict !== 'ok') throw new Error(`bench: pagelab ${r.verdict} on ${name}`);
-  return r.coverage.complete
-    ? { runs: runsMade(r.coverage), ms: performance.now() - t0 }
-    : null;
+  return r.coverage.complete ? { runs: runsMade(r.coverage), ms: performance.now() - t0 } : null;
 }
 
 /**
