@@ -34,7 +34,9 @@ describe('reportHtml', () => {
     expect(html).toContain('<svg class="pl-swim"');
     expect(html).toContain('Locks held');
     expect((html.match(/<tr class="pl-row/g) ?? []).length).toBeGreaterThan(20);
-    expect(html).toContain("pagelab replay 'dio-write-vs-mmap-store:vfs2019:");
+    expect(html).toMatch(
+      /Replay: <code>npx pagelab replay &#39;dio-write-vs-mmap-store:vfs2019:[0-9.*]+&#39;<\/code>/,
+    );
     expect((html.match(/<script/g) ?? []).length).toBe(2);
   });
 
@@ -107,7 +109,7 @@ describe('matrixHtml', () => {
     );
     expect(html).toContain('<details class="cellreport" id="cell-0">');
     expect(html).toContain('<a href="#cell-3">deadlock</a>');
-    expect(html).toContain("pagelab replay 'b:z:1'");
+    expect(html).toContain('Replay: <code>npx pagelab replay &#39;b:z:1&#39;</code>');
     expect(html).toContain('n/a <sup>1</sup>');
     expect(html).toContain('needs &lt;dax&gt;');
     expect(html).toContain('1.50×');
@@ -115,5 +117,13 @@ describe('matrixHtml', () => {
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(html).not.toMatch(/<script>alert|<i>doc|<b>bad|<dax>/);
     expect((html.match(/<script/g) ?? []).length).toBe(2);
+  });
+
+  it("prints the replay command it is given (the CLI's, naming the scenario file), quoted", () => {
+    const cmd = (r: string) => `node ./bin/pagelab.js replay '${r}'`;
+    const cells = page().cells.map((c) => ({ ...c, replay: c.replay && `my dir/a.litmus:${c.scheme}:1` }));
+    const html = matrixHtml({ ...page(), cells, replayCommand: cmd });
+    expect(html).toContain('Replay: <code>node ./bin/pagelab.js replay &#39;my dir/a.litmus:z:1&#39;</code>');
+    expect(html).not.toContain('>pagelab replay');
   });
 });

@@ -34,12 +34,31 @@ export interface ReportInput {
   others: Finding[];
   /** `<scenario>:<scheme>:<schedule>` of the run shown, if any. */
   replay: string | null;
+  /**
+   * The command that replays `replay`, as the CLI prints it (`node ./bin/pagelab.js replay …` in a
+   * checkout); absent: `npx pagelab replay …` (replayCommandOf), which runs from an install.
+   */
+  replayCommand?: string;
   /** Why there is no finding or no trace (n/a reason; "trace of the default schedule"). */
   note: string | null;
   events: TraceEvent[];
   tasks: TaskInfo[];
   pageSize: number;
   initialPages: InitialPage[];
+}
+
+/**
+ * The shell command that replays a replay string: `npx pagelab replay '…'`, the string quoted for a
+ * POSIX shell. The string names the scenario's file when it is not built in (explore/run.ts).
+ */
+export function npxReplayCommand(replay: string): string {
+  return `npx pagelab replay '${replay.replaceAll("'", "'\\''")}'`;
+}
+
+/** The command a report prints to replay its run, or null without a replay string. */
+export function replayCommandOf(input: Pick<ReportInput, 'replay' | 'replayCommand'>): string | null {
+  if (!input.replay) return null;
+  return input.replayCommand ?? npxReplayCommand(input.replay);
 }
 
 /** The folios a scenario's `cached` and `dirty` files start with. */

@@ -14,6 +14,8 @@ export function findingJson(f: Finding, replay: string | null) {
     details: f.details,
     bytes: f.bytes ?? null,
     ops: f.ops,
+    /** `ops` entry by entry: the op instance's tag (the `obj` of its op events in `trace`), or null. */
+    opTags: f.opTags ?? null,
     reported: f.reported ?? null,
     replay,
   };

@@ -6,7 +6,7 @@
  */
 import { esc } from './escape.js';
 import { htmlDocument, reportSection, verdictClass } from './html.js';
-import type { ReportInput } from './input.js';
+import { npxReplayCommand, type ReportInput } from './input.js';
 
 export interface MatrixCell {
   scenario: string;
@@ -32,6 +32,8 @@ export interface MatrixPage {
   cells: readonly MatrixCell[];
   /** As in `pagelab matrix --json`: measure name → rows with a `scheme` and numbers. */
   measures: Readonly<Record<string, readonly MeasureRow[]>>;
+  /** The command that replays a cell's replay string (the CLI's); default npxReplayCommand. */
+  replayCommand?: (replay: string) => string;
 }
 
 interface MeasureInfo {
@@ -147,11 +149,11 @@ function matrixTable(p: MatrixPage, notes: Map<string, number>): string {
   return `<table class="matrix"><thead><tr><th></th>${head}</tr></thead><tbody>${rows.join('')}${measures.join('')}</tbody></table>`;
 }
 
-function cellReport(c: MatrixCell, i: number): string {
+function cellReport(c: MatrixCell, i: number, replayCommand: (replay: string) => string): string {
   const title = `<span class="badge ${verdictClass(c.verdict)}">${esc(c.verdict)}</span> <span class="mono">${esc(c.scenario)}</span> under <span class="mono">${esc(c.scheme)}</span> — ${esc(c.summary ?? '')}`;
   const body = c.report
     ? reportSection(c.report, `${cellId(i)}-report`, 'h2', MATRIX_MAX_ROWS)
-    : `<p>${esc(c.summary ?? '')}</p>${c.replay ? `<p class="replay">Replay: <code>pagelab replay '${esc(c.replay)}'</code></p>` : ''}`;
+    : `<p>${esc(c.summary ?? '')}</p>${c.replay ? `<p class="replay">Replay: <code>${esc(replayCommand(c.replay))}</code></p>` : ''}`;
   return `<details class="cellreport" id="${cellId(i)}"><summary>${title}</summary>${body}</details>`;
 }
 
@@ -164,7 +166,9 @@ const LEGEND = `<p class="legend"><span><i class="v-ok" style="background:#dafbe
 export function matrixHtml(p: MatrixPage): string {
   const notes = naNotes(p.cells);
   const failing = p.cells.flatMap((c, i) =>
-    c.verdict !== 'ok' && c.verdict !== 'n/a' && c.verdict !== 'inconclusive' ? [cellReport(c, i)] : [],
+    c.verdict !== 'ok' && c.verdict !== 'n/a' && c.verdict !== 'inconclusive'
+      ? [cellReport(c, i, p.replayCommand ?? npxReplayCommand)]
+      : [],
   );
   const noteList = [...notes].map(([reason, n]) => `<li value="${n}">${esc(reason)}</li>`).join('');
   const body = `<h1>pagelab matrix</h1>

@@ -117,7 +117,17 @@ function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/** An op's call or return event: the trace's op events carry the op's provenance tag as obj. */
+function isOpInstance(e: TraceEvent, tag: number): boolean {
+  return e.obj === tag && ((e.kind === 'event' && e.site === 'op') || e.site === 'op-return');
+}
+
+/** The finding's op instances by tag where it has them (`opTags`), else its op labels. */
 function opSteps(f: Finding, events: readonly TraceEvent[], taskName: (id: number) => string): number[] {
+  if (f.opTags) {
+    const tags = f.opTags.filter((t): t is number => t !== null);
+    return events.filter((e) => tags.some((t) => isOpInstance(e, t))).map((e) => e.seq);
+  }
   const refs = f.ops.map(parseOpRef);
   return events
     .filter((e) =>
@@ -151,6 +161,13 @@ function stuckSteps(f: Finding, spans: readonly Span[]): number[] {
     .map((s) => s.start);
 }
 
+/** Whether an op's return is of the op the finding is about: its first op (instance, where known). */
+function isAbout(f: Finding, e: TraceEvent): boolean {
+  const tag = f.opTags?.[0];
+  if (tag !== undefined) return tag !== null && isOpInstance(e, tag);
+  return f.ops[0] !== undefined && isOpEvent(e, parseOpRef(f.ops[0]).label);
+}
+
 /** The bad read's return (stale-read), the lost write's return (lost-write), else the last row. */
 function anchorStep(f: Finding, events: readonly TraceEvent[], steps: readonly number[]): number {
   const rows = events.filter((e) => describeEvent(e) !== null);
@@ -159,8 +176,7 @@ function anchorStep(f: Finding, events: readonly TraceEvent[], steps: readonly n
     const inv = rows.filter((e) => e.site === 'invariant').at(-1);
     return inv ? inv.seq : last;
   }
-  const first = f.ops[0] ? parseOpRef(f.ops[0]).label : null;
-  const ret = rows.find((e) => e.site === 'op-return' && steps.includes(e.seq) && isOpEvent(e, first ?? ''));
+  const ret = rows.find((e) => e.site === 'op-return' && steps.includes(e.seq) && isAbout(f, e));
   return ret ? ret.seq : last;
 }
 
