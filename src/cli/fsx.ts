@@ -295,7 +295,7 @@ async function runSequentialFsx(r: Resolved, scheme: Scheme, o: FsxCliOpts, fnam
   const fsx = new Fsx(r.opts, entries, r.counting);
   const file = modelFile(scheme, r.opts);
   const runner = new FsxRunner(fsx, file);
-  const ticker = makeTicker('fsx', 'test calls', r.numops > 0, !o.json);
+  const ticker = makeTicker('fsx', 'test calls', r.numops > 0);
   runner.onTestCall = (done) =>
     ticker.update({ done, total: Math.max(0, r.numops), schedules: 0, findings: 0 });
   let result: Awaited<ReturnType<FsxRunner['run']>>;

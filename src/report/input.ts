@@ -7,6 +7,7 @@ import type { CheckResult } from '../explore/check.js';
 import type { RunReport } from '../explore/run.js';
 import type { Scenario } from '../litmus/ast.js';
 import type { TraceEvent } from '../sim/trace.js';
+import { type OpResult, opResults } from './ops.js';
 
 /** A task as a report needs it (a Task satisfies it). */
 export interface TaskInfo {
@@ -45,6 +46,8 @@ export interface ReportInput {
   tasks: TaskInfo[];
   pageSize: number;
   initialPages: InitialPage[];
+  /** Each op instance's result (errno by name) and the bytes each read returned, by tag. */
+  ops?: OpResult[];
 }
 
 /**
@@ -74,14 +77,15 @@ export function initialPages(s: Scenario): InitialPage[] {
 
 function runParts(
   report: RunReport | null,
-): Pick<ReportInput, 'events' | 'tasks' | 'pageSize' | 'initialPages'> {
-  if (!report) return { events: [], tasks: [], pageSize: 0, initialPages: [] };
+): Pick<ReportInput, 'events' | 'tasks' | 'pageSize' | 'initialPages' | 'ops'> {
+  if (!report) return { events: [], tasks: [], pageSize: 0, initialPages: [], ops: [] };
   const scenario = report.world.scenario;
   return {
     events: report.result.trace?.events() ?? [],
     tasks: report.result.tasks.map((t) => ({ id: t.id, name: t.name, isIrq: t.isIrq })),
     pageSize: scenario.pageSize,
     initialPages: initialPages(scenario),
+    ops: opResults(report.world.history),
   };
 }
 

@@ -6,6 +6,7 @@ import type { Finding } from '../check/oracles.js';
 import type { CheckResult } from '../explore/check.js';
 import type { Matrix } from '../explore/matrix.js';
 import type { RunReport } from '../explore/run.js';
+import { opResults } from './ops.js';
 
 export function findingJson(f: Finding, replay: string | null) {
   return {
@@ -51,6 +52,8 @@ export function replayJson(
     verdict: decisive ? decisive.kind : report.inconclusive ? 'inconclusive' : 'ok',
     ...(!decisive && report.inconclusive ? { inconclusive: report.inconclusive } : {}),
     findings: report.findings.map((x) => findingJson(x, replay)),
+    /** Each op instance: `name` (P1.2), `ret`, `errno` by name, `saw` (a read's bytes by source). */
+    ops: opResults(report.world.history),
     trace: report.result.trace?.events() ?? [],
   };
 }

@@ -7,6 +7,7 @@
 import type { Finding } from '../check/oracles.js';
 import type { TraceEvent } from '../sim/trace.js';
 import type { ReportInput, TaskInfo } from './input.js';
+import { type OpResult, returnText } from './ops.js';
 import { allSpans, type Span } from './state.js';
 
 export type RowClass = 'op' | 'ret' | 'lock' | 'unlock' | 'wait' | 'wake' | 'event' | 'warn';
@@ -53,7 +54,14 @@ const NOTABLE = new Set([
 ]);
 const ERRNO = /(^|[\s:(])-?E[A-Z]{3,}\b/;
 
-export function describeEvent(e: TraceEvent): { cls: RowClass; text: string } | null {
+/**
+ * A trace event as a row says it, or null for events no row shows. An op's return names its errno
+ * and the bytes it saw where the run's op results are given (`ops`, by tag).
+ */
+export function describeEvent(
+  e: TraceEvent,
+  ops?: ReadonlyMap<number, OpResult>,
+): { cls: RowClass; text: string } | null {
   switch (e.kind) {
     case 'acquire':
       return { cls: 'lock', text: `lock ${e.detail ?? e.site}` };
@@ -63,8 +71,10 @@ export function describeEvent(e: TraceEvent): { cls: RowClass; text: string } | 
       return { cls: 'wait', text: `WAIT ${e.detail ?? ''} @${e.site}` };
     case 'wake':
       return { cls: 'wake', text: `woken (${e.detail ?? ''})` };
-    case 'result':
-      return { cls: 'ret', text: `« ${e.detail}` };
+    case 'result': {
+      const op = e.site === 'op-return' ? ops?.get(e.obj) : undefined;
+      return { cls: 'ret', text: `« ${op ? returnText(op) : e.detail}` };
+    }
     case 'event':
       return describeModelEvent(e);
     default:
@@ -221,9 +231,10 @@ export function buildModel(input: ReportInput): ReportModel {
   const { columns, colOf } = taskColumns(input.tasks);
   const spans = allSpans(input.events, input.initialPages);
   const focus = findingFocus(input, spans, taskName);
+  const ops = new Map((input.ops ?? []).map((o) => [o.tag, o]));
   const rows: Row[] = [];
   for (const e of input.events) {
-    const d = describeEvent(e);
+    const d = describeEvent(e, ops);
     if (!d) continue;
     rows.push({
       seq: e.seq,

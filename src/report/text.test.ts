@@ -1,5 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { checkReport } from './fixtures.test-support.js';
+import { checkReport, hostileReport, replayReport } from './fixtures.test-support.js';
 import { formatReport } from './text.js';
 
 describe('the terminal report', async () => {
@@ -32,5 +33,43 @@ describe('the terminal report', async () => {
     expect(text).toContain('(EIO set for fsync)');
     const wide = formatReport(input, null, { width: 200 });
     expect(wide.split('\n').some((l) => l.length > 150)).toBe(true);
+  });
+});
+
+describe('the terminal report fits 100 columns', async () => {
+  const text = formatReport(await checkReport('dio-write-vs-mmap-store', 'vfs2019'), "pagelab replay 'x'");
+  const widest = (t: string) => Math.max(...t.split('\n').map((l) => l.length));
+
+  it('two tasks, no bio: two columns of 42; two tasks and bios: three of 27', async () => {
+    const dax = formatReport(await checkReport('dax-hole-fault-vs-write', 'dax2017'), "pagelab replay 'x'");
+    expect(widest(dax)).toBeLessThanOrEqual(100);
+    expect(dax).toMatch(/^ {2}step +t {2}P0 {41}P1$/m);
+    expect(widest(text)).toBeLessThanOrEqual(100);
+    expect(text).toMatch(/^ {2}step +t {2}P0 {26}P1 {26}irq\/bio$/m);
+  });
+
+  it('seven tasks fold into one column that names the task on each row', async () => {
+    const text = formatReport(await replayReport('fault-storm-vs-dio', 'bcachefs', []), null);
+    expect(widest(text)).toBeLessThanOrEqual(100);
+    expect(text).toMatch(/^ {2}step +t {2}task$/m);
+    expect(text).toMatch(/^ +\d+ +\d+ {2}F1 {7}« load b\+0 1 = 0 saw \[0,1\) zero$/m);
+  });
+
+  it('a long replay command is cut inside its quotes so that it runs as printed', () => {
+    const schedule = Array.from({ length: 40 }, (_, i) => `${i % 3}*${i + 2}`).join('.');
+    const cmd = `node ./bin/pagelab.js replay 'fault-storm-vs-dio:bcachefs-fair:${schedule}'`;
+    const lines = formatReport(hostileReport(), cmd).split('\n');
+    const at = lines.indexOf('replay:');
+    const printed = lines.slice(at + 1);
+    expect(Math.max(...printed.map((l) => l.length))).toBeLessThanOrEqual(100);
+    // What sh makes of it: backslash-newline removed, the quoted pieces joined into one word.
+    const sh = spawnSync(
+      'sh',
+      ['-c', `printf '%s\\n' ${printed.join('\n').replace(/^ +node \S+ replay /, '')}`],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(sh.stdout).toBe(`fault-storm-vs-dio:bcachefs-fair:${schedule}\n`);
   });
 });
