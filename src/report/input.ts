@@ -89,6 +89,14 @@ function runParts(
   };
 }
 
+/**
+ * `shrunk from 6 to 1 preemption, the fewest: a complete DFS finds no stale-read without
+ * preemption`, or `shrunk from 6 to 3 preemptions, minimal not proven (…)`.
+ */
+function shrunkText(s: NonNullable<CheckResult['shrunk']>): string {
+  return `shrunk from ${s.from} to ${s.to} preemption${s.to === 1 ? '' : 's'}, ${s.minimal.text}`;
+}
+
 /** The header line's second half for a check: how the finding was found, or what was covered. */
 export function checkProvenance(r: CheckResult): string {
   // A DFS has no seed: what it covered depends on the bound alone.
@@ -97,7 +105,7 @@ export function checkProvenance(r: CheckResult): string {
   if (r.inconclusive)
     return `no forbidden finding in ${r.coverage.text}${seed}, but ${r.inconclusive.runs} of them not decided in full: ${r.inconclusive.reason}`;
   if (!r.finding) return `no forbidden finding in ${r.coverage.text}${seed}`;
-  const shrunk = r.shrunk ? `; shrunk from ${r.shrunk.from} to ${r.shrunk.to} context switches` : '';
+  const shrunk = r.shrunk ? `; ${shrunkText(r.shrunk)}` : '';
   const where = seeded ? `schedule ${r.schedules}, seed ${r.seed}` : `run ${r.schedules}`;
   return `found by ${r.coverage.strategy} in ${where}${shrunk}`;
 }
