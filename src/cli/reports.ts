@@ -82,6 +82,8 @@ export async function writeMatrixHtml(path: string, m: Matrix): Promise<void> {
     schemes: m.schemes.map((s) => ({ name: s.name, summary: s.summary })),
     cells,
     measures: m.measures,
+    dfsBudget: m.dfsBudget,
+    preemptions: m.preemptions,
     replayCommand,
   };
   writeOut(path, matrixHtml(page));
