@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { parseReplayString } from '../explore/run.js';
 import { checkReport, hostileReport, replayReport } from './fixtures.test-support.js';
 import { formatReport } from './text.js';
 
@@ -36,6 +37,32 @@ describe('the terminal report', async () => {
   });
 });
 
+/** Every finding of the built-in matrix (`pagelab matrix --json`, seed 1, 2026-12-07), as replayed. */
+const MATRIX_FINDINGS = [
+  'collapse-vs-fault:vfs2019:0*2.1*5.0',
+  'dax-hole-fault-vs-write:dax2017:0*3.1*4',
+  'dio-buffers-crossed-files:rangelock:0*5.1*6',
+  'dio-buffers-crossed-files:gfs2-2021:0*5.1*6',
+  'dio-buffers-crossed-pages:rangelock:0*5.1*6',
+  'dio-buffers-crossed-pages:gfs2-2021:0*6',
+  'dio-write-vs-mmap-store:vfs2019:0*5.1*5.3.1*3',
+  'dio-write-vs-mmap-store:invalidate_lock:0*5.1*5.3.1*3',
+  'dio-write-vs-mmap-store:xfs:0*5.1*5.3.1*3',
+  'dio-write-vs-mmap-store:ext4-pin-block:0*5.1*5.3.1*3',
+  'dio-write-vs-mmap-store:ext4-pin-skip:0*5.1*5.3.1*3',
+  'dio-write-vs-mmap-store:ext4-pin-fail:0*5.1*5.3.1*3',
+  'dio-write-vs-mmap-store:ext4-pin-bounce:0*5.1*5.3.1*3',
+  'dio-write-vs-mmap-store:ext4:0*5.1*5.3.1*3',
+  'gup-nofault-reentry:gfs2-2021:0*9.1',
+  'insert-vs-fault:vfs2019:0*2.1*5.0',
+  'mmap-buffer-dio-disjoint:gfs2-2021:-',
+  'mmap-buffer-dio-overlap:gfs2:-',
+  'mmap-buffer-dio-overlap:gfs2-2021:-',
+  'pinned-page-fsync:ext4-pin-block:0*10.1*5.2*2',
+  'pinned-page-fsync:ext4-pin-skip:0*13.1*5.2*3.1*2.3.0*3',
+  'punch-vs-fault:vfs2019:0*2.1*5.0',
+];
+
 describe('the terminal report fits 100 columns', async () => {
   const text = formatReport(await checkReport('dio-write-vs-mmap-store', 'vfs2019'), "pagelab replay 'x'");
   const widest = (t: string) => Math.max(...t.split('\n').map((l) => l.length));
@@ -53,6 +80,17 @@ describe('the terminal report fits 100 columns', async () => {
     expect(widest(text)).toBeLessThanOrEqual(100);
     expect(text).toMatch(/^ {2}step +t {2}task$/m);
     expect(text).toMatch(/^ +\d+ +\d+ {2}F1 {7}« load b\+0 1 = 0 saw \[0,1\) zero$/m);
+  });
+
+  it("every finding of the built-in matrix, the replay command's line included", async () => {
+    const wide: string[] = [];
+    for (const r of MATRIX_FINDINGS) {
+      const { scenario, scheme, schedule } = parseReplayString(r);
+      const input = await replayReport(scenario, scheme, schedule);
+      const text = formatReport(input, `node ./bin/pagelab.js replay '${r}'`);
+      if (widest(text) > 100) wide.push(`${r}: ${widest(text)}`);
+    }
+    expect(wide).toEqual([]);
   });
 
   it('a long replay command is cut inside its quotes so that it runs as printed', () => {
