@@ -105,7 +105,7 @@ function stepText(m: ReportModel, r: Row): string {
 function findingBox(m: ReportModel, rows: readonly Row[]): string {
   const f = m.input.finding;
   if (!f) return '';
-  const [first, ...rest] = findingLines(f);
+  const [first, ...rest] = findingLines(f, m.input.ops);
   const replay = replayCommandOf(m.input);
   const hang = f.kind === 'deadlock' || f.kind === 'no-progress';
   const index = new Map(rows.map((r, i) => [r.seq, i]));

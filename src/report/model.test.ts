@@ -3,7 +3,7 @@ import { checkScenario } from '../explore/check.js';
 import { parseLitmus } from '../litmus/parse.js';
 import { scheme } from '../test-support/named.js';
 import { fromCheck } from './input.js';
-import { buildModel } from './model.js';
+import { buildModel, findingLines } from './model.js';
 
 // Issue 16: a task that repeats an identical op. Under dax2017 the second load, which begins after
 // the write returned, still sees the zero page the first one mapped: the finding is about it.
@@ -44,5 +44,13 @@ describe('the finding focus follows op instances, not op text', async () => {
       [true, true],
     ]);
     expect(m.focus.anchor).toBe(loads[3].seq);
+  });
+
+  it('the explanation names the instance: P2.2, the second of two identical loads', () => {
+    const f = r.finding as NonNullable<typeof r.finding>;
+    expect(findingLines(f, m.input.ops).slice(0, 2)).toEqual([
+      "stale-read: P2's `load m+128 8` read bytes [128,136) of f as zeroes",
+      "the op: P2.2, P2's 2nd `load m+128 8`",
+    ]);
   });
 });

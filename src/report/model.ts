@@ -257,9 +257,30 @@ export function keyRows(m: ReportModel, cap = 16): { rows: Row[]; omitted: numbe
   return { rows: [...rows.slice(0, half), ...rows.slice(-half)], omitted: rows.length - 2 * half };
 }
 
+/** 1st, 2nd, 3rd, 4th, …, 11th, 12th, 13th, 21st. */
+function ordinal(n: number): string {
+  const teen = n % 100 >= 11 && n % 100 <= 13;
+  return `${n}${teen ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th')}`;
+}
+
+/**
+ * Which instance the finding is about, where its task issues the same op more than once: `the op:
+ * P2.2, P2's 2nd \`load m+128 8\``. Null where the label alone says it.
+ */
+function instanceLine(f: Finding, ops: readonly OpResult[]): string | null {
+  const tag = f.opTags?.[0];
+  const op = ops.find((o) => o.tag === tag);
+  if (!op) return null;
+  const same = ops.filter((o) => o.task === op.task && o.label === op.label);
+  if (same.length < 2) return null;
+  const nth = same.indexOf(op) + 1;
+  return `the op: ${op.name}, ${op.task}'s ${ordinal(nth)} \`${op.label}\``;
+}
+
 /** The finding as lines: kind and summary, then its details (which bytes, which ops, why). */
-export function findingLines(f: Finding): string[] {
-  const out = [`${f.kind}: ${f.summary}`, ...f.details];
+export function findingLines(f: Finding, ops: readonly OpResult[] = []): string[] {
+  const which = instanceLine(f, ops);
+  const out = [`${f.kind}: ${f.summary}`, ...(which ? [which] : []), ...f.details];
   if (f.reported && !f.details.some((d) => d.includes(f.reported ?? ''))) out.push(`reported: ${f.reported}`);
   return out;
 }

@@ -178,7 +178,7 @@ function stepLines(m: ReportModel, r: Row, paint: Paint, width: number): string[
 function explanation(m: ReportModel, paint: Paint, width: number): string[] {
   const f = m.input.finding;
   if (!f) return [];
-  const [first, ...rest] = findingLines(f);
+  const [first, ...rest] = findingLines(f, m.input.ops);
   const out = ['', ...wrap(first, width, '    ').map((l) => paint('bad', l))];
   for (const d of rest) out.push(...wrap(`  ${d}`, width, '    '));
   for (const o of m.input.others) out.push(...wrap(`  also: ${o.kind}: ${o.summary}`, width, '    '));
