@@ -194,19 +194,19 @@ function explanation(m: ReportModel, paint: Paint, width: number): string[] {
 }
 
 /**
- * The replay command after `replay:`, on the same line where it fits. A command still too long (a
- * long schedule) is cut inside its quoted replay string, each piece but the last ending in `'\`
+ * The replay command after `replay:`, on the same line where it fits. A `… replay '<string>'`
+ * command too long for the width (a long schedule, a deep path) is cut inside its quoted string, each piece but the last ending in `'\`
  * and the next line starting with `'` at column 0: the shell drops the backslash-newline (outside
  * quotes) and joins the quoted pieces into one word, so the lines run as printed.
  */
 function replayLines(cmd: string, width: number): string[] {
   if (`replay: ${cmd}`.length <= width) return [`replay: ${cmd}`];
-  const open = cmd.indexOf("'");
-  const inner = cmd.slice(open + 1, -1);
-  if (open < 0 || !cmd.endsWith("'") || inner.includes("'")) return ['replay:', `  ${cmd}`];
+  // Only `… replay '<string>'` is cut; anything else (fsx's flags) stays on one line, as it was.
+  const m = /^(.* replay ')([^']*)'$/.exec(cmd);
+  if (!m) return [`replay: ${cmd}`];
   const lines: string[] = [];
-  let head = `  ${cmd.slice(0, open + 1)}`;
-  let rest = inner;
+  let head = `  ${m[1]}`;
+  let rest = m[2];
   while (head.length + rest.length + 1 > width) {
     const room = width - head.length - 2;
     if (room < 8) break;
@@ -225,7 +225,8 @@ function header(input: ReportInput, paint: Paint, width: number): string[] {
   if (input.verdict === 'n/a') text = `${who}: n/a — ${input.note ?? ''}`;
   else if (input.verdict === 'inconclusive') text = `${who}: inconclusive — ${input.provenance}`;
   else if (!input.finding) text = `${who}: ok — ${input.provenance}`;
-  const lines = wrap(text, width, '    ');
+  // The first line keeps `<who>: <verdict>` whole (what a script greps for), long names or not.
+  const lines = wrap(text, Math.max(width, who.length + input.verdict.length + 3), '    ');
   const bad = input.verdict !== 'n/a' && (input.verdict === 'inconclusive' || input.finding !== null);
   if (bad) lines[0] = lines[0].replace(`${who}: ${input.verdict}`, `${who}: ${paint('bad', input.verdict)}`);
   return lines;
