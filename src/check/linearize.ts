@@ -61,6 +61,11 @@ export interface Legal {
   /** States where every op completed before `op` was issued is applied (what an fsync covers). */
   after(op: OpRecord): Window;
   /**
+   * States legal as `op` returned: its own effect applied, with the ops completed before it was
+   * issued, and none issued after it returned (what a read's user buffer may hold then).
+   */
+  returned(op: OpRecord): Window;
+  /**
    * The legal final state closest to `settled` on `region` (fewest differing bytes, a size
    * difference counting double), or null when some legal final state matches it exactly or the
    * region is not decided.
@@ -368,6 +373,14 @@ class LegalStates implements Legal {
 
   after(f: OpRecord): Window {
     return this.window((w) => (w.ret !== null && w.end < f.start ? 'must' : 'free'));
+  }
+
+  returned(r: OpRecord): Window {
+    return this.window((w) => {
+      if (w === r) return 'must';
+      if (w.start > r.end) return 'not';
+      return w.ret !== null && w.end < r.start ? 'must' : 'free';
+    });
   }
 
   closestFinal(region: string, settled: Region): Region | null {
