@@ -100,7 +100,10 @@ export function checkReads(legal: Legal, history: History): Finding[] {
     const during: Window = legal.during(r);
     const { region, off, cells } = r.observed;
     const excused = bufferExcuse(r, legal);
-    const run = firstRun(cells.length, (b) => !during.allowed(region, off + b, cells[b], 'zero') && !excused(b));
+    const run = firstRun(
+      cells.length,
+      (b) => !during.allowed(region, off + b, cells[b], 'zero') && !excused(b),
+    );
     if (!run) continue;
     const at = off + run.start;
     const got = describeCell(cells[run.start], region, at, history, legal.initial);
