@@ -87,16 +87,22 @@ interface Node {
 }
 
 /**
- * What the search orders: an op, or one half of an op whose device reads a user buffer at some
- * point during it (an O_DIRECT write from a buffer: the DMA reads the pinned pages when the bio
- * is built, the file changes when it completes), so another op may come between the two halves.
+ * What the search orders: an op, or one step of an op that reads a user buffer at one moment and
+ * changes its destination at another, so that other ops may come in between:
+ * - an O_DIRECT write from a buffer: the DMA reads the pinned pages when the bio is built, the
+ *   file changes when it completes (two events);
+ * - a buffered copy through a buffer, a page of the file at a time (iomap_write_iter,
+ *   filemap_read): each page is an event of its own, in ascending order; a read's page is two,
+ *   the folio's bytes read (snap) and the store into the buffer (put), since copy_to_user may fault
+ *   and sleep in between while the reader keeps its folio (filemap_read takes a batch of folios,
+ *   with i_size, before copying any: every snap may come before the first put).
  */
 interface Event {
   op: OpRecord;
   /** The effect lists it may have: one applies (a failed op may also apply none). */
   choices: Effect[][];
-  /** The event that must come first (the buffer's read before its write-out), or -1. */
-  after: number;
+  /** The events that must come first (the buffer's read before its write-out, earlier pages). */
+  after: number[];
 }
 
 /** A partition: ops whose footprints overlap (transitively), and the states they reach. */
@@ -239,17 +245,84 @@ function maskWith(m: Mask, i: number): Mask {
   return out;
 }
 
-/** An op's events: one, or a dma copy's two halves (the read into a latch, the write-out). */
+/** An op's events: one, a dma copy's two halves, or a buffered copy's pages (Event). */
 function eventsOf(op: OpRecord, first: number): Event[] {
   const lists = op.alternatives ? [op.effects, ...op.alternatives] : [op.effects];
   const dma = op.effects.find((e) => e.k === 'copy' && e.dma);
-  if (dma?.k !== 'copy') return [{ op, choices: lists, after: -1 }];
-  const latch = `#${op.tag}`;
-  const put: Effect = { k: 'put', latch, dst: dma.dst, dstOff: dma.dstOff, dstIsStore: dma.dstIsStore };
-  return [
-    { op, choices: [[{ k: 'snap', src: dma.src, srcOff: dma.srcOff, len: dma.len, latch }]], after: -1 },
-    { op, choices: lists.map((l) => l.map((e) => (e === dma ? put : e))), after: first },
-  ];
+  if (dma?.k === 'copy') {
+    // Each bio's DMA reads its part of the buffer at its own moment, in any order; the file
+    // changes after the last (the put: one event, so a fallback or a prefix stays one choice).
+    const parts = dmaParts(dma);
+    const snaps: Event[] = parts.map((p, k) => ({
+      op,
+      choices: [
+        [{ k: 'snap', src: dma.src, srcOff: dma.srcOff + p.off, len: p.len, latch: `#${op.tag}.${k}` }],
+      ],
+      after: [],
+    }));
+    const puts: Effect[] = parts.map((p, k) => ({
+      k: 'put',
+      latch: `#${op.tag}.${k}`,
+      dst: dma.dst,
+      dstOff: dma.dstOff + p.off,
+      dstIsStore: dma.dstIsStore,
+    }));
+    const put: Event = {
+      op,
+      choices: lists.map((l) => l.flatMap((e) => (e === dma ? puts : [e]))),
+      after: snaps.map((_, k) => first + k),
+    };
+    return [...snaps, put];
+  }
+  const c = op.effects[0];
+  if (op.alternatives || op.effects.length !== 1 || c.k !== 'copy' || !c.pieces)
+    return [{ op, choices: lists, after: [] }];
+  const pages = copyPages(c);
+  if (!c.dstIsStore) return pages.map((e, k) => ({ op, choices: [[e]], after: k ? [first + k - 1] : [] }));
+  // A read: snaps at first + 2k, puts at first + 2k + 1.
+  return pages.flatMap((e, k): Event[] => {
+    const latch = `#${op.tag}.${k}`;
+    return [
+      {
+        op,
+        choices: [[{ k: 'snap', src: e.src, srcOff: e.srcOff, len: e.len, latch }]],
+        after: k ? [first + 2 * k - 2] : [],
+      },
+      {
+        op,
+        choices: [[{ k: 'put', latch, dst: e.dst, dstOff: e.dstOff, dstIsStore: true }]],
+        after: k ? [first + 2 * k, first + 2 * k - 1] : [first],
+      },
+    ];
+  });
+}
+
+/** A DMA's transfer cut where a bio may end (Effect's `bios`): offsets into the copy, lengths. */
+function dmaParts(c: Extract<Effect, { k: 'copy' }>): { off: number; len: number }[] {
+  const out: { off: number; len: number }[] = [];
+  let start = 0;
+  for (let b = 1; b <= c.len; b++) {
+    const cut =
+      b === c.len ||
+      (c.bios !== undefined && ((c.dstOff + b) % c.bios.block === 0 || (c.srcOff + b) % c.bios.page === 0));
+    if (!cut) continue;
+    out.push({ off: start, len: b - start });
+    start = b;
+  }
+  return out;
+}
+
+/** A buffered copy cut at the file's page boundaries (refmodel.ts, copyPieces): one copy per page. */
+function copyPages(c: Extract<Effect, { k: 'copy' }>): Extract<Effect, { k: 'copy' }>[] {
+  const ps = c.pieces as number;
+  const fileOff = c.dstIsStore ? c.srcOff : c.dstOff;
+  const out: Extract<Effect, { k: 'copy' }>[] = [];
+  for (let done = 0; done < c.len; ) {
+    const n = Math.min(c.len - done, ps - ((fileOff + done) % ps));
+    out.push({ ...c, srcOff: c.srcOff + done, dstOff: c.dstOff + done, len: n, pieces: undefined });
+    done += n;
+  }
+  return out;
 }
 
 /** Every state of the partition reachable by a real-time-consistent order, up to the budget. */
@@ -282,8 +355,7 @@ function explore(p: Part, initial: RefState, budget: number): void {
     for (let i = n - 1; i >= 0; i--) {
       const ev = events[i];
       const op = ev.op;
-      if (maskHas(cur.mask, i) || op.start > minEnd || (ev.after >= 0 && !maskHas(cur.mask, ev.after)))
-        continue;
+      if (maskHas(cur.mask, i) || op.start > minEnd || ev.after.some((a) => !maskHas(cur.mask, a))) continue;
       const mask = maskWith(cur.mask, i);
       for (const effects of ev.choices) {
         let s: RefState | null = cur.state;

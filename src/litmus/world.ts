@@ -509,7 +509,8 @@ function writeEffect(world: World, op: Extract<Op, { op: 'pwrite' }>, len: numbe
     len,
     dstIsStore: false,
   };
-  return op.direct ? { ...e, dma: true } : { ...e, pieces: world.scenario.pageSize };
+  const bios = { block: world.scenario.blockSize, page: world.scenario.pageSize };
+  return op.direct ? { ...e, dma: true, bios } : { ...e, pieces: world.scenario.pageSize };
 }
 
 /**
