@@ -35,9 +35,10 @@ export type Effect =
       dstIsStore: boolean;
       dma?: boolean;
       /**
-       * dma: where the model's bios split the transfer, each read by the device at its own moment:
-       * the destination's block boundaries (iomap hands out an extent at a time) and the buffer's
-       * page boundaries (bio_iov_iter_get_pages: a segment per pinned page).
+       * O_DIRECT (a write's dma, a read's copy): where the model's bios split the transfer, each
+       * done by the device at its own moment: the file's block boundaries (iomap hands out an
+       * extent at a time) and the buffer's page boundaries (bio_iov_iter_get_pages: a segment per
+       * pinned page).
        */
       bios?: { block: number; page: number };
       pieces?: number;

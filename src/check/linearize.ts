@@ -89,8 +89,10 @@ interface Node {
 /**
  * What the search orders: an op, or one step of an op that reads a user buffer at one moment and
  * changes its destination at another, so that other ops may come in between:
- * - an O_DIRECT write from a buffer: the DMA reads the pinned pages when the bio is built, the
- *   file changes when it completes (two events);
+ * - an O_DIRECT write from a buffer: the DMA reads the pinned pages bio by bio, the file changes
+ *   when they complete (a snap per bio, then the put); an O_DIRECT read likewise reads the file as
+ *   it is when its bios are built (or as the flush before them left it: a dirty page cached after
+ *   kiocb_write_and_wait is not read) and lands in the buffer at completion;
  * - a buffered copy through a buffer, a page of the file at a time (iomap_write_iter,
  *   filemap_read): each page is an event of its own, in ascending order; a read's page is two,
  *   the folio's bytes read (snap) and the store into the buffer (put), since copy_to_user may fault
@@ -248,7 +250,9 @@ function maskWith(m: Mask, i: number): Mask {
 /** An op's events: one, a dma copy's two halves, or a buffered copy's pages (Event). */
 function eventsOf(op: OpRecord, first: number): Event[] {
   const lists = op.alternatives ? [op.effects, ...op.alternatives] : [op.effects];
-  const dma = op.effects.find((e) => e.k === 'copy' && e.dma);
+  // The device's transfers: an O_DIRECT write's (dma) and an O_DIRECT read's (a copy into the
+  // buffer that is not a page-by-page one).
+  const dma = op.effects.find((e) => e.k === 'copy' && (e.dma || (e.dstIsStore && !e.pieces)));
   if (dma?.k === 'copy') {
     // Each bio's DMA reads its part of the buffer at its own moment, in any order; the file
     // changes after the last (the put: one event, so a fallback or a prefix stays one choice).
@@ -297,14 +301,19 @@ function eventsOf(op: OpRecord, first: number): Event[] {
   });
 }
 
-/** A DMA's transfer cut where a bio may end (Effect's `bios`): offsets into the copy, lengths. */
+/**
+ * A DMA's transfer cut where a bio may end (Effect's `bios`): at the file's block boundaries and
+ * the buffer's page boundaries. Offsets into the copy, and lengths.
+ */
 function dmaParts(c: Extract<Effect, { k: 'copy' }>): { off: number; len: number }[] {
+  const fileOff = c.dstIsStore ? c.srcOff : c.dstOff;
+  const bufOff = c.dstIsStore ? c.dstOff : c.srcOff;
   const out: { off: number; len: number }[] = [];
   let start = 0;
   for (let b = 1; b <= c.len; b++) {
     const cut =
       b === c.len ||
-      (c.bios !== undefined && ((c.dstOff + b) % c.bios.block === 0 || (c.srcOff + b) % c.bios.page === 0));
+      (c.bios !== undefined && ((fileOff + b) % c.bios.block === 0 || (bufOff + b) % c.bios.page === 0));
     if (!cut) continue;
     out.push({ off: start, len: b - start });
     start = b;

@@ -81,6 +81,13 @@ const FOUND: { name: string; why: string; ops: string[]; schedule: string; block
     ops: ['P0: pwrite f 64 64 buf=pf0', 'P1: pwrite g 120 16 direct buf=sf1'],
     schedule: '0*5.1*9.2.0*2.3.1*6.4.0*2.1.5.1',
   },
+  {
+    name: 'dio-read-before-store',
+    why: "the DIO read's flush runs before a buffered read stores into its source page, its bio reads the disk after, and its buffer (the collapsed file) takes the bytes last",
+    ops: ['P0: fallocate f collapse 0 64', 'P1: pread f 64 64 buf=sg0', 'P2: pread g 0 64 direct buf=sf0'],
+    schedule: '2*3.1*4.3.1*2.4.1*2.5.1*2.6.1*5.7.1*2.8.1*2.9.1*2.a.1*3.0*4',
+    block: 16,
+  },
 ];
 
 describe('a copy through a mapped buffer is not one atomic step', () => {

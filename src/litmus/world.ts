@@ -458,7 +458,9 @@ async function execReadWrite(
         dstOff: dst.off,
         len: ret,
         dstIsStore: true,
-        ...(op.direct ? {} : { pieces: world.scenario.pageSize }),
+        ...(op.direct
+          ? { bios: { block: world.scenario.blockSize, page: world.scenario.pageSize } }
+          : { pieces: world.scenario.pageSize }),
       });
       if (op.direct && ret < op.len) rec.alternatives = zeroTails(world, rec.effects, dst, ret, op.len);
     }
