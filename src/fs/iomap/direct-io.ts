@@ -130,12 +130,12 @@ export async function iomapDioRw(
   const ps = inode.fs.pageSize;
   let count = len;
   if (!write) {
-    // iomap walks the whole iter; past the EOF block every extent is a hole or unwritten
-    // (truncate frees the blocks past it), zero-filled and reported as nothing, so the model stops
-    // at the end of the EOF block. The EOF block's extent is checked as a whole: a read of 11762
-    // bytes from 50688 with EOF at 59411 checks [50688, 61440) and returns 8723 bytes.
-    const bs = inode.blockSize;
-    count = Math.min(len, Math.ceil(iSize / bs) * bs - pos);
+    // iomap walks the whole iter, past EOF too: past the EOF block every extent is a hole or
+    // unwritten (truncate frees the blocks past it), and iomap_dio_iter hands those to
+    // iomap_dio_hole_iter, which zero-fills the user buffer over the whole extent
+    // (`length = iov_iter_zero(length, dio->submit.iter); dio->size += length;`);
+    // iomap_dio_complete then clamps only the return to dio->i_size. So a read of 16 bytes at 120
+    // with EOF at 128 returns 8 and leaves bytes 8..15 of its buffer zeroed (fs/iomap/direct-io.c).
     // kiocb_write_and_wait(): writes back and waits on the range's dirty pages; a writeback error
     // fails the read (`ret = kiocb_write_and_wait(iocb, iomi.len); if (ret) goto out_free_dio;`,
     // and filemap_write_and_wait_range's `if (retval < 0) goto out` in generic_file_read_iter of
