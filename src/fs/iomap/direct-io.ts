@@ -128,7 +128,7 @@ export async function iomapDioRw(
   if (!write && pos >= iSize) return 0;
   const mapping = inode.mapping;
   const ps = inode.fs.pageSize;
-  let count = len;
+  const count = len;
   if (!write) {
     // iomap walks the whole iter, past EOF too: past the EOF block every extent is a hole or
     // unwritten (truncate frees the blocks past it), and iomap_dio_iter hands those to
