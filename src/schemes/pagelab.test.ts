@@ -186,3 +186,39 @@ describe('scalability: O_DIRECT writers to disjoint ranges (race 8)', () => {
     expect(at8(old)).toBeLessThan(1.2);
   });
 });
+
+describe('an O_DIRECT write never drops a folio an O_DIRECT read has pinned (issue 14, campaign 26400)', () => {
+  const sc = 'dio-read-pinned-vs-dio-write';
+  // P0's read pins f's page 1 and waits for its bio; P1's write invalidates the range.
+  const FOUND = parseReplayString('x:y:0*9.2.0*3.1*4.4.1*9.3.0').schedule;
+
+  it('xfs drops it: the read lands in a removed folio, lost-write', async () => {
+    const run = await replaySchedule(
+      builtin(sc),
+      scheme('xfs'),
+      parseReplayString('x:y:0*9.1.2.0*3.1*3.4.1*9.3.0').schedule,
+    );
+    expect(run.findings.map((f) => f.kind)).toEqual(['lost-write']);
+  });
+
+  it('pagelab finds it busy and falls back to buffered: ok in that schedule and in every one with ≤ 2 preemptions', async () => {
+    const run = await replaySchedule(builtin(sc), scheme('pagelab'), FOUND);
+    expect(run.findings).toEqual([]);
+    const events = (run.result.trace?.events() ?? []).map((e) => e.detail ?? '');
+    expect(events.some((d) => /f:1 is pinned: -EBUSY/.test(d))).toBe(true);
+    for (const name of ['pagelab', 'pagelab-edeadlk']) {
+      const r = await checkScenario(builtin(sc), scheme(name), {
+        schedules: 100_000,
+        seed: 1,
+        scenarioRef: sc,
+        strategy: 'dfs',
+        preemptions: 2,
+      });
+      expect({ name, verdict: r.verdict, complete: r.coverage.complete }).toEqual({
+        name,
+        verdict: 'ok',
+        complete: true,
+      });
+    }
+  });
+});

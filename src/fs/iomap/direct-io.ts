@@ -40,6 +40,12 @@ export interface DioFlags {
   nofault?: boolean;
   /** IOMAP_DIO_PARTIAL: on -EFAULT after some progress, return the progress. */
   partial?: boolean;
+  /**
+   * Not Linux (pagelab): the pre-write invalidation treats a folio pinned for DMA as busy, so the
+   * write returns -ENOTBLK (buffered fallback) rather than drop a folio an O_DIRECT read is about
+   * to fill (the read's bytes would never reach the file).
+   */
+  pinnedBusy?: boolean;
   /** Pre-5.9 behaviour: a failed pre-write invalidation is ignored instead of -ENOTBLK. */
   ignorePreInvalidateFailure?: boolean;
   /**
@@ -160,6 +166,7 @@ export async function iomapDioRw(
       mapping,
       Math.floor(pos / ps),
       Math.ceil((pos + count) / ps) - 1,
+      { pinnedBusy: flags.pinnedBusy },
     );
     if (inv && !flags.ignorePreInvalidateFailure) {
       t.event('iomap_dio_rw', 'pre-write invalidation failed: -ENOTBLK (fall back to buffered)');
