@@ -3,12 +3,14 @@
  * schedule a campaign found and asserts the outcome, so it fails if the excuse goes.
  */
 import { describe, expect, it } from 'vitest';
-import { initCell } from '../block/data.js';
+import { allocCells, initCell } from '../block/data.js';
 import { runOnce } from '../explore/run.js';
 import { parseLitmus } from '../litmus/parse.js';
 import { decodeSchedule } from '../sim/schedule.js';
 import { ReplayStrategy } from '../sim/strategy.js';
 import { scheme } from '../test-support/named.js';
+import { describeCell } from './oracles.js';
+import type { RefState } from './refmodel.js';
 
 describe("a read's buffer rewritten after the copy", () => {
   // random-7-2 minimised (campaign --random 500 --tasks 3 --ops 2 --seed 7, under pagelab): P0 reads
@@ -140,4 +142,27 @@ describe('false alarm 4: three tasks whose mapped buffers cross', () => {
       const run = await runOnce(sc, scheme(name), new ReplayStrategy(decodeSchedule(schedule)));
       expect(run.findings).toEqual([]);
     });
+});
+
+describe('finding messages name the file and offset of initial contents (issue 14)', () => {
+  const file = (size: number) => {
+    const cells = allocCells(size);
+    for (let p = 0; p < size; p++) cells[p] = initCell(p);
+    return { size, cells };
+  };
+  const initial: RefState = new Map([
+    ['f', file(128)],
+    ['g', file(64)],
+  ]);
+  const history = { ops: [], clock: 0 };
+
+  it('says whose initial bytes were moved, and where they came from, every file that could be', () => {
+    expect(describeCell(initCell(72), 'f', 72, history, initial)).toBe("f's initial contents at offset 72");
+    expect(describeCell(initCell(72), 'f', 8, history, initial)).toBe(
+      "f's initial contents at offset 72, moved to offset 8 of f by an op",
+    );
+    expect(describeCell(initCell(8), 'f', 120, history, initial)).toBe(
+      "f's initial contents at offset 8 (or g's at 8), moved to offset 120 of f by an op",
+    );
+  });
 });

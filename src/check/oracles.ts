@@ -32,8 +32,10 @@ export function describeTag(tag: number, history: History): string {
 
 /**
  * Names the bytes a run of cells holds, from its first cell at byte `pos` of `region`: an op's
- * label, or for the initial contents, whose (a region's own at that offset, or bytes an op moved
- * there: a copy through a buffer, a collapse or an insert).
+ * label, or for the initial contents, whose: the region's own at that offset, or bytes an op moved
+ * there (a copy through a buffer, a collapse or an insert), named by every file and offset that
+ * held that byte before the tasks started (each file starts with the same pattern, (7p + 1) mod 256
+ * at offset p, so a moved byte may have come from any of them).
  */
 export function describeCell(
   c: number,
@@ -45,9 +47,27 @@ export function describeCell(
   const tag = cellTag(c);
   if (tag !== TAG_INIT) return describeTag(tag, history);
   if (initial.get(region)?.cells[pos] === c) return `${region}'s initial contents at offset ${pos}`;
-  // initCell(p) = (7p + 1) mod 256 and 183 = 7⁻¹ mod 256: the offset they started at, mod 256.
-  const from = (183 * (cellValue(c) - 1 + 256)) % 256;
-  return `initial contents of offset ${from} (mod 256) of a file, moved to offset ${pos} of ${region} by an op`;
+  return `${initialSources(c, initial)}, moved to offset ${pos} of ${region} by an op`;
+}
+
+/** Every file and offset whose initial byte is `c`: "g's initial contents at offset 72 (or f's at 72)". */
+function initialSources(c: number, initial: RefState): string {
+  const found: string[] = [];
+  for (const [name, r] of initial) {
+    if (r.priv) continue;
+    for (let p = 0; p < Math.min(r.size, r.cells.length); p++)
+      if (r.cells[p] === c) found.push(`${name}'s at ${p}`);
+  }
+  if (found.length === 0) {
+    // initCell(p) = (7p + 1) mod 256 and 183 = 7⁻¹ mod 256: the offset it started at, mod 256.
+    const from = (183 * (cellValue(c) - 1 + 256)) % 256;
+    return `initial contents of offset ${from} (mod 256) of a file no longer that long`;
+  }
+  const [first, ...rest] = found;
+  const head = `${first.replace("'s at ", "'s initial contents at offset ")}`;
+  const shown = rest.slice(0, 3);
+  const more = rest.length > 3 ? `, or ${rest.length - 3} more` : '';
+  return shown.length ? `${head} (or ${shown.join(', or ')}${more})` : head;
 }
 
 /** Bytes [start, end) of a region where `bad(b)` holds, as the first maximal run. */
