@@ -271,12 +271,18 @@ function eventsOf(op: OpRecord, first: number): Event[] {
       dstOff: dma.dstOff + p.off,
       dstIsStore: dma.dstIsStore,
     }));
+    // A read's zero-filled tail past EOF (zeroTails in src/litmus/world.ts) is a CPU store made
+    // when iomap reaches the hole (iomap_dio_hole_iter), before the bios complete: an event of its
+    // own, anywhere in the op, choosing how far it went (or not at all).
+    const isTail = (e: Effect) => dma.dstIsStore && e.k === 'store';
+    const tails = lists.map((l) => l.filter(isTail));
     const put: Event = {
       op,
-      choices: lists.map((l) => l.flatMap((e) => (e === dma ? puts : [e]))),
+      choices: dedupe(lists.map((l) => l.filter((e) => !isTail(e)).flatMap((e) => (e === dma ? puts : [e])))),
       after: snaps.map((_, k) => first + k),
     };
-    return [...snaps, put];
+    if (!tails.some((l) => l.length > 0)) return [...snaps, put];
+    return [...snaps, put, { op, choices: tails, after: [] }];
   }
   const c = op.effects[0];
   if (op.alternatives || op.effects.length !== 1 || c.k !== 'copy' || !c.pieces)
@@ -318,6 +324,14 @@ function dmaParts(c: Extract<Effect, { k: 'copy' }>): { off: number; len: number
     out.push({ off: start, len: b - start });
     start = b;
   }
+  return out;
+}
+
+/** The effect lists, each once (by identity of their effects). */
+function dedupe(lists: Effect[][]): Effect[][] {
+  const out: Effect[][] = [];
+  for (const l of lists)
+    if (!out.some((o) => o.length === l.length && o.every((e, i) => e === l[i]))) out.push(l);
   return out;
 }
 

@@ -90,6 +90,13 @@ const FOUND: { name: string; why: string; ops: string[]; schedule: string; block
     schedule: '2*3.1*4.3.1*2.4.1*2.5.1*2.6.1*5.7.1*2.8.1*2.9.1*2.a.1*3.0*4',
     block: 16,
   },
+  {
+    name: 'dio-read-tail-early',
+    why: "the DIO read's zero-filled tail past EOF lands before its data, and another DIO read copies it between",
+    ops: ['P0: pread f 120 16 direct buf=sf0', 'P1: pread f 0 64 direct buf=sf1'],
+    schedule: '0*9.2.0*2.3.0*2.4.0*2.5.0*5.1*4.6.0.7.8.9',
+    block: 16,
+  },
 ];
 
 describe('a copy through a mapped buffer is not one atomic step', () => {
