@@ -196,7 +196,7 @@ describe('an O_DIRECT write never drops a folio an O_DIRECT read has pinned (iss
     const run = await replaySchedule(
       builtin(sc),
       scheme('xfs'),
-      parseReplayString('x:y:0*9.1.2.0*3.1*3.4.1*9.3.0').schedule,
+      parseReplayString('x:y:0*9.1.2.0*3.1*3.4.1*5.3.0').schedule,
     );
     expect(run.findings.map((f) => f.kind)).toEqual(['lost-write']);
   });
