@@ -97,7 +97,10 @@ interface Node {
  *   filemap_read): each page is an event of its own, in ascending order; a read's page is two,
  *   the folio's bytes read (snap) and the store into the buffer (put), since copy_to_user may fault
  *   and sleep in between while the reader keeps its folio (filemap_read takes a batch of folios,
- *   with i_size, before copying any: every snap may come before the first put).
+ *   with i_size, before copying any: every snap may come before the first put). The snaps are
+ *   not ordered among themselves: an op the read races (a punch zeroing the head block and then
+ *   the tail block, a write going a page at a time) changes the pages one after another too, so
+ *   the read may see its page 0 after that op and its page 1 before it.
  */
 interface Event {
   op: OpRecord;
@@ -296,7 +299,7 @@ function eventsOf(op: OpRecord, first: number): Event[] {
       {
         op,
         choices: [[{ k: 'snap', src: e.src, srcOff: e.srcOff, len: e.len, latch }]],
-        after: k ? [first + 2 * k - 2] : [],
+        after: [],
       },
       {
         op,

@@ -97,6 +97,12 @@ const FOUND: { name: string; why: string; ops: string[]; schedule: string; block
     schedule: '0*9.2.0*2.3.0*2.4.0*2.5.0*5.1*4.6.0.7.8.9',
     block: 16,
   },
+  {
+    name: 'read-pages-across-punch',
+    why: "the punch zeroes page 0's part before the read copies it and page 1's part after",
+    ops: ['P0: fallocate f punch 56 16', 'P1: pread f 64 64 buf=sg0; pread f 56 16 buf=sg1'],
+    schedule: '1*4.0.1*4.0*4.3.1*9.5.1*5',
+  },
 ];
 
 describe('a copy through a mapped buffer is not one atomic step', () => {
