@@ -34,6 +34,13 @@ export type Effect =
       len: number;
       dstIsStore: boolean;
       dma?: boolean;
+      /**
+       * O_DIRECT (a write's dma, a read's copy): where the model's bios split the transfer, each
+       * done by the device at its own moment: the file's block boundaries (iomap hands out an
+       * extent at a time) and the buffer's page boundaries (bio_iov_iter_get_pages: a segment per
+       * pinned page).
+       */
+      bios?: { block: number; page: number };
       pieces?: number;
     }
   /** The checker's halves of a dma copy: the buffer read into a latch, the latch written out. */

@@ -64,6 +64,11 @@ export interface Legal {
   /** States where every op completed before `op` was issued is applied (what an fsync covers). */
   after(op: OpRecord): Window;
   /**
+   * States legal as `op` returned: its own effect applied, with the ops completed before it was
+   * issued, and none issued after it returned (what a read's user buffer may hold then).
+   */
+  returned(op: OpRecord): Window;
+  /**
    * The legal final state closest to `settled` on `region` (fewest differing bytes, a size
    * difference counting double), or null when some legal final state matches it exactly or the
    * region is not decided.
@@ -85,16 +90,27 @@ interface Node {
 }
 
 /**
- * What the search orders: an op, or one half of an op whose device reads a user buffer at some
- * point during it (an O_DIRECT write from a buffer: the DMA reads the pinned pages when the bio
- * is built, the file changes when it completes), so another op may come between the two halves.
+ * What the search orders: an op, or one step of an op that reads a user buffer at one moment and
+ * changes its destination at another, so that other ops may come in between:
+ * - an O_DIRECT write from a buffer: the DMA reads the pinned pages bio by bio, the file changes
+ *   when they complete (a snap per bio, then the put); an O_DIRECT read likewise reads the file as
+ *   it is when its bios are built (or as the flush before them left it: a dirty page cached after
+ *   kiocb_write_and_wait is not read) and lands in the buffer at completion;
+ * - a buffered copy through a buffer, a page of the file at a time (iomap_write_iter,
+ *   filemap_read): each page is an event of its own, in ascending order; a read's page is two,
+ *   the folio's bytes read (snap) and the store into the buffer (put), since copy_to_user may fault
+ *   and sleep in between while the reader keeps its folio (filemap_read takes a batch of folios,
+ *   with i_size, before copying any: every snap may come before the first put). The snaps are
+ *   not ordered among themselves: an op the read races (a punch zeroing the head block and then
+ *   the tail block, a write going a page at a time) changes the pages one after another too, so
+ *   the read may see its page 0 after that op and its page 1 before it.
  */
 interface Event {
   op: OpRecord;
   /** The effect lists it may have: one applies (a failed op may also apply none). */
   choices: Effect[][];
-  /** The event that must come first (the buffer's read before its write-out), or -1. */
-  after: number;
+  /** The events that must come first (the buffer's read before its write-out, earlier pages). */
+  after: number[];
 }
 
 /** A partition: ops whose footprints overlap (transitively), and the states they reach. */
@@ -262,17 +278,105 @@ function maskWith(m: Mask, i: number): Mask {
   return out;
 }
 
-/** An op's events: one, or a dma copy's two halves (the read into a latch, the write-out). */
+/** An op's events: one, a dma copy's two halves, or a buffered copy's pages (Event). */
 function eventsOf(op: OpRecord, first: number): Event[] {
   const lists = op.alternatives ? [op.effects, ...op.alternatives] : [op.effects];
-  const dma = op.effects.find((e) => e.k === 'copy' && e.dma);
-  if (dma?.k !== 'copy') return [{ op, choices: lists, after: -1 }];
-  const latch = `#${op.tag}`;
-  const put: Effect = { k: 'put', latch, dst: dma.dst, dstOff: dma.dstOff, dstIsStore: dma.dstIsStore };
-  return [
-    { op, choices: [[{ k: 'snap', src: dma.src, srcOff: dma.srcOff, len: dma.len, latch }]], after: -1 },
-    { op, choices: lists.map((l) => l.map((e) => (e === dma ? put : e))), after: first },
-  ];
+  // The device's transfers: an O_DIRECT write's (dma) and an O_DIRECT read's (a copy into the
+  // buffer that is not a page-by-page one).
+  const dma = op.effects.find((e) => e.k === 'copy' && (e.dma || (e.dstIsStore && !e.pieces)));
+  if (dma?.k === 'copy') {
+    // Each bio's DMA reads its part of the buffer at its own moment, in any order; the file
+    // changes after the last (the put: one event, so a fallback or a prefix stays one choice).
+    const parts = dmaParts(dma);
+    const snaps: Event[] = parts.map((p, k) => ({
+      op,
+      choices: [
+        [{ k: 'snap', src: dma.src, srcOff: dma.srcOff + p.off, len: p.len, latch: `#${op.tag}.${k}` }],
+      ],
+      after: [],
+    }));
+    const puts: Effect[] = parts.map((p, k) => ({
+      k: 'put',
+      latch: `#${op.tag}.${k}`,
+      dst: dma.dst,
+      dstOff: dma.dstOff + p.off,
+      dstIsStore: dma.dstIsStore,
+    }));
+    // A read's zero-filled tail past EOF (zeroTails in src/litmus/world.ts) is a CPU store made
+    // when iomap reaches the hole (iomap_dio_hole_iter), before the bios complete: an event of its
+    // own, anywhere in the op, choosing how far it went (or not at all).
+    const isTail = (e: Effect) => dma.dstIsStore && e.k === 'store';
+    const tails = lists.map((l) => l.filter(isTail));
+    const put: Event = {
+      op,
+      choices: dedupe(lists.map((l) => l.filter((e) => !isTail(e)).flatMap((e) => (e === dma ? puts : [e])))),
+      after: snaps.map((_, k) => first + k),
+    };
+    if (!tails.some((l) => l.length > 0)) return [...snaps, put];
+    return [...snaps, put, { op, choices: tails, after: [] }];
+  }
+  const c = op.effects[0];
+  if (op.alternatives || op.effects.length !== 1 || c.k !== 'copy' || !c.pieces)
+    return [{ op, choices: lists, after: [] }];
+  const pages = copyPages(c);
+  if (!c.dstIsStore) return pages.map((e, k) => ({ op, choices: [[e]], after: k ? [first + k - 1] : [] }));
+  // A read: snaps at first + 2k, puts at first + 2k + 1.
+  return pages.flatMap((e, k): Event[] => {
+    const latch = `#${op.tag}.${k}`;
+    return [
+      {
+        op,
+        choices: [[{ k: 'snap', src: e.src, srcOff: e.srcOff, len: e.len, latch }]],
+        after: [],
+      },
+      {
+        op,
+        choices: [[{ k: 'put', latch, dst: e.dst, dstOff: e.dstOff, dstIsStore: true }]],
+        after: k ? [first + 2 * k, first + 2 * k - 1] : [first],
+      },
+    ];
+  });
+}
+
+/**
+ * A DMA's transfer cut where a bio may end (Effect's `bios`): at the file's block boundaries and
+ * the buffer's page boundaries. Offsets into the copy, and lengths.
+ */
+function dmaParts(c: Extract<Effect, { k: 'copy' }>): { off: number; len: number }[] {
+  const fileOff = c.dstIsStore ? c.srcOff : c.dstOff;
+  const bufOff = c.dstIsStore ? c.dstOff : c.srcOff;
+  const out: { off: number; len: number }[] = [];
+  let start = 0;
+  for (let b = 1; b <= c.len; b++) {
+    const cut =
+      b === c.len ||
+      (c.bios !== undefined && ((fileOff + b) % c.bios.block === 0 || (bufOff + b) % c.bios.page === 0));
+    if (!cut) continue;
+    out.push({ off: start, len: b - start });
+    start = b;
+  }
+  return out;
+}
+
+/** The effect lists, each once (by identity of their effects). */
+function dedupe(lists: Effect[][]): Effect[][] {
+  const out: Effect[][] = [];
+  for (const l of lists)
+    if (!out.some((o) => o.length === l.length && o.every((e, i) => e === l[i]))) out.push(l);
+  return out;
+}
+
+/** A buffered copy cut at the file's page boundaries (refmodel.ts, copyPieces): one copy per page. */
+function copyPages(c: Extract<Effect, { k: 'copy' }>): Extract<Effect, { k: 'copy' }>[] {
+  const ps = c.pieces as number;
+  const fileOff = c.dstIsStore ? c.srcOff : c.dstOff;
+  const out: Extract<Effect, { k: 'copy' }>[] = [];
+  for (let done = 0; done < c.len; ) {
+    const n = Math.min(c.len - done, ps - ((fileOff + done) % ps));
+    out.push({ ...c, srcOff: c.srcOff + done, dstOff: c.dstOff + done, len: n, pieces: undefined });
+    done += n;
+  }
+  return out;
 }
 
 /** Every state of the partition reachable by a real-time-consistent order, up to the budget. */
@@ -305,8 +409,7 @@ function explore(p: Part, initial: RefState, budget: number): void {
     for (let i = n - 1; i >= 0; i--) {
       const ev = events[i];
       const op = ev.op;
-      if (maskHas(cur.mask, i) || op.start > minEnd || (ev.after >= 0 && !maskHas(cur.mask, ev.after)))
-        continue;
+      if (maskHas(cur.mask, i) || op.start > minEnd || ev.after.some((a) => !maskHas(cur.mask, a))) continue;
       const mask = maskWith(cur.mask, i);
       for (const effects of ev.choices) {
         let s: RefState | null = cur.state;
@@ -589,6 +692,14 @@ class LegalStates implements Legal {
 
   after(f: OpRecord): Window {
     return this.window((w) => (w.ret !== null && w.end < f.start ? 'must' : 'free'));
+  }
+
+  returned(r: OpRecord): Window {
+    return this.window((w) => {
+      if (w === r) return 'must';
+      if (w.start > r.end) return 'not';
+      return w.ret !== null && w.end < r.start ? 'must' : 'free';
+    });
   }
 
   closestFinal(region: string, settled: Region): Region | null {

@@ -38,8 +38,10 @@ export function opTagOf(c: number, history: History): number | null {
 
 /**
  * Names the bytes a run of cells holds, from its first cell at byte `pos` of `region`: an op's
- * label, or for the initial contents, whose (a region's own at that offset, or bytes an op moved
- * there: a copy through a buffer, a collapse or an insert).
+ * label, or for the initial contents, whose: the region's own at that offset, or bytes an op moved
+ * there (a copy through a buffer, a collapse or an insert), named by every file and offset that
+ * held that byte before the tasks started (each file starts with the same pattern, (7p + 1) mod 256
+ * at offset p, so a moved byte may have come from any of them).
  */
 export function describeCell(
   c: number,
@@ -51,9 +53,27 @@ export function describeCell(
   const tag = cellTag(c);
   if (tag !== TAG_INIT) return describeTag(tag, history);
   if (initial.get(region)?.cells[pos] === c) return `${region}'s initial contents at offset ${pos}`;
-  // initCell(p) = (7p + 1) mod 256 and 183 = 7⁻¹ mod 256: the offset they started at, mod 256.
-  const from = (183 * (cellValue(c) - 1 + 256)) % 256;
-  return `initial contents of offset ${from} (mod 256) of a file, moved to offset ${pos} of ${region} by an op`;
+  return `${initialSources(c, initial)}, moved to offset ${pos} of ${region} by an op`;
+}
+
+/** Every file and offset whose initial byte is `c`: "g's initial contents at offset 72 (or f's at 72)". */
+function initialSources(c: number, initial: RefState): string {
+  const found: string[] = [];
+  for (const [name, r] of initial) {
+    if (r.priv) continue;
+    for (let p = 0; p < Math.min(r.size, r.cells.length); p++)
+      if (r.cells[p] === c) found.push(`${name}'s at ${p}`);
+  }
+  if (found.length === 0) {
+    // initCell(p) = (7p + 1) mod 256 and 183 = 7⁻¹ mod 256: the offset it started at, mod 256.
+    const from = (183 * (cellValue(c) - 1 + 256)) % 256;
+    return `initial contents of offset ${from} (mod 256) of a file no longer that long`;
+  }
+  const [first, ...rest] = found;
+  const head = `${first.replace("'s at ", "'s initial contents at offset ")}`;
+  const shown = rest.slice(0, 3);
+  const more = rest.length > 3 ? `, or ${rest.length - 3} more` : '';
+  return shown.length ? `${head} (or ${shown.join(', or ')}${more})` : head;
 }
 
 /** Bytes [start, end) of a region where `bad(b)` holds, as the first maximal run. */
@@ -73,31 +93,28 @@ function firstRun(len: number, bad: (b: number) => boolean): { start: number; en
  * - its own earlier piece: a buffered read copies a file page at a time (filemap_read,
  *   copy_folio_to_iter), so into a mapping of the file it reads, `d` bytes ahead, a later piece
  *   reads what an earlier one wrote: byte b then holds what byte b - d was read as.
- * - a later store: a store through a present PTE by an op that overlapped the read (no lock
- *   orders it against copy_to_user or the DMA) may land after the copy of that byte. Only a value
- *   that op wrote there, and legal at that buffer byte while the read ran, is excused.
+ * - anything that changed the buffer after the copy: nothing orders copy_to_user (or the DMA of
+ *   an O_DIRECT read) against a store through a present PTE, nor against another task's write,
+ *   truncate or fallocate of the file the buffer maps, which may land between the copy of a byte
+ *   and the read's return (issue 14: `pread f 120 16 buf=sg1` vs `pwrite g 56 16 direct
+ *   buf=sg1`, where the write's buffered fallback rewrites g[64,72) after the read filled it).
+ *   Excused exactly when some state legal as the read returned (its own copy applied, then any
+ *   op that overlapped it, in a real-time order) holds that value at that buffer byte.
  */
-function bufferExcuse(r: OpRecord, history: History): (b: number, during: Window) => boolean {
+function bufferExcuse(r: OpRecord, legal: Legal): (b: number) => boolean {
   const c = r.effects.find((e) => e.k === 'copy' && e.dstIsStore);
   const obs = r.observed;
   if (c?.k !== 'copy' || !obs) return () => false;
   const d = c.dst === c.src ? c.dstOff - c.srcOff : 0;
   const ps = c.pieces ?? 0;
   // Built on the first byte that needs it: most reads have every byte allowed.
-  let overlapping: Set<number> | undefined;
-  const overlaps = (tag: number): boolean => {
-    overlapping ??= new Set(
-      history.ops
-        .filter((o) => o !== r && o.start < r.end && (o.ret === null || o.end > r.start))
-        .map((o) => o.tag),
-    );
-    return overlapping.has(tag);
-  };
-  return (b, during) => {
+  let returned: Window | undefined;
+  return (b) => {
     const v = obs.cells[b];
     if (d > 0 && ps && b >= d && Math.floor((c.srcOff + b - d) / ps) < Math.floor((c.srcOff + b) / ps))
       if (obs.cells[b - d] === v) return true;
-    return overlaps(cellTag(v)) && during.allowed(c.dst, c.dstOff + b, v, 'zero');
+    returned ??= legal.returned(r);
+    return returned.allowed(c.dst, c.dstOff + b, v, 'zero');
   };
 }
 
@@ -108,10 +125,10 @@ export function checkReads(legal: Legal, history: History): Finding[] {
     if (!r.observed || r.ret === null || r.ret < 0) continue;
     const during: Window = legal.during(r);
     const { region, off, cells } = r.observed;
-    const excused = bufferExcuse(r, history);
+    const excused = bufferExcuse(r, legal);
     const run = firstRun(
       cells.length,
-      (b) => !during.allowed(region, off + b, cells[b], 'zero') && !excused(b, during),
+      (b) => !during.allowed(region, off + b, cells[b], 'zero') && !excused(b),
     );
     if (!run) continue;
     const at = off + run.start;

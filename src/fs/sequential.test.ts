@@ -270,13 +270,9 @@ class Ref {
         const n = Math.max(0, Math.min(o.len, this.size - o.off));
         const got = this.cells.slice(o.off, o.off + n);
         this.bufStore(o.buf, o.bufOff, got);
-        // O_DIRECT moves whole blocks: past EOF the buffer gets zeroes, up to the end of the EOF
-        // block here (the model's stop, src/fs/iomap/direct-io.ts; Linux zero-fills to the end of
-        // the request, iomap_dio_hole_iter: the oracle allows both, src/litmus/world.ts).
-        if (o.direct && n > 0 && n < o.len) {
-          const tail = Math.min(o.len, Math.ceil(this.size / BS) * BS - o.off) - n;
-          this.bufStore(o.buf, o.bufOff + n, new Array(Math.max(0, tail)).fill(0));
-        }
+        // O_DIRECT moves whole blocks and past EOF zero-fills the buffer to the end of the
+        // request (iomap_dio_hole_iter; src/fs/iomap/direct-io.ts), returning only up to EOF.
+        if (o.direct && n > 0 && n < o.len) this.bufStore(o.buf, o.bufOff + n, new Array(o.len - n).fill(0));
         return { ret: n, data: got };
       }
       case 'bufstore':

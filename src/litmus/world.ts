@@ -462,7 +462,9 @@ async function execReadWrite(
         dstOff: dst.off,
         len: ret,
         dstIsStore: true,
-        ...(op.direct ? {} : { pieces: world.scenario.pageSize }),
+        ...(op.direct
+          ? { bios: { block: world.scenario.blockSize, page: world.scenario.pageSize } }
+          : { pieces: world.scenario.pageSize }),
       });
       if (op.direct && ret < op.len) rec.alternatives = zeroTails(world, rec.effects, dst, ret, op.len);
     }
@@ -513,7 +515,8 @@ function writeEffect(world: World, op: Extract<Op, { op: 'pwrite' }>, len: numbe
     len,
     dstIsStore: false,
   };
-  return op.direct ? { ...e, dma: true } : { ...e, pieces: world.scenario.pageSize };
+  const bios = { block: world.scenario.blockSize, page: world.scenario.pageSize };
+  return op.direct ? { ...e, dma: true, bios } : { ...e, pieces: world.scenario.pageSize };
 }
 
 /**
@@ -533,7 +536,8 @@ function fallbackEffect(world: World, op: Extract<Op, { op: 'pwrite' }>, rec: Op
  * An O_DIRECT read cut short by EOF moves whole blocks, and past the EOF block iomap zero-fills
  * the rest of the request in the user buffer (iomap_dio_hole_iter: iov_iter_zero): the buffer's
  * bytes past what the read returned may be zeroed, up to some sector boundary or to the end. The
- * model stops at the end of the EOF block (src/fs/iomap/direct-io.ts); the oracle allows any.
+ * model zeroes to the end of the request, as iomap_dio_hole_iter does (src/fs/iomap/direct-io.ts);
+ * the oracle allows any.
  */
 function zeroTails(
   world: World,

@@ -557,6 +557,12 @@ export async function invalidateInodePages2Range(
   mapping: AddressSpace,
   first: number,
   last: number,
+  /**
+   * Not Linux (pagelab): a folio pinned for DMA (FOLL_PIN) is busy like a dirty one. Linux removes
+   * it (invalidate_complete_folio2 looks at neither the refcount nor the pins), and the DMA of an
+   * O_DIRECT read into it then lands in a folio no one will read or write back.
+   */
+  opts: { pinnedBusy?: boolean } = {},
 ): Promise<number> {
   if (mapping.dax) return mapping.dax.invalidateEntries(t, first, last);
   let ret = 0;
@@ -573,15 +579,20 @@ export async function invalidateInodePages2Range(
         unmapMappingPages(t, mapping, i, last, false);
         didRangeUnmap = true;
       }
-      if (await invalidateFolio2(t, mapping, folio)) ret = -EBUSY;
+      if (await invalidateFolio2(t, mapping, folio, opts.pinnedBusy ?? false)) ret = -EBUSY;
     }
     index = batch[batch.length - 1] + 1;
   }
   return ret;
 }
 
-/** One folio of invalidate_inode_pages2_range: lock, wait, unmap, remove. True when it is dirty. */
-async function invalidateFolio2(t: Task, mapping: AddressSpace, folio: Folio): Promise<boolean> {
+/** One folio of invalidate_inode_pages2_range: lock, wait, unmap, remove. True when it stays (busy). */
+async function invalidateFolio2(
+  t: Task,
+  mapping: AddressSpace,
+  folio: Folio,
+  pinnedBusy: boolean,
+): Promise<boolean> {
   await folio.lock.lock(t, 'invalidate_inode_pages2_range:folio_lock');
   if (folio.mapping !== mapping) {
     folio.lock.unlock(t);
@@ -589,8 +600,14 @@ async function invalidateFolio2(t: Task, mapping: AddressSpace, folio: Folio): P
   }
   await folio.waitWriteback(t, 'invalidate_inode_pages2_range:folio_wait_writeback');
   if (folio.mapcount > 0) unmapMappingPages(t, mapping, folio.index, folio.index, false);
-  const busy = folio.dirty;
-  if (busy) t.event('invalidate_complete_folio2', `${folio.name} is dirty: -EBUSY`, folio.id);
+  const pinned = pinnedBusy && folio.pincount > 0;
+  const busy = folio.dirty || pinned;
+  if (busy)
+    t.event(
+      'invalidate_complete_folio2',
+      `${folio.name} is ${pinned ? 'pinned' : 'dirty'}: -EBUSY`,
+      folio.id,
+    );
   else mapping.removeFolio(t, folio, 'invalidate_inode_pages2_range');
   folio.lock.unlock(t);
   return busy;

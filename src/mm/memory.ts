@@ -202,7 +202,7 @@ export async function handleMmFault(
   const pte = vma.ptes.get(i);
   if (!vma.mapping) return doAnonymousPage(t, vma, i);
   if (pte && write && !pte.writable)
-    return vma.shared ? doSharedWpPage(t, vma, i, pte, via) : doCowPage(t, vma, i, pte.folio);
+    return vma.shared ? doSharedWpPage(t, vma, i, pte, via) : doCowPage(t, vma, i, pte.folio, pte);
   if (pte) return 0;
   const vmf: VmFault = { mapping: vma.mapping, pgoff: vma.pgoff + i, write, vma, folio: null, via };
   const ret = await (vma.vmOps as VmOperations).fault(t, vmf);
@@ -212,7 +212,7 @@ export async function handleMmFault(
   const folio = vmf.folio as Folio;
   if (!write) return finishFault(t, vma, i, folio, false);
   if (!vma.shared) {
-    const r = await doCowPage(t, vma, i, folio);
+    const r = await doCowPage(t, vma, i, folio, undefined);
     folio.lock.unlock(t);
     folioPut(folio);
     return r;
@@ -289,8 +289,18 @@ async function doSharedWpPage(t: Task, vma: Vma, i: number, pte: Pte, via: strin
   return 0;
 }
 
-/** do_cow_fault()/wp_page_copy(): a private copy of the file page. */
-async function doCowPage(t: Task, vma: Vma, i: number, src: Folio): Promise<number> {
+/**
+ * do_cow_fault()/wp_page_copy(): a private copy of the file page, installed only if the PTE is
+ * still the one the fault saw (`orig`; undefined: none). do_cow_fault sleeps in ->fault, and
+ * another task's fault may install its own copy meanwhile: finish_fault re-checks under the PTE
+ * lock ("if (likely(!vmf_pte_changed(vmf)))", which for a fault on a none PTE is
+ * "!pte_none(ptep_get(vmf->pte))") and otherwise returns VM_FAULT_NOPAGE, dropping this copy;
+ * wp_page_copy likewise installs only "if (likely(vmf->pte && pte_same(ptep_get(vmf->pte),
+ * vmf->orig_pte)))" (mm/memory.c). Replacing the other task's copy would orphan a page it may
+ * have pinned for an O_DIRECT read (issue 14, random-7-24).
+ */
+async function doCowPage(t: Task, vma: Vma, i: number, src: Folio, orig: Pte | undefined): Promise<number> {
+  if (vma.ptes.get(i) !== orig) return 0;
   const copy = new Folio(vma.mm.folioIds, null, i, vma.mm.pageSize, true, `${vma.name}:${i}(cow)`);
   copy.data.set(src.data);
   copy.uptodate = true;

@@ -2,6 +2,9 @@
  * Our scheme and Chinner's range locks against the seed races: each test asserts the exact
  * verdict, and, where a historical scheme fails the same scenario, the failure too.
  */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { checkScenario } from '../explore/check.js';
 import { parseReplayString, replaySchedule, runOnce } from '../explore/run.js';
@@ -184,5 +187,55 @@ describe('scalability: O_DIRECT writers to disjoint ranges (race 8)', () => {
       rows.find((r) => r.writers === 8)?.speedup ?? 0;
     expect(at8(ours)).toBeGreaterThanOrEqual(0.9 * 8);
     expect(at8(old)).toBeLessThan(1.2);
+  });
+});
+
+describe('an O_DIRECT write never drops a folio an O_DIRECT read has pinned (issue 14, campaign 26400)', () => {
+  // Not a built-in yet: under gfs2-2021 it shows a dependence the partial-order reduction misses
+  // (explore.test.ts, "partial-order reduction preserves every outcome": schedule 0*5.1*5.2.1*3).
+  const file = join(
+    dirname(fileURLToPath(import.meta.url)),
+    '..',
+    '..',
+    'docs',
+    'examples',
+    'dio-read-pinned-vs-dio-write.litmus',
+  );
+  const scenario = parseLitmus(
+    readFileSync(file, 'utf8'),
+    'docs/examples/dio-read-pinned-vs-dio-write.litmus',
+  );
+  const sc = scenario.name;
+  // P0's read pins f's page 1 and waits for its bio; P1's write invalidates the range.
+  const FOUND = parseReplayString('x:y:0*9.2.0*3.1*4.4.1*9.3.0').schedule;
+
+  it('xfs drops it: the read lands in a removed folio, lost-write', async () => {
+    const run = await replaySchedule(
+      scenario,
+      scheme('xfs'),
+      parseReplayString('x:y:0*9.1.2.0*3.1*3.4.1*5.3.0').schedule,
+    );
+    expect(run.findings.map((f) => f.kind)).toEqual(['lost-write']);
+  });
+
+  it('pagelab finds it busy and falls back to buffered: ok in that schedule and in every one with ≤ 2 preemptions', async () => {
+    const run = await replaySchedule(scenario, scheme('pagelab'), FOUND);
+    expect(run.findings).toEqual([]);
+    const events = (run.result.trace?.events() ?? []).map((e) => e.detail ?? '');
+    expect(events.some((d) => /f:1 is pinned: -EBUSY/.test(d))).toBe(true);
+    for (const name of ['pagelab', 'pagelab-edeadlk']) {
+      const r = await checkScenario(scenario, scheme(name), {
+        schedules: 100_000,
+        seed: 1,
+        scenarioRef: sc,
+        strategy: 'dfs',
+        preemptions: 2,
+      });
+      expect({ name, verdict: r.verdict, complete: r.coverage.complete }).toEqual({
+        name,
+        verdict: 'ok',
+        complete: true,
+      });
+    }
   });
 });

@@ -47,6 +47,9 @@
  *   zero.
  * - Pinned pages (seed 002): writeback of a DMA-pinned page writes a stable copy (bounce), so fsync
  *   neither blocks on the pin (deadlock with the journal), nor skips the page (a lie), nor fails.
+ *   An O_DIRECT write never drops a pinned folio from the cache (Linux's
+ *   invalidate_inode_pages2_range does): the pre-write invalidation finds it busy and the write
+ *   falls back to buffered I/O, so an O_DIRECT read filling it keeps its bytes in the file.
  *
  * Departures: not a Linux scheme; every piece exists in a proposal of the seeds.
  */
@@ -126,7 +129,7 @@ async function dioWrite(
       async (ctx) => {
         const zerr = extending ? await writeChecksZeroEof(t, inode, pos) : 0;
         if (zerr) return zerr;
-        const r = await iomapDioRw(t, inode, pos, len, ubuf, true, { partial: true });
+        const r = await iomapDioRw(t, inode, pos, len, ubuf, true, { partial: true, pinnedBusy: true });
         refused = ctx.refused > 0;
         return r;
       },

@@ -149,3 +149,17 @@ describe('iomap_dio_bio_iter after a short pin, and its tail zeroing', () => {
     for (let b = 12; b < 32; b++) expect(w.bdev.readByte(pblk * 32 + b)).toBe(0);
   });
 });
+
+describe('an O_DIRECT read across EOF (iomap_dio_hole_iter)', () => {
+  it('zero-fills the buffer over the hole past the EOF block and returns only up to EOF', async () => {
+    // EOF at 40 in block 2 ([32,48)); [48,64) is a hole. A read of [32,64) transfers the EOF block
+    // and zero-fills the rest of the request (iov_iter_zero); iomap_dio_complete clamps the return.
+    const w = world('xfs', 'block 16\nfile f 40 written\nbuf b 64');
+    const buf = (w.regions.get('b') as UserRegion).vma.ptes.get(0)?.folio.data as Uint32Array;
+    buf.fill(cell(TAG_FIRST_OP, 0x5a));
+    expect(await dio(w, 32, 32, false)).toBe(8);
+    expect([...buf.subarray(16, 32)]).toEqual(new Array(16).fill(0));
+    // Past the request the buffer is untouched.
+    expect(buf[32]).toBe(cell(TAG_FIRST_OP, 0x5a));
+  });
+});

@@ -40,6 +40,12 @@ export interface DioFlags {
   nofault?: boolean;
   /** IOMAP_DIO_PARTIAL: on -EFAULT after some progress, return the progress. */
   partial?: boolean;
+  /**
+   * Not Linux (pagelab): the pre-write invalidation treats a folio pinned for DMA as busy, so the
+   * write returns -ENOTBLK (buffered fallback) rather than drop a folio an O_DIRECT read is about
+   * to fill (the read's bytes would never reach the file).
+   */
+  pinnedBusy?: boolean;
   /** Pre-5.9 behaviour: a failed pre-write invalidation is ignored instead of -ENOTBLK. */
   ignorePreInvalidateFailure?: boolean;
   /**
@@ -128,14 +134,14 @@ export async function iomapDioRw(
   if (!write && pos >= iSize) return 0;
   const mapping = inode.mapping;
   const ps = inode.fs.pageSize;
-  let count = len;
+  const count = len;
   if (!write) {
-    // iomap walks the whole iter; past the EOF block every extent is a hole or unwritten
-    // (truncate frees the blocks past it), zero-filled and reported as nothing, so the model stops
-    // at the end of the EOF block. The EOF block's extent is checked as a whole: a read of 11762
-    // bytes from 50688 with EOF at 59411 checks [50688, 61440) and returns 8723 bytes.
-    const bs = inode.blockSize;
-    count = Math.min(len, Math.ceil(iSize / bs) * bs - pos);
+    // iomap walks the whole iter, past EOF too: past the EOF block every extent is a hole or
+    // unwritten (truncate frees the blocks past it), and iomap_dio_iter hands those to
+    // iomap_dio_hole_iter, which zero-fills the user buffer over the whole extent
+    // (`length = iov_iter_zero(length, dio->submit.iter); dio->size += length;`);
+    // iomap_dio_complete then clamps only the return to dio->i_size. So a read of 16 bytes at 120
+    // with EOF at 128 returns 8 and leaves bytes 8..15 of its buffer zeroed (fs/iomap/direct-io.c).
     // kiocb_write_and_wait(): writes back and waits on the range's dirty pages; a writeback error
     // fails the read (`ret = kiocb_write_and_wait(iocb, iomi.len); if (ret) goto out_free_dio;`,
     // and filemap_write_and_wait_range's `if (retval < 0) goto out` in generic_file_read_iter of
@@ -160,6 +166,7 @@ export async function iomapDioRw(
       mapping,
       Math.floor(pos / ps),
       Math.ceil((pos + count) / ps) - 1,
+      { pinnedBusy: flags.pinnedBusy },
     );
     if (inv && !flags.ignorePreInvalidateFailure) {
       t.event('iomap_dio_rw', 'pre-write invalidation failed: -ENOTBLK (fall back to buffered)');
