@@ -679,6 +679,7 @@ class LegalStates implements Legal {
       inconclusive: this.inconclusive,
       during: (op) => this.during(here(op)),
       after: (op) => this.after(here(op)),
+      returned: (op) => this.returned(here(op)),
       closestFinal: (region, settled) => this.closestFinal(region, settled),
     };
   }
