@@ -96,11 +96,13 @@ describe('the cache of recent histories', () => {
         expect(ops[0]).not.toBe(first.world.history.ops[0]);
         recentHistories.clear();
         linearize(first.world.initial, first.world.history.ops);
+        // A search larger than the cache keeps (MAX_NODES) is searched afresh: no hit to expect.
+        const kept = recentHistories.entries > 0;
         const hits = recentHistories.hits;
         const cached = linearize(again.world.initial, ops);
         const fresh = linearizeUncached(again.world.initial, ops);
         const settled = fileViews(again.world, 'f').direct;
-        if (ops.some((o) => o.effects.length > 0)) expect(recentHistories.hits).toBe(hits + 1);
+        if (kept && ops.some((o) => o.effects.length > 0)) expect(recentHistories.hits).toBe(hits + 1);
         expect(answers(cached, ops, again.world.initial, settled)).toEqual(
           answers(fresh, ops, again.world.initial, settled),
         );

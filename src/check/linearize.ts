@@ -540,6 +540,11 @@ class RecentHistories {
     this.size++;
   }
 
+  /** Histories held now (a search too large to keep is not one of them). */
+  get entries(): number {
+    return this.size;
+  }
+
   clear(): void {
     this.byHash.clear();
     this.size = 0;
