@@ -280,6 +280,11 @@ class ScenarioParser implements Env {
     if (key === 'inode-addr' && !INODE_ADDR_ORDERS.some((o) => o === value))
       c.fail(tok, `bad option 'inode-addr=${value}': expected ${INODE_ADDR_ORDERS.join(' or ')}`);
     if (key === 'sector') this.sectorTok = { value, line: c.line, col: tok.col };
+    if (key === 'dlm-latency' && !(/^[0-9]+$/.test(value) && Number(value) <= LATENCY_MAX))
+      c.fail(
+        tok,
+        `bad option 'dlm-latency=${value}': expected ticks of a DLM round trip, 0 to ${LATENCY_MAX}`,
+      );
     const first = this.optionLines.get(key);
     if (first !== undefined) c.fail(tok, `duplicate option '${key}' (first at line ${first})`);
     this.optionLines.set(key, c.line);
@@ -411,7 +416,25 @@ class ScenarioParser implements Env {
 
   /** Every task named on a `node` line exists, and once there are nodes, every task is on one. */
   private checkNodes(): void {
-    if (this.nodes.length === 0) return;
+    if (this.nodes.length === 0) {
+      const line = this.optionLines.get('dlm-latency');
+      if (line !== undefined)
+        this.fail(
+          line,
+          this.optionCols.get('dlm-latency') as number,
+          `option dlm-latency without 'node' lines: one node has no DLM`,
+        );
+      return;
+    }
+    // A file's initial pages would be in one node's cache under a glock state nobody took.
+    for (const f of this.s.files) {
+      if (f.init !== 'cached' && f.init !== 'dirty') continue;
+      this.fail(
+        f.line,
+        1,
+        `file ${f.name} is ${f.init}: with 'node' lines, whose cache would hold it? Declare it written and read or write it on a node`,
+      );
+    }
     for (const node of this.nodes) {
       const cols = this.nodeTaskCols.get(node) as number[];
       for (const [i, name] of node.tasks.entries()) {
