@@ -77,12 +77,13 @@ describe('a callback, in the kernel’s order (two-nodes-dirty-vs-dio-read under
 const CLUSTER = builtinScenarios().filter((s) => s.nodes);
 
 describe('the two-nodes scenarios', () => {
-  it('are the four of issue 19, each with its expect', () => {
+  it('are the four of issue 19 and the buffered pair, each with its expect', () => {
     expect(CLUSTER.map((s) => [s.name, s.expect])).toEqual([
       ['two-nodes-dirty-vs-dio-read', 'stale-read'],
       ['two-nodes-fault-storm-vs-dio', 'ok'],
       ['two-nodes-mmap-store-vs-dio-write', 'ok'],
       ['two-nodes-punch-vs-fault', 'ok'],
+      ['two-nodes-write-vs-read', 'ok'],
     ]);
   });
 
@@ -103,6 +104,8 @@ describe('the two-nodes scenarios', () => {
       'two-nodes-mmap-store-vs-dio-write gfs2-nodf-read ok',
       'two-nodes-punch-vs-fault gfs2 ok',
       'two-nodes-punch-vs-fault gfs2-nodf-read ok',
+      'two-nodes-write-vs-read gfs2 ok',
+      'two-nodes-write-vs-read gfs2-nodf-read ok',
     ]);
   });
 
@@ -112,26 +115,54 @@ describe('the two-nodes scenarios', () => {
   });
 });
 
-/** gfs2 whose inode_go_inval keeps the node's pages: what the truncate on a demotion is for. */
-const gfs2NoInval: Scheme = {
-  ...gfs2,
-  name: 'gfs2-no-go-inval',
-  setupInode(inode) {
-    gfs2.setupInode(inode);
-    const remote = (inode.fsPrivate.get('glock') as Glock).remote as GlockCluster;
-    const { goSync } = remote.glops;
-    (remote as { glops: GlockCluster['glops'] }).glops = { goSync, goInval: async () => {} };
-  },
-};
+/** gfs2 with the inode glock's go_sync or go_inval doing nothing: what each is for. */
+function without(op: 'goSync' | 'goInval'): Scheme {
+  return {
+    ...gfs2,
+    name: `gfs2-no-${op}`,
+    setupInode(inode) {
+      gfs2.setupInode(inode);
+      const remote = (inode.fsPrivate.get('glock') as Glock).remote as GlockCluster;
+      (remote as { glops: GlockCluster['glops'] }).glops = { ...remote.glops, [op]: async () => {} };
+    },
+  };
+}
 
-describe('without go_inval', () => {
-  it('node B keeps serving the bytes A punched out: stale-read', async () => {
-    const sc = builtin('two-nodes-punch-vs-fault');
-    const r = await checkScenario(sc, gfs2NoInval, { seed: 1, schedules: 300, scenarioRef: sc.name });
-    expect([r.verdict, r.finding?.summary]).toEqual([
+describe('without go_sync or go_inval', () => {
+  it.each([
+    [
+      'goSync',
+      'two-nodes-dirty-vs-dio-read',
+      'lost-write',
+      "bytes [0,64) of f hold f's initial contents at offset 0 after everything settled; the closest legal order leaves P0's `pwrite f 0 64` there",
+    ],
+    [
+      'goSync',
+      'two-nodes-write-vs-read',
+      'incoherent',
+      'with nothing in flight, a buffered read on node A and a buffered read on node B of f disagree on bytes [0,64)',
+    ],
+    [
+      'goInval',
+      'two-nodes-punch-vs-fault',
       'stale-read',
       "P1's `load m+0 8` read bytes [0,8) of f as f's initial contents at offset 0",
-    ]);
+    ],
+    [
+      'goInval',
+      'two-nodes-write-vs-read',
+      'incoherent',
+      'with nothing in flight, a buffered read on node A and a buffered read on node B of f disagree on bytes [0,64)',
+    ],
+    [
+      'goInval',
+      'two-nodes-mmap-store-vs-dio-write',
+      'lost-write',
+      "bytes [8,64) of f hold f's initial contents at offset 8 after everything settled; the closest legal order leaves P1's `pwrite f 0 64 direct` there",
+    ],
+  ] as const)('%s off: %s is %s', async (op, name, verdict, summary) => {
+    const r = await checkScenario(builtin(name), without(op), { seed: 1, schedules: 500, scenarioRef: name });
+    expect([r.verdict, r.finding?.summary]).toEqual([verdict, summary]);
   });
 });
 
