@@ -66,8 +66,14 @@
  *   caught the same-glock recursion in gfs2_fault (gfs2_glock_is_locked_by_me → VM_FAULT_SIGBUS,
  *   kernel.md §5) and Kara's two-file case with LM_FLAG_OUTER + LM_FLAG_TRY inner locks; neither
  *   was merged, and gfs2-2021 models neither: it is the state Viro's review is about.
- * - One node (see glock.ts): no DLM, no lock-state caching, no go_sync/go_inval; writes beyond EOF
- *   are zeroed up to the write as in every scheme here (writeChecksZeroEof); no journal.
+ * - One node (see glock.ts): no DLM, no lock-state caching, no go_sync/go_inval — unless the
+ *   scenario has `node` lines: then each node's glock runs src/fs/gfs2/cluster.ts over one DLM
+ *   (dlm.ts), with inode_go_sync / inode_go_inval below (docs/cluster.md). Writes beyond EOF are
+ *   zeroed up to the write as in every scheme here (writeChecksZeroEof); no journal.
+ *
+ * `gfs2-nodf-read` — `gfs2` (5.16) whose gfs2_file_direct_read takes no glock: what Viro's question
+ * ("What exactly are those cluster locks for in O_DIRECT read?") asks about, run across nodes;
+ * n/a without nodes.
  * - No stuffed inodes (a small file's data in the dinode block): gfs2_iomap_begin answers every
  *   O_DIRECT write to one with -ENOTBLK, so on such a file all of it goes buffered.
  */
