@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { builtinScenarios, SCENARIO_DIR } from '../../explore/builtin.js';
 import { checkScenario } from '../../explore/check.js';
 import { faultStormScenario, measureFairness } from '../../explore/measures.js';
-import { runOnce } from '../../explore/run.js';
+import { parseReplayString, replaySchedule, runOnce } from '../../explore/run.js';
 import type { Scenario } from '../../litmus/ast.js';
 import { formatScenario, parseLitmus } from '../../litmus/parse.js';
 import { gfs2, gfs2NoDfRead } from '../../schemes/gfs2.js';
@@ -70,6 +70,21 @@ describe('a callback, in the kernel’s order (two-nodes-dirty-vs-dio-read under
       expect([...order].sort((x, y) => x - y)).toEqual(order);
     }
     expect(called).toBeGreaterThan(0);
+  });
+});
+
+describe('option dlm-latency', () => {
+  it('is a round trip: B’s read ends 1.5 round trips later per round trip (request, then A’s bast and conversion)', async () => {
+    const sc = builtin('two-nodes-dirty-vs-dio-read');
+    const { schedule } = parseReplayString('x:gfs2:0.2.0*3');
+    const ends: number[] = [];
+    for (const latency of [0, 20, 40]) {
+      const text = (sc.text as string).replace('page 64\n', `page 64\noption dlm-latency=${latency}\n`);
+      const run = await replaySchedule(parseLitmus(text, 'x'), gfs2, schedule);
+      ends.push(run.result.tasks.find((t) => t.name === 'P1')?.time ?? -1);
+    }
+    // 1 + L/2 (the bast) + 21 (A's writeback bio) + 1 + L (A's conversion) + 24 (B's read bio).
+    expect(ends).toEqual([47, 77, 107]);
   });
 });
 

@@ -70,6 +70,10 @@ export class GlockCluster implements GlockRemote, DlmLockOwner {
     return this.glState === 'EX' && (state === 'SH' || state === 'DF');
   }
 
+  touch(): void {
+    record(this.res.obj, true);
+  }
+
   /** run_queue(). */
   runQueue(t: Task): void {
     record(this.res.obj, true);

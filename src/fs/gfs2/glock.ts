@@ -134,6 +134,11 @@ export interface GlockRemote {
   admits(state: GlockState): boolean;
   /** run_queue(): a pending demotion, else do_promote() and a state change for its head waiter. */
   runQueue(t: Task): void;
+  /**
+   * Records an access to the glock's state for the explorer (src/sim/footprint.ts): across nodes
+   * another node's callback may change a holder (demoteForRemote) between two of its owner's steps.
+   */
+  touch(): void;
 }
 
 export class Glock implements Waitable {
@@ -187,11 +192,13 @@ export class Glock implements Waitable {
 
   /** gfs2_holder_disallow_demote(). */
   disallowDemote(_t: Task, gh: Gfs2Holder): void {
+    this.remote?.touch();
     gh.mayDemote = false;
   }
 
   /** gfs2_holder_queued(): still a holder (or waiter), i.e. not demoted meanwhile. */
   queued(gh: Gfs2Holder): boolean {
+    this.remote?.touch();
     return gh.holder || gh.waiting;
   }
 
