@@ -73,6 +73,34 @@ describe('a callback, in the kernel’s order (two-nodes-dirty-vs-dio-read under
   });
 });
 
+describe('gfs2_glock_cb with only weak holders (5.16: the mock holder)', () => {
+  it('dequeues the holder that allowed demotion during its fault-in; the holder re-acquires', async () => {
+    const sc = parseLitmus(
+      [
+        'litmus two-nodes-weak-holder',
+        'page 64',
+        'file f 1p written',
+        'file g 1p written',
+        'map mg g 0 1p shared',
+        'P0: pwrite f 0 64',
+        'P1: pread f 0 64 direct buf=mg+0',
+        'node A: P0',
+        'node B: P1',
+      ].join('\n'),
+      'x',
+    );
+    const ev = await events(sc, gfs2, 25);
+    const at = (re: RegExp) => ev.findIndex((e) => re.test(e));
+    const demoted = at(
+      /demote_incompat_holders glock\(f\)@B: P1\[\d+\]'s DF holder demoted for a remote EX request/,
+    );
+    const again = at(/^P1 gfs2_file_direct_read:gfs2_glock_nq\(DF\) \(retry\)/);
+    expect([demoted >= 0, again > demoted]).toEqual([true, true]);
+    const r = await checkScenario(sc, gfs2, { seed: 1, schedules: 300, scenarioRef: 'x' });
+    expect(r.verdict).toBe('ok');
+  });
+});
+
 describe('option dlm-latency', () => {
   it('is a round trip: B’s read ends 1.5 round trips later per round trip (request, then A’s bast and conversion)', async () => {
     const sc = builtin('two-nodes-dirty-vs-dio-read');

@@ -26,6 +26,11 @@
  * - A promotion's do_xmote runs in the glock work too, where Linux runs it in the requester's
  *   run_queue (gfs2_glock_nq → run_queue(gl, 1) → do_xmote): the requester sleeps until
  *   finish_xmote either way, and the work needs a task that may sleep in go_sync/go_inval.
+ * - A local request that needs a state change waits for a weak (HIF_MAY_DEMOTE) holder ahead of
+ *   it, as 5.16's do_promote does (`break` at a waiter that fails may_grant and is not first:
+ *   case 2 of glock.ts), where the one-node model demotes it (the design of dc732906c245). Only
+ *   remote requests demote weak holders here (gfs2_glock_cb). No two-nodes scenario has a task
+ *   whose own fault-in needs a state change of the glock it holds weakly.
  * - No minimum hold time (gl_hold_time, GLF_PENDING_DEMOTE): a callback demotes as soon as the
  *   holders are gone. That can only shorten a node's tenure, never reorder what the glock orders.
  * - The dinode and block map are one object every node shares (src/fs/fs.ts, Inode): a grant after
