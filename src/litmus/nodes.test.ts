@@ -32,6 +32,11 @@ describe('node lines', () => {
     expect('nodes' in s).toBe(false);
   });
 
+  it('lets a buffer only read be used on several nodes (each node’s copy holds the same bytes)', () => {
+    const s = parseLitmus(`${HEAD}buf b 8\nP0: load b+0 8\nP1: load b+0 8\nnode A: P0\nnode B: P1\n`);
+    expect(s.nodes?.length).toBe(2);
+  });
+
   it('formats nodes so that they parse back to the same nodes', () => {
     const s = parseLitmus(`${HEAD}P0: pwrite f 0 8\nP1: pread f 0 8 direct\nnode A: P0\nnode B: P1\n`);
     const text = formatScenario(s);
@@ -54,6 +59,10 @@ describe('node lines', () => {
     [
       'file g 1p dirty\nnode A: P0\nP0: pwrite f 0 8\n',
       "x.litmus:3:1: file g is dirty: with 'node' lines, whose cache would hold it? Declare it written and read or write it on a node",
+    ],
+    [
+      'buf b 8\nP0: pread f 0 8 buf=b+0\nP1: load b+0 8\nnode A: P0\nnode B: P1\n',
+      "x.litmus:4:1: 'b' is written on node A and node B: each node has its own memory; declare one buffer or private map per node",
     ],
     [
       'option dlm-latency=5\nP0: pwrite f 0 8\n',
