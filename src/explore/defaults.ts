@@ -11,6 +11,8 @@ export const DEFAULTS = {
   depth: 3,
   /** DFS's preemption bound K. */
   preemptions: 2,
+  /** The bound of `--preemptions all` (no bound): more than any run can preempt. */
+  unbounded: Number.MAX_SAFE_INTEGER,
   /** Schedules a random or PCT search tries. */
   schedules: 1000,
   /** The most runs of a DFS (its frontier's included). */
@@ -19,6 +21,11 @@ export const DEFAULTS = {
   matrixSchedules: 1000,
   /** The seed of a search. */
   seed: 1,
+  /**
+   * Runs the DFS's behind a shrunk finding may make in all, to show that no schedule with fewer
+   * preemptions reaches a finding of its kind (explore/shrink.ts, fewestPreemptions).
+   */
+  minimalRuns: 2000,
 } as const;
 
 /** The schedules a search tries unless told: a DFS goes on until it is complete, or nearly. */

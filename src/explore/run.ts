@@ -25,6 +25,8 @@ export interface RunReport {
 export interface RunOptions {
   trace?: boolean;
   stepBound?: number;
+  /** Told of the world once it is built and its tasks spawned, before the first step. */
+  onWorld?: (sim: Sim, world: World) => void;
 }
 
 export async function runOnce(
@@ -40,6 +42,7 @@ export async function runOnce(
   });
   const world = buildWorld(scenario, scheme);
   spawnTasks(sim, world);
+  opts.onWorld?.(sim, world);
   const result = await sim.run();
   const j = judgeRun(world, result);
   return { result, world, findings: j.findings, ...(j.inconclusive ? { inconclusive: j.inconclusive } : {}) };

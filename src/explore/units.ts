@@ -18,10 +18,11 @@ import type { Scheme } from '../schemes/scheme.js';
 import { mixSeed } from '../sim/rng.js';
 import type { Strategy } from '../sim/sched.js';
 import { RandomStrategy } from '../sim/strategy.js';
-import { backtrack, type DfsNode, DfsRunStrategy } from './dfs.js';
+import { backtrack, closeStates, type DfsNode, DfsRunStrategy } from './dfs.js';
 import { decisive } from './judge.js';
 import { PctStrategy } from './pct.js';
 import { type RunReport, runOnce } from './run.js';
+import { StateCache, StateTracker } from './stateful.js';
 
 export const CHUNK_SCHEDULES = 64;
 
@@ -47,6 +48,8 @@ export interface SearchParams {
   preemptions: number;
   por: boolean;
   stepBound?: number;
+  /** DFS with state caching (`--preemptions all`: src/explore/stateful.ts). */
+  stateful?: boolean;
 }
 
 /** A sleeping task: its id and the footprint of the step it would take (src/sim/footprint.ts). */
@@ -100,6 +103,9 @@ export interface UnitResult {
   porSkipped?: number;
   /** dfs: the unit's subtree was covered entirely. */
   complete: boolean;
+  /** Stateful dfs: distinct states visited, and runs cut at a state already explored. */
+  states?: number;
+  cacheHits?: number;
 }
 
 export async function runUnit(
@@ -195,10 +201,15 @@ async function runDfsUnit(
   let pruned = 0;
   let prefixNodes = unitPrefixNodes(u.prefix, u.sleep);
   const undecided = new Undecided();
+  const cache = p.stateful ? new StateCache() : null;
   for (;;) {
     if ((schedules + pruned) % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
-    const strat = new DfsRunStrategy(prefixNodes, p.por, p.preemptions, u.prefix.length);
-    const run = await runOnce(scenario, scheme, strat, { stepBound: p.stepBound });
+    const tracker = cache ? new StateTracker(cache) : null;
+    const strat = new DfsRunStrategy(prefixNodes, p.por, p.preemptions, u.prefix.length, tracker);
+    const run = await runOnce(scenario, scheme, strat, {
+      stepBound: p.stepBound,
+      ...(tracker ? { onWorld: (sim, world) => tracker.attach(sim, world) } : {}),
+    });
     if (run.result.outcome.kind === 'pruned') pruned++;
     else schedules++;
     const f = decisive(run.findings, scenario.forbid);
@@ -212,11 +223,13 @@ async function runDfsUnit(
       boundSkipped: stats.boundSkipped,
       porSkipped: stats.porSkipped,
       complete,
+      ...(cache ? { states: cache.states, cacheHits: cache.hits } : {}),
     });
     if (f)
       return result(false, { finding: f, schedule: run.result.schedule.slice(), runs: schedules + pruned });
     const next = backtrack(strat.nodes, p.preemptions, stats, u.prefix.length);
     if (!next) return result(true, null);
+    if (cache) closeStates(strat.nodes, next.length);
     if (schedules + pruned >= u.budget) return result(false, null);
     prefixNodes = next;
   }
