@@ -291,13 +291,17 @@ async function costPerOp(n: number): Promise<number> {
   return ((performance.now() - t0) * 1000) / (COST_SCHEDULES * (n + 1));
 }
 
+/** The run budget of fault-storm-vs-dio's DFS per scheme. */
+const STORM_RUNS = 60_000;
+
 /** fault-storm-vs-dio's DFS (≤ 2 preemptions, POR, one thread) under a scheme: seconds, or null. */
 async function faultStormSeconds(sch: Scheme): Promise<{ s: number; runs: number } | null> {
   const sc = scenario('fault-storm-vs-dio');
   if (sch.notApplicable?.(sc)) return null;
   const t0 = performance.now();
   const r = await checkScenario(sc, sch, {
-    schedules: 4_000,
+    // dax and dax2017 certify in ~48,000 (issue 17); the schemes that do not are cut off here.
+    schedules: STORM_RUNS,
     seed: 1,
     scenarioRef: sc.name,
     strategy: 'dfs',
@@ -433,7 +437,7 @@ register(
     for (const sch of SCHEMES) {
       const r = await faultStormSeconds(sch);
       ctx.log(
-        `  dfs fault-storm-vs-dio/${sch.name} ≤2 preemptions: ${r ? `${r.runs} runs, ${r.s.toFixed(2)} s` : 'not certified within 4,000 runs and 60 s'}`,
+        `  dfs fault-storm-vs-dio/${sch.name} ≤2 preemptions: ${r ? `${r.runs} runs, ${r.s.toFixed(2)} s` : `not certified within ${STORM_RUNS.toLocaleString('en')} runs and 60 s`}`,
       );
       if (!r) continue;
       figures.push({

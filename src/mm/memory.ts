@@ -434,8 +434,10 @@ export function copyFromUser(
   dstOff: number,
   uaddr: number,
   len: number,
+  /** What the caller does after the copy, up to its next point (AfterCopy). */
+  then: AfterCopy = 'anything',
 ): Promise<number> {
-  return copyUser(t, uaddr, dst, dstOff, len, false, 'copy_from_user');
+  return copyUser(t, uaddr, dst, dstOff, len, false, 'copy_from_user', then);
 }
 
 /** fault_in_iov_iter_readable(): faults the range in for reading; returns bytes NOT faulted in. */

@@ -8,6 +8,7 @@
  *       (the copy from user memory runs with page faults disabled: faulting on the folio we
  *        hold locked would deadlock — generic_perform_write's "nasty deadlock" comment)
  */
+import { PRIVATE_BUFFER } from '../../block/bdev.js';
 import { TAG_ZERO } from '../../block/data.js';
 import {
   type AddressSpace,
@@ -20,6 +21,7 @@ import {
 import type { Folio } from '../../mm/folio.js';
 import { copyFromUser, faultInIovIterReadable } from '../../mm/memory.js';
 import { EFAULT, EIO } from '../../sim/errno.js';
+import { ANYTHING, record } from '../../sim/footprint.js';
 import type { Task } from '../../sim/task.js';
 import { BlockState } from '../extent.js';
 import type { Inode } from '../fs.js';
@@ -118,6 +120,12 @@ async function iomapWriteBegin(t: Task, inode: Inode, pos: number, len: number):
   throw new Error('iomap_write_begin: no progress');
 }
 
+/** The step goes on into the caller, which may touch anything before its next point. */
+function callerGoesOn(ret: number): number {
+  record(ANYTHING, true);
+  return ret;
+}
+
 /**
  * iomap_file_buffered_write() / generic_perform_write(): per folio, fault the source in, lock the
  * folio, copy with page faults disabled, dirty it, unlock. A copy that makes no progress (the
@@ -137,16 +145,32 @@ export async function iomapFileBufferedWrite(
   while (done < len) {
     const off = pos + done;
     const chunk = Math.min(len - done, ps - (off % ps));
-    if ((await faultInIovIterReadable(t, ubuf + done, chunk)) === chunk) return done || -EFAULT;
+    // Returning into the caller from a step a recorded copy continued (below): it may do anything.
+    if ((await faultInIovIterReadable(t, ubuf + done, chunk)) === chunk) return callerGoesOn(done || -EFAULT);
     const folio = await iomapWriteBegin(t, inode, off, chunk);
     if (typeof folio === 'number') return done || folio;
     t.pagefaultDisabled++;
-    const copied = await copyFromUser(t, folio.data, off % ps, ubuf + done, chunk);
+    // Unless this chunk is the last, what follows the copy up to the next point is recorded: the
+    // folio's data and flags (recorded below), i_size, the folio lock, and the next chunk's
+    // fault-in walk; after the last one the caller goes on (AfterCopy).
+    const last = done + chunk >= len;
+    const copied = await copyFromUser(
+      t,
+      folio.data,
+      off % ps,
+      ubuf + done,
+      chunk,
+      last ? 'anything' : 'recorded',
+    );
     t.pagefaultDisabled--;
+    // The copy wrote the folio's data; write_end sets its flags: its page granule (and the inode,
+    // the granule's parent, read).
+    record(folio.fpObj, true);
+    record(inode.ino, false);
     if (copied === chunk || folio.uptodate) iomapWriteEnd(t, inode, folio, off, copied, chunk);
     folio.lock.unlock(t);
     if (copied === 0) {
-      if (++retries > 64) return done || -EFAULT;
+      if (++retries > 64) return callerGoesOn(done || -EFAULT);
       continue;
     }
     done += copied;
@@ -322,15 +346,25 @@ async function writeOneFolio(t: Task, inode: Inode, folio: Folio, bounce: boolea
   for (let b = 0; b < nblocks; b++) {
     const lblk = first + b;
     const pblk = inode.extents.pblk(lblk);
-    const bio = inode.fs.bdev.submitBio(t, 'write', pblk * bs, [{ buf: src, off: b * bs, len: bs }]);
+    // The DMA reads the folio (a bounce copy is the bio's alone) when the bio completes.
+    const obj = bounce ? PRIVATE_BUFFER : folio.fpObj;
+    const bio = inode.fs.bdev.submitBio(t, 'write', pblk * bs, [{ buf: src, off: b * bs, len: bs, obj }]);
     if (bio.irq) folio.writebackWait.by.push(bio.irq);
     pending++;
     bio.endIo = () => {
+      // The extent map records itself; the folio's flags (PG_writeback, and `pending`, which the
+      // folio's other bios share) are the folio's object — its page granule: every step that looks
+      // at a cached folio's flags declares or records that granule. folio_end_writeback records
+      // the writeback mark and its wake-ups itself. The granule's parent, the inode, is read (a
+      // step that declares the whole inode conflicts with it: src/sim/footprint.ts).
+      record(folio.fpObj, true);
+      record(inode.ino, false);
       if (inode.extents.state(lblk) === BlockState.Unwritten && inode.extents.pblk(lblk) === pblk) {
         inode.extents.set(lblk, BlockState.Written, pblk);
       }
       if (--pending === 0) folio.endWriteback();
     };
+    inode.fs.bdev.footprintRecorded(bio);
   }
   if (pending === 0) folio.endWriteback();
   await t.point('iomap_writepage_map:submitted', inode.ino);
