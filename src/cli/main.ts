@@ -78,7 +78,8 @@ async function cmdReplay(s: string, opts: ReplayOpts): Promise<number> {
   const scheme = await resolveScheme(parsed.scheme);
   const scenario = resolveScenario(parsed.scenario);
   // `check` never makes a replay string for these: one page cache would run every node's tasks.
-  if (scenario.nodes) throw new UsageError(`${s}: ${scenarioNotApplicable(scheme, scenario)}`);
+  const na = scenario.nodes ? scenarioNotApplicable(scheme, scenario) : null;
+  if (na) throw new UsageError(`${s}: ${na}`);
   return showReplay(scenario, scheme, parsed.schedule, s, opts, (report, f) =>
     replayJson(scenario.name, scheme.name, s, report, f),
   );

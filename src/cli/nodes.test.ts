@@ -12,7 +12,7 @@ writeFileSync(
   'litmus two-nodes\nfile f 1p written\nP0: pwrite f 0 8\nP1: pread f 0 8 direct\nnode A: P0\nnode B: P1\n',
 );
 const REASON =
-  'gfs2 runs on one node in the model (one page cache, no DLM); the scenario puts its tasks on 2 nodes (docs/cluster.md)';
+  'xfs runs on one node in the model (one page cache, no DLM); the scenario puts its tasks on 2 nodes (docs/cluster.md)';
 
 async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -34,15 +34,31 @@ async function run(args: string[]): Promise<{ code: number; stdout: string; stde
 }
 
 describe('pagelab with nodes', () => {
-  it('check: n/a with the reason, exit 0, nothing run', async () => {
-    const r = await run(['check', FILE, '--scheme', 'gfs2', '--jobs', '1']);
+  it('check under a one-node scheme: n/a with the reason, exit 0, nothing run', async () => {
+    const r = await run(['check', FILE, '--scheme', 'xfs', '--jobs', '1']);
     // The verdict line wraps at 100 columns (report/text.ts): joined, it is the one sentence.
     const verdict = r.stdout.trim().replace(/\n +/g, ' ');
-    expect([r.code, verdict, r.stderr]).toEqual([0, `two-nodes under gfs2: n/a — ${REASON}`, '']);
+    expect([r.code, verdict, r.stderr]).toEqual([0, `two-nodes under xfs: n/a — ${REASON}`, '']);
   });
 
-  it('replay: one line on stderr, exit 2 (one page cache would run both nodes)', async () => {
-    const r = await run(['replay', `${FILE}:gfs2:`]);
-    expect([r.code, r.stderr]).toEqual([2, `pagelab: ${FILE}:gfs2:: ${REASON}\n`]);
+  it('replay under a one-node scheme: one line on stderr, exit 2 (one page cache would run both nodes)', async () => {
+    const r = await run(['replay', `${FILE}:xfs:`]);
+    expect([r.code, r.stderr]).toEqual([2, `pagelab: ${FILE}:xfs:: ${REASON}\n`]);
+  });
+
+  it('check under gfs2-nodf-read: the stale read, exit 1; its replay string replays it', async () => {
+    const r = await run(['check', FILE, '--scheme', 'gfs2-nodf-read', '--jobs', '1']);
+    expect([r.code, r.stdout.split('\n')[0].split(' (')[0]]).toEqual([
+      1,
+      'two-nodes under gfs2-nodf-read: stale-read',
+    ]);
+    // The report breaks a long replay command into shell-quoted pieces ('…'\ newline '…').
+    const joined = r.stdout.replace(/'\\\n'/g, '').replace(/\n +/g, '');
+    const replay = /replay:\s*.* replay '([^']+)'/.exec(joined)?.[1] as string;
+    const again = await run(['replay', replay]);
+    expect([again.code, again.stdout.split('\n')[0]]).toEqual([
+      1,
+      'two-nodes under gfs2-nodf-read: stale-read (replayed)',
+    ]);
   });
 });

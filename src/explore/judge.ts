@@ -82,11 +82,21 @@ function judgeData(world: World): Judgement {
     const reported = err ? `${errnoName(err)} for the next fsync (dio_warn_stale_pagecache)` : null;
     const lost = checkFinal(legal, history, name, v.direct, reported);
     if (lost) findings.push(lost);
+    // Across nodes, each node's buffered and mmap reads (docs/cluster.md: the glock's promise).
+    const nodeViews = (v.perNode ?? []).flatMap((n) => [
+      { name: `a buffered read on node ${n.node}`, cells: n.cache.cells },
+      { name: `an mmap read on node ${n.node}`, cells: n.mmap.cells },
+    ]);
     const inc = checkCoherence(
       name,
       [
-        { name: 'a buffered read', cells: v.cache.cells },
-        { name: 'an mmap read', cells: v.mmap.cells },
+        ...(v.perNode
+          ? []
+          : [
+              { name: 'a buffered read', cells: v.cache.cells },
+              { name: 'an mmap read', cells: v.mmap.cells },
+            ]),
+        ...nodeViews,
         { name: 'an O_DIRECT read', cells: v.direct.cells },
       ],
       history,

@@ -40,11 +40,13 @@ export interface FairnessRow {
  * The fault-storm-vs-dio scenario as litmus text. `arrival` delays the O_DIRECT write by that many
  * more anonymous loads (0: the built-in scenario), so a test can try every phase of a fault.
  */
-export function faultStormText(storm: number, arrival = 0): string {
+export function faultStormText(storm: number, arrival = 0, nodes = false): string {
   const pages = 1 + FAULT_STORM_TASKS * storm;
   const lines = [
-    'litmus fault-storm-vs-dio',
-    'doc "a storm of read faults on a file vs an O_DIRECT write to it: starvation (seed 000)"',
+    nodes ? 'litmus two-nodes-fault-storm-vs-dio' : 'litmus fault-storm-vs-dio',
+    nodes
+      ? 'doc "a storm of read faults on node A vs an O_DIRECT write on node B: fairness across nodes"'
+      : 'doc "a storm of read faults on a file vs an O_DIRECT write to it: starvation (seed 000)"',
     'page 64',
     `option storm=${storm}`,
     `file f ${pages}p written`,
@@ -61,23 +63,36 @@ export function faultStormText(storm: number, arrival = 0): string {
   lines.push(`${FAULT_STORM_DIO_TASK}: fsync f`);
   if (arrival > 0) lines.push(`${FAULT_STORM_DIO_TASK}: loop ${arrival} load b 1`);
   lines.push(`${FAULT_STORM_DIO_TASK}: pwrite f 0 1p direct; load m+0 8`);
+  // Issue 19: the storm on one node, the O_DIRECT write on another (docs/cluster.md).
+  if (nodes) {
+    const storm = Array.from({ length: FAULT_STORM_TASKS }, (_, k) => `F${k}`).join(' ');
+    lines.push(`node A: ${storm}`, `node B: ${FAULT_STORM_DIO_TASK}`);
+  }
   lines.push('', 'expect ok');
   return `${lines.join('\n')}\n`;
 }
 
-export function faultStormScenario(storm: number, arrival = 0): Scenario {
+export function faultStormScenario(storm: number, arrival = 0, nodes = false): Scenario {
   if (!Number.isInteger(storm) || storm < 1 || storm > 1024)
     throw new Error(`storm ${storm}: must be 1..1024`);
-  return parseLitmus(faultStormText(storm, arrival), `<fault-storm-vs-dio storm=${storm}>`);
+  const name = nodes ? 'two-nodes-fault-storm-vs-dio' : 'fault-storm-vs-dio';
+  return parseLitmus(faultStormText(storm, arrival, nodes), `<${name} storm=${storm}>`);
 }
 
 /**
  * One run of fault-storm-vs-dio under the timed strategy. `seed` picks the phase of a fault at
  * which the O_DIRECT write arrives (seed mod 32 more anonymous loads; 0 or none: the built-in
- * scenario's); the timed strategy itself draws nothing.
+ * scenario's); the timed strategy itself draws nothing. `nodes`: the storm on node A, the write on
+ * node B (a cluster scheme): D's longest wait then includes the DLM round trips and the storm
+ * node's demotion (go_sync, go_inval) it waits for.
  */
-export async function measureFairness(scheme: Scheme, storm: number, seed = 0): Promise<FairnessRow> {
-  const run = await runOnce(faultStormScenario(storm, seed % 32), scheme, new TimedStrategy());
+export async function measureFairness(
+  scheme: Scheme,
+  storm: number,
+  seed = 0,
+  nodes = false,
+): Promise<FairnessRow> {
+  const run = await runOnce(faultStormScenario(storm, seed % 32, nodes), scheme, new TimedStrategy());
   const dio = run.result.tasks.find((t) => t.name === FAULT_STORM_DIO_TASK);
   const done = run.result.outcome.kind === 'done' && dio !== undefined;
   return { scheme: scheme.name, storm, dio_wait_max: done ? dio.counters.waitTicksMax : null };

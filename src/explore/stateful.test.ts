@@ -9,7 +9,7 @@ import type { Scenario } from '../litmus/ast.js';
 import { fileViews } from '../litmus/world.js';
 import { SCHEMES } from '../schemes/index.js';
 import { pagelab } from '../schemes/pagelab.js';
-import type { Scheme } from '../schemes/scheme.js';
+import { type Scheme, scenarioNotApplicable } from '../schemes/scheme.js';
 import { ReplayStrategy } from '../sim/strategy.js';
 import { builtin } from '../test-support/named.js';
 import { builtinScenarios } from './builtin.js';
@@ -68,7 +68,7 @@ describe('--preemptions all reaches exactly the outcomes of the plain unbounded 
     const schemes = SCHEMES.filter((s) => s.name === 'pagelab' || s.name === 'vfs2019');
     for (const sc of builtinScenarios()) {
       for (const s of schemes) {
-        if (s.notApplicable?.(sc)) continue;
+        if (scenarioNotApplicable(s, sc)) continue;
         const plain = await outcomes(sc, s, false, false, 1500);
         if (!plain) continue;
         compared++;

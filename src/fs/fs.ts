@@ -67,9 +67,26 @@ export class DioCount {
   }
 }
 
+/**
+ * One node of a cluster sharing the block device (GFS2, docs/cluster.md): the filesystem instance
+ * is that node's mount. Null on the one-node world every scenario without `node` lines builds.
+ */
+export interface ClusterNode {
+  readonly name: string;
+  /** Objects shared by every node's mount, keyed by the scheme (the DLM of a GFS2 cluster). */
+  readonly shared: Map<string, unknown>;
+  /** `option dlm-latency=N`: virtual ticks of one DLM round trip (docs/litmus.md, "Nodes"). */
+  readonly dlmLatency: number;
+}
+
+/** The on-disk inode (the dinode) the in-core inodes of one file share across nodes. */
+interface Dinode {
+  size: number;
+}
+
 export class Inode {
-  private isize: number;
-  readonly extents = new ExtentMap();
+  private readonly dinode: Dinode;
+  readonly extents: ExtentMap;
   mapping!: AddressSpace;
   readonly dio: DioCount;
   /** The one open file description of this file all tasks share (f_wb_err cursor). */
@@ -90,22 +107,33 @@ export class Inode {
     size: number,
     /** i_rwsem (inode_lock): XFS's IOLOCK is this very lock. */
     readonly iRwsem: RwSemaphore,
+    /**
+     * The same file's inode on another node: this one shares its block map and i_size, the
+     * dinode every node reads (the glock keeps each node's in-core copy current: docs/cluster.md).
+     */
+    sameFile?: Inode,
   ) {
-    this.isize = size;
     this.addr = ino;
     this.dio = new DioCount(`i_dio_count(${name})`);
-    this.extents.obj = objectId(`extents(${name})`);
+    if (sameFile) {
+      this.dinode = sameFile.dinode;
+      this.extents = sameFile.extents;
+    } else {
+      this.dinode = { size };
+      this.extents = new ExtentMap();
+      this.extents.obj = objectId(`extents(${name})`);
+    }
   }
 
   /** i_size: a read or write of the inode as a whole (src/sim/footprint.ts). */
   get size(): number {
     record(this.ino, false);
-    return this.isize;
+    return this.dinode.size;
   }
 
   set size(v: number) {
     record(this.ino, true);
-    this.isize = v;
+    this.dinode.size = v;
   }
 
   get blockSize(): number {
@@ -141,6 +169,8 @@ export class FileSystem {
   ops!: FileOperations;
   /** sb->s_maxbytes: no file grows past it (EFBIG). The litmus world lowers it to what it holds. */
   maxBytes = 1 << 30;
+  /** The cluster node this mount is, or null (one node: every scenario without `node` lines). */
+  node: ClusterNode | null = null;
   /** Writes to the block device that the filesystem made durable only on the next flush. */
   constructor(
     readonly bdev: BlockDevice,

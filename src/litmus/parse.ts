@@ -280,6 +280,11 @@ class ScenarioParser implements Env {
     if (key === 'inode-addr' && !INODE_ADDR_ORDERS.some((o) => o === value))
       c.fail(tok, `bad option 'inode-addr=${value}': expected ${INODE_ADDR_ORDERS.join(' or ')}`);
     if (key === 'sector') this.sectorTok = { value, line: c.line, col: tok.col };
+    if (key === 'dlm-latency' && !(/^[0-9]+$/.test(value) && Number(value) <= LATENCY_MAX))
+      c.fail(
+        tok,
+        `bad option 'dlm-latency=${value}': expected ticks of a DLM round trip, 0 to ${LATENCY_MAX}`,
+      );
     const first = this.optionLines.get(key);
     if (first !== undefined) c.fail(tok, `duplicate option '${key}' (first at line ${first})`);
     this.optionLines.set(key, c.line);
@@ -409,9 +414,61 @@ class ScenarioParser implements Env {
     this.nodeTaskCols.set(node, cols);
   }
 
+  /**
+   * Each node has its own memory: a buffer or private mapping exists once per node, and the
+   * reference model would take the copies for one region. So one that an op writes (a store, a
+   * read into it) may be used on one node only; read-only use on several is the same zeroes or
+   * file bytes on each.
+   */
+  private checkNodeMemory(): void {
+    const nodeOf = new Map(this.nodes.flatMap((n) => n.tasks.map((t) => [t, n.name] as const)));
+    const own = new Set([
+      ...this.s.bufs.map((b) => b.name),
+      ...this.s.maps.filter((m) => !m.shared).map((m) => m.name),
+    ]);
+    const users = new Map<string, Set<string>>();
+    const written = new Map<string, number>();
+    for (const task of this.s.tasks) {
+      for (const op of task.ops) {
+        const region = 'addr' in op ? op.addr.region : 'buf' in op && op.buf ? op.buf.region : null;
+        if (!region || !own.has(region)) continue;
+        users.set(region, (users.get(region) ?? new Set()).add(nodeOf.get(task.name) as string));
+        if (op.op === 'store' || op.op === 'pread') written.set(region, written.get(region) ?? op.line);
+      }
+    }
+    for (const [region, nodes] of users) {
+      const line = written.get(region);
+      if (nodes.size < 2 || line === undefined) continue;
+      this.fail(
+        line,
+        1,
+        `'${region}' is written on node ${[...nodes].join(' and node ')}: each node has its own memory; declare one buffer or private map per node`,
+      );
+    }
+  }
+
   /** Every task named on a `node` line exists, and once there are nodes, every task is on one. */
   private checkNodes(): void {
-    if (this.nodes.length === 0) return;
+    if (this.nodes.length === 0) {
+      const line = this.optionLines.get('dlm-latency');
+      if (line !== undefined)
+        this.fail(
+          line,
+          this.optionCols.get('dlm-latency') as number,
+          `option dlm-latency without 'node' lines: one node has no DLM`,
+        );
+      return;
+    }
+    this.checkNodeMemory();
+    // A file's initial pages would be in one node's cache under a glock state nobody took.
+    for (const f of this.s.files) {
+      if (f.init !== 'cached' && f.init !== 'dirty') continue;
+      this.fail(
+        f.line,
+        1,
+        `file ${f.name} is ${f.init}: with 'node' lines, whose cache would hold it? Declare it written and read or write it on a node`,
+      );
+    }
     for (const node of this.nodes) {
       const cols = this.nodeTaskCols.get(node) as number[];
       for (const [i, name] of node.tasks.entries()) {

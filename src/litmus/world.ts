@@ -11,10 +11,10 @@ import type { Effect, History, Observation, OpRecord } from '../check/history.js
 import { tick } from '../check/history.js';
 import type { RefState, Region } from '../check/refmodel.js';
 import { Allocator, BlockState } from '../fs/extent.js';
-import { FileSystem, Inode } from '../fs/fs.js';
+import { type ClusterNode, FileSystem, Inode } from '../fs/fs.js';
 import { iomapReadFolio } from '../fs/iomap/buffered-io.js';
 import { sysFallocate, sysFsync, sysPread, sysPwrite, sysTruncate, writebackInode } from '../fs/syscalls.js';
-import { AddressSpace, invalidateMappingPage } from '../mm/filemap.js';
+import { AddressSpace, invalidateMappingPage, type MappingHost } from '../mm/filemap.js';
 import type { Folio } from '../mm/folio.js';
 import { Mm, peekUser, userLoad, userStore, type Vma } from '../mm/memory.js';
 import { shrinkOneFolio } from '../mm/vmscan.js';
@@ -60,6 +60,14 @@ export interface World {
    * build time (the scenario's files are on disk), replaced whenever a flush completes.
    */
   readonly durable: Map<string, DurableExtents>;
+  /**
+   * With `node` lines: every node's world, in declaration order, this one first. A node's world
+   * has its own filesystem mount, address space, inodes (page cache, glocks) and regions; the
+   * scenario, scheme, device, history, initial state and durable block maps are the same objects.
+   */
+  readonly nodes?: readonly World[];
+  /** The node this world is (absent: one node). */
+  readonly node?: string;
 }
 
 /**
@@ -105,16 +113,59 @@ export function inodeAddrOrder(scenario: Scenario): InodeAddrOrder {
   return order;
 }
 
+/**
+ * `option dlm-latency=N` (validated by the parser): ticks of one DLM round trip; by default the
+ * device's bio latency, a network round trip being of the order of a fast device's I/O.
+ */
+export function dlmLatency(scenario: Scenario): number {
+  const opt = scenario.options['dlm-latency'];
+  return opt === undefined ? scenario.latency : Number(opt);
+}
+
+/**
+ * The world of a scenario: one node, or with `node` lines one world per node over the one device
+ * (World.nodes; the first node's is returned). A scheme that is not a cluster scheme never gets
+ * here with nodes (scenarioNotApplicable).
+ */
 export function buildWorld(scenario: Scenario, scheme: Scheme): World {
-  // One node only (docs/cluster.md): callers declare a scenario with nodes n/a before they get here.
-  if (scenario.nodes)
-    throw new Error(`scenario ${scenario.name}: the model runs one node, not ${scenario.nodes.length}`);
+  const bdev = new BlockDevice(
+    sectorSize(scenario),
+    scenario.diskBlocks * scenario.blockSize,
+    scenario.latency,
+  );
+  const alloc = new Allocator(scenario.diskBlocks);
+  const decls = scenario.nodes;
+  if (!decls) return buildNode(scenario, scheme, bdev, alloc, null, null);
+  if (!scheme.cluster) throw new Error(`scheme ${scheme.name} runs one node, not ${decls.length}`);
+  const shared = new Map<string, unknown>();
+  const node = (name: string) => ({ name, shared, dlmLatency: dlmLatency(scenario) });
+  const first = buildNode(scenario, scheme, bdev, alloc, node(decls[0].name), null);
+  const worlds = [
+    first,
+    ...decls.slice(1).map((d) => buildNode(scenario, scheme, bdev, alloc, node(d.name), first)),
+  ];
+  for (const w of worlds) (w as { nodes?: readonly World[] }).nodes = worlds;
+  return first;
+}
+
+/**
+ * One node's world. `first` is null for the first (or only) node, which creates the files on the
+ * device; a later node mounts them: its inodes share the first node's block maps and sizes.
+ */
+function buildNode(
+  scenario: Scenario,
+  scheme: Scheme,
+  bdev: BlockDevice,
+  alloc: Allocator,
+  node: ClusterNode | null,
+  first: World | null,
+): World {
   const ps = scenario.pageSize;
   const bs = scenario.blockSize;
-  const bdev = new BlockDevice(sectorSize(scenario), scenario.diskBlocks * bs, scenario.latency);
   const mm = new Mm(ps);
-  const fs = new FileSystem(bdev, new Allocator(scenario.diskBlocks), mm, ps, bs);
+  const fs = new FileSystem(bdev, alloc, mm, ps, bs);
   fs.ops = scheme.ops;
+  fs.node = node;
   // s_maxbytes: a file grows no further than the model holds (EFBIG: fallocate insert, extend).
   fs.maxBytes = FILE_BYTES_MAX;
   const world: World = {
@@ -125,18 +176,25 @@ export function buildWorld(scenario: Scenario, scheme: Scheme): World {
     mm,
     inodes: new Map(),
     regions: new Map(),
-    history: { ops: [], clock: 0 },
-    initial: new Map(),
-    durable: new Map(),
+    history: first?.history ?? { ops: [], clock: 0 },
+    initial: first?.initial ?? new Map(),
+    durable: first?.durable ?? new Map(),
+    ...(node ? { node: node.name } : {}),
   };
   const descending = inodeAddrOrder(scenario) === 'descending';
   const n = scenario.files.length;
-  for (const [i, f] of scenario.files.entries()) createFile(world, f, i + 1, descending ? n - i : i + 1);
-  const commit = () => {
-    for (const [name, inode] of world.inodes) world.durable.set(name, inode.extents.snapshot());
-  };
-  commit();
-  bdev.onFlush.push(commit);
+  for (const [i, f] of scenario.files.entries()) {
+    const addr = descending ? n - i : i + 1;
+    if (first) mountFile(world, f, i + 1, addr, first.inodes.get(f.name) as Inode);
+    else createFile(world, f, i + 1, addr);
+  }
+  if (!first) {
+    const commit = () => {
+      for (const [name, inode] of world.inodes) world.durable.set(name, inode.extents.snapshot());
+    };
+    commit();
+    bdev.onFlush.push(commit);
+  }
   for (const m of scenario.maps) {
     const inode = world.inodes.get(m.file) as Inode;
     const vma = mm.mmap(m.name, m.length, m.shared, inode.mapping, m.offset / ps, {
@@ -146,7 +204,7 @@ export function buildWorld(scenario: Scenario, scheme: Scheme): World {
     world.regions.set(m.name, { vma, file: m.file, fileOff: m.offset, shared: m.shared });
     // A private mapping is a region of the reference model of its own: its pages show the file
     // until a store copies them (refmodel.ts, PrivateMap).
-    if (!m.shared) {
+    if (!m.shared && !first) {
       const priv = {
         file: m.file,
         fileOff: m.offset,
@@ -160,18 +218,32 @@ export function buildWorld(scenario: Scenario, scheme: Scheme): World {
     const vma = mm.mmap(b.name, b.size, false, null, 0, null);
     mm.populateAnon(vma);
     world.regions.set(b.name, { vma, file: null, fileOff: 0, shared: false });
-    world.initial.set(b.name, { size: b.size, cells: allocCells(b.size) });
+    if (!first) world.initial.set(b.name, { size: b.size, cells: allocCells(b.size) });
   }
   return world;
 }
 
-function createFile(world: World, f: FileDecl, ino: number, addr: number): void {
+/** The in-core inode of `f` on this world's node, with its address space and the scheme's state. */
+function makeInode(world: World, f: FileDecl, ino: number, addr: number, sameFile?: Inode): Inode {
   const { fs, scenario, scheme } = world;
-  const ps = scenario.pageSize;
-  const inode = new Inode(fs, ino, f.name, f.size, new RwSemaphore(`i_rwsem(${f.name})`, 'i_rwsem'));
+  // On a node, the locks and the pages say which node's they are: `f@B` in traces and reports.
+  const at = world.node ? `${f.name}@${world.node}` : f.name;
+  const inode = new Inode(fs, ino, f.name, f.size, new RwSemaphore(`i_rwsem(${at})`, 'i_rwsem'), sameFile);
   inode.addr = addr;
-  const il = scheme.invalidateLock ? new RwSemaphore(`invalidate_lock(${f.name})`, 'invalidate_lock') : null;
-  inode.mapping = new AddressSpace(inode, ps, il, world.mm.folioIds);
+  const il = scheme.invalidateLock ? new RwSemaphore(`invalidate_lock(${at})`, 'invalidate_lock') : null;
+  const host: MappingHost = world.node
+    ? {
+        ino,
+        name: at,
+        get size() {
+          return inode.size;
+        },
+        set size(v: number) {
+          inode.size = v;
+        },
+      }
+    : inode;
+  inode.mapping = new AddressSpace(host, scenario.pageSize, il, world.mm.folioIds);
   inode.mapping.aops = {
     readFolio: (t, folio) => iomapReadFolio(t, inode, folio),
     writepages: (t, _m, wbc) => fs.ops.writepages(t, inode, wbc),
@@ -180,6 +252,17 @@ function createFile(world: World, f: FileDecl, ino: number, addr: number): void 
   world.inodes.set(f.name, inode);
   scheme.setupInode(inode);
   inode.file.wbErr = inode.mapping.wbErr.sample();
+  return inode;
+}
+
+/** A file another node created, as this node mounts it: its own inode over the same dinode. */
+function mountFile(world: World, f: FileDecl, ino: number, addr: number, sameFile: Inode): void {
+  makeInode(world, f, ino, addr, sameFile);
+}
+
+function createFile(world: World, f: FileDecl, ino: number, addr: number): void {
+  const ps = world.scenario.pageSize;
+  const inode = makeInode(world, f, ino, addr);
   const content = allocCells(f.size);
   const hasData = f.init === 'written' || f.init === 'cached' || f.init === 'dirty';
   if (hasData) for (let p = 0; p < f.size; p++) content[p] = initCell(p);
@@ -221,24 +304,32 @@ function opCells(tag: number, data: number | null, pos: number, len: number): Ui
 export function spawnTasks(sim: Sim, world: World): void {
   let tag = TAG_FIRST_OP;
   for (const decl of world.scenario.tasks) {
-    const plan = decl.ops.map((op) => ({ op, tag: tag++, ubuf: privateBuffer(world, decl.name, op) }));
+    const w = taskWorld(world, decl.name);
+    const plan = decl.ops.map((op) => ({ op, tag: tag++, ubuf: privateBuffer(w, decl.name, op) }));
     const clock = historyClock(world, decl.name);
     sim.spawn(decl.name, async (t) => {
-      t.mm = world.mm;
+      t.mm = w.mm;
       // The first step's footprint is what runOp records (src/sim/footprint.ts), not "anything".
       t.fp.length = 0;
       for (const [i, p] of plan.entries()) {
         // Op i's frame is all the task carries now: the stateful search's position restarts here.
         t.freshContinuation(i);
-        await runOp(t, world, p.op, p.tag, p.ubuf, clock);
+        await runOp(t, w, p.op, p.tag, p.ubuf, clock);
       }
     });
   }
   if (world.scenario.reclaim > 0) spawnKswapd(sim, world);
 }
 
+/** The world of the node a task runs on (the world itself without nodes). */
+export function taskWorld(world: World, task: string): World {
+  const decl = world.scenario.nodes?.find((n) => n.tasks.includes(task));
+  return world.nodes?.find((w) => w.node === decl?.name) ?? world;
+}
+
+/** kswapd reclaims on every node (each node's own kswapd in Linux; one task here). */
 function spawnKswapd(sim: Sim, world: World): void {
-  const mappings = [...world.inodes.values()].map((i) => i.mapping);
+  const mappings = (world.nodes ?? [world]).flatMap((w) => [...w.inodes.values()].map((i) => i.mapping));
   const cursor = { next: 0 };
   sim.spawn('kswapd', async (t) => {
     for (let i = 0; i < world.scenario.reclaim; i++) {
@@ -611,10 +702,16 @@ function observe(world: World, file: string, off: number, ubuf: number, len: num
 }
 
 /** The three quiescent views of a file and what survives a crash (computed without side effects). */
-export function fileViews(
-  world: World,
-  name: string,
-): { cache: Region; mmap: Region; direct: Region; crashed: Region } {
+export interface FileViews {
+  cache: Region;
+  mmap: Region;
+  direct: Region;
+  crashed: Region;
+  /** With nodes: the buffered and mmap views on each node (cache and mmap are the first's). */
+  perNode?: { node: string; cache: Region; mmap: Region }[];
+}
+
+export function fileViews(world: World, name: string): FileViews {
   const inode = world.inodes.get(name) as Inode;
   const size = inode.size;
   const ps = world.scenario.pageSize;
@@ -639,20 +736,49 @@ export function fileViews(
     if (!durable || durable.states[lblk] !== BlockState.Written) return TAG_ZERO;
     return world.bdev.mediaByte(durable.pblks[lblk] * bs + (p % bs));
   };
-  const cache = allocCells(size);
-  const mmap = allocCells(size);
   const direct = allocCells(size);
   const crashed = allocCells(size);
+  // The direct view: the device, and over it the dirty pages of any node (with nodes, the glock
+  // lets one node at a time, in EX, hold dirty pages of a file).
+  const worlds = world.nodes ?? [world];
+  for (let page = 0; page * ps < size; page++) {
+    const folio = dirtyFolio(worlds, name, page);
+    const end = Math.min(size, (page + 1) * ps);
+    for (let p = page * ps; p < end; p++) {
+      direct[p] = folio ? folio.data[p % ps] : disk(p);
+      crashed[p] = crashedAt(p);
+    }
+  }
+  const views = worlds.map((w) => nodeViews(w, name, size, direct));
+  const out = { ...views[0], direct: { size, cells: direct }, crashed: { size, cells: crashed } };
+  if (!world.nodes) return out;
+  return { ...out, perNode: worlds.map((w, i) => ({ node: w.node as string, ...views[i] })) };
+}
+
+function dirtyFolio(worlds: readonly World[], name: string, page: number): Folio | null {
+  for (const w of worlds) {
+    const folio = (w.inodes.get(name) as Inode).mapping.get(page);
+    if (folio?.uptodate && folio.dirty) return folio;
+  }
+  return null;
+}
+
+/**
+ * What a buffered read and an mmap read on this world's node return: its uptodate pages, else
+ * the direct view (on one node, the device: a page that is not uptodate is not dirty; across
+ * nodes, what the read's SH request would make the EX node write back first).
+ */
+function nodeViews(world: World, name: string, size: number, direct: Cells): { cache: Region; mmap: Region } {
+  const ps = world.scenario.pageSize;
+  const inode = world.inodes.get(name) as Inode;
+  const cache = allocCells(size);
+  const mmap = allocCells(size);
   for (let page = 0; page * ps < size; page++) {
     const folio = inode.mapping.get(page);
     const uptodate = folio?.uptodate ?? false;
-    const dirty = uptodate && (folio?.dirty ?? false);
     const end = Math.min(size, (page + 1) * ps);
     for (let p = page * ps; p < end; p++) {
-      const onDisk = disk(p);
-      cache[p] = uptodate ? (folio as Folio).data[p % ps] : onDisk;
-      direct[p] = dirty ? (folio as Folio).data[p % ps] : onDisk;
-      crashed[p] = crashedAt(p);
+      cache[p] = uptodate ? (folio as Folio).data[p % ps] : direct[p];
       mmap[p] = cache[p];
     }
   }
@@ -665,12 +791,7 @@ export function fileViews(
       }
     }
   }
-  return {
-    cache: { size, cells: cache },
-    mmap: { size, cells: mmap },
-    direct: { size, cells: direct },
-    crashed: { size, cells: crashed },
-  };
+  return { cache: { size, cells: cache }, mmap: { size, cells: mmap } };
 }
 
 export { EFAULT };

@@ -66,25 +66,36 @@
  *   caught the same-glock recursion in gfs2_fault (gfs2_glock_is_locked_by_me → VM_FAULT_SIGBUS,
  *   kernel.md §5) and Kara's two-file case with LM_FLAG_OUTER + LM_FLAG_TRY inner locks; neither
  *   was merged, and gfs2-2021 models neither: it is the state Viro's review is about.
- * - One node (see glock.ts): no DLM, no lock-state caching, no go_sync/go_inval; writes beyond EOF
- *   are zeroed up to the write as in every scheme here (writeChecksZeroEof); no journal.
+ * - One node (see glock.ts): no DLM, no lock-state caching, no go_sync/go_inval — unless the
+ *   scenario has `node` lines: then each node's glock runs src/fs/gfs2/cluster.ts over one DLM
+ *   (dlm.ts), with inode_go_sync / inode_go_inval below (docs/cluster.md). Writes beyond EOF are
+ *   zeroed up to the write as in every scheme here (writeChecksZeroEof); no journal.
+ *
+ * `gfs2-nodf-read` — `gfs2` (5.16) whose gfs2_file_direct_read takes no glock: what Viro's question
+ * ("What exactly are those cluster locks for in O_DIRECT read?") asks about, run across nodes;
+ * n/a without nodes.
  * - No stuffed inodes (a small file's data in the dinode block): gfs2_iomap_begin answers every
  *   O_DIRECT write to one with -ENOTBLK, so on such a file all of it goes buffered.
  */
 import { BlockState } from '../fs/extent.js';
 import { fallocateLocked, truncateLocked } from '../fs/fallocate.js';
-import type { FileOperations, Inode } from '../fs/fs.js';
+import { type FileOperations, type Inode, inodeDioWait } from '../fs/fs.js';
+import { GlockCluster, type GlockOperations } from '../fs/gfs2/cluster.js';
+import { Dlm, type LmState } from '../fs/gfs2/dlm.js';
 import { Glock, type GlockState } from '../fs/gfs2/glock.js';
 import { allocateUnwritten, iomapFileBufferedWrite, iomapWritepages } from '../fs/iomap/buffered-io.js';
 import { type DioFlags, iomapDioRw } from '../fs/iomap/direct-io.js';
 import { filemapRead, writeChecksZeroEof } from '../fs/read_write.js';
 import { inRetryLoop, withPagefaultDisabled } from '../fs/retry.js';
 import { genericFsync } from '../fs/sync.js';
+import type { Scenario } from '../litmus/ast.js';
 import {
   filemapFault,
   filemapWriteAndWaitRange,
   folioMarkDirty,
   invalidateMappingPage,
+  truncateInodePagesRange,
+  unmapMappingPages,
   VM_FAULT_LOCKED,
   VM_FAULT_NOPAGE,
   VM_FAULT_SIGBUS,
@@ -97,7 +108,8 @@ import type { Task } from '../sim/task.js';
 import { fsPrivateOf } from './locks.js';
 import type { Scheme } from './scheme.js';
 
-type Variant = '5.16' | '2021';
+/** `nodf-read`: 5.16 with gfs2_file_direct_read taking no glock (docs/cluster.md). */
+type Variant = '5.16' | '2021' | 'nodf-read';
 
 function glock(inode: Inode): Glock {
   return fsPrivateOf(inode, 'glock', Glock);
@@ -222,11 +234,11 @@ async function glockedIo2021(t: Task, io: GlockedIo): Promise<IoResult> {
 }
 
 function glockedIo(t: Task, v: Variant, io: GlockedIo): Promise<IoResult> {
-  return inRetryLoop(t, io.fn, () => (v === '5.16' ? glockedIo516(t, io) : glockedIo2021(t, io)));
+  return inRetryLoop(t, io.fn, () => (v === '2021' ? glockedIo2021(t, io) : glockedIo516(t, io)));
 }
 
 function dioFlags(v: Variant, write: boolean): DioFlags {
-  const flags: DioFlags = v === '5.16' ? { nofault: true, partial: true } : {};
+  const flags: DioFlags = v === '2021' ? {} : { nofault: true, partial: true };
   // gfs2IomapBeginDirectWrite reads the extent map only (which records itself).
   return write ? { ...flags, iomapBegin: gfs2IomapBeginDirectWrite, iomapBeginRecorded: true } : flags;
 }
@@ -247,8 +259,16 @@ async function gfs2IomapBeginDirectWrite(t: Task, inode: Inode, lblk: number): P
   return -ENOTBLK;
 }
 
-/** gfs2_file_direct_read(): DF, page faults disabled (and FOLL_NOFAULT in 5.16). */
+/**
+ * gfs2_file_direct_read(): DF, page faults disabled (and FOLL_NOFAULT in 5.16). gfs2-nodf-read:
+ * iomap_dio_rw with no glock at all — no DF request, so no other node is called back; what
+ * iomap_dio_rw itself does (write back and invalidate this node's cache over the range) remains.
+ */
 async function directRead(t: Task, v: Variant, inode: Inode, pos: number, len: number, ubuf: number) {
+  if (v === 'nodf-read') {
+    t.event('gfs2_file_direct_read', `${inode.name}: no glock (gfs2-nodf-read)`);
+    return iomapDioRw(t, inode, pos, len, ubuf, false, {});
+  }
   const r = await glockedIo(t, v, {
     fn: 'gfs2_file_direct_read',
     inode,
@@ -424,6 +444,9 @@ async function gfs2PageMkwrite(t: Task, inode: Inode, vmf: VmFault): Promise<num
 async function pageMkwriteUnderEx(t: Task, inode: Inode, folio: Folio): Promise<number> {
   const ps = inode.fs.pageSize;
   if (folio.index * ps >= inode.size) return VM_FAULT_SIGBUS;
+  // set_bit(GIF_SW_PAGED, &ip->i_flags): inode_go_sync unmaps the shared mappings on a demotion.
+  const remote = glock(inode).remote;
+  if (remote instanceof GlockCluster) remote.swPaged = true;
   await folio.lock.lock(t, 'gfs2_page_mkwrite:lock_page');
   if (!folio.uptodate || folio.mapping !== inode.mapping) {
     folio.lock.unlock(t);
@@ -460,7 +483,55 @@ function makeOps(v: Variant): FileOperations {
 }
 
 function setupInode(inode: Inode): void {
-  inode.fsPrivate.set('glock', new Glock(`glock(${inode.name})`));
+  const node = inode.fs.node;
+  if (!node) {
+    inode.fsPrivate.set('glock', new Glock(`glock(${inode.name})`));
+    return;
+  }
+  const gl = new Glock(`glock(${inode.name})@${node.name}`);
+  const dlm = node.shared.get('gfs2:dlm') ?? new Dlm(node.dlmLatency);
+  node.shared.set('gfs2:dlm', dlm);
+  gl.remote = new GlockCluster(node.name, gl, (dlm as Dlm).resource(`dlm(${inode.name})`), inodeGlops(inode));
+  inode.fsPrivate.set('glock', gl);
+}
+
+/** gfs2_inode_glops' ->go_sync and ->go_inval (fs/gfs2/glops.c) on this node's inode. */
+function inodeGlops(inode: Inode): GlockOperations {
+  return {
+    goSync: (t, gl) => inodeGoSync(t, inode, gl),
+    goInval: (t, _gl, target) => inodeGoInval(t, inode, target),
+  };
+}
+
+/**
+ * inode_go_sync(): `if (test_and_clear_bit(GIF_SW_PAGED, &ip->i_flags))
+ * unmap_shared_mapping_range(ip->i_inode.i_mapping, 0, 0); inode_dio_wait(&ip->i_inode);` and, if
+ * the glock is dirty (GLF_DIRTY, only ever under EX: `GLOCK_BUG_ON(gl, gl->gl_state !=
+ * LM_ST_EXCLUSIVE)`), gfs2_log_flush then `filemap_fdatawrite(mapping); error =
+ * filemap_fdatawait(mapping);`. The model writes back whenever the node leaves EX: the data
+ * writeback of a clean mapping does nothing, and the journal is not modelled.
+ */
+async function inodeGoSync(t: Task, inode: Inode, gl: GlockCluster): Promise<void> {
+  const mapping = inode.mapping;
+  if (gl.swPaged) {
+    gl.swPaged = false;
+    t.event('inode_go_sync', `${gl.gl.name}: GIF_SW_PAGED: unmap_shared_mapping_range`);
+    unmapMappingPages(t, mapping, 0, Number.MAX_SAFE_INTEGER, false);
+  }
+  await inodeDioWait(t, inode);
+  if (gl.glState !== 'EX') return;
+  t.event('inode_go_sync', `${gl.gl.name}: filemap_fdatawrite + filemap_fdatawait`);
+  await filemapWriteAndWaitRange(t, mapping, 0, Number.MAX_SAFE_INTEGER);
+}
+
+/**
+ * inode_go_inval() into UN or DF: `truncate_inode_pages(ip->i_inode.i_mapping, 0)`, every page
+ * of the file on this node (the metadata cache it also drops into UN is not modelled: the
+ * dinode is shared, see src/fs/gfs2/cluster.ts).
+ */
+async function inodeGoInval(t: Task, inode: Inode, target: LmState): Promise<void> {
+  t.event('inode_go_inval', `${inode.name}@${inode.fs.node?.name}: truncate_inode_pages (into ${target})`);
+  await truncateInodePagesRange(t, inode.mapping, 0, Number.MAX_SAFE_INTEGER);
 }
 
 export const gfs2: Scheme = {
@@ -468,8 +539,27 @@ export const gfs2: Scheme = {
   summary:
     'GFS2 5.16: inode glock (EX/SH/DF); O_DIRECT with FOLL_NOFAULT, partial DIO, fault-in with auto-demote, retry',
   invalidateLock: true,
+  cluster: true,
   setupInode,
   ops: makeOps('5.16'),
+};
+
+/** Which schemes run across nodes: gfs2 and its variant; every other scheme is one node. */
+function oneNodeOnly(scenario: Scenario): string | null {
+  return scenario.nodes
+    ? null
+    : 'gfs2-nodf-read differs from gfs2 in what other nodes see: it is defined for scenarios with node lines (docs/cluster.md)';
+}
+
+export const gfs2NoDfRead: Scheme = {
+  name: 'gfs2-nodf-read',
+  summary:
+    "gfs2 across nodes with O_DIRECT read taking no glock: the history of Viro's question (docs/cluster.md)",
+  invalidateLock: true,
+  cluster: true,
+  setupInode,
+  ops: makeOps('nodf-read'),
+  notApplicable: oneNodeOnly,
 };
 
 export const gfs2In2021: Scheme = {

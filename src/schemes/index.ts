@@ -5,7 +5,7 @@ import { btrfs } from './btrfs.js';
 import { dax, dax2017 } from './dax.js';
 import { ext4PinBlock, ext4PinBounce, ext4PinFail, ext4PinSkip } from './ext4.js';
 import { ext4 } from './ext4-iomap.js';
-import { gfs2, gfs2In2021 } from './gfs2.js';
+import { gfs2, gfs2In2021, gfs2NoDfRead } from './gfs2.js';
 import { invalidateLock } from './invalidate_lock.js';
 import { pagelab, pagelabEdeadlk } from './pagelab.js';
 import { rangelock } from './rangelock.js';
@@ -28,6 +28,7 @@ export const SCHEMES: readonly Scheme[] = [
   dax,
   gfs2,
   gfs2In2021,
+  gfs2NoDfRead,
   btrfs,
   bcachefs,
   bcachefsFair,

@@ -16,6 +16,11 @@ export interface Scheme {
   setupInode(inode: Inode): void;
   readonly ops: FileOperations;
   /**
+   * Runs across nodes (a scenario's `node` lines: one mount per node over the shared device,
+   * FileSystem.node set): gfs2 and gfs2-nodf-read. Every other scheme is one node.
+   */
+  readonly cluster?: boolean;
+  /**
    * Null if the scenario can be expressed for this scheme; otherwise why not (the matrix shows the
    * cell as `n/a` with this reason: say, a page-cache refault under DAX, which has no page cache).
    */
@@ -24,13 +29,13 @@ export interface Scheme {
 
 /**
  * Why `scheme` cannot run `scenario` (the matrix's `n/a`), or null: the scheme's own reason, or
- * the nodes. The model runs one node — one page cache, one address space, no DLM — so a scenario
- * with `node` lines is n/a under every scheme until the cluster model of docs/cluster.md exists;
- * running its tasks in one page cache would hide exactly what the nodes are there to show.
+ * the nodes. Only a cluster scheme (gfs2: docs/cluster.md) runs several nodes; under any other a
+ * scenario with `node` lines is n/a — running its tasks in one page cache would hide exactly what
+ * the nodes are there to show.
  */
 export function scenarioNotApplicable(scheme: Scheme, scenario: Scenario): string | null {
   const nodes = scenario.nodes?.length ?? 0;
-  if (nodes > 0) {
+  if (nodes > 0 && !scheme.cluster) {
     return `${scheme.name} runs on one node in the model (one page cache, no DLM); the scenario puts its tasks on ${nodes} node${nodes > 1 ? 's' : ''} (docs/cluster.md)`;
   }
   return scheme.notApplicable?.(scenario) ?? null;

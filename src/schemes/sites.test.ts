@@ -23,7 +23,7 @@ import { parseLitmus } from '../litmus/parse.js';
 import { RandomStrategy } from '../sim/strategy.js';
 import type { TraceEvent } from '../sim/trace.js';
 import { SCHEMES } from './index.js';
-import type { Scheme } from './scheme.js';
+import { type Scheme, scenarioNotApplicable } from './scheme.js';
 
 const EXT4_2019 = [
   'ext4_file_write_iter',
@@ -130,6 +130,7 @@ const PREFIXED: Record<string, RegExp> = {
   'pagelab-edeadlk': /^pagelab_/,
   gfs2: /^gfs2_|^do_truncate$/,
   'gfs2-2021': /^gfs2_|^do_truncate$/,
+  'gfs2-nodf-read': /^gfs2_|^do_truncate$/,
 };
 
 /**
@@ -214,7 +215,7 @@ async function scan(scheme: Scheme): Promise<Seen> {
   const seen: Seen = { takers: new Set(), sites: new Set() };
   const scenarios: Scenario[] = [...builtinScenarios(), TOUR];
   for (const sc of scenarios) {
-    if (scheme.notApplicable?.(sc)) continue;
+    if (scenarioNotApplicable(scheme, sc)) continue;
     for (let seed = 1; seed <= (sc === TOUR ? 1 : 3); seed++) {
       const run = await runOnce(sc, scheme, new RandomStrategy(seed), { trace: true });
       note(seen, run.result.trace?.events() ?? []);

@@ -27,8 +27,12 @@
  *   the holder's behalf.
  *
  * Departures from Linux, and why:
- * - One node. The DLM, remote callbacks (gfs2_glock_cb), the glock workqueue, the minimum hold
- *   time and lock-state caching are not modelled. 5.16 keeps the glock's state (gl_state) after its
+ * - One node, unless the scenario has `node` lines: then `remote` (src/fs/gfs2/cluster.ts) is the
+ *   glock's state across nodes — gl_state, the DLM, gfs2_glock_cb, the glock workqueue's do_xmote
+ *   with go_sync/go_inval — and may_grant() tests gl_state too. What follows is the one-node model
+ *   (remote null), every scenario without nodes. On one node the DLM, remote callbacks
+ *   (gfs2_glock_cb), the glock workqueue, the minimum hold time and lock-state caching are not
+ *   modelled. 5.16 keeps the glock's state (gl_state) after its
  *   holders leave, and do_promote()'s may_grant() tests a request against gl_state when no strong
  *   holder is there: an EX-cached glock grants SH or DF locally with no state change (`if
  *   (gl->gl_state == LM_ST_EXCLUSIVE) return gh->gh_state == LM_ST_SHARED || gh->gh_state ==
@@ -132,8 +136,26 @@ export class Gfs2Holder {
   ) {}
 }
 
+/**
+ * The glock's state across nodes (src/fs/gfs2/cluster.ts): null on one node. Glock calls it where
+ * glock.c calls run_queue() and where may_grant() compares a request with gl_state.
+ */
+export interface GlockRemote {
+  /** may_grant() without a strong holder: does gl_state admit a holder in `state`? */
+  admits(state: GlockState): boolean;
+  /** run_queue(): a pending demotion, else do_promote() and a state change for its head waiter. */
+  runQueue(t: Task): void;
+  /**
+   * Records an access to the glock's state for the explorer (src/sim/footprint.ts): across nodes
+   * another node's callback may change a holder (demoteForRemote) between two of its owner's steps.
+   */
+  touch(): void;
+}
+
 export class Glock implements Waitable {
   readonly lockClass = 'glock';
+  /** The glock across nodes, or null (one node: the model above). */
+  remote: GlockRemote | null = null;
   /** gl_holders: granted holders first, then waiters in arrival order. */
   private readonly queue: Gfs2Holder[] = [];
   private readonly wq = new WaitQueue();
@@ -182,12 +204,14 @@ export class Glock implements Waitable {
 
   /** gfs2_holder_disallow_demote(). */
   disallowDemote(t: Task, gh: Gfs2Holder): void {
+    this.remote?.touch();
     gh.mayDemote = false;
     t.touch(waitableObj(this), true);
   }
 
   /** gfs2_holder_queued(): still a holder (or waiter), i.e. not demoted meanwhile. */
   queued(gh: Gfs2Holder): boolean {
+    this.remote?.touch();
     // A demotion (another task's step) changes the answer: the running step reads the glock.
     record(waitableObj(this), false);
     return gh.holder || gh.waiting;
@@ -213,24 +237,57 @@ export class Glock implements Waitable {
     throw new InvariantError(msg);
   }
 
-  /** do_promote(): grants waiters from the head, in order, demoting weak holders they conflict with. */
+  /**
+   * gfs2_glock_cb(), before handle_callback: with no strong holder left, a remote request (EX for
+   * a callback to UN) dequeues the weak holders it conflicts with — "we only want to demote the
+   * holders if the request comes from a remote cluster node" (the mock holder of 5.16).
+   */
+  demoteForRemote(t: Task, state: GlockState): void {
+    if (this.queue.some((h) => h.holder && !h.mayDemote)) return;
+    for (const h of [...this.queue]) {
+      if (!h.holder || glockCompatible(h.state, state)) continue;
+      t.event(
+        'demote_incompat_holders',
+        `${this.name}: ${h.task}'s ${h.state} holder demoted for a remote ${state} request`,
+      );
+      this.dequeue(t, h, 'gfs2_glock_cb');
+    }
+  }
+
+  /** Is any holder granted (find_first_holder)? */
+  hasHolder(): boolean {
+    return this.queue.some((gh) => gh.holder);
+  }
+
+  /** run_queue() across nodes, else do_promote() (one node: every state is always there). */
   private doPromote(t: Task): void {
+    if (this.remote) this.remote.runQueue(t);
+    else this.promote(t);
+  }
+
+  /**
+   * do_promote(): grants waiters from the head, in order, demoting weak holders they conflict
+   * with. Returns the waiter it stopped at if it heads gl_holders (no holder: it needs a state
+   * change, do_promote's `return 1`), else null.
+   */
+  promote(t: Task): Gfs2Holder | null {
     for (const gh of [...this.queue]) {
       if (!gh.waiting) continue;
-      if (!this.mayGrant(gh)) return;
+      if (!this.mayGrant(gh)) return this.queue[0] === gh ? gh : null;
       this.demoteIncompatHolders(t, gh);
       gh.waiting = false;
       gh.holder = true;
       this.wq.wakeTask(gh.task);
     }
+    return null;
   }
 
-  /** may_grant(): compatible with every holder that may not be demoted. */
+  /** may_grant(): compatible with every holder that may not be demoted, and with gl_state. */
   private mayGrant(gh: Gfs2Holder): boolean {
     for (const h of this.queue) {
       if (h.holder && !h.mayDemote && !glockCompatible(h.state, gh.state)) return false;
     }
-    return true;
+    return this.remote === null || this.remote.admits(gh.state);
   }
 
   /** demote_incompat_holders(): dequeues each weak holder the new holder conflicts with. */
