@@ -62,6 +62,26 @@ describe('a campaign cell', () => {
     expect(r.certificate).toMatchObject({ method: 'dfs', complete: true, preemptions: 2 });
   });
 
+  it('certifies two O_DIRECT writes to different files with one DFS schedule (DPOR from the root)', async () => {
+    // No step of one task touches what the other's does: DPOR runs the default schedule only. The
+    // frontier a multi-threaded `check` builds expanded 13 units in full (78 runs) for this tree.
+    const r = await runCampaignCell({
+      index: 0,
+      name: 'disjoint',
+      program: {
+        geometry: GEO,
+        tasks: [
+          [{ kind: 'pwrite', file: 'f', range: 'p0', direct: true, buf: null }],
+          [{ kind: 'pwrite', file: 'g', range: 'p0', direct: true, buf: null }],
+        ],
+      },
+      scheme: 'xfs',
+      budget: DEFAULT_BUDGET,
+    });
+    expect(r.verdict).toBe('ok');
+    expect(r.certificate).toEqual({ method: 'dfs', complete: true, schedules: 1, pruned: 0, preemptions: 2 });
+  });
+
   it('falls back to PCT when the DFS budget runs out, and says so', async () => {
     const r = await runCampaignCell({
       index: 42238,

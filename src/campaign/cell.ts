@@ -12,7 +12,7 @@ import { checkScenario } from '../explore/check.js';
 import { decisive } from '../explore/judge.js';
 import { replayString, runOnce } from '../explore/run.js';
 import { shrinkSchedule } from '../explore/shrink.js';
-import { dfsFrontier, runUnit, type SearchParams } from '../explore/units.js';
+import { runUnit, type SearchParams } from '../explore/units.js';
 import { canonical } from '../gen/canon.js';
 import { ddmin } from '../gen/ddmin.js';
 import { signature } from '../gen/signature.js';
@@ -104,26 +104,16 @@ interface DfsResult {
 }
 
 /**
- * The bounded DFS, unit after unit in this thread, until a failure or `dfsRuns` runs (the
- * frontier's included, as explore/search.ts counts them).
+ * The bounded DFS in this thread, from the root, until a failure or `dfsRuns` runs. One unit whose
+ * prefix is empty is the plain DPOR search (explore/units.ts): a cell runs on one thread, so the
+ * frontier that splits a `check` across workers would only cost runs — it expands its decisions in
+ * full, without POR, so two tasks on disjoint files paid ~80 frontier runs for a tree DPOR covers
+ * in one.
  */
 async function boundedDfs(scenario: Scenario, scheme: Scheme, b: CellBudget): Promise<DfsResult> {
-  const params = dfsParams(b);
-  const frontier = await dfsFrontier(scenario, scheme, params, b.dfsRuns);
-  let spent = frontier.runs;
-  let schedules = 0;
-  let pruned = 0;
-  for (const unit of frontier.units) {
-    const left = b.dfsRuns - spent;
-    if (left <= 0 || unit.kind !== 'dfs') return { complete: false, schedules, pruned, failure: null };
-    const r = await runUnit(scenario, scheme, params, { ...unit, budget: left });
-    schedules += r.schedules;
-    pruned += r.pruned;
-    spent += r.schedules + r.pruned;
-    if (r.failure) return { complete: false, schedules, pruned, failure: r.failure.schedule };
-    if (!r.complete) return { complete: false, schedules, pruned, failure: null };
-  }
-  return { complete: true, schedules, pruned, failure: null };
+  const root = { kind: 'dfs' as const, index: 0, prefix: [], sleep: [], budget: b.dfsRuns };
+  const r = await runUnit(scenario, scheme, dfsParams(b), root);
+  return { complete: r.complete, schedules: r.schedules, pruned: r.pruned, failure: r.failure?.schedule ?? null };
 }
 
 /** A search for a forbidden finding: the bounded DFS, then PCT if its budget ran out. */
