@@ -113,7 +113,12 @@ interface DfsResult {
 async function boundedDfs(scenario: Scenario, scheme: Scheme, b: CellBudget): Promise<DfsResult> {
   const root = { kind: 'dfs' as const, index: 0, prefix: [], sleep: [], budget: b.dfsRuns };
   const r = await runUnit(scenario, scheme, dfsParams(b), root);
-  return { complete: r.complete, schedules: r.schedules, pruned: r.pruned, failure: r.failure?.schedule ?? null };
+  return {
+    complete: r.complete,
+    schedules: r.schedules,
+    pruned: r.pruned,
+    failure: r.failure?.schedule ?? null,
+  };
 }
 
 /** A search for a forbidden finding: the bounded DFS, then PCT if its budget ran out. */
