@@ -82,6 +82,33 @@ describe('a campaign cell', () => {
     expect(r.certificate).toEqual({ method: 'dfs', complete: true, schedules: 1, pruned: 0, preemptions: 2 });
   });
 
+  it("finishes campaign-67077 under gfs2: a livelock's DFS run is saturated past POR_STEPS", async () => {
+    // Each retry of the livelock submits a bio, so a task: DPOR's vector clocks grew with every
+    // step, and tracking the 20,000 steps of the first run took minutes (`--estimate` stalled).
+    const sg0 = { file: 'g' as const, page: 0 as const, shared: true };
+    const r = await runCampaignCell({
+      index: 67077,
+      name: 'campaign-67077',
+      program: {
+        geometry: { name: 'block<page', block: 16 },
+        tasks: [
+          [{ kind: 'pread', file: 'f', range: 'straddle', direct: false, buf: sg0 }],
+          [{ kind: 'pread', file: 'g', range: 'blk', direct: true, buf: sg0 }],
+        ],
+      },
+      scheme: 'gfs2',
+      budget: DEFAULT_BUDGET,
+    });
+    expect(r.verdict).toBe('no-progress');
+    expect(r.certificate).toEqual({
+      method: 'dfs',
+      complete: false,
+      schedules: 1,
+      pruned: 0,
+      preemptions: 2,
+    });
+  }, 120_000);
+
   it('falls back to PCT when the DFS budget runs out, and says so', async () => {
     const r = await runCampaignCell({
       index: 42238,

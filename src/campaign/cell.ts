@@ -92,8 +92,23 @@ function recordFinding(f: Finding): RecordFinding {
   return { kind: f.kind, summary: f.summary, details: f.details, ops: f.ops };
 }
 
+/**
+ * Steps of a DFS run that DPOR tracks; the rest of a longer run is searched as the plain DFS
+ * (explore/dfs.ts, saturate). A run of a 2 × 1 program that terminates takes well under this; a
+ * livelock takes the whole step bound (20,000), which DPOR tracked in minutes.
+ */
+export const POR_STEPS = 1000;
+
 function dfsParams(b: CellBudget): SearchParams {
-  return { strategy: 'dfs', seed: b.seed, depth: 3, expectedSteps: 0, preemptions: b.preemptions, por: true };
+  return {
+    strategy: 'dfs',
+    seed: b.seed,
+    depth: 3,
+    expectedSteps: 0,
+    preemptions: b.preemptions,
+    por: true,
+    porSteps: POR_STEPS,
+  };
 }
 
 interface DfsResult {

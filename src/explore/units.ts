@@ -47,6 +47,8 @@ export interface SearchParams {
   preemptions: number;
   por: boolean;
   stepBound?: number;
+  /** DFS: steps of a run after which DPOR saturates it (DfsRunStrategy's porSteps). */
+  porSteps?: number;
 }
 
 /** A sleeping task: its id and the footprint of the step it would take (src/sim/footprint.ts). */
@@ -197,7 +199,7 @@ async function runDfsUnit(
   const undecided = new Undecided();
   for (;;) {
     if ((schedules + pruned) % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
-    const strat = new DfsRunStrategy(prefixNodes, p.por, p.preemptions, u.prefix.length);
+    const strat = new DfsRunStrategy(prefixNodes, p.por, p.preemptions, u.prefix.length, p.porSteps);
     const run = await runOnce(scenario, scheme, strat, { stepBound: p.stepBound });
     if (run.result.outcome.kind === 'pruned') pruned++;
     else schedules++;
