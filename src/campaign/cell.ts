@@ -11,6 +11,7 @@ import type { Finding } from '../check/oracles.js';
 import { checkScenario } from '../explore/check.js';
 import { decisive } from '../explore/judge.js';
 import { replayString, runOnce } from '../explore/run.js';
+import { resolveSchemeRef } from '../explore/schemefile.js';
 import { shrinkSchedule } from '../explore/shrink.js';
 import { runUnit, type SearchParams } from '../explore/units.js';
 import { canonical } from '../gen/canon.js';
@@ -20,7 +21,6 @@ import { litmusText, type Program, programKey } from '../gen/space.js';
 import { findingLitmus } from '../gen/write.js';
 import type { Scenario } from '../litmus/ast.js';
 import { parseLitmus } from '../litmus/parse.js';
-import { findScheme } from '../schemes/index.js';
 import type { Scheme } from '../schemes/scheme.js';
 import { ReplayStrategy } from '../sim/strategy.js';
 
@@ -229,7 +229,7 @@ async function minimise(
   kind: Finding['kind'],
 ): Promise<{ minimised: Minimised; signature: string }> {
   const positions = t.program.tasks.flatMap((ops, ti) => ops.map((_, i): [number, number] => [ti, i]));
-  const name = `${t.name}-${scheme.name}-min`;
+  const name = `${t.name}-${fileSafe(scheme.name)}-min`;
   const { items, tests } = await ddmin(positions, async (keep) => {
     if (keep.length === 0) return false;
     const f = await searchProgram(
@@ -257,9 +257,15 @@ async function minimise(
   return { minimised, signature: sig };
 }
 
+/** A scheme's name as part of a file name: a scheme file's path by its base name, `my_scheme`. */
+function fileSafe(scheme: string): string {
+  const base = scheme.split('/').pop() ?? scheme;
+  return base.replace(/\.m?js$/, '').replace(/[^A-Za-z0-9_-]+/g, '_');
+}
+
 export async function runCampaignCell(t: CampaignCellTask): Promise<CellOutcome> {
-  const scheme = findScheme(t.scheme);
-  if (!scheme) throw new Error(`campaign: unknown scheme ${t.scheme}`);
+  // A registry name, or a scheme file by its path (loaded once per thread, from the same cwd).
+  const scheme = await resolveSchemeRef(t.scheme);
   const ref = `${t.name}.litmus`;
   const scenario = scenarioOf(t.program, t.name);
   const none: Certificate = { method: 'none', complete: false, schedules: 0, pruned: 0 };
