@@ -8,6 +8,7 @@
  *       (the copy from user memory runs with page faults disabled: faulting on the folio we
  *        hold locked would deadlock — generic_perform_write's "nasty deadlock" comment)
  */
+import { PRIVATE_BUFFER } from '../../block/bdev.js';
 import { TAG_ZERO } from '../../block/data.js';
 import {
   type AddressSpace,
@@ -20,6 +21,7 @@ import {
 import type { Folio } from '../../mm/folio.js';
 import { copyFromUser, faultInIovIterReadable } from '../../mm/memory.js';
 import { EFAULT, EIO } from '../../sim/errno.js';
+import { record } from '../../sim/footprint.js';
 import type { Task } from '../../sim/task.js';
 import { BlockState } from '../extent.js';
 import type { Inode } from '../fs.js';
@@ -322,15 +324,22 @@ async function writeOneFolio(t: Task, inode: Inode, folio: Folio, bounce: boolea
   for (let b = 0; b < nblocks; b++) {
     const lblk = first + b;
     const pblk = inode.extents.pblk(lblk);
-    const bio = inode.fs.bdev.submitBio(t, 'write', pblk * bs, [{ buf: src, off: b * bs, len: bs }]);
+    // The DMA reads the folio (a store through a PTE races with it), or a bounce copy only this
+    // bio sees: said, so that the completion's footprint is recorded rather than "anything".
+    const seg = { buf: src, off: b * bs, len: bs, obj: bounce ? PRIVATE_BUFFER : folio.fpObj };
+    const bio = inode.fs.bdev.submitBio(t, 'write', pblk * bs, [seg]);
     if (bio.irq) folio.writebackWait.by.push(bio.irq);
     pending++;
     bio.endIo = () => {
+      // `pending` and PG_writeback are the folio's state: every completion writes it. The extent
+      // map, the writeback mark and the wait queue record themselves.
+      record(folio.fpObj, true);
       if (inode.extents.state(lblk) === BlockState.Unwritten && inode.extents.pblk(lblk) === pblk) {
         inode.extents.set(lblk, BlockState.Written, pblk);
       }
       if (--pending === 0) folio.endWriteback();
     };
+    inode.fs.bdev.footprintRecorded(bio);
   }
   if (pending === 0) folio.endWriteback();
   await t.point('iomap_writepage_map:submitted', inode.ino);
