@@ -19,7 +19,7 @@ import { mixSeed } from '../sim/rng.js';
 import type { Strategy } from '../sim/sched.js';
 import { RandomStrategy } from '../sim/strategy.js';
 import { backtrack, type DfsNode, DfsRunStrategy } from './dfs.js';
-import { decisive } from './judge.js';
+import { decisive, type JudgeMemo } from './judge.js';
 import { PctStrategy } from './pct.js';
 import { type RunReport, runOnce } from './run.js';
 
@@ -125,9 +125,10 @@ async function runChunk(
   u: Extract<Unit, { kind: 'chunk' }>,
 ): Promise<UnitResult> {
   const undecided = new Undecided();
+  const memo: JudgeMemo = new Map();
   for (let i = u.start; i < u.end; i++) {
     if ((i - u.start) % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
-    const run = await runOnce(scenario, scheme, sampledStrategy(p, i), { stepBound: p.stepBound });
+    const run = await runOnce(scenario, scheme, sampledStrategy(p, i), { stepBound: p.stepBound, memo });
     const f = decisive(run.findings, scenario.forbid);
     if (!f) undecided.note(run);
     if (f) {
@@ -197,10 +198,11 @@ async function runDfsUnit(
   let pruned = 0;
   let prefixNodes = unitPrefixNodes(u.prefix, u.sleep);
   const undecided = new Undecided();
+  const memo: JudgeMemo = new Map();
   for (;;) {
     if ((schedules + pruned) % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
     const strat = new DfsRunStrategy(prefixNodes, p.por, p.preemptions, u.prefix.length, p.porSteps);
-    const run = await runOnce(scenario, scheme, strat, { stepBound: p.stepBound });
+    const run = await runOnce(scenario, scheme, strat, { stepBound: p.stepBound, memo });
     if (run.result.outcome.kind === 'pruned') pruned++;
     else schedules++;
     const f = decisive(run.findings, scenario.forbid);
