@@ -21,7 +21,7 @@ import {
 import type { Folio } from '../../mm/folio.js';
 import { copyFromUser, faultInIovIterReadable } from '../../mm/memory.js';
 import { EFAULT, EIO } from '../../sim/errno.js';
-import { record } from '../../sim/footprint.js';
+import { ANYTHING, record } from '../../sim/footprint.js';
 import type { Task } from '../../sim/task.js';
 import { BlockState } from '../extent.js';
 import type { Inode } from '../fs.js';
@@ -136,24 +136,35 @@ export async function iomapFileBufferedWrite(
   const ps = inode.fs.pageSize;
   let done = 0;
   let retries = 0;
+  // After a copy, the step that began at its last point runs on: iomap_write_end and the unlock,
+  // then the next chunk's fault-in and iomap_write_begin up to its first point (all of which
+  // record themselves), or back into the caller, whose tail may touch anything: every return once
+  // something was copied says so (where a point came between, that only over-approximates).
+  let copied = false;
+  const leave = (ret: number): number => {
+    if (copied) record(ANYTHING, true);
+    return ret;
+  };
   while (done < len) {
     const off = pos + done;
     const chunk = Math.min(len - done, ps - (off % ps));
-    if ((await faultInIovIterReadable(t, ubuf + done, chunk)) === chunk) return done || -EFAULT;
+    if ((await faultInIovIterReadable(t, ubuf + done, chunk)) === chunk) return leave(done || -EFAULT);
     const folio = await iomapWriteBegin(t, inode, off, chunk);
-    if (typeof folio === 'number') return done || folio;
+    if (typeof folio === 'number') return leave(done || folio);
     t.pagefaultDisabled++;
-    const copied = await copyFromUser(t, folio.data, off % ps, ubuf + done, chunk);
+    const n = await copyFromUser(t, folio.data, off % ps, ubuf + done, chunk, 'recorded', folio.fpObj);
     t.pagefaultDisabled--;
-    if (copied === chunk || folio.uptodate) iomapWriteEnd(t, inode, folio, off, copied, chunk);
+    copied = true;
+    record(folio.fpObj, true); // iomap_write_end: uptodate, and the folio's data
+    if (n === chunk || folio.uptodate) iomapWriteEnd(t, inode, folio, off, n, chunk);
     folio.lock.unlock(t);
-    if (copied === 0) {
-      if (++retries > 64) return done || -EFAULT;
+    if (n === 0) {
+      if (++retries > 64) return leave(done || -EFAULT);
       continue;
     }
-    done += copied;
+    done += n;
   }
-  return done;
+  return leave(done);
 }
 
 /** iomap_write_end(): uptodate, dirty, and i_size extended when the write passes EOF. */
