@@ -92,6 +92,29 @@ describe('pagelab campaign --scheme FILE --litmus-dir DIR', () => {
   }, 120_000);
 });
 
+describe('pagelab campaign --estimate', () => {
+  it('predicts the CPU and the two-core shards for 10 minutes, from the sampled cells', () => {
+    const r = pagelab(
+      'campaign',
+      '--estimate',
+      '--sample',
+      '2',
+      '--scheme',
+      'xfs',
+      '--programs',
+      '41655-41659',
+      '--json',
+      '--jobs',
+      '1',
+    );
+    expect(r.code).toBe(0);
+    const e = JSON.parse(r.stdout);
+    expect(e).toMatchObject({ type: 'estimate', programs: 4, schemes: 1, cells: 4, sampled_programs: 2 });
+    expect(e.cpu_seconds).toBeGreaterThanOrEqual(0);
+    expect(e.shards_10min).toBe(Math.max(1, Math.ceil(e.cpu_seconds / 1200)));
+  }, 60_000);
+});
+
 describe('pagelab campaign: bad input', () => {
   it.each([
     [['campaign', '--shard', '2/2'], /--shard i\/N needs 0 <= i < N/],
