@@ -13,6 +13,9 @@
  *   value at 1024 at most 1.5× the value at 16);
  * - explore.dfs_seconds.fault-storm-vs-dio.<scheme>: the DFS with POR (≤ 2 preemptions, one thread)
  *   of fault-storm-vs-dio under every scheme, when it finishes in 60 s;
+ * - explore.complete_seconds.<scenario>: `--preemptions all` (no bound, DPOR with sleep sets, one
+ *   thread) of each built-in scenario under pagelab, when it finishes within COMPLETE_BUDGET runs
+ *   (issue 17: each in ≤ 60 s);
  * - explore.parallel_speedup: the same bounded DFS (a large one, without POR) on 1 thread ÷ 2;
  * - explore.vs_fastcheck.<scenario>: our schedules/s ÷ fast-check's fc.scheduler() driving the very
  *   same model code (every `await t.point()` becomes an `s.schedule()` promise) on one seed race.
@@ -189,6 +192,26 @@ async function dfsRuns(name: string, por: boolean, jobs = 1): Promise<{ runs: nu
   return r.coverage.complete
     ? { runs: r.coverage.schedules + r.coverage.pruned, ms: performance.now() - t0 }
     : null;
+}
+
+/** Runs of `--preemptions all` the bench allows a scenario (~60 s at ~1000 runs/s). */
+const COMPLETE_BUDGET = 60_000;
+
+/** `--preemptions all` of a scenario under pagelab on one thread: seconds and runs, or null. */
+async function completeSeconds(sc: Scenario): Promise<{ runs: number; s: number } | null> {
+  const t0 = performance.now();
+  const r = await checkScenario(sc, scheme('pagelab'), {
+    schedules: COMPLETE_BUDGET,
+    seed: 1,
+    scenarioRef: sc.name,
+    strategy: 'dfs',
+    preemptions: 'all',
+    jobs: 1,
+  });
+  if (r.verdict !== 'ok' && r.verdict !== 'inconclusive')
+    throw new Error(`bench: pagelab ${r.verdict} on ${sc.name}`);
+  const s = (performance.now() - t0) / 1000;
+  return r.coverage.complete ? { runs: r.coverage.schedules + r.coverage.pruned, s } : null;
 }
 
 /** Runs a DFS without POR may take in the POR comparison (~1 minute at ~4000 runs/s). */
@@ -411,6 +434,21 @@ register(
         value: r.s,
         unit: 's',
         label: `DFS ≤2 preemptions with POR, 1 thread: complete, ${r.runs} runs`,
+        target: 60,
+        lowerIsBetter: true,
+      });
+    }
+    for (const sc of builtinScenarios()) {
+      const r = await completeSeconds(sc);
+      ctx.log(
+        `  dfs ${sc.name}/pagelab, no preemption bound: ${r ? `${r.runs} runs, ${r.s.toFixed(2)} s` : `not complete within ${COMPLETE_BUDGET} runs`}`,
+      );
+      if (!r) continue;
+      figures.push({
+        key: `explore.complete_seconds.${sc.name}`,
+        value: r.s,
+        unit: 's',
+        label: `DFS with no preemption bound (all schedules), POR, pagelab, 1 thread: ${r.runs} runs`,
         target: 60,
         lowerIsBetter: true,
       });

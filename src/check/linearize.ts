@@ -19,6 +19,9 @@
  *   (Porcupine's cache of linearized bitset + state), with the set as a bitset of any length.
  * - Prune with real time. An op may be applied next only if every op that completed before it was
  *   issued is applied: only ops issued before the earliest end among the unapplied ones.
+ * - Reuse. Random schedules of a scenario often give a history equal in content to one met
+ *   before (always, for one task): its view is taken from a small cache (RecentHistories), and a
+ *   region's hash is computed once per region object, not once per state holding it.
  * There is no limit on the number of ops. A partition whose states exceed the budget is not
  * decided: its bytes are not judged and `inconclusive` says so (never a silent "ok").
  */
@@ -109,9 +112,34 @@ interface Part {
   where: string;
 }
 
-/** Builds the checker's view of a history: partitions, each explored up to the budget. */
+/**
+ * Builds the checker's view of a history: partitions, each explored up to the budget. A history
+ * equal in content to a recent one (recentHistories) gets that one's view, bound to its own ops.
+ */
 export function linearize(initial: RefState, history: readonly OpRecord[], budget = STATE_BUDGET): Legal {
   const ops = history.filter((o) => o.effects.length > 0).sort((a, b) => a.tag - b.tag);
+  const h = contentHash(initial, ops, budget);
+  const seen = recentHistories.find(h, initial, ops, budget);
+  if (seen) return seen.boundTo(initial, ops);
+  const legal = search(initial, ops, budget);
+  recentHistories.remember(h, initial, ops, budget, legal);
+  return legal;
+}
+
+/** linearize without the cache of recent histories: the general path, always searched. */
+export function linearizeUncached(
+  initial: RefState,
+  history: readonly OpRecord[],
+  budget = STATE_BUDGET,
+): Legal {
+  return search(
+    initial,
+    history.filter((o) => o.effects.length > 0).sort((a, b) => a.tag - b.tag),
+    budget,
+  );
+}
+
+function search(initial: RefState, ops: OpRecord[], budget: number): LegalStates {
   const { parts, owners } = partition(initial, ops);
   for (const p of parts) explore(p, initial, budget);
   const undecided = parts.filter((p) => !p.complete);
@@ -294,17 +322,13 @@ function explore(p: Part, initial: RefState, budget: number): void {
   }
 }
 
-/** A hash of a node (its mask and every region's size, cells and private copies). */
-function nodeHash(node: Node): number {
-  let h = 0x811c9dc5;
-  for (const w of node.mask) h = Math.imul(h ^ w, 0x01000193);
-  for (const r of node.state.values()) {
-    h = Math.imul(h ^ r.size, 0x01000193);
-    const cells = r.cells;
-    const n = Math.min(r.size, cells.length);
-    for (let i = 0; i < n; i++) h = Math.imul(h ^ cells[i], 0x01000193);
-    if (r.priv) for (const c of r.priv.cow) h = Math.imul(h ^ c, 0x01000193);
-  }
+/** A hash of a region: its size, cells and private copies. */
+function regionHash(r: Region): number {
+  let h = Math.imul(0x811c9dc5 ^ r.size, 0x01000193);
+  const cells = r.cells;
+  const n = Math.min(r.size, cells.length);
+  for (let i = 0; i < n; i++) h = Math.imul(h ^ cells[i], 0x01000193);
+  if (r.priv) for (const c of r.priv.cow) h = Math.imul(h ^ c, 0x01000193);
   return h;
 }
 
@@ -330,10 +354,31 @@ function sameNode(a: Node, b: Node): boolean {
  */
 class SeenStates {
   private readonly buckets = new Map<number, Node[]>();
+  /**
+   * Each region's hash, by object: an effect changes one or two regions and the new state shares
+   * the others with its parent (refmodel.ts never changes a region in place), so a node's hash costs
+   * the regions its last effect made, not every cell of every region again.
+   */
+  private readonly regionHashes = new Map<Region, number>();
+
+  /** A hash of a node: its mask and its regions' hashes, in the state's (fixed) key order. */
+  private hash(node: Node): number {
+    let h = 0x811c9dc5;
+    for (const w of node.mask) h = Math.imul(h ^ w, 0x01000193);
+    for (const r of node.state.values()) {
+      let rh = this.regionHashes.get(r);
+      if (rh === undefined) {
+        rh = regionHash(r);
+        this.regionHashes.set(r, rh);
+      }
+      h = Math.imul(h ^ rh, 0x01000193);
+    }
+    return h;
+  }
 
   /** Adds the node unless it was seen; returns whether it was new. */
   add(node: Node): boolean {
-    const h = nodeHash(node);
+    const h = this.hash(node);
     const bucket = this.buckets.get(h);
     if (!bucket) {
       this.buckets.set(h, [node]);
@@ -343,6 +388,157 @@ class SeenStates {
     bucket.push(node);
     return true;
   }
+}
+
+/**
+ * The legal states of recent histories, by content. A view depends only on the initial state, the
+ * ops with effects (tag, interval, result, effects, alternatives) and the budget, and random
+ * schedules of a scenario give the same history again and again (a one-task scenario always; the
+ * history's clock ticks only for contended ops), so the search is done once per distinct history,
+ * not once per run. A hit is exact: equal hash, then equal content (sameContent), never the hash
+ * alone. Only small searches are kept (the runs whose search costs about as much as the model), and
+ * the cache is emptied when full: whether a view was found or searched, it is the same view.
+ * Histories are complete when judged (world.ts writes an op's record only while the op runs).
+ */
+class RecentHistories {
+  /** Most histories kept before the cache is emptied. */
+  static readonly CAPACITY = 64;
+  /**
+   * Only histories of at most this many ops with effects, and searches of at most MAX_NODES states
+   * (the seed scenarios' runs have 1 or 2 ops and at most 31 states): CAPACITY × MAX_NODES states
+   * is what the cache may hold, a few MB at most for the files scenarios have.
+   */
+  static readonly MAX_OPS = 16;
+  static readonly MAX_NODES = 256;
+
+  private readonly byHash = new Map<
+    number,
+    { initial: RefState; ops: OpRecord[]; budget: number; legal: LegalStates }[]
+  >();
+  private size = 0;
+  /** Views found here instead of searched (for tests and the bench). */
+  hits = 0;
+
+  find(h: number, initial: RefState, ops: OpRecord[], budget: number): LegalStates | undefined {
+    for (const e of this.byHash.get(h) ?? [])
+      if (e.budget === budget && sameContent(e.initial, initial) && sameOps(e.ops, ops)) {
+        this.hits++;
+        return e.legal;
+      }
+    return undefined;
+  }
+
+  remember(h: number, initial: RefState, ops: OpRecord[], budget: number, legal: LegalStates): void {
+    if (ops.length > RecentHistories.MAX_OPS || legal.nodeCount() > RecentHistories.MAX_NODES) return;
+    if (this.size >= RecentHistories.CAPACITY) this.clear();
+    const l = this.byHash.get(h) ?? [];
+    l.push({ initial, ops, budget, legal });
+    this.byHash.set(h, l);
+    this.size++;
+  }
+
+  clear(): void {
+    this.byHash.clear();
+    this.size = 0;
+  }
+}
+
+export const recentHistories = new RecentHistories();
+
+/**
+ * What a read returned is no input of the search (the oracles compare it with the view): two runs
+ * whose reads saw different bytes share a view. Every other field of an op counts.
+ */
+const NOT_INPUT = 'observed';
+
+function contentHash(initial: RefState, ops: readonly OpRecord[], budget: number): number {
+  let h = hashValue(Math.imul(0x811c9dc5 ^ budget, 0x01000193), initial);
+  for (const o of ops)
+    for (const k in o)
+      if (k !== NOT_INPUT) h = hashValue(hashString(h, k), (o as unknown as Record<string, unknown>)[k]);
+  return h;
+}
+
+function sameOps(a: readonly OpRecord[], b: readonly OpRecord[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as unknown as Record<string, unknown>;
+    const y = b[i] as unknown as Record<string, unknown>;
+    let n = 0;
+    for (const k in x) {
+      if (k === NOT_INPUT) continue;
+      n++;
+      if (!(k in y) || !sameContent(x[k], y[k])) return false;
+    }
+    for (const k in y) if (k !== NOT_INPUT) n--;
+    if (n !== 0) return false;
+  }
+  return true;
+}
+
+function hashString(h: number, s: string): number {
+  h = Math.imul(h ^ s.length, 0x01000193);
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h;
+}
+
+/** A hash of a value made of numbers, strings, arrays, typed arrays, Maps and plain objects. */
+function hashValue(h: number, v: unknown): number {
+  if (typeof v === 'number') return Math.imul(h ^ (v | 0), 0x01000193);
+  if (typeof v === 'string') return hashString(h, v);
+  if (v === null || typeof v !== 'object') return Math.imul(h ^ (v === true ? 1 : 2), 0x01000193);
+  if (ArrayBuffer.isView(v)) {
+    // A sample of the cells: a hit compares them all (sameContent), so the hash only sorts.
+    const a = v as Uint32Array;
+    h = Math.imul(h ^ a.length, 0x01000193);
+    const step = Math.max(1, a.length >>> 4);
+    for (let i = 0; i < a.length; i += step) h = Math.imul(h ^ a[i], 0x01000193);
+    return h;
+  }
+  if (Array.isArray(v)) {
+    h = Math.imul(h ^ v.length, 0x01000193);
+    for (const x of v) h = hashValue(h, x);
+    return h;
+  }
+  if (v instanceof Map) {
+    for (const [k, x] of v) h = hashValue(hashValue(h, k), x);
+    return h;
+  }
+  for (const k in v) h = hashValue(hashString(h, k), (v as Record<string, unknown>)[k]);
+  return h;
+}
+
+/** Deep equality of such values (typed arrays by element, Maps by entry). */
+function sameContent(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (ArrayBuffer.isView(a) || ArrayBuffer.isView(b)) {
+    if (!ArrayBuffer.isView(a) || !ArrayBuffer.isView(b) || a.constructor !== b.constructor) return false;
+    const x = a as Uint32Array;
+    const y = b as Uint32Array;
+    if (x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+    return true;
+  }
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameContent(a[i], b[i])) return false;
+    return true;
+  }
+  if (a instanceof Map || b instanceof Map) {
+    if (!(a instanceof Map) || !(b instanceof Map) || a.size !== b.size) return false;
+    for (const [k, x] of a) if (!b.has(k) || !sameContent(x, b.get(k))) return false;
+    return true;
+  }
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let n = 0;
+  for (const k in x) {
+    n++;
+    if (!(k in y) || !sameContent(x[k], y[k])) return false;
+  }
+  for (const _ in y) n--;
+  return n === 0;
 }
 
 /** Which ops of a partition a window requires applied (must), forbids (mustNot, self). */
@@ -358,6 +554,31 @@ class LegalStates implements Legal {
     private readonly owners: Owners,
     readonly inconclusive: string | undefined,
   ) {}
+
+  /** States kept over all partitions (what the cache of recent histories holds). */
+  nodeCount(): number {
+    return this.parts.reduce((n, p) => n + p.nodes.length, 0);
+  }
+
+  /**
+   * This view for another run's history of equal content: its own initial state and ops, and
+   * each of its ops asked about as the op at the same place here (windows tell ops apart by
+   * identity; an op without effects, a plain read, is compared by its interval only).
+   */
+  boundTo(initial: RefState, ops: readonly OpRecord[]): Legal {
+    const here = (op: OpRecord): OpRecord => {
+      const i = ops.indexOf(op);
+      return i < 0 ? op : this.ops[i];
+    };
+    return {
+      initial,
+      ops,
+      inconclusive: this.inconclusive,
+      during: (op) => this.during(here(op)),
+      after: (op) => this.after(here(op)),
+      closestFinal: (region, settled) => this.closestFinal(region, settled),
+    };
+  }
 
   during(r: OpRecord): Window {
     return this.window((w) => {

@@ -76,13 +76,31 @@ export function cellAt(s: RefState, name: string, pos: number): number {
   return fp < f.size ? f.cells[fp] : TAG_ZERO;
 }
 
-/** What a user access reads from [off, off+len) of a region (a file past EOF reads zeroes). */
+/**
+ * What a user access reads from [off, off+len) of a region (a file past EOF reads zeroes): what
+ * cellAt gives byte by byte, copied a page at a time (a page is the copy's or the file's whole).
+ */
 function readUser(s: RefState, name: string, off: number, len: number): Uint32Array {
   const r = region(s, name);
-  if (!r.priv) return readCells(r, off, len);
+  const p = r.priv;
+  if (!p) return readCells(r, off, len);
   const out = allocCells(len);
-  for (let i = 0; i < len; i++) out[i] = cellAt(s, name, off + i);
+  const f = region(s, p.file);
+  for (let i = 0; i < len; ) {
+    const pos = off + i;
+    const page = Math.floor(pos / p.pageSize);
+    const n = Math.min(len - i, (page + 1) * p.pageSize - pos);
+    if (p.cow[page]) copyInto(out, i, r, pos, n);
+    else copyInto(out, i, f, p.fileOff + pos, n);
+    i += n;
+  }
   return out;
+}
+
+/** Cells [from, from+n) of a region into `out` at `at`; bytes past its size stay zero (TAG_ZERO). */
+function copyInto(out: Uint32Array, at: number, r: Region, from: number, n: number): void {
+  const hi = Math.min(from + n, r.size, r.cells.length);
+  if (hi > from) out.set(r.cells.subarray(from, hi), at);
 }
 
 /**
@@ -96,9 +114,15 @@ function storePrivate(s: RefState, name: string, off: number, src: Uint32Array):
   const cow = p.cow.slice();
   const ps = p.pageSize;
   const last = Math.floor((off + src.length - 1) / ps);
+  const file = region(s, p.file);
   for (let i = Math.floor(off / ps); i <= last && src.length > 0; i++) {
     if (cow[i]) continue;
-    for (let b = i * ps; b < Math.min(r.size, (i + 1) * ps); b++) cells[b] = cellAt(s, name, b);
+    // The page as cellAt shows it uncopied: the file's, zeroes past its EOF.
+    const end = Math.min(r.size, (i + 1) * ps);
+    if (end > i * ps) {
+      cells.fill(TAG_ZERO, i * ps, end);
+      copyInto(cells, i * ps, file, p.fileOff + i * ps, end - i * ps);
+    }
     cow[i] = 1;
   }
   cells.set(src.subarray(0, Math.max(0, Math.min(src.length, r.size - off))), off);

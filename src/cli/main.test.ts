@@ -338,7 +338,7 @@ describe('one set of defaults (explore/defaults.ts): what --help says is what a 
       expect(help).toContain(`(default: ${DEFAULTS.seed})`);
       expect(help).toContain(`--depth <d> ${prefix}PCT bug depth d (default: ${DEFAULTS.depth})`);
       expect(help).toContain(
-        `--preemptions <k> ${prefix}DFS preemption bound K (default: ${DEFAULTS.preemptions})`,
+        `--preemptions <k> ${prefix}DFS preemption bound K, or 'all': every schedule up to equivalence, no bound (default: ${DEFAULTS.preemptions})`,
       );
       expect(help).toContain(`(random, pct; default ${DEFAULTS.schedules})`);
       expect(help).toContain(`(dfs; default ${DEFAULTS.dfsSchedules})`);

@@ -2,7 +2,7 @@
  * The two halves every command that explores shares (`check`, `replay`, `fsx --tasks`): the search
  * options and the check call they make, and the replay of one schedule with its report.
  */
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import type { Finding } from '../check/oracles.js';
 import { type CheckResult, checkScenario } from '../explore/check.js';
 import { DEFAULTS, defaultSchedules } from '../explore/defaults.js';
@@ -30,7 +30,8 @@ export interface SearchCliOpts {
   schedules?: number;
   seed: number;
   depth: number;
-  preemptions: number;
+  preemptions: number | 'all';
+  stateCache?: boolean;
   por: boolean;
   shrink: boolean;
   jobs: number;
@@ -59,9 +60,13 @@ export function addSearchOptions(cmd: Command, defaultJobs: number, prefix = '',
     .option('--depth <d>', `${prefix}PCT bug depth d`, intOption('--depth', 1, 64), DEFAULTS.depth)
     .option(
       '--preemptions <k>',
-      `${prefix}DFS preemption bound K`,
-      intOption('--preemptions', 0, 64),
+      `${prefix}DFS preemption bound K, or 'all': every schedule up to equivalence, no bound`,
+      preemptionsOption,
       DEFAULTS.preemptions,
+    )
+    .option(
+      '--state-cache',
+      `${prefix}with --preemptions all: cache visited states (sound, slower; docs/architecture.md)`,
     )
     .option('--no-por', `${prefix}DFS without partial-order reduction`)
     .option('--no-shrink', `${prefix}show the finding as found, not shrunk`)
@@ -71,6 +76,16 @@ export function addSearchOptions(cmd: Command, defaultJobs: number, prefix = '',
       `${prefix}steps after which a run is declared no-progress (default ${DEFAULTS.stepBound})`,
       intOption('--step-bound', 10, 100_000_000),
     );
+}
+
+const preemptionBound = intOption('--preemptions', 0, 64);
+
+/** `--preemptions K` or `--preemptions all` (no bound: the stateful search, src/explore/stateful.ts). */
+function preemptionsOption(value: string): number | 'all' {
+  if (value === 'all') return 'all';
+  if (!/^[0-9]+$/.test(value))
+    throw new InvalidArgumentError("--preemptions must be a whole number or 'all'");
+  return preemptionBound(value);
 }
 
 /** The check a command's search options ask for, with the progress line on a terminal. */
@@ -92,6 +107,7 @@ export async function runCheck(
       strategy,
       depth: o.depth,
       preemptions: o.preemptions,
+      ...(o.stateCache ? { stateCache: true } : {}),
       por: o.por,
       shrink: o.shrink,
       jobs: o.jobs,

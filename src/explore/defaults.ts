@@ -11,6 +11,8 @@ export const DEFAULTS = {
   depth: 3,
   /** DFS's preemption bound K. */
   preemptions: 2,
+  /** The bound of `--preemptions all` (no bound): more than any run can preempt. */
+  unbounded: Number.MAX_SAFE_INTEGER,
   /** Schedules a random or PCT search tries. */
   schedules: 1000,
   /** The most runs of a DFS (its frontier's included). */

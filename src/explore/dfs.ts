@@ -35,6 +35,7 @@
 import { ANYTHING, compactFootprint, dependent } from '../sim/footprint.js';
 import type { Sim, Strategy } from '../sim/sched.js';
 import type { Task } from '../sim/task.js';
+import type { CacheEntry, StateTracker } from './stateful.js';
 
 /** One decision of a run: who could run, who ran, what is left to explore here. */
 export interface DfsNode {
@@ -51,6 +52,8 @@ export interface DfsNode {
   sleep: Map<number, number[]>;
   /** The footprint of the step each explored choice took from this node. */
   steps: Map<number, number[]>;
+  /** The stateful search: the visited state this decision is (its first visit). */
+  entry?: CacheEntry;
 }
 
 /** The strategy of one DFS run: replays the prefix nodes, then the default, recording as it goes. */
@@ -66,6 +69,10 @@ export class DfsRunStrategy implements Strategy {
   private readonly evTask: number[] = [];
   private readonly evNode: number[] = [];
   private readonly evClock: number[][] = [];
+  /** Each event's footprint (kept for the races of a state-cache hit only). */
+  private readonly evFp: number[][] = [];
+  /** The stateful search: the deepest visited state on this run's path so far. */
+  private openEntry: CacheEntry | null = null;
   /** Each task's last event. */
   private readonly lastOf: number[] = [];
   /** Per object: its last write and the reads since (one per task). */
@@ -86,30 +93,45 @@ export class DfsRunStrategy implements Strategy {
     private readonly bound: number,
     /** Decisions below this index belong to a work unit's prefix: never backtracked. */
     private readonly floor = 0,
+    /** The stateful search (`--preemptions all`): the run's state, and the visited states. */
+    private readonly stateful: StateTracker | null = null,
     /**
      * Steps of one run after which DPOR stops tracking it and treats the rest as the plain DFS
      * (saturate). Vector clocks have a slot per task, and a livelock that submits a bio per retry
      * spawns a task per retry: tracking 20,000 steps of one was quadratic (minutes for one run).
+     * Not with the stateful search, whose cached states' summaries need every step's accesses.
      */
     private readonly porSteps = Number.POSITIVE_INFINITY,
   ) {
     // Without POR nothing needs footprints: the Sim records none (Sim.recording) and runs faster.
-    if (usePor) {
-      this.onStep = (t, fp) => this.stepped(t, fp);
-      this.onSpawn = (t, parent) => this.spawned(t, parent);
-      this.onWake = (t, by) => this.woken(t, by);
+    if (usePor || stateful) {
+      this.onStep = (t, fp) => {
+        if (usePor) this.stepped(t, fp);
+        if (stateful) {
+          stateful.stepEnded(t);
+          if (usePor) this.summarise(t.id, this.evFp[this.evFp.length - 1]);
+        }
+      };
+      this.onSpawn = (t, parent) => {
+        if (usePor) this.spawned(t, parent);
+        stateful?.spawned(t, parent);
+      };
     }
+    if (usePor) this.onWake = (t, by) => this.woken(t, by);
+    if (stateful) this.onFreshContinuation = (t, index) => stateful.freshContinuation(t, index);
   }
 
   onStep?: (t: Task, fp: readonly number[]) => void;
   onSpawn?: (t: Task, parent: Task | null) => void;
   onWake?: (t: Task, by: Task | null) => void;
+  onFreshContinuation?: (t: Task, index: number) => void;
 
   pick(runnable: readonly Task[], current: Task, _sim: Sim): Task | null {
     const k = this.nodes.length;
     const curRunnable = runnable.includes(current);
     let node: DfsNode;
     let chosen: Task | undefined;
+    let entry: CacheEntry | undefined;
     if (k < this.prefixNodes.length) {
       node = this.prefixNodes[k];
       chosen = runnable.find((t) => t.id === node.chosen);
@@ -119,6 +141,11 @@ export class DfsRunStrategy implements Strategy {
       const sleep = this.usePor ? new Map(this.sleep) : new Map<number, number[]>();
       const awake = runnable.filter((t) => !sleep.has(t.id));
       if (awake.length === 0) return this.prune(runnable, sleep); // equivalent to an explored run
+      if (this.stateful) {
+        const seen = this.visit(sleep);
+        if (seen === null) return this.cacheHit(runnable, sleep);
+        entry = seen;
+      }
       chosen = curRunnable && !sleep.has(current.id) ? current : awake[0];
       // The current task is asleep: switching away would be a preemption past the bound.
       if (curRunnable && chosen !== current && this.preemptions + 1 > this.bound) {
@@ -135,8 +162,10 @@ export class DfsRunStrategy implements Strategy {
         done: new Set([chosen.id]),
         sleep,
         steps: new Map(),
+        ...(entry ? { entry } : {}),
       };
     }
+    if (node.entry) this.openEntry = node.entry;
     this.nodes.push(node);
     this.enterChild(node);
     this.pendingNode = k;
@@ -169,7 +198,7 @@ export class DfsRunStrategy implements Strategy {
     const q = t.id;
     const nodeIdx = this.pendingNode;
     this.pendingNode = -1;
-    if (!this.saturated && ++this.events > this.porSteps) this.saturate();
+    if (!this.saturated && !this.stateful && ++this.events > this.porSteps) this.saturate();
     if (this.saturated) {
       // Nothing tracked: the step stands for "anything", for sleep sets as for siblings.
       if (nodeIdx >= 0) this.nodes[nodeIdx].steps.set(q, [ANYTHING]);
@@ -188,6 +217,7 @@ export class DfsRunStrategy implements Strategy {
     this.evTask.push(q);
     this.evNode.push(nodeIdx);
     this.evClock.push(clock);
+    this.evFp.push(fp);
     this.clocks[q] = clock;
     this.lastOf[q] = e;
     this.noteAccesses(q, fp, e);
@@ -287,6 +317,91 @@ export class DfsRunStrategy implements Strategy {
   }
 
   /**
+   * The stateful search's side of DfsRunStrategy: the state cache (src/explore/stateful.ts says what
+   * a state is). State caching and DPOR together are unsound naively: a subtree cut at a visited
+   * state hides the steps whose races with the current path DPOR needs, and a sleep set may have cut
+   * the first visit's subtree more than the current one allows (Godefroid's thesis, LNCS 1032, §5.3).
+   * Both are handled as in the literature: a visited state is pruned only if every task asleep at its
+   * first visit sleeps now (Godefroid), and a hit adds the backtrack points every step taken below
+   * the state in any earlier visit would have added — each task's accesses there, summarised, racing
+   * with every step of the current path not known to happen before the task (Yang, Chen,
+   * Gopalakrishnan and Kirby, "Efficient stateful dynamic partial order reduction", SPIN 2008: the
+   * visible-operation summary of a cached state).
+   */
+  /** Looks the state up: null if its subtree is explored (a hit), else its entry (none in a cycle). */
+  private visit(sleep: ReadonlyMap<number, number[]>): CacheEntry | null | undefined {
+    const st = this.stateful as StateTracker;
+    const cache = st.cache;
+    cache.lookups++;
+    const key = st.key();
+    const e = cache.entries.get(key);
+    const asleep = [...sleep.keys()].sort((a, b) => a - b);
+    // On this very path: a cycle, left to the step bound as without the cache.
+    if (e && !e.done) return undefined;
+    if (e?.sleep.every((id) => sleep.has(id))) return null;
+    // Seen with tasks asleep that are awake now: explored again, and from then on the state stands
+    // for what either visit covered (Godefroid: the intersection of the two sleep sets).
+    const entry: CacheEntry = {
+      sleep: e ? asleep.filter((id) => e.sleep.includes(id)) : asleep,
+      summary: e ? copySummary(e.summary) : new Map(),
+      done: false,
+    };
+    cache.entries.set(key, entry);
+    return entry;
+  }
+
+  /** Ends a run at a state whose subtree was explored: its steps' races, then the sleepers'. */
+  private cacheHit(runnable: readonly Task[], sleep: ReadonlyMap<number, number[]>): null {
+    const st = this.stateful as StateTracker;
+    st.cache.hits++;
+    const e = st.cache.entries.get(st.key()) as CacheEntry;
+    if (this.usePor) {
+      for (const [q, accesses] of e.summary) {
+        const fp = [...accesses];
+        this.raceAll(q, fp);
+        for (const x of accesses) this.summarise(q, [x]);
+      }
+      for (const t of runnable) {
+        const fp = sleep.get(t.id);
+        if (fp) this.findRace(t.id, fp, this.clocks[t.id] ?? []);
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Every step of another task on this path that conflicts with footprint `fp` of task q and does
+   * not happen before q's latest step: q is added at the decision that ran it (or, for a forced
+   * step, at the latest decision before it). All of them, not DPOR's latest: the later steps of q
+   * below a cached state may be ordered after some of them by steps this path does not see.
+   */
+  private raceAll(q: number, fp: readonly number[]): void {
+    const clock = this.clocks[q] ?? [];
+    let decision = -1;
+    const at: number[] = [];
+    for (let i = 0; i < this.evTask.length; i++) {
+      if (this.evNode[i] >= 0) decision = this.evNode[i];
+      const p = this.evTask[i];
+      if (p === q || decision < 0) continue;
+      if ((this.evClock[i][p] ?? 0) <= (clock[p] ?? 0)) continue;
+      if (dependent(this.evFp[i], fp)) at.push(decision);
+    }
+    for (const ni of at) this.addAt(ni, q);
+  }
+
+  /** Adds a step's accesses to the deepest visited state on the path (stateful search). */
+  private summarise(q: number, fp: readonly number[] | undefined): void {
+    const e = this.openEntry;
+    if (!e || !fp) return;
+    let set = e.summary.get(q);
+    if (!set) {
+      set = new Set();
+      e.summary.set(q, set);
+    }
+    for (const x of fp) set.add(x);
+  }
+
+  /**
    * Ends a run that need not go on. The steps the runnable tasks were about to take still race
    * with what ran: an asleep task's step is known (the sleep set has it), an awake one's is not
    * ("anything").
@@ -298,6 +413,33 @@ export class DfsRunStrategy implements Strategy {
       }
     }
     return null;
+  }
+}
+
+function copySummary(s: ReadonlyMap<number, ReadonlySet<number>>): Map<number, Set<number>> {
+  return new Map([...s].map(([q, a]) => [q, new Set(a)]));
+}
+
+/**
+ * The stateful search: the decisions past `keep` are left for good, so the states they were are
+ * explored in full. Each is marked done and its summary goes to the deepest state above it.
+ */
+export function closeStates(nodes: readonly DfsNode[], keep: number): void {
+  for (let k = nodes.length - 1; k >= keep; k--) {
+    const e = nodes[k].entry;
+    if (!e) continue;
+    e.done = true;
+    let up: CacheEntry | undefined;
+    for (let j = k - 1; j >= 0 && !up; j--) up = nodes[j].entry;
+    if (!up) continue;
+    for (const [q, a] of e.summary) {
+      let set = up.summary.get(q);
+      if (!set) {
+        set = new Set();
+        up.summary.set(q, set);
+      }
+      for (const x of a) set.add(x);
+    }
   }
 }
 

@@ -136,7 +136,7 @@ async function outcomes(
   const stats = { boundSkipped: 0, porSkipped: 0 };
   let prefix: DfsNode[] = [];
   for (let runs = 1; ; runs++) {
-    const strat = new DfsRunStrategy(prefix, por, bound, 0, porSteps);
+    const strat = new DfsRunStrategy(prefix, por, bound, 0, null, porSteps);
     const rep = await runOnce(sc, s, strat);
     const d = outcomeDigest(rep);
     if (d !== null && !seen.has(d)) seen.set(d, encodeSchedule(rep.result.schedule));

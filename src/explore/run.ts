@@ -27,6 +27,8 @@ export interface RunOptions {
   stepBound?: number;
   /** Judgements of earlier runs of this scenario, by what the oracles read (judge.ts). */
   memo?: JudgeMemo;
+  /** Told of the world once it is built and its tasks spawned, before the first step. */
+  onWorld?: (sim: Sim, world: World) => void;
 }
 
 export async function runOnce(
@@ -42,6 +44,7 @@ export async function runOnce(
   });
   const world = buildWorld(scenario, scheme);
   spawnTasks(sim, world);
+  opts.onWorld?.(sim, world);
   const result = await sim.run();
   const j = judgeRun(world, result, opts.memo);
   return { result, world, findings: j.findings, ...(j.inconclusive ? { inconclusive: j.inconclusive } : {}) };

@@ -26,8 +26,16 @@ export interface SearchOptions {
   strategy?: StrategyName;
   /** PCT depth d (default DEFAULTS.depth). */
   depth?: number;
-  /** DFS preemption bound K (default DEFAULTS.preemptions). */
-  preemptions?: number;
+  /**
+   * DFS preemption bound K (default DEFAULTS.preemptions), or 'all': no bound, with state caching
+   * (src/explore/stateful.ts) — every schedule up to equivalence.
+   */
+  preemptions?: number | 'all';
+  /**
+   * With `preemptions: 'all'`: cache visited states (src/explore/stateful.ts). Off by default: on
+   * the built-in scenarios it cuts few runs and costs more than it saves (docs/architecture.md).
+   */
+  stateCache?: boolean;
   /** DFS partial-order reduction with sleep sets (default on). */
   por?: boolean;
   /** Worker threads (default 1 here; the CLI defaults to the machine's cores). */
@@ -55,7 +63,13 @@ export interface Coverage {
   boundSkipped: number;
   /** DFS: every schedule within the bound was covered. */
   complete: boolean;
+  /** DFS: the bound (absent for `--preemptions all`, which has none: `unbounded`). */
   preemptions?: number;
+  /** DFS `--preemptions all`: no preemption bound, state caching. */
+  unbounded?: boolean;
+  /** `--state-cache`: distinct states visited, and runs cut at a state already explored. */
+  states?: number;
+  cacheHits?: number;
   depth?: number;
   /** One line: "all N schedules with ≤ K preemptions, M pruned as equivalent". */
   text: string;
@@ -156,10 +170,19 @@ async function searchParams(
     seed: opts.seed,
     depth: opts.depth ?? DEFAULTS.depth,
     expectedSteps: strategy === 'pct' ? await expectedDecisions(scenario, scheme, opts.stepBound) : 0,
-    preemptions: opts.preemptions ?? DEFAULTS.preemptions,
+    preemptions: opts.preemptions === 'all' ? DEFAULTS.unbounded : (opts.preemptions ?? DEFAULTS.preemptions),
     por: opts.por !== false,
     stepBound: opts.stepBound,
+    ...(opts.preemptions === 'all' && opts.stateCache && strategy === 'dfs' ? { stateful: true } : {}),
   };
+}
+
+/**
+ * The stateful search is one unit: its cache is what prunes, and a cache shared by threads would
+ * make what is pruned depend on their timing. One cache, one thread: the same counts whatever --jobs.
+ */
+function statefulUnit(budget: number): { units: Unit[]; boundSkipped: number; runs: number } {
+  return { units: [{ kind: 'dfs', index: 0, prefix: [], sleep: [], budget }], boundSkipped: 0, runs: 0 };
 }
 
 /**
@@ -201,18 +224,29 @@ function sampledCoverage(
 async function searchDfs(scenario: Scenario, scheme: Scheme, opts: SearchOptions): Promise<SearchOutcome> {
   const params = await searchParams(scenario, scheme, opts, 'dfs');
   warmUnitPool(opts.jobs ?? 1);
-  const frontier = await dfsFrontier(scenario, scheme, params, opts.schedules);
+  const frontier = params.stateful
+    ? statefulUnit(opts.schedules)
+    : await dfsFrontier(scenario, scheme, params, opts.schedules);
   const { units, boundSkipped } = frontier;
   opts.onPlan?.(units.length);
   const left = opts.schedules - frontier.runs;
   const results = await runUnits(scenario, scheme, params, units, opts.jobs ?? 1, opts.onProgress, left);
   const failure = firstFailure(results);
   const schedules = results.reduce((n, r) => n + r.schedules, 0);
-  const sleepPruned = results.reduce((n, r) => n + r.pruned, 0);
+  const cacheHits = results.reduce((n, r) => n + (r.cacheHits ?? 0), 0);
+  const sleepPruned = results.reduce((n, r) => n + r.pruned, 0) - cacheHits;
   const pruned = sleepPruned + results.reduce((n, r) => n + (r.porSkipped ?? 0), 0);
   const skipped = boundSkipped + results.reduce((n, r) => n + r.boundSkipped, 0);
   const complete = !failure && results.length === units.length && results.every((r) => r.complete);
   const bound = params.preemptions;
+  const states = results.reduce((n, r) => n + (r.states ?? 0), 0);
+  const counted = complete
+    ? `all schedules (no preemption bound): ${schedules} runs`
+    : `the first ${schedules} schedules (no preemption bound)`;
+  const unbounded = bound >= DEFAULTS.unbounded;
+  const head = unbounded
+    ? `${counted}, ${pruned} pruned as equivalent${params.stateful ? `, ${states} states visited, ${cacheHits} runs cut at a visited state` : ''}`
+    : `${complete ? 'all' : 'the first'} ${schedules} schedules with ≤ ${bound} preemptions, ${pruned} pruned as equivalent`;
   const coverage: Coverage = {
     strategy: 'dfs',
     schedules,
@@ -220,8 +254,9 @@ async function searchDfs(scenario: Scenario, scheme: Scheme, opts: SearchOptions
     sleepPruned,
     boundSkipped: skipped,
     complete,
-    preemptions: bound,
-    text: `${complete ? 'all' : 'the first'} ${schedules} schedules with ≤ ${bound} preemptions, ${pruned} pruned as equivalent${params.por ? '' : ' (no partial-order reduction)'}${complete || failure ? '' : ' — budget exhausted, not a proof'}`,
+    ...(unbounded ? { unbounded: true } : { preemptions: bound }),
+    ...(params.stateful ? { states, cacheHits } : {}),
+    text: `${head}${params.por ? '' : ' (no partial-order reduction)'}${complete || failure ? '' : ' — budget exhausted, not a proof'}`,
   };
   return { failure, coverage, ...undecided(results) };
 }

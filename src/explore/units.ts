@@ -18,10 +18,11 @@ import type { Scheme } from '../schemes/scheme.js';
 import { mixSeed } from '../sim/rng.js';
 import type { Strategy } from '../sim/sched.js';
 import { RandomStrategy } from '../sim/strategy.js';
-import { backtrack, type DfsNode, DfsRunStrategy } from './dfs.js';
+import { backtrack, closeStates, type DfsNode, DfsRunStrategy } from './dfs.js';
 import { decisive, type JudgeMemo } from './judge.js';
 import { PctStrategy } from './pct.js';
 import { type RunReport, runOnce } from './run.js';
+import { StateCache, StateTracker } from './stateful.js';
 
 export const CHUNK_SCHEDULES = 64;
 
@@ -49,6 +50,8 @@ export interface SearchParams {
   stepBound?: number;
   /** DFS: steps of a run after which DPOR saturates it (DfsRunStrategy's porSteps). */
   porSteps?: number;
+  /** DFS with state caching (`--preemptions all`: src/explore/stateful.ts). */
+  stateful?: boolean;
 }
 
 /** A sleeping task: its id and the footprint of the step it would take (src/sim/footprint.ts). */
@@ -102,6 +105,9 @@ export interface UnitResult {
   porSkipped?: number;
   /** dfs: the unit's subtree was covered entirely. */
   complete: boolean;
+  /** Stateful dfs: distinct states visited, and runs cut at a state already explored. */
+  states?: number;
+  cacheHits?: number;
 }
 
 export async function runUnit(
@@ -199,10 +205,16 @@ async function runDfsUnit(
   let prefixNodes = unitPrefixNodes(u.prefix, u.sleep);
   const undecided = new Undecided();
   const memo: JudgeMemo = new Map();
+  const cache = p.stateful ? new StateCache() : null;
   for (;;) {
     if ((schedules + pruned) % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
-    const strat = new DfsRunStrategy(prefixNodes, p.por, p.preemptions, u.prefix.length, p.porSteps);
-    const run = await runOnce(scenario, scheme, strat, { stepBound: p.stepBound, memo });
+    const tracker = cache ? new StateTracker(cache) : null;
+    const strat = new DfsRunStrategy(prefixNodes, p.por, p.preemptions, u.prefix.length, tracker, p.porSteps);
+    const run = await runOnce(scenario, scheme, strat, {
+      stepBound: p.stepBound,
+      memo,
+      ...(tracker ? { onWorld: (sim, world) => tracker.attach(sim, world) } : {}),
+    });
     if (run.result.outcome.kind === 'pruned') pruned++;
     else schedules++;
     const f = decisive(run.findings, scenario.forbid);
@@ -216,11 +228,13 @@ async function runDfsUnit(
       boundSkipped: stats.boundSkipped,
       porSkipped: stats.porSkipped,
       complete,
+      ...(cache ? { states: cache.states, cacheHits: cache.hits } : {}),
     });
     if (f)
       return result(false, { finding: f, schedule: run.result.schedule.slice(), runs: schedules + pruned });
     const next = backtrack(strat.nodes, p.preemptions, stats, u.prefix.length);
     if (!next) return result(true, null);
+    if (cache) closeStates(strat.nodes, next.length);
     if (schedules + pruned >= u.budget) return result(false, null);
     prefixNodes = next;
   }

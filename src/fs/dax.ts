@@ -65,6 +65,7 @@ import {
 import { Folio } from '../mm/folio.js';
 import { copyFromUser, copyToUser, type Vma, vmfInsertPage } from '../mm/memory.js';
 import { EBUSY, EFAULT, ENOSPC } from '../sim/errno.js';
+import { attachState } from '../sim/statehash.js';
 import type { Task, Waitable } from '../sim/task.js';
 import { WaitQueue } from '../sim/waitqueue.js';
 import { noteAcquired, noteReleased } from '../sync/held.js';
@@ -128,6 +129,7 @@ export function daxDeviceOf(fs: FileSystem): DaxDevice {
   if (!d) {
     d = new DaxDevice(fs);
     devices.set(fs, d);
+    attachState(fs, d); // the state hash sees it (src/sim/statehash.ts)
   }
   return d;
 }

@@ -36,6 +36,7 @@
  */
 import { assert } from '../sim/assert.js';
 import { objectId, record } from '../sim/footprint.js';
+import { attachState } from '../sim/statehash.js';
 import type { Task, Waitable } from '../sim/task.js';
 import { WaitQueue } from '../sim/waitqueue.js';
 import { Completion } from '../sync/completion.js';
@@ -261,6 +262,7 @@ export function journalOf(fs: FileSystem): Journal {
   if (!j) {
     j = new Journal('jbd2');
     journals.set(fs, j);
+    attachState(fs, j); // the state hash sees it (src/sim/statehash.ts)
   }
   return j;
 }

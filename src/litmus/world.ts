@@ -227,7 +227,11 @@ export function spawnTasks(sim: Sim, world: World): void {
       t.mm = world.mm;
       // The first step's footprint is what runOp records (src/sim/footprint.ts), not "anything".
       t.fp.length = 0;
-      for (const p of plan) await runOp(t, world, p.op, p.tag, p.ubuf, clock);
+      for (const [i, p] of plan.entries()) {
+        // Op i's frame is all the task carries now: the stateful search's position restarts here.
+        t.freshContinuation(i);
+        await runOp(t, world, p.op, p.tag, p.ubuf, clock);
+      }
     });
   }
   if (world.scenario.reclaim > 0) spawnKswapd(sim, world);

@@ -27,6 +27,7 @@
  * and bio completion take no bkl, as they took no BKL.
  */
 import type { FileOperations, FileSystem, Inode } from '../fs/fs.js';
+import { attachState } from '../sim/statehash.js';
 import type { Task } from '../sim/task.js';
 import { Mutex } from '../sync/mutex.js';
 import type { Scheme } from './scheme.js';
@@ -59,6 +60,7 @@ function bkl(inode: Inode): BigLock {
   if (!l) {
     l = new BigLock();
     locks.set(inode.fs, l);
+    attachState(inode.fs, l); // the state hash sees it (src/sim/statehash.ts)
   }
   return l;
 }

@@ -31,6 +31,11 @@ export interface Strategy {
   onSpawn?(t: Task, parent: Task | null): void;
   /** Told that `by`'s current step made `t` runnable — a happens-before edge. */
   onWake?(t: Task, by: Task | null): void;
+  /**
+   * Told that `t`'s continuation is now a function of `index` and the model's state alone (a litmus
+   * task about to start its op `index`: Task.freshContinuation) — the stateful search's positions.
+   */
+  onFreshContinuation?(t: Task, index: number): void;
 }
 
 /**

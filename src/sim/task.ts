@@ -182,6 +182,16 @@ export class Task {
     if (this.sim.recording) this.fp.push(encodeAccess(obj, write));
   }
 
+  /**
+   * Says that what the task does from here on depends on `index` and the model's state alone, not
+   * on anything its earlier steps left in locals (a litmus task between two ops: the loop's index
+   * is all it carries). The stateful search (src/explore/stateful.ts) restarts the task's position
+   * here; nothing else looks at it.
+   */
+  freshContinuation(index: number): void {
+    this.sim.strategy.onFreshContinuation?.(this, index);
+  }
+
   /** Records a model event (page cache insert, fault, pin, bio...) in the trace, if it is on. */
   event(site: string, detail?: string, obj = -1): void {
     this.sim.traceEvent(this, 'event', site, obj, detail);
