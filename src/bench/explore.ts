@@ -189,9 +189,16 @@ async function dfsRuns(name: string, por: boolean, jobs = 1): Promise<{ runs: nu
     jobs,
   });
   if (r.verdict !== 'ok') throw new Error(`bench: pagelab ${r.verdict} on ${name}`);
-  return r.coverage.complete
-    ? { runs: r.coverage.schedules + r.coverage.pruned, ms: performance.now() - t0 }
-    : null;
+  return r.coverage.complete ? { runs: runsMade(r.coverage), ms: performance.now() - t0 } : null;
+}
+
+/**
+ * The runs a DFS made: its schedules and the runs the sleep sets abandoned part-way. Not
+ * `pruned`, which also counts the choices DPOR left out, never run: counted as runs, they took
+ * por_reduction on gup-nofault-reentry from 2011 to 654 with the same 13 schedules run.
+ */
+function runsMade(c: { schedules: number; pruned: number; sleepPruned?: number }): number {
+  return c.schedules + (c.sleepPruned ?? c.pruned);
 }
 
 /** Runs of `--preemptions all` the bench allows a scenario (~60 s at ~1000 runs/s). */
@@ -284,13 +291,17 @@ async function costPerOp(n: number): Promise<number> {
   return ((performance.now() - t0) * 1000) / (COST_SCHEDULES * (n + 1));
 }
 
+/** The run budget of fault-storm-vs-dio's DFS per scheme. */
+const STORM_RUNS = 60_000;
+
 /** fault-storm-vs-dio's DFS (≤ 2 preemptions, POR, one thread) under a scheme: seconds, or null. */
 async function faultStormSeconds(sch: Scheme): Promise<{ s: number; runs: number } | null> {
   const sc = scenario('fault-storm-vs-dio');
   if (sch.notApplicable?.(sc)) return null;
   const t0 = performance.now();
   const r = await checkScenario(sc, sch, {
-    schedules: 4_000,
+    // dax and dax2017 certify in ~48,000 (issue 17); the schemes that do not are cut off here.
+    schedules: STORM_RUNS,
     seed: 1,
     scenarioRef: sc.name,
     strategy: 'dfs',
@@ -298,7 +309,7 @@ async function faultStormSeconds(sch: Scheme): Promise<{ s: number; runs: number
     jobs: 1,
   });
   const s = (performance.now() - t0) / 1000;
-  return r.coverage.complete && s <= 60 ? { s, runs: r.coverage.schedules + r.coverage.pruned } : null;
+  return r.coverage.complete && s <= 60 ? { s, runs: runsMade(r.coverage) } : null;
 }
 
 const VS_ROUNDS = 5;
@@ -426,7 +437,7 @@ register(
     for (const sch of SCHEMES) {
       const r = await faultStormSeconds(sch);
       ctx.log(
-        `  dfs fault-storm-vs-dio/${sch.name} ≤2 preemptions: ${r ? `${r.runs} runs, ${r.s.toFixed(2)} s` : 'not certified within 4,000 runs and 60 s'}`,
+        `  dfs fault-storm-vs-dio/${sch.name} ≤2 preemptions: ${r ? `${r.runs} runs, ${r.s.toFixed(2)} s` : `not certified within ${STORM_RUNS.toLocaleString('en')} runs and 60 s`}`,
       );
       if (!r) continue;
       figures.push({

@@ -35,6 +35,13 @@ export interface Finding {
   bytes?: { region: string; start: number; end: number };
   /** Labels of the operations involved. */
   ops: string[];
+  /**
+   * Which op instances `ops` names, entry by entry: the op's provenance tag (OpRecord.tag, the
+   * `obj` of its `op` and `op-return` trace events), or null where the entry names no op (initial
+   * contents, zeroes). Labels alone cannot tell two identical ops of a task apart
+   * (`load m+128 8; load m+128 8`); the tag can. Absent where the finding names no op.
+   */
+  opTags?: (number | null)[];
   /** The kernel noticed and reported it (errno), which does not undo it. */
   reported?: string;
 }

@@ -30,6 +30,12 @@ export function describeTag(tag: number, history: History): string {
   return op ? `${op.task}'s \`${op.label}\`` : `op #${tag}`;
 }
 
+/** The op whose write a cell holds (its provenance tag), or null for zeroes, initial contents, garbage. */
+export function opTagOf(c: number, history: History): number | null {
+  const tag = cellTag(c);
+  return history.ops.some((o) => o.tag === tag) ? tag : null;
+}
+
 /**
  * Names the bytes a run of cells holds, from its first cell at byte `pos` of `region`: an op's
  * label, or for the initial contents, whose (a region's own at that offset, or bytes an op moved
@@ -113,7 +119,8 @@ export function checkReads(legal: Legal, history: History): Finding[] {
     const want = [...during.values(region, at, 'zero')].map((c) =>
       describeCell(c, region, at, history, legal.initial),
     );
-    const writers = legal.ops.filter((w) => w !== r && w.ret !== null && w.end < r.start).map((w) => w.label);
+    const before = legal.ops.filter((w) => w !== r && w.ret !== null && w.end < r.start);
+    const writers = before.map((w) => w.label);
     findings.push({
       kind: 'stale-read',
       summary: `${r.task}'s \`${r.label}\` read bytes [${off + run.start},${off + run.end}) of ${region} as ${got}`,
@@ -125,6 +132,7 @@ export function checkReads(legal: Legal, history: History): Finding[] {
       ],
       bytes: { region, start: off + run.start, end: off + run.end },
       ops: [r.label, ...writers],
+      opTags: [r.tag, ...before.map((w) => w.tag)],
     });
   }
   return findings;
@@ -160,6 +168,7 @@ export function checkFinal(
     details: ['settled = all tasks done, dirty pages written back, read from the device'],
     bytes: { region, start: run.start, end: run.end },
     ops: [want, got],
+    opTags: [opTagOf(ref.cells[run.start], history), opTagOf(settled.cells[run.start], history)],
   };
   if (reported) {
     f.reported = reported;
@@ -224,6 +233,7 @@ export function checkDurability(
       details: [`fsync promised ${want.join(' or ')}`],
       bytes: { region: f.synced, start: run.start, end: run.end },
       ops: [f.label],
+      opTags: [f.tag],
     };
   }
   return null;

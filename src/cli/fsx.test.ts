@@ -49,9 +49,11 @@ describe('pagelab fsx', () => {
     const r = pagelab('fsx', ...close.flags, `--record-ops=${ops}`, '--dump', out, '--scheme', 'xfs');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('All 500 operations completed A-OK!');
-    expect(r.stdout).toContain(
-      `replay with: pagelab fsx --replay ${ops} -S 14 -l 49152 -o 8192 -c 10 --scheme xfs`,
+    // The command runs as printed: the checkout's bin by its path (npx pagelab from an install).
+    expect(r.stdout).toMatch(
+      /replay with: node \S+bin\/pagelab\.js fsx --replay (\S+) -S 14 -l 49152 -o 8192 -c 10 --scheme xfs$/m,
     );
+    expect(r.stdout).toContain(` fsx --replay ${ops} -S 14`);
     expect(readFileSync(ops, 'utf8')).toBe(testdata('close.fsxops').toString('utf8'));
     expect(readFileSync(out).equals(testdata('close.dat'))).toBe(true);
   });
@@ -106,9 +108,9 @@ describe('pagelab fsx', () => {
     const r = pagelab('fsx', ...race, '--scheme', 'vfs2019', '--schedules', '200', '--jobs', '1');
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('under vfs2019: lost-write');
-    const replay = /replay: (pagelab fsx .*--schedule .*)$/m.exec(r.stdout);
+    const replay = /replay: (node \S+ fsx .*--schedule .*)$/m.exec(r.stdout);
     expect(replay).not.toBeNull();
-    const again = pagelab(...words(replay?.[1] as string).slice(1));
+    const again = pagelab(...words(replay?.[1] as string).slice(2));
     expect(again.code).toBe(1);
     expect(again.stdout).toContain('lost-write');
     const ok = pagelab('fsx', ...race, '--scheme', 'pagelab', '--schedules', '100', '--jobs', '1', '--json');

@@ -23,12 +23,14 @@ import { formatCheck, terminalOptions } from '../report/text.js';
 import type { Scheme } from '../schemes/index.js';
 import { decodeSchedule, encodeSchedule } from '../sim/schedule.js';
 import {
+  replayCommand as commonReplayCommand,
   EXIT_FINDING,
   EXIT_INCONCLUSIVE,
   EXIT_OK,
   intOption,
   out,
   resolveScheme,
+  selfCommand,
   UsageError,
   writeOut,
 } from './common.js';
@@ -251,8 +253,9 @@ function shellWord(w: string): string {
   return /^[A-Za-z0-9_./:=+,@%-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`;
 }
 
+/** `pagelab fsx WORDS` as it runs from here (npx from an install, the checkout's bin by path). */
 function command(words: string[]): string {
-  return ['pagelab', 'fsx', ...words].map(shellWord).join(' ');
+  return [selfCommand(), ...['fsx', ...words].map(shellWord)].join(' ');
 }
 
 function readReplay(file: string): LogEntry[] {
@@ -295,7 +298,7 @@ async function runSequentialFsx(r: Resolved, scheme: Scheme, o: FsxCliOpts, fnam
   const fsx = new Fsx(r.opts, entries, r.counting);
   const file = modelFile(scheme, r.opts);
   const runner = new FsxRunner(fsx, file);
-  const ticker = makeTicker('fsx', 'test calls', r.numops > 0, !o.json);
+  const ticker = makeTicker('fsx', 'test calls', r.numops > 0);
   runner.onTestCall = (done) =>
     ticker.update({ done, total: Math.max(0, r.numops), schedules: 0, findings: 0 });
   let result: Awaited<ReturnType<FsxRunner['run']>>;
@@ -415,7 +418,7 @@ async function runTasks(r: Resolved, scheme: Scheme, o: FsxCliOpts): Promise<num
     );
   } else {
     out(formatCheck(res, again, terminalOptions()));
-    if (res.replay && o.litmus) out(`or: pagelab replay '${res.replay}'`);
+    if (res.replay && o.litmus) out(`or: ${commonReplayCommand(res.replay)}`);
   }
   await writeCheckReports(res, fs.scenario, scheme, o, o.stepBound);
   return res.finding ? EXIT_FINDING : res.verdict === 'inconclusive' ? EXIT_INCONCLUSIVE : EXIT_OK;

@@ -311,7 +311,8 @@ describe("matrix: filters, formats, the user's scenarios, certificates", () => {
       'utf8',
     );
     writeFileSync(f, text.replace(/^litmus punch-vs-fault/m, 'litmus my-punch'));
-    const r = pagelab('matrix', f, '--schemes', 'vfs2019,invalidate_lock');
+    const html = join(dir, 'm.html');
+    const r = pagelab('matrix', f, '--schemes', 'vfs2019,invalidate_lock', '--html', html);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^my-punch +SR {2}ok$/m);
     const cmd = new RegExp(
@@ -319,6 +320,9 @@ describe("matrix: filters, formats, the user's scenarios, certificates", () => {
       'm',
     ).exec(r.stdout);
     expect(cmd).not.toBeNull();
+    // The HTML page prints the very command the terminal does, not a bare `pagelab replay`.
+    const printed = (cmd as RegExpExecArray)[0].trim().replaceAll("'", '&#39;');
+    expect(readFileSync(html, 'utf8')).toContain(`Replay: <code>${printed}</code>`);
     const again = pagelab('replay', (cmd as RegExpExecArray)[2], '--json');
     expect(again.code).toBe(1);
     expect(JSON.parse(again.stdout).verdict).toBe('stale-read');

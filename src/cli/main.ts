@@ -124,7 +124,7 @@ async function cmdMatrix(files: string[], opts: MatrixOpts): Promise<number> {
   const { scenarios, refs } = matrixScenarios(files, opts);
   const refs2 = [...(opts.scheme ?? []), ...(listOption(opts.schemes, (n) => n) ?? [])];
   const schemes = refs2.length ? await Promise.all(refs2.map(resolveScheme)) : undefined;
-  const progress = makeCellProgress(format !== 'json');
+  const progress = makeCellProgress();
   let m: Awaited<ReturnType<typeof measureMatrix>>;
   try {
     m = await measureMatrix({

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { progressLine } from './progress.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { HEARTBEAT_MS, makeTicker, progressLine } from './progress.js';
 
 describe('the progress line says only what is known', () => {
   it('a DFS before its frontier is built: no total, no rate, no ETA', () => {
@@ -18,5 +18,30 @@ describe('the progress line says only what is known', () => {
     expect(
       progressLine('matrix', 'cells', { done: 50, total: 200, schedules: 0, findings: 1 }, 10, true),
     ).toBe('matrix 50/200 cells | 1 finding | 10 s | ETA 30 s');
+  });
+});
+
+describe('off a terminal: a heartbeat on stderr at most every 10 s, nothing for a short run', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('one line at 10 s and one at 20 s of a 25 s run; none after stop', () => {
+    vi.useFakeTimers();
+    const lines: string[] = [];
+    const stream = { isTTY: false, write: (s: string) => lines.push(s) > 0 };
+    const t = makeTicker('matrix', 'cells', true, stream);
+    t.update({ done: 1, total: 4, schedules: 0, findings: 0 });
+    vi.advanceTimersByTime(9_000);
+    expect(lines).toEqual([]);
+    vi.advanceTimersByTime(HEARTBEAT_MS - 9_000);
+    t.update({ done: 2, total: 4, schedules: 0, findings: 1 });
+    vi.advanceTimersByTime(15_000);
+    t.stop();
+    vi.advanceTimersByTime(60_000);
+    expect(lines).toEqual([
+      'pagelab: matrix 1/4 cells | 0 findings | 10 s | ETA 30 s\n',
+      'pagelab: matrix 2/4 cells | 1 finding | 20 s | ETA 20 s\n',
+    ]);
   });
 });

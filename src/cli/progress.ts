@@ -1,8 +1,8 @@
 /**
- * Progress of a long run, on stderr, unless --json (output for a program: stderr stays for
- * errors). On a terminal (not CI): a live cli-progress bar. Elsewhere (a pipe, a CI log): a
- * heartbeat line at most every HEARTBEAT_MS, so that a long
- * run is never silent for minutes, and nothing at all for a run shorter than that. Figures are
+ * Progress of a long run, on stderr, with --json too (stdout holds the JSON; a CI job that saves
+ * it must not sit silent for minutes either). On a terminal (not CI): a live cli-progress bar.
+ * Elsewhere (a pipe, a CI log): a heartbeat line at most every HEARTBEAT_MS, so that a long run is
+ * never silent for minutes, and nothing at all for a run shorter than that. Figures are
  * what is known when they are shown: units of work done out of those planned (schedule chunks, DFS
  * subtrees, matrix cells), schedules run, findings, rate and time so far; an ETA only where the
  * total is known up front (random and PCT schedules, matrix cells), never for a DFS, whose
@@ -37,21 +37,25 @@ export function progressLine(what: string, unit: string, c: Counts, secs: number
   return parts.join(' | ');
 }
 
-const QUIET: Ticker = { update() {}, stop() {} };
-
-/**
- * A bar on a TTY, else heartbeat lines; nothing when not `enabled` (--json: output for a program,
- * whose stderr stays for errors).
- */
-export function makeTicker(what: string, unit: string, eta: boolean, enabled = true): Ticker {
-  if (!enabled) return QUIET;
-  const stream = process.stderr;
+/** A bar on a TTY (not CI), else heartbeat lines on `stream`. */
+export function makeTicker(
+  what: string,
+  unit: string,
+  eta: boolean,
+  stream: Pick<NodeJS.WriteStream, 'isTTY' | 'write'> = process.stderr,
+): Ticker {
   const started = Date.now();
   const secs = () => (Date.now() - started) / 1000;
   let last: Counts = { done: 0, total: 0, schedules: 0, findings: 0 };
   if (stream.isTTY && !process.env.CI) {
     const bar = new cliProgress.SingleBar(
-      { stream, format: '{bar} {line}', hideCursor: true, clearOnComplete: true, barsize: 20 },
+      {
+        stream: stream as NodeJS.WriteStream,
+        format: '{bar} {line}',
+        hideCursor: true,
+        clearOnComplete: true,
+        barsize: 20,
+      },
       cliProgress.Presets.shades_classic,
     );
     bar.start(1, 0, { line: progressLine(what, unit, last, 0, eta) });
@@ -103,8 +107,8 @@ export interface Progress {
 }
 
 /** Progress of one search (check, fsx --tasks): units are schedule chunks or DFS subtrees. */
-export function makeProgress(bar: boolean, dfs: boolean): Progress {
-  const t = makeTicker('exploring', dfs ? 'subtrees' : 'chunks', !dfs, bar);
+export function makeProgress(dfs: boolean): Progress {
+  const t = makeTicker('exploring', dfs ? 'subtrees' : 'chunks', !dfs);
   const c: Counts = { done: 0, total: 0, schedules: 0, findings: 0 };
   return {
     onPlan(n) {
@@ -127,8 +131,8 @@ export interface CellProgress {
 }
 
 /** Progress of a matrix (or a campaign): units are cells, each a whole search. */
-export function makeCellProgress(bar: boolean, what = 'matrix'): CellProgress {
-  const t = makeTicker(what, 'cells', true, bar);
+export function makeCellProgress(what = 'matrix'): CellProgress {
+  const t = makeTicker(what, 'cells', true);
   let findings = 0;
   return {
     onCell(done, total, finding) {

@@ -13,7 +13,7 @@ import { fromCheck, fromRun, type ReportInput } from '../report/input.js';
 import { type MatrixCell, type MatrixPage, matrixHtml } from '../report/matrix.js';
 import { perfettoTrace } from '../report/perfetto.js';
 import type { Scheme } from '../schemes/index.js';
-import { writeOut } from './common.js';
+import { replayCommand, writeOut } from './common.js';
 
 export interface ReportFiles {
   html?: string;
@@ -30,9 +30,15 @@ export function addReportFileOptions(cmd: Command, prefix = ''): Command {
     );
 }
 
-export function writeReportFiles(input: ReportInput, files: ReportFiles): void {
+export function writeReportFiles(report: ReportInput, files: ReportFiles): void {
+  const input = withReplayCommand(report);
   if (files.html) writeOut(files.html, reportHtml(input));
   if (files.perfetto) writeOut(files.perfetto, `${JSON.stringify(perfettoTrace(input))}\n`);
+}
+
+/** A report that prints the replay command as the terminal does (runnable from here). */
+function withReplayCommand(input: ReportInput): ReportInput {
+  return input.replay ? { ...input, replayCommand: replayCommand(input.replay) } : input;
 }
 
 /**
@@ -63,7 +69,7 @@ async function cellReport(row: MatrixRow, m: Matrix): Promise<ReportInput | null
   const finding = run.findings.find((f) => f.kind === row.verdict) ?? null;
   const how = row.coverage.strategy === 'dfs' ? 'bounded DFS' : `${row.coverage.strategy} search`;
   const provenance = `found by ${how} in ${row.schedules} schedules (matrix cell)`;
-  return fromRun(run, { scheme: scheme.name, finding, replay: row.replay, provenance });
+  return withReplayCommand(fromRun(run, { scheme: scheme.name, finding, replay: row.replay, provenance }));
 }
 
 export async function writeMatrixHtml(path: string, m: Matrix): Promise<void> {
@@ -76,6 +82,9 @@ export async function writeMatrixHtml(path: string, m: Matrix): Promise<void> {
     schemes: m.schemes.map((s) => ({ name: s.name, summary: s.summary })),
     cells,
     measures: m.measures,
+    dfsBudget: m.dfsBudget,
+    preemptions: m.preemptions,
+    replayCommand,
   };
   writeOut(path, matrixHtml(page));
 }

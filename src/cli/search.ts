@@ -97,7 +97,7 @@ export async function runCheck(
 ): Promise<CheckResult> {
   const strategy = resolveStrategy(o.strategy);
   const schedules = o.schedules ?? defaultSchedules(strategy);
-  const progress = makeProgress(!o.json, strategy === 'dfs');
+  const progress = makeProgress(strategy === 'dfs');
   try {
     return await checkScenario(scenario, scheme, {
       schedules,

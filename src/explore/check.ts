@@ -7,6 +7,7 @@
 import type { Finding } from '../check/oracles.js';
 import type { Scenario } from '../litmus/ast.js';
 import { type Scheme, scenarioNotApplicable } from '../schemes/scheme.js';
+import { DEFAULTS } from './defaults.js';
 import { decisive } from './judge.js';
 import { type RunReport, replaySchedule, replayString } from './run.js';
 import {
@@ -16,7 +17,7 @@ import {
   type StrategyName,
   search,
 } from './search.js';
-import { shrinkSchedule } from './shrink.js';
+import { fewestPreemptions, type Minimality, replayCounting, shrinkSchedule } from './shrink.js';
 
 export type { Coverage, StrategyName } from './search.js';
 export { STRATEGY_NAMES } from './search.js';
@@ -26,6 +27,11 @@ export interface CheckOptions extends SearchOptions {
   scenarioRef: string;
   /** Shrink a finding before showing it (default on). */
   shrink?: boolean;
+  /**
+   * Runs the DFS's behind a shrunk finding may make to show it has the fewest preemptions
+   * (default DEFAULTS.minimalRuns; 0: do not try).
+   */
+  minimalRuns?: number;
 }
 
 /**
@@ -53,8 +59,12 @@ export interface CheckResult {
   coverage: Coverage;
   /** Verdict `inconclusive`: how many runs were not decided in full, and why the first was not. */
   inconclusive?: { runs: number; reason: string };
-  /** Deviations from the non-preemptive default in the failing schedule before and after shrinking. */
-  shrunk?: { from: number; to: number; runs: number };
+  /**
+   * The failing schedule's preemptions (switches away from a task that could have gone on: the
+   * DFS's measure) as found and as shown, the runs shrinking made (the DFS's behind `minimal`
+   * included), and whether `to` is the fewest a finding of its kind needs (explore/shrink.ts).
+   */
+  shrunk?: { from: number; to: number; runs: number; minimal: Minimality };
 }
 
 type Base = Pick<CheckResult, 'scenario' | 'scheme' | 'seed'>;
@@ -118,9 +128,17 @@ async function reportFailure(
   let schedule = failure.schedule;
   let shrunk: CheckResult['shrunk'];
   if (opts.shrink !== false) {
-    const s = await shrinkSchedule(scenario, scheme, schedule, failure.finding.kind, opts.stepBound);
-    shrunk = { from: countDeviations(schedule), to: s.deviations, runs: s.runs };
-    schedule = s.schedule;
+    const kind = failure.finding.kind;
+    const s = await shrinkSchedule(scenario, scheme, schedule, kind, opts.stepBound);
+    const budget = opts.minimalRuns ?? DEFAULTS.minimalRuns;
+    const shown =
+      budget > 0
+        ? await fewestPreemptions(scenario, scheme, s, kind, { stepBound: opts.stepBound, budget })
+        : { ...s, minimal: { proven: false, text: 'minimal not tried', runs: 0 } };
+    const from = await replayCounting(scenario, scheme, schedule, opts.stepBound);
+    const runs = s.runs + shown.minimal.runs + 1;
+    shrunk = { from: from.preemptions, to: shown.preemptions, runs, minimal: shown.minimal };
+    schedule = shown.schedule;
   }
   const report = await replaySchedule(scenario, scheme, schedule, opts.stepBound);
   const shown = decisive(report.findings, scenario.forbid) ?? failure.finding;
@@ -135,11 +153,4 @@ async function reportFailure(
     coverage: out.coverage,
     ...(shrunk ? { shrunk } : {}),
   };
-}
-
-/** Decisions where a recorded schedule differs from "keep running the task that ran last". */
-function countDeviations(schedule: readonly number[]): number {
-  let n = 0;
-  for (let k = 1; k < schedule.length; k++) if (schedule[k] !== schedule[k - 1]) n++;
-  return n;
 }

@@ -21,6 +21,11 @@ export const DEFAULTS = {
   matrixSchedules: 1000,
   /** The seed of a search. */
   seed: 1,
+  /**
+   * Runs the DFS's behind a shrunk finding may make in all, to show that no schedule with fewer
+   * preemptions reaches a finding of its kind (explore/shrink.ts, fewestPreemptions).
+   */
+  minimalRuns: 2000,
 } as const;
 
 /** The schedules a search tries unless told: a DFS goes on until it is complete, or nearly. */

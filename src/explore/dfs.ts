@@ -32,7 +32,15 @@
  * would make the certificate claim too much: src/sim/footprint.ts says what is recorded).
  */
 
-import { ANYTHING, compactFootprint, dependent } from '../sim/footprint.js';
+import {
+  ANYTHING,
+  accessesConflict,
+  accessObject,
+  compactFootprint,
+  dependent,
+  isGroupAccess,
+  isWriteAccess,
+} from '../sim/footprint.js';
 import type { Sim, Strategy } from '../sim/sched.js';
 import type { Task } from '../sim/task.js';
 import type { CacheEntry, StateTracker } from './stateful.js';
@@ -75,8 +83,11 @@ export class DfsRunStrategy implements Strategy {
   private openEntry: CacheEntry | null = null;
   /** Each task's last event. */
   private readonly lastOf: number[] = [];
-  /** Per object: its last write and the reads since (one per task). */
-  private readonly objects = new Map<number, { write: number; reads: number[] }>();
+  /**
+   * Per object: its last write, the reads since (one per task), and the group accesses since (one
+   * per task and group, `groups` their encoded accesses: src/sim/footprint.ts).
+   */
+  private readonly objects = new Map<number, ObjectAccesses>();
   private lastAnything = -1;
   /** Each task's vector clock: its last step's, joined with creation and wake-up edges. */
   private readonly clocks: number[][] = [];
@@ -243,10 +254,16 @@ export class DfsRunStrategy implements Strategy {
     }
     if (this.lastAnything >= 0 && this.evTask[this.lastAnything] !== q) f(this.lastAnything);
     for (const x of fp) {
-      const o = this.objects.get(x >>> 1);
+      const o = this.objects.get(accessObject(x));
       if (!o) continue;
       if (o.write >= 0 && this.evTask[o.write] !== q) f(o.write);
-      if ((x & 1) === 1) for (const r of o.reads) if (this.evTask[r] !== q) f(r);
+      // A read conflicts with group accesses, and a group access with reads: only a read meeting a
+      // read, or a group access one of the same group, does not.
+      if (isWriteAccess(x) || isGroupAccess(x)) for (const r of o.reads) if (this.evTask[r] !== q) f(r);
+      for (let k = 0; k < o.groupEvents.length; k++) {
+        const i = o.groupEvents[k];
+        if (this.evTask[i] !== q && accessesConflict(x, o.groups[k])) f(i);
+      }
     }
   }
 
@@ -256,15 +273,22 @@ export class DfsRunStrategy implements Strategy {
       return;
     }
     for (const x of fp) {
-      const key = x >>> 1;
+      const key = accessObject(x);
       let o = this.objects.get(key);
       if (!o) {
-        o = { write: -1, reads: [] };
+        o = { write: -1, reads: [], groupEvents: [], groups: [] };
         this.objects.set(key, o);
       }
-      if ((x & 1) === 1) {
+      if (isWriteAccess(x)) {
         o.write = e;
         o.reads.length = 0;
+        o.groupEvents.length = 0;
+        o.groups.length = 0;
+      } else if (isGroupAccess(x)) {
+        let k = 0;
+        while (k < o.groups.length && !(o.groups[k] === x && this.evTask[o.groupEvents[k]] === q)) k++;
+        o.groupEvents[k] = e;
+        o.groups[k] = x;
       } else {
         const k = o.reads.findIndex((r) => this.evTask[r] === q);
         if (k >= 0) o.reads[k] = e;
@@ -414,6 +438,13 @@ export class DfsRunStrategy implements Strategy {
     }
     return null;
   }
+}
+
+interface ObjectAccesses {
+  write: number;
+  reads: number[];
+  groupEvents: number[];
+  groups: number[];
 }
 
 function copySummary(s: ReadonlyMap<number, ReadonlySet<number>>): Map<number, Set<number>> {

@@ -65,6 +65,7 @@ import {
 import { Folio } from '../mm/folio.js';
 import { copyFromUser, copyToUser, type Vma, vmfInsertPage } from '../mm/memory.js';
 import { EBUSY, EFAULT, ENOSPC } from '../sim/errno.js';
+import { granule, RecordingMap } from '../sim/footprint.js';
 import { attachState } from '../sim/statehash.js';
 import type { Task, Waitable } from '../sim/task.js';
 import { WaitQueue } from '../sim/waitqueue.js';
@@ -191,13 +192,24 @@ export type DaxFaultOrder = 'entry-first' | 'iomap-first';
 
 /** The DAX value entries of one inode's i_pages, and the paths that use them. */
 export class DaxInode implements DaxMapping {
-  readonly entries = new Map<number, DaxEntry>();
+  /**
+   * i_pages' value entries: each slot is the page granule of its index (src/sim/footprint.ts), as a
+   * page cache slot is, and a lookup writes it (whoever finds an entry may lock or change it in
+   * the same step); walks write the whole inode. In-place changes record the slot (lock, unlock).
+   */
+  readonly entries: RecordingMap<number, DaxEntry>;
   private readonly waits = new Map<number, DaxEntryWait>();
 
   constructor(
     readonly inode: Inode,
     readonly dev: DaxDevice,
-  ) {}
+  ) {
+    this.entries = new RecordingMap<number, DaxEntry>(
+      (i) => granule(inode.ino, i),
+      () => inode.ino,
+      true,
+    );
+  }
 
   get mapping(): AddressSpace {
     return this.inode.mapping;
@@ -224,12 +236,14 @@ export class DaxInode implements DaxMapping {
 
   /** dax_lock_entry(). */
   lockEntry(t: Task, index: number, e: DaxEntry, site: string): void {
+    this.entries.touch(index);
     e.locked = t;
     noteAcquired(t, this.wait(index), 'DAX_LOCKED', site);
   }
 
   /** dax_unlock_entry(): clears DAX_LOCKED and wakes the next waiter (WAKE_NEXT). */
   unlockEntry(t: Task, index: number, e: DaxEntry): void {
+    this.entries.touch(index);
     e.locked = null;
     noteReleased(t, this.wait(index), 'dax_unlock_entry');
     this.wait(index).q.wakeOne();
@@ -382,7 +396,10 @@ export class DaxInode implements DaxMapping {
     const shared = (vmf.vma as Vma).shared;
     // A write fault on a private mapping is a COW (vmf->cow_page): no IOMAP_WRITE, no allocation.
     const write = vmf.write && shared;
-    await t.point('dax_iomap_pte_fault', inode.ino, write);
+    // Each step of the fault changes the entry of its index (declared: it locks it, inserts into it
+    // in place), and otherwise touches what records itself: i_size, the entry lock, the extent map
+    // and allocator, the PTE, the locks the caller drops on the way out.
+    await t.pointPages('dax_iomap_pte_fault', inode.ino, index, index + 1, true);
     if (index * inode.fs.pageSize >= inode.size) return VM_FAULT_SIGBUS;
     let map: DaxIomap | number;
     let e: DaxEntry;
@@ -390,11 +407,11 @@ export class DaxInode implements DaxMapping {
       map = daxIomapBegin(t, inode, index, 1, write);
       if (typeof map !== 'number')
         t.event('dax_iomap_pte_fault', `->iomap_begin: ${describeMap(map)} (no entry lock)`);
-      await t.point('dax_iomap_pte_fault:grab_mapping_entry', inode.ino, true);
+      await t.pointPages('dax_iomap_pte_fault:grab_mapping_entry', inode.ino, index, index + 1, true);
       e = await this.grabMappingEntry(t, index);
     } else {
       e = await this.grabMappingEntry(t, index);
-      await t.point('dax_iomap_pte_fault:iomap_begin', inode.ino, write);
+      await t.pointPages('dax_iomap_pte_fault:iomap_begin', inode.ino, index, index + 1, true);
       map = daxIomapBegin(t, inode, index, 1, write);
       if (typeof map !== 'number')
         t.event('dax_iomap_pte_fault', `->iomap_begin: ${describeMap(map)} (entry locked)`);

@@ -45,8 +45,11 @@ export async function filemapRead(
       folioPut(folio);
       break;
     }
-    const copied = await copyToUser(t, ubuf + done, folio.data, off % ps, n, 'recorded', folio.fpObj);
-    record(folio.fpObj, true); // folio_put: its reference count
+    const copied = await copyToUser(t, ubuf + done, folio.data, off % ps, n, 'recorded');
+    // folio_put: the folio's reference count, its page granule (and the granule's parent, the
+    // inode, read: a step that declares the whole inode conflicts with it).
+    record(folio.fpObj, true);
+    record(inode.ino, false);
     folioPut(folio);
     done += copied;
     if (copied < n) {

@@ -370,8 +370,6 @@ async function copyUser(
   toUser: boolean,
   site: string,
   then: AfterCopy = 'anything',
-  /** The kernel side's footprint object (a file folio's fpObj), or -1: memory of this task alone. */
-  kobj = -1,
 ): Promise<number> {
   const mm = t.mm as Mm;
   const ps = mm.pageSize;
@@ -407,7 +405,6 @@ async function copyUser(
       kbuf.set(pte.folio.data.subarray(off, off + n), koff + done);
     }
     record(pte.folio.fpObj, toUser);
-    if (kobj >= 0) record(kobj, !toUser);
     done += n;
     // The step after this point looks up the next page's VMA and PTE (and may take mmap_lock to
     // fault it in): all of which record themselves. After the last page it returns into the
@@ -425,34 +422,30 @@ async function copyUser(
  */
 export type AfterCopy = 'anything' | 'recorded';
 
-/**
- * copy_to_user(): returns bytes copied (Linux returns bytes not copied; the model inverts it).
- * `then` and `kobj` are for footprints: what the caller does after the copy (AfterCopy), and the
- * file folio `src` is (its fpObj; -1 for a buffer of the caller's own).
- */
+/** copy_to_user(): returns bytes copied (Linux returns bytes not copied; the model inverts it). */
 export function copyToUser(
   t: Task,
   uaddr: number,
   src: Cells,
   srcOff: number,
   len: number,
+  /** What the caller does after the copy, up to its next point (AfterCopy). */
   then: AfterCopy = 'anything',
-  kobj = -1,
 ): Promise<number> {
-  return copyUser(t, uaddr, src, srcOff, len, true, 'copy_to_user', then, kobj);
+  return copyUser(t, uaddr, src, srcOff, len, true, 'copy_to_user', then);
 }
 
-/** copy_from_user(): returns bytes copied; `then` and `kobj` as for copyToUser (`dst`'s folio). */
+/** copy_from_user(): returns bytes copied. */
 export function copyFromUser(
   t: Task,
   dst: Cells,
   dstOff: number,
   uaddr: number,
   len: number,
+  /** What the caller does after the copy, up to its next point (AfterCopy). */
   then: AfterCopy = 'anything',
-  kobj = -1,
 ): Promise<number> {
-  return copyUser(t, uaddr, dst, dstOff, len, false, 'copy_from_user', then, kobj);
+  return copyUser(t, uaddr, dst, dstOff, len, false, 'copy_from_user', then);
 }
 
 /** fault_in_iov_iter_readable(): faults the range in for reading; returns bytes NOT faulted in. */

@@ -73,7 +73,7 @@ describe('the session the worker runs', () => {
     expect(c.verdict).toBe('lost-write');
     expect(c.summary).toBe(r.finding!.summary);
     expect(c.certificate).toMatch(
-      /^found by random in schedule \d+, seed 1; shrunk from \d+ to 1 context switches$/,
+      /^found by random in schedule \d+, seed 1; shrunk from \d+ to 0 preemptions, the fewest$/,
     );
     expect(`${DIO}:vfs2019:${c.schedule}`).toBe(r.replay);
     // Replaying that schedule, as a share link does, gives the same verdict and trace as the check's report.

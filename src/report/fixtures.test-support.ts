@@ -5,7 +5,8 @@
 import type { Finding } from '../check/oracles.js';
 import { findBuiltin } from '../explore/builtin.js';
 import { checkScenario } from '../explore/check.js';
-import { runOnce } from '../explore/run.js';
+import { decisive } from '../explore/judge.js';
+import { replaySchedule, runOnce } from '../explore/run.js';
 import { findScheme } from '../schemes/index.js';
 import { RandomStrategy } from '../sim/strategy.js';
 import type { TraceEvent } from '../sim/trace.js';
@@ -23,6 +24,18 @@ export async function checkReport(scenario: string, scheme: string, schedules = 
   const { s, k } = builtin(scenario, scheme);
   const r = await checkScenario(s, k, { schedules, seed: 1, scenarioRef: scenario });
   return fromCheck(r);
+}
+
+/** The report of one schedule replayed (`[]`: the default, non-preemptive one). */
+export async function replayReport(
+  scenario: string,
+  scheme: string,
+  schedule: number[],
+): Promise<ReportInput> {
+  const { s, k } = builtin(scenario, scheme);
+  const run = await replaySchedule(s, k, schedule);
+  const finding = decisive(run.findings, s.forbid);
+  return fromRun(run, { scheme, finding, replay: `${scenario}:${scheme}:-`, provenance: 'replayed' });
 }
 
 /** The report of one random schedule (any verdict). */

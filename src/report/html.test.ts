@@ -34,7 +34,9 @@ describe('reportHtml', () => {
     expect(html).toContain('<svg class="pl-swim"');
     expect(html).toContain('Locks held');
     expect((html.match(/<tr class="pl-row/g) ?? []).length).toBeGreaterThan(20);
-    expect(html).toContain("pagelab replay 'dio-write-vs-mmap-store:vfs2019:");
+    expect(html).toMatch(
+      /Replay: <code>npx pagelab replay &#39;dio-write-vs-mmap-store:vfs2019:[0-9.*]+&#39;<\/code>/,
+    );
     expect((html.match(/<script/g) ?? []).length).toBe(2);
   });
 
@@ -78,6 +80,7 @@ describe('matrixHtml', () => {
         schedules: 10,
         replay: null,
         summary: null,
+        coverage: { text: 'all 26 schedules with ≤ 2 preemptions, 3 pruned as equivalent' },
       },
       { scenario: 'b', scheme: 'x<y', verdict: 'n/a', schedules: 0, replay: null, summary: 'needs <dax>' },
       {
@@ -107,7 +110,11 @@ describe('matrixHtml', () => {
     );
     expect(html).toContain('<details class="cellreport" id="cell-0">');
     expect(html).toContain('<a href="#cell-3">deadlock</a>');
-    expect(html).toContain("pagelab replay 'b:z:1'");
+    expect(html).toContain('Replay: <code>npx pagelab replay &#39;b:z:1&#39;</code>');
+    expect(html).toContain('2 scenarios × 2 schemes; each cell 10 random schedules (seed 1).');
+    expect(html).toContain(
+      '<td class="cell v-ok" title="no forbidden finding in all 26 schedules with ≤ 2 preemptions, 3 pruned as equivalent">ok</td>',
+    );
     expect(html).toContain('n/a <sup>1</sup>');
     expect(html).toContain('needs &lt;dax&gt;');
     expect(html).toContain('1.50×');
@@ -115,5 +122,16 @@ describe('matrixHtml', () => {
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(html).not.toMatch(/<script>alert|<i>doc|<b>bad|<dax>/);
     expect((html.match(/<script/g) ?? []).length).toBe(2);
+  });
+
+  it("prints the replay command it is given (the CLI's, naming the scenario file), quoted", () => {
+    const cmd = (r: string) => `node ./bin/pagelab.js replay '${r}'`;
+    const cells = page().cells.map((c) => ({ ...c, replay: c.replay && `my dir/a.litmus:${c.scheme}:1` }));
+    const html = matrixHtml({ ...page(), cells, replayCommand: cmd, dfsBudget: 6000, preemptions: 2 });
+    expect(html).toContain(
+      '2 scenarios × 2 schemes; each cell a DFS of ≤ 2 preemptions (at most 6000 runs), else 10 random schedules (seed 1).',
+    );
+    expect(html).toContain('Replay: <code>node ./bin/pagelab.js replay &#39;my dir/a.litmus:z:1&#39;</code>');
+    expect(html).not.toContain('>pagelab replay');
   });
 });

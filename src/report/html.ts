@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { esc, jsonForScript } from './escape.js';
 import { CSS, JS } from './html-assets.js';
-import type { ReportInput } from './input.js';
+import { type ReportInput, replayCommandOf } from './input.js';
 import { buildModel, findingLines, keyRows, type ReportModel, type Row } from './model.js';
 import { FoldedState, STATE_SECTIONS, type StateSection, stateLines } from './state.js';
 import { type Swimlane, swimlane } from './swimlane.js';
@@ -105,7 +105,8 @@ function stepText(m: ReportModel, r: Row): string {
 function findingBox(m: ReportModel, rows: readonly Row[]): string {
   const f = m.input.finding;
   if (!f) return '';
-  const [first, ...rest] = findingLines(f);
+  const [first, ...rest] = findingLines(f, m.input.ops);
+  const replay = replayCommandOf(m.input);
   const hang = f.kind === 'deadlock' || f.kind === 'no-progress';
   const index = new Map(rows.map((r, i) => [r.seq, i]));
   const { rows: keys, omitted } = keyRows(m, 24);
@@ -121,7 +122,7 @@ function findingBox(m: ReportModel, rows: readonly Row[]): string {
 <p class="summary">${esc(first)}</p>
 <ul>${rest.map((d) => `<li>${esc(d)}</li>`).join('')}${others}</ul>
 ${steps.length ? `<div class="steps"><b>The steps behind it</b> (▶ in the trace, red dots in the timeline; ✖ the step the finding is about — click one to move the cursor there):<ul class="mono">${steps.join('')}</ul></div>` : ''}
-${m.input.replay ? `<p class="replay">Replay: <code>pagelab replay '${esc(m.input.replay)}'</code></p>` : ''}
+${replay ? `<p class="replay">Replay: <code>${esc(replay)}</code></p>` : ''}
 </div>`;
 }
 

@@ -29,8 +29,13 @@ describe('the header says how a check was backed', () => {
       'no forbidden finding in all 26 schedules with ≤ 2 preemptions, 3 pruned as equivalent',
     );
     const found = { ...base, finding: { kind: 'lost-write' } } as unknown as CheckResult;
-    expect(checkProvenance({ ...found, shrunk: { from: 3, to: 1, runs: 9 } })).toBe(
-      'found by dfs in run 26; shrunk from 3 to 1 context switches',
+    const minimal = {
+      proven: true,
+      text: 'the fewest: a complete DFS finds no lost-write without preemption',
+      runs: 5,
+    };
+    expect(checkProvenance({ ...found, shrunk: { from: 3, to: 1, runs: 9, minimal } })).toBe(
+      'found by dfs in run 26; shrunk from 3 to 1 preemption, the fewest: a complete DFS finds no lost-write without preemption',
     );
   });
 

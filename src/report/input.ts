@@ -7,6 +7,7 @@ import type { CheckResult } from '../explore/check.js';
 import type { RunReport } from '../explore/run.js';
 import type { Scenario } from '../litmus/ast.js';
 import type { TraceEvent } from '../sim/trace.js';
+import { type OpResult, opResults } from './ops.js';
 
 /** A task as a report needs it (a Task satisfies it). */
 export interface TaskInfo {
@@ -34,12 +35,33 @@ export interface ReportInput {
   others: Finding[];
   /** `<scenario>:<scheme>:<schedule>` of the run shown, if any. */
   replay: string | null;
+  /**
+   * The command that replays `replay`, as the CLI prints it (`node ./bin/pagelab.js replay …` in a
+   * checkout); absent: `npx pagelab replay …` (replayCommandOf), which runs from an install.
+   */
+  replayCommand?: string;
   /** Why there is no finding or no trace (n/a reason; "trace of the default schedule"). */
   note: string | null;
   events: TraceEvent[];
   tasks: TaskInfo[];
   pageSize: number;
   initialPages: InitialPage[];
+  /** Each op instance's result (errno by name) and the bytes each read returned, by tag. */
+  ops?: OpResult[];
+}
+
+/**
+ * The shell command that replays a replay string: `npx pagelab replay '…'`, the string quoted for a
+ * POSIX shell. The string names the scenario's file when it is not built in (explore/run.ts).
+ */
+export function npxReplayCommand(replay: string): string {
+  return `npx pagelab replay '${replay.replaceAll("'", "'\\''")}'`;
+}
+
+/** The command a report prints to replay its run, or null without a replay string. */
+export function replayCommandOf(input: Pick<ReportInput, 'replay' | 'replayCommand'>): string | null {
+  if (!input.replay) return null;
+  return input.replayCommand ?? npxReplayCommand(input.replay);
 }
 
 /** The folios a scenario's `cached` and `dirty` files start with. */
@@ -55,15 +77,24 @@ export function initialPages(s: Scenario): InitialPage[] {
 
 function runParts(
   report: RunReport | null,
-): Pick<ReportInput, 'events' | 'tasks' | 'pageSize' | 'initialPages'> {
-  if (!report) return { events: [], tasks: [], pageSize: 0, initialPages: [] };
+): Pick<ReportInput, 'events' | 'tasks' | 'pageSize' | 'initialPages' | 'ops'> {
+  if (!report) return { events: [], tasks: [], pageSize: 0, initialPages: [], ops: [] };
   const scenario = report.world.scenario;
   return {
     events: report.result.trace?.events() ?? [],
     tasks: report.result.tasks.map((t) => ({ id: t.id, name: t.name, isIrq: t.isIrq })),
     pageSize: scenario.pageSize,
     initialPages: initialPages(scenario),
+    ops: opResults(report.world.history),
   };
+}
+
+/**
+ * `shrunk from 6 to 1 preemption, the fewest: a complete DFS finds no stale-read without
+ * preemption`, or `shrunk from 6 to 3 preemptions, minimal not proven (…)`.
+ */
+function shrunkText(s: NonNullable<CheckResult['shrunk']>): string {
+  return `shrunk from ${s.from} to ${s.to} preemption${s.to === 1 ? '' : 's'}, ${s.minimal.text}`;
 }
 
 /** The header line's second half for a check: how the finding was found, or what was covered. */
@@ -74,7 +105,7 @@ export function checkProvenance(r: CheckResult): string {
   if (r.inconclusive)
     return `no forbidden finding in ${r.coverage.text}${seed}, but ${r.inconclusive.runs} of them not decided in full: ${r.inconclusive.reason}`;
   if (!r.finding) return `no forbidden finding in ${r.coverage.text}${seed}`;
-  const shrunk = r.shrunk ? `; shrunk from ${r.shrunk.from} to ${r.shrunk.to} context switches` : '';
+  const shrunk = r.shrunk ? `; ${shrunkText(r.shrunk)}` : '';
   const where = seeded ? `schedule ${r.schedules}, seed ${r.seed}` : `run ${r.schedules}`;
   return `found by ${r.coverage.strategy} in ${where}${shrunk}`;
 }

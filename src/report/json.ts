@@ -6,6 +6,7 @@ import type { Finding } from '../check/oracles.js';
 import type { CheckResult } from '../explore/check.js';
 import type { Matrix } from '../explore/matrix.js';
 import type { RunReport } from '../explore/run.js';
+import { opResults } from './ops.js';
 
 export function findingJson(f: Finding, replay: string | null) {
   return {
@@ -14,6 +15,8 @@ export function findingJson(f: Finding, replay: string | null) {
     details: f.details,
     bytes: f.bytes ?? null,
     ops: f.ops,
+    /** `ops` entry by entry: the op instance's tag (the `obj` of its op events in `trace`), or null. */
+    opTags: f.opTags ?? null,
     reported: f.reported ?? null,
     replay,
   };
@@ -49,6 +52,8 @@ export function replayJson(
     verdict: decisive ? decisive.kind : report.inconclusive ? 'inconclusive' : 'ok',
     ...(!decisive && report.inconclusive ? { inconclusive: report.inconclusive } : {}),
     findings: report.findings.map((x) => findingJson(x, replay)),
+    /** Each op instance: `name` (P1.2), `ret`, `errno` by name, `saw` (a read's bytes by source). */
+    ops: opResults(report.world.history),
     trace: report.result.trace?.events() ?? [],
   };
 }

@@ -292,7 +292,7 @@ function measureLines(m: Matrix, o: MatrixTextOptions): string[] {
 
 function summaryLines(m: Matrix): string[] {
   return [
-    `pagelab matrix: ${m.scenarios.length} scenarios × ${m.schemes.length} schemes`,
+    `pagelab matrix: ${m.scenarios.length} scenario${m.scenarios.length === 1 ? '' : 's'} × ${m.schemes.length} scheme${m.schemes.length === 1 ? '' : 's'}`,
     m.dfsBudget > 0
       ? `each cell a DFS of ≤ ${m.preemptions} preemptions (at most ${m.dfsBudget} runs), else ${m.schedules} random schedules (seed ${m.seed})`
       : `each cell ${m.schedules} random schedules (seed ${m.seed})`,

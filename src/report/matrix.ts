@@ -6,7 +6,7 @@
  */
 import { esc } from './escape.js';
 import { htmlDocument, reportSection, verdictClass } from './html.js';
-import type { ReportInput } from './input.js';
+import { npxReplayCommand, type ReportInput } from './input.js';
 
 export interface MatrixCell {
   scenario: string;
@@ -18,6 +18,8 @@ export interface MatrixCell {
   summary: string | null;
   /** The failing run, re-executed with the trace on. */
   report?: ReportInput | null;
+  /** What backs the verdict (the certificate line: a complete DFS, or the schedules sampled). */
+  coverage?: { text: string };
 }
 
 /** A row of a measure: a `scheme` and the figures (`writers`, `speedup`; `storm`, `dio_wait_max`). */
@@ -32,6 +34,11 @@ export interface MatrixPage {
   cells: readonly MatrixCell[];
   /** As in `pagelab matrix --json`: measure name → rows with a `scheme` and numbers. */
   measures: Readonly<Record<string, readonly MeasureRow[]>>;
+  /** Each cell's DFS: its run budget (0: none, random schedules only) and preemption bound. */
+  dfsBudget?: number;
+  preemptions?: number;
+  /** The command that replays a cell's replay string (the CLI's); default npxReplayCommand. */
+  replayCommand?: (replay: string) => string;
 }
 
 interface MeasureInfo {
@@ -76,7 +83,7 @@ function naNotes(cells: readonly MatrixCell[]): Map<string, number> {
 function cellHtml(c: MatrixCell | undefined, i: number, notes: Map<string, number>): string {
   if (!c) return '<td class="cell v-na">?</td>';
   const cls = `cell ${verdictClass(c.verdict)}`;
-  const tip = esc(c.summary ?? `no forbidden finding in ${c.schedules} schedules`);
+  const tip = esc(c.summary ?? `no forbidden finding in ${c.coverage?.text ?? `${c.schedules} schedules`}`);
   if (c.verdict === 'n/a')
     return `<td class="${cls}" title="${tip}">n/a <sup>${notes.get(c.summary ?? '') ?? ''}</sup></td>`;
   if (c.verdict === 'ok' || c.verdict === 'inconclusive')
@@ -147,11 +154,11 @@ function matrixTable(p: MatrixPage, notes: Map<string, number>): string {
   return `<table class="matrix"><thead><tr><th></th>${head}</tr></thead><tbody>${rows.join('')}${measures.join('')}</tbody></table>`;
 }
 
-function cellReport(c: MatrixCell, i: number): string {
+function cellReport(c: MatrixCell, i: number, replayCommand: (replay: string) => string): string {
   const title = `<span class="badge ${verdictClass(c.verdict)}">${esc(c.verdict)}</span> <span class="mono">${esc(c.scenario)}</span> under <span class="mono">${esc(c.scheme)}</span> — ${esc(c.summary ?? '')}`;
   const body = c.report
     ? reportSection(c.report, `${cellId(i)}-report`, 'h2', MATRIX_MAX_ROWS)
-    : `<p>${esc(c.summary ?? '')}</p>${c.replay ? `<p class="replay">Replay: <code>pagelab replay '${esc(c.replay)}'</code></p>` : ''}`;
+    : `<p>${esc(c.summary ?? '')}</p>${c.replay ? `<p class="replay">Replay: <code>${esc(replayCommand(c.replay))}</code></p>` : ''}`;
   return `<details class="cellreport" id="${cellId(i)}"><summary>${title}</summary>${body}</details>`;
 }
 
@@ -160,15 +167,28 @@ const LEGEND = `<p class="legend"><span><i class="v-ok" style="background:#dafbe
 <span><i style="background:#fbefff"></i>deadlock / no-progress</span><span><i style="background:#ffe2cc"></i>broken invariant</span>
 <span><i style="background:#f0f2f4"></i>n/a: the scenario cannot be expressed for the scheme (see the notes)</span></p>`;
 
+const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+
+/** What the cells are, as the terminal's matrix says it (report/matrix-text.ts). */
+function pageSummary(p: MatrixPage): string {
+  const size = `${count(p.scenarios.length, 'scenario')} × ${count(p.schemes.length, 'scheme')}`;
+  const each = p.dfsBudget
+    ? `each cell a DFS of ≤ ${p.preemptions ?? 2} preemptions (at most ${p.dfsBudget} runs), else ${p.schedules} random schedules (seed ${p.seed})`
+    : `each cell ${p.schedules} random schedules (seed ${p.seed})`;
+  return `${size}; ${each}.`;
+}
+
 /** The matrix page (pagelab matrix --html). */
 export function matrixHtml(p: MatrixPage): string {
   const notes = naNotes(p.cells);
   const failing = p.cells.flatMap((c, i) =>
-    c.verdict !== 'ok' && c.verdict !== 'n/a' && c.verdict !== 'inconclusive' ? [cellReport(c, i)] : [],
+    c.verdict !== 'ok' && c.verdict !== 'n/a' && c.verdict !== 'inconclusive'
+      ? [cellReport(c, i, p.replayCommand ?? npxReplayCommand)]
+      : [],
   );
   const noteList = [...notes].map(([reason, n]) => `<li value="${n}">${esc(reason)}</li>`).join('');
   const body = `<h1>pagelab matrix</h1>
-<p class="sub">${p.scenarios.length} scenarios × ${p.schemes.length} schemes; ${p.schedules} random schedules per cell, seed ${p.seed}. Click a finding for its report.</p>
+<p class="sub">${esc(pageSummary(p))} Hover over a cell for what backs it; click a finding for its report.</p>
 ${LEGEND}
 ${matrixTable(p, notes)}
 ${noteList ? `<h2>n/a</h2><ol class="notes">${noteList}</ol>` : ''}

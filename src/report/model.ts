@@ -7,6 +7,7 @@
 import type { Finding } from '../check/oracles.js';
 import type { TraceEvent } from '../sim/trace.js';
 import type { ReportInput, TaskInfo } from './input.js';
+import { type OpResult, returnText } from './ops.js';
 import { allSpans, type Span } from './state.js';
 
 export type RowClass = 'op' | 'ret' | 'lock' | 'unlock' | 'wait' | 'wake' | 'event' | 'warn';
@@ -53,7 +54,14 @@ const NOTABLE = new Set([
 ]);
 const ERRNO = /(^|[\s:(])-?E[A-Z]{3,}\b/;
 
-export function describeEvent(e: TraceEvent): { cls: RowClass; text: string } | null {
+/**
+ * A trace event as a row says it, or null for events no row shows. An op's return names its errno
+ * and the bytes it saw where the run's op results are given (`ops`, by tag).
+ */
+export function describeEvent(
+  e: TraceEvent,
+  ops?: ReadonlyMap<number, OpResult>,
+): { cls: RowClass; text: string } | null {
   switch (e.kind) {
     case 'acquire':
       return { cls: 'lock', text: `lock ${e.detail ?? e.site}` };
@@ -63,8 +71,10 @@ export function describeEvent(e: TraceEvent): { cls: RowClass; text: string } | 
       return { cls: 'wait', text: `WAIT ${e.detail ?? ''} @${e.site}` };
     case 'wake':
       return { cls: 'wake', text: `woken (${e.detail ?? ''})` };
-    case 'result':
-      return { cls: 'ret', text: `« ${e.detail}` };
+    case 'result': {
+      const op = e.site === 'op-return' ? ops?.get(e.obj) : undefined;
+      return { cls: 'ret', text: `« ${op ? returnText(op) : e.detail}` };
+    }
     case 'event':
       return describeModelEvent(e);
     default:
@@ -117,7 +127,17 @@ function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/** An op's call or return event: the trace's op events carry the op's provenance tag as obj. */
+function isOpInstance(e: TraceEvent, tag: number): boolean {
+  return e.obj === tag && ((e.kind === 'event' && e.site === 'op') || e.site === 'op-return');
+}
+
+/** The finding's op instances by tag where it has them (`opTags`), else its op labels. */
 function opSteps(f: Finding, events: readonly TraceEvent[], taskName: (id: number) => string): number[] {
+  if (f.opTags) {
+    const tags = f.opTags.filter((t): t is number => t !== null);
+    return events.filter((e) => tags.some((t) => isOpInstance(e, t))).map((e) => e.seq);
+  }
   const refs = f.ops.map(parseOpRef);
   return events
     .filter((e) =>
@@ -151,6 +171,13 @@ function stuckSteps(f: Finding, spans: readonly Span[]): number[] {
     .map((s) => s.start);
 }
 
+/** Whether an op's return is of the op the finding is about: its first op (instance, where known). */
+function isAbout(f: Finding, e: TraceEvent): boolean {
+  const tag = f.opTags?.[0];
+  if (tag !== undefined) return tag !== null && isOpInstance(e, tag);
+  return f.ops[0] !== undefined && isOpEvent(e, parseOpRef(f.ops[0]).label);
+}
+
 /** The bad read's return (stale-read), the lost write's return (lost-write), else the last row. */
 function anchorStep(f: Finding, events: readonly TraceEvent[], steps: readonly number[]): number {
   const rows = events.filter((e) => describeEvent(e) !== null);
@@ -159,8 +186,7 @@ function anchorStep(f: Finding, events: readonly TraceEvent[], steps: readonly n
     const inv = rows.filter((e) => e.site === 'invariant').at(-1);
     return inv ? inv.seq : last;
   }
-  const first = f.ops[0] ? parseOpRef(f.ops[0]).label : null;
-  const ret = rows.find((e) => e.site === 'op-return' && steps.includes(e.seq) && isOpEvent(e, first ?? ''));
+  const ret = rows.find((e) => e.site === 'op-return' && steps.includes(e.seq) && isAbout(f, e));
   return ret ? ret.seq : last;
 }
 
@@ -205,9 +231,10 @@ export function buildModel(input: ReportInput): ReportModel {
   const { columns, colOf } = taskColumns(input.tasks);
   const spans = allSpans(input.events, input.initialPages);
   const focus = findingFocus(input, spans, taskName);
+  const ops = new Map((input.ops ?? []).map((o) => [o.tag, o]));
   const rows: Row[] = [];
   for (const e of input.events) {
-    const d = describeEvent(e);
+    const d = describeEvent(e, ops);
     if (!d) continue;
     rows.push({
       seq: e.seq,
@@ -230,9 +257,30 @@ export function keyRows(m: ReportModel, cap = 16): { rows: Row[]; omitted: numbe
   return { rows: [...rows.slice(0, half), ...rows.slice(-half)], omitted: rows.length - 2 * half };
 }
 
+/** 1st, 2nd, 3rd, 4th, …, 11th, 12th, 13th, 21st. */
+function ordinal(n: number): string {
+  const teen = n % 100 >= 11 && n % 100 <= 13;
+  return `${n}${teen ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th')}`;
+}
+
+/**
+ * Which instance the finding is about, where its task issues the same op more than once: `the op:
+ * P2.2, P2's 2nd \`load m+128 8\``. Null where the label alone says it.
+ */
+function instanceLine(f: Finding, ops: readonly OpResult[]): string | null {
+  const tag = f.opTags?.[0];
+  const op = ops.find((o) => o.tag === tag);
+  if (!op) return null;
+  const same = ops.filter((o) => o.task === op.task && o.label === op.label);
+  if (same.length < 2) return null;
+  const nth = same.indexOf(op) + 1;
+  return `the op: ${op.name}, ${op.task}'s ${ordinal(nth)} \`${op.label}\``;
+}
+
 /** The finding as lines: kind and summary, then its details (which bytes, which ops, why). */
-export function findingLines(f: Finding): string[] {
-  const out = [`${f.kind}: ${f.summary}`, ...f.details];
+export function findingLines(f: Finding, ops: readonly OpResult[] = []): string[] {
+  const which = instanceLine(f, ops);
+  const out = [`${f.kind}: ${f.summary}`, ...(which ? [which] : []), ...f.details];
   if (f.reported && !f.details.some((d) => d.includes(f.reported ?? ''))) out.push(`reported: ${f.reported}`);
   return out;
 }

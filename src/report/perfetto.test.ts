@@ -86,7 +86,7 @@ describe('perfettoTrace', () => {
     expect(finding[0]).toMatchObject({ ph: 'i', s: 'g' });
     expect(finding[0].args?.summary).toBe(input.finding?.summary);
     expect(finding[0].args?.details).toEqual(input.finding?.details);
-    expect(String(finding[0].args?.replay)).toMatch(/^pagelab replay 'dio-write-vs-mmap-store:vfs2019:/);
+    expect(String(finding[0].args?.replay)).toMatch(/^npx pagelab replay 'dio-write-vs-mmap-store:vfs2019:/);
     expect(t.otherData.timebase).toMatch(/1 µs = 1 step/);
   });
 

@@ -12,7 +12,7 @@
  * nest (lock A, lock B, unlock A) gets a second track for the overlapping ones.
  */
 import type { Finding } from '../check/oracles.js';
-import type { ReportInput } from './input.js';
+import { type ReportInput, replayCommandOf } from './input.js';
 import { buildModel, type ReportModel } from './model.js';
 import type { Span } from './state.js';
 
@@ -175,7 +175,7 @@ function findingInstant(m: ReportModel, f: Finding, at: number): ChromeTraceEven
       bytes: f.bytes ? `[${f.bytes.start},${f.bytes.end}) of ${f.bytes.region}` : null,
       ops: f.ops,
       reported: f.reported ?? null,
-      replay: m.input.replay ? `pagelab replay '${m.input.replay}'` : null,
+      replay: replayCommandOf(m.input),
       steps_behind_it: [...m.focus.keys].sort((a, b) => a - b),
     },
   };

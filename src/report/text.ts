@@ -13,9 +13,12 @@ import { buildModel, findingLines, keyRows, type ReportModel, type Row, type Row
 export interface TextOptions {
   /** ANSI colours (a TTY that has them; see terminalOptions). */
   color?: boolean;
-  /** The terminal's width in columns: task columns widen to fill it. */
+  /** The terminal's width in columns (default REPORT_WIDTH): the task columns fill it. */
   width?: number;
 }
+
+/** Columns a report fits in where the terminal does not say (a pipe, a file, a mail reply). */
+export const REPORT_WIDTH = 100;
 
 /**
  * Colour and width for stdout. Colour on a TTY with colours, unless NO_COLOR is set (no-color.org);
@@ -34,7 +37,11 @@ export function wantColor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = p
   return stream.isTTY === true && (stream.hasColors?.() ?? false);
 }
 
-const COL = 34;
+/** A task column narrower than this folds the trace into one column (task named on each row). */
+const COL_MIN = 20;
+const COL_MAX = 60;
+/** The marker, the step and the time: `▶   17      3`. */
+const GUTTER = 13;
 const ANSI: Record<RowClass | 'key' | 'anchor' | 'head' | 'dim' | 'bad', [number, number]> = {
   op: [1, 22],
   ret: [1, 22],
@@ -61,23 +68,34 @@ function painter(color: boolean): Paint {
   };
 }
 
-/** Splits `s` into lines of at most `n` characters, at spaces where it can. */
-function wrap(s: string, n: number): string[] {
+/**
+ * Splits `s` into lines of at most `n` characters, at spaces where it can; the lines after the
+ * first start with `hang` (counted in `n`).
+ */
+function wrap(s: string, n: number, hang = '  '): string[] {
   const out: string[] = [];
   let rest = s;
   while (rest.length > n) {
     const cut = rest.lastIndexOf(' ', n);
-    const at = cut > n / 3 ? cut : n;
-    out.push(rest.slice(0, at));
-    rest = `  ${rest.slice(at).trimStart()}`;
+    const at = cut > Math.max(n / 3, hang.length) ? cut : n;
+    out.push(rest.slice(0, at).trimEnd());
+    rest = `${hang}${rest.slice(at).trimStart()}`;
   }
   out.push(rest);
   return out;
 }
 
-function columnWidth(ncols: number, width: number | undefined): number {
-  if (!width) return COL;
-  return Math.max(24, Math.min(60, Math.floor((width - 15 - ncols) / ncols)));
+/**
+ * The task columns shown (the irq/bio column only if a row is in it) and their width: as wide as
+ * the terminal allows, up to COL_MAX; 0 when they would be narrower than COL_MIN (then the trace
+ * folds into one column).
+ */
+function columnLayout(m: ReportModel, width: number): { shown: number; col: number } {
+  const irq = m.columns.length - 1;
+  const shown = m.rows.some((r) => r.col === irq) ? m.columns.length : irq;
+  // A row's text ends at GUTTER + 2 + (col + 1)·c + col for column c < shown: at most width.
+  const col = Math.min(COL_MAX, Math.floor((width - GUTTER - 1) / Math.max(shown, 1)) - 1);
+  return { shown, col: col >= COL_MIN ? col : 0 };
 }
 
 function marker(r: Row): string {
@@ -85,16 +103,26 @@ function marker(r: Row): string {
   return r.key ? '▶' : ' ';
 }
 
+function rowStyle(r: Row): keyof typeof ANSI {
+  return r.anchor ? 'anchor' : r.key && r.cls === 'event' ? 'key' : r.cls;
+}
+
+function gutter(r: Row, k: number, paint: Paint): string {
+  if (k > 0) return ' '.repeat(GUTTER);
+  return `${paint(r.key ? 'bad' : 'dim', marker(r))}${String(r.seq).padStart(5)} ${String(r.time).padStart(6)}`;
+}
+
 function rowLines(r: Row, col: number, paint: Paint): string[] {
-  const style = r.anchor ? 'anchor' : r.key && r.cls === 'event' ? 'key' : r.cls;
   const indent = ' '.repeat((col + 1) * r.col);
-  return wrap(r.text, col).map((text, k) => {
-    const gutter =
-      k === 0
-        ? `${paint(r.key ? 'bad' : 'dim', marker(r))}${String(r.seq).padStart(5)} ${String(r.time).padStart(6)}`
-        : ' '.repeat(13);
-    return `${gutter}  ${indent}${paint(style, text)}`;
-  });
+  return wrap(r.text, col).map((text, k) => `${gutter(r, k, paint)}  ${indent}${paint(rowStyle(r), text)}`);
+}
+
+/** A row of the folded trace: the task's name, then its text wrapped under itself. */
+function foldedRowLines(r: Row, who: string, text: number, paint: Paint): string[] {
+  const pad = ' '.repeat(who.length);
+  return wrap(r.text, text).map(
+    (line, k) => `${gutter(r, k, paint)}  ${k === 0 ? who : pad}  ${paint(rowStyle(r), line)}`,
+  );
 }
 
 /** Which rows to print: all, or the first and last halves of `maxRows` with the gap between. */
@@ -104,17 +132,28 @@ function visible(rows: readonly Row[], maxRows: number): { head: Row[]; tail: Ro
   return { head: rows.slice(0, half), tail: rows.slice(rows.length - half) };
 }
 
-/** The trace as per-task columns under a header; `step` is the trace seq, `t` the task's virtual time. */
+/**
+ * The trace under a header, `step` being the trace seq and `t` the task's virtual time: one column
+ * per task where they fit the width, else folded into one (the task named on each row).
+ */
 function traceLines(m: ReportModel, maxRows: number, opts: TextOptions): string[] {
   const paint = painter(opts.color ?? false);
-  const col = columnWidth(m.columns.length, opts.width);
-  const head = `${' step'.padStart(6)} ${'t'.padStart(6)}  ${m.columns.map((h) => h.slice(0, col).padEnd(col)).join(' ')}`;
+  const width = opts.width ?? REPORT_WIDTH;
+  const { shown, col } = columnLayout(m, width);
+  const names = m.columns.slice(0, shown);
+  const whoWidth = Math.max(...names.map((n) => n.length), 4);
+  const textWidth = Math.max(COL_MIN, width - GUTTER - 4 - whoWidth);
+  const heads = col ? names.map((h) => h.slice(0, col).padEnd(col)) : ['task'];
+  const rules = col ? names.map(() => '-'.repeat(col)) : ['-'.repeat(whoWidth), '-'.repeat(textWidth)];
+  const sep = col ? ' ' : '  ';
   const lines = [
-    paint('head', head.trimEnd()),
-    `${'-'.repeat(13)}  ${m.columns.map(() => '-'.repeat(col)).join(' ')}`,
+    paint('head', `${' step'.padStart(6)} ${'t'.padStart(6)}  ${heads.join(sep)}`.trimEnd()),
+    `${'-'.repeat(GUTTER)}  ${rules.join(sep)}`,
   ];
+  const one = (r: Row) =>
+    col ? rowLines(r, col, paint) : foldedRowLines(r, m.columns[r.col].padEnd(whoWidth), textWidth, paint);
   const { head: first, tail } = visible(m.rows, maxRows);
-  for (const r of first) lines.push(...rowLines(r, col, paint));
+  for (const r of first) lines.push(...one(r));
   if (tail.length) {
     const gap = tail[0].seq - first[first.length - 1].seq - 1;
     lines.push(
@@ -123,42 +162,74 @@ function traceLines(m: ReportModel, maxRows: number, opts: TextOptions): string[
         `  … ${m.rows.length - first.length - tail.length} rows (${gap} steps) not shown; --json has the whole trace`,
       ),
     );
-    for (const r of tail) lines.push(...rowLines(r, col, paint));
+    for (const r of tail) lines.push(...one(r));
   }
   return lines;
 }
 
-function stepLine(m: ReportModel, r: Row, paint: Paint): string {
+function stepLines(m: ReportModel, r: Row, paint: Paint, width: number): string[] {
   const who = m.taskName(r.task).padEnd(Math.max(...m.input.tasks.map((t) => t.name.length), 3));
-  const text = `${marker(r)} step ${String(r.seq).padEnd(4)} t=${String(r.time).padEnd(5)} ${who}  ${r.text}`;
-  return `  ${r.anchor ? paint('bad', text) : text}`;
+  const head = `  ${marker(r)} step ${String(r.seq).padEnd(4)} t=${String(r.time).padEnd(5)} ${who}  `;
+  const lines = wrap(`${head}${r.text}`, width, ' '.repeat(head.length));
+  return r.anchor ? lines.map((l) => paint('bad', l)) : lines;
 }
 
 /** The explanation under the trace: the finding, the other findings, the steps behind it. */
-function explanation(m: ReportModel, paint: Paint): string[] {
+function explanation(m: ReportModel, paint: Paint, width: number): string[] {
   const f = m.input.finding;
   if (!f) return [];
-  const [first, ...rest] = findingLines(f);
-  const out = ['', paint('bad', first), ...rest.map((d) => `  ${d}`)];
-  for (const o of m.input.others) out.push(`  also: ${o.kind}: ${o.summary}`);
+  const [first, ...rest] = findingLines(f, m.input.ops);
+  const out = ['', ...wrap(first, width, '    ').map((l) => paint('bad', l))];
+  for (const d of rest) out.push(...wrap(`  ${d}`, width, '    '));
+  for (const o of m.input.others) out.push(...wrap(`  also: ${o.kind}: ${o.summary}`, width, '    '));
   const { rows, omitted } = keyRows(m);
   if (rows.length) {
     out.push(paint('head', 'the steps behind it (▶ in the trace; ✖ = the step the finding is about):'));
     rows.forEach((r, i) => {
       if (omitted && i === rows.length / 2) out.push(paint('dim', `  … ${omitted} more`));
-      out.push(stepLine(m, r, paint));
+      out.push(...stepLines(m, r, paint, width));
     });
   }
   return out;
 }
 
-function header(input: ReportInput, paint: Paint): string {
+/**
+ * The replay command after `replay:`, on the same line where it fits. A `… replay '<string>'`
+ * command too long for the width (a long schedule, a deep path) is cut inside its quoted string, each piece but the last ending in `'\`
+ * and the next line starting with `'` at column 0: the shell drops the backslash-newline (outside
+ * quotes) and joins the quoted pieces into one word, so the lines run as printed.
+ */
+function replayLines(cmd: string, width: number): string[] {
+  if (`replay: ${cmd}`.length <= width) return [`replay: ${cmd}`];
+  // Only `… replay '<string>'` is cut; anything else (fsx's flags) stays on one line, as it was.
+  const m = /^(.* replay ')([^']*)'$/.exec(cmd);
+  if (!m) return [`replay: ${cmd}`];
+  const lines: string[] = [];
+  let head = `  ${m[1]}`;
+  let rest = m[2];
+  while (head.length + rest.length + 1 > width) {
+    const room = width - head.length - 2;
+    if (room < 8) break;
+    lines.push(`${head}${rest.slice(0, room)}'\\`);
+    rest = rest.slice(room);
+    head = "'";
+  }
+  lines.push(`${head}${rest}'`);
+  return ['replay:', ...lines];
+}
+
+/** The verdict line, wrapped to the width; a bad verdict in red. */
+function header(input: ReportInput, paint: Paint, width: number): string[] {
   const who = `${input.scenario} under ${input.scheme}`;
-  if (input.verdict === 'n/a') return `${who}: n/a — ${input.note ?? ''}`;
-  if (input.verdict === 'inconclusive')
-    return `${who}: ${paint('bad', 'inconclusive')} — ${input.provenance}`;
-  if (!input.finding) return `${who}: ok — ${input.provenance}`;
-  return `${who}: ${paint('bad', input.verdict)} (${input.provenance})`;
+  let text = `${who}: ${input.verdict} (${input.provenance})`;
+  if (input.verdict === 'n/a') text = `${who}: n/a — ${input.note ?? ''}`;
+  else if (input.verdict === 'inconclusive') text = `${who}: inconclusive — ${input.provenance}`;
+  else if (!input.finding) text = `${who}: ok — ${input.provenance}`;
+  // The first line keeps `<who>: <verdict>` whole (what a script greps for), long names or not.
+  const lines = wrap(text, Math.max(width, who.length + input.verdict.length + 3), '    ');
+  const bad = input.verdict !== 'n/a' && (input.verdict === 'inconclusive' || input.finding !== null);
+  if (bad) lines[0] = lines[0].replace(`${who}: ${input.verdict}`, `${who}: ${paint('bad', input.verdict)}`);
+  return lines;
 }
 
 /** A whole report: header, trace columns, explanation, replay command. */
@@ -169,14 +240,15 @@ export function formatReport(
   maxRows = 400,
 ): string {
   const paint = painter(opts.color ?? false);
-  const out = [header(input, paint)];
+  const width = opts.width ?? REPORT_WIDTH;
+  const out = header(input, paint, width);
   if (!input.events.length) return out.join('\n');
   const m = buildModel(input);
   const which = input.finding ? 'the failing run' : 'the run';
   out.push('', paint('head', `trace of ${which} (step = order of execution, t = the task's virtual time):`));
   out.push(...traceLines(m, maxRows, opts));
-  out.push(...explanation(m, paint));
-  if (replayCommand) out.push('', `replay: ${replayCommand}`);
+  out.push(...explanation(m, paint, width));
+  if (replayCommand) out.push('', ...replayLines(replayCommand, width));
   return out.join('\n');
 }
 

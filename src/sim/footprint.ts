@@ -1,8 +1,17 @@
 /**
  * Step footprints, for partial-order reduction (src/explore/dfs.ts). A step's footprint is a short
- * list of accesses, each encoded in one small integer: `obj * 2 + (write ? 1 : 0)`, or ANYTHING
- * (-1) for a step that may touch any state. Two steps are dependent when either may touch
- * anything, or both touch one object and one of them writes.
+ * list of accesses, each encoded in one integer: `obj * 2 + (write ? 1 : 0)`, a *group* access
+ * (below), or ANYTHING (-1) for a step that may touch any state. Two steps are dependent when
+ * either may touch anything, or both touch one object and one of them writes, or one makes a group
+ * access and the other any other kind of access to that object (a read, a write, another group).
+ *
+ * Group accesses are for mode locks: locks shared within a mode and exclusive across modes
+ * (bcachefs's two-state lock, "add" and "block"; the gfs2 glock's SH and DF). Two acquisitions or
+ * releases in one mode commute — the count moves the same way in either order — but one in each
+ * mode do not, which no read/write pair can say (two reads never conflict, two writes always do).
+ * A lock records a group access only where the step is one that commutes with any other of the
+ * same mode: a release that may wake a waiter, or a change a waiter's check reads, writes the lock
+ * (src/sync/twostate.ts, src/fs/gfs2/glock.ts).
  *
  * Objects are of two kinds:
  * - what a scheduling point declares for the step it begins (`task.point(site, obj, write)`): an
@@ -28,9 +37,14 @@ export const RECORDED_ONLY = -2;
  *   folio there (flags, data, counts);
  * - [2^28 + 2^27, 2^29): sectorObj(sector) — one logical block of the device;
  * - [2^29, 2^30): objectId(name) — locks, wait queues, page tables, extent maps, the allocator.
+ * Encoded, a read or write is below 2^31; a group access of objectId `o` in group g (0-3) is
+ * GROUP_BASE + (o - 2^29) * 4 + g, in [2^31, 2^32): still exact under `>>>`.
  */
 const GRANULE_BASE = 1 << 28;
 const SECTOR_BASE = GRANULE_BASE + (1 << 27);
+const GROUP_BASE = 2 ** 31;
+/** How many groups one object's group accesses tell apart. */
+export const GROUPS = 4;
 
 export function granule(ino: number, index: number): number {
   return GRANULE_BASE + (ino & 0x7f) * (1 << 20) + (index & 0xfffff);
@@ -61,6 +75,41 @@ export function isRecording(): boolean {
 /** Records an access of the running step (nothing when footprints are not recorded). */
 export function record(obj: number, write: boolean): void {
   if (recording) recording.fp.push(encodeAccess(obj, write));
+}
+
+/**
+ * The encoded group access of objectId `obj` in group `group` (0 to GROUPS - 1): conflicts with
+ * every access of `obj` except one in the same group.
+ */
+export function encodeGroupAccess(obj: number, group: number): number {
+  if (obj < ID_BASE || group < 0 || group >= GROUPS || group !== Math.floor(group)) {
+    throw new RangeError(
+      `group access of object ${obj} in group ${group}: objectIds and groups 0-${GROUPS - 1} only`,
+    );
+  }
+  return GROUP_BASE + (obj - ID_BASE) * GROUPS + group;
+}
+
+/** The object of an encoded access (not ANYTHING). */
+export function accessObject(x: number): number {
+  return x >= GROUP_BASE ? ID_BASE + ((x - GROUP_BASE) >>> 2) : x >>> 1;
+}
+
+/** Is an encoded access a group access? */
+export function isGroupAccess(x: number): boolean {
+  return x >= GROUP_BASE;
+}
+
+/** Is an encoded access a write (a group access is not: it conflicts only across groups)? */
+export function isWriteAccess(x: number): boolean {
+  return x < GROUP_BASE && (x & 1) === 1;
+}
+
+/** Do two encoded accesses (neither ANYTHING) conflict? */
+export function accessesConflict(x: number, y: number): boolean {
+  if (x < GROUP_BASE && y < GROUP_BASE) return x >>> 1 === y >>> 1 && ((x | y) & 1) === 1;
+  if (x >= GROUP_BASE && y >= GROUP_BASE) return x >>> 2 === y >>> 2 && x !== y;
+  return accessObject(x) === accessObject(y);
 }
 
 /**
@@ -136,6 +185,19 @@ export class RecordingMap<K, V> extends Map<K, V> {
 const ID_BASE = 1 << 29;
 const ID_MASK = (1 << 29) - 1;
 const ids = new Map<string, number>();
+
+/**
+ * What an object of a footprint is, for people reading one (a debugging aid: `ino 3`, `page 3:0`,
+ * `sector 8`, or the name an objectId was made from in this thread).
+ */
+export function describeObject(obj: number): string {
+  if (obj < GRANULE_BASE) return `ino ${obj}`;
+  if (obj < SECTOR_BASE)
+    return `page ${((obj - GRANULE_BASE) >>> 20) & 0x7f}:${(obj - GRANULE_BASE) & 0xfffff}`;
+  if (obj < ID_BASE) return `sector ${obj - SECTOR_BASE}`;
+  for (const [name, id] of ids) if (id === obj) return name;
+  return `object ${obj}`;
+}
 
 /** A stable id for a named object (FNV-1a of the name, in [2^29, 2^30)). */
 export function objectId(name: string): number {
@@ -213,7 +275,9 @@ export function dependent(a: readonly number[], b: readonly number[]): boolean {
     for (let j = 0; j < b.length; j++) {
       const y = b[j];
       if (y === ANYTHING) return true;
-      if (x >>> 1 === y >>> 1 && ((x | y) & 1) === 1) return true;
+      if (x < GROUP_BASE && y < GROUP_BASE) {
+        if (x >>> 1 === y >>> 1 && ((x | y) & 1) === 1) return true;
+      } else if (accessesConflict(x, y)) return true;
     }
   }
   return false;
@@ -224,12 +288,13 @@ export function compactFootprint(fp: readonly number[]): number[] {
   if (fp.length === 0) return [];
   const a = fp.slice().sort((x, y) => x - y);
   if (a[0] === ANYTHING) return [ANYTHING];
-  // Sorted, a read (2k) sits just before the write (2k + 1) of the same object, which covers it.
+  // Sorted, a read (2k) sits just before the write (2k + 1) of the same object, which covers it
+  // (group accesses, above every read and write, are only deduplicated).
   const out: number[] = [];
   for (let i = 0; i < a.length; i++) {
     const x = a[i];
     if (x === a[i + 1]) continue;
-    if ((x & 1) === 0 && a[i + 1] === x + 1) continue;
+    if (x < GROUP_BASE && (x & 1) === 0 && a[i + 1] === x + 1) continue;
     out.push(x);
   }
   return out;

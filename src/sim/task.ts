@@ -4,7 +4,7 @@
  * at each point who runs next. One task runs at a time.
  */
 import { emptyArray } from './alloc.js';
-import { ANYTHING, encodeAccess, objectId, RECORDED_ONLY } from './footprint.js';
+import { ANYTHING, encodeAccess, encodeGroupAccess, objectId, RECORDED_ONLY } from './footprint.js';
 import type { Sim } from './sched.js';
 
 /** Anything a task can wait on: a lock, a folio lock bit, a bio, a pin count. */
@@ -180,6 +180,15 @@ export class Task {
   /** Records that the running step touches `obj` (an objectId), if footprints are recorded. */
   touch(obj: number, write: boolean): void {
     if (this.sim.recording) this.fp.push(encodeAccess(obj, write));
+  }
+
+  /**
+   * Records that the running step makes a group access of `obj` (an objectId) in `group`: a mode
+   * lock's acquisition or release that commutes with any other in the same mode
+   * (src/sim/footprint.ts).
+   */
+  touchGroup(obj: number, group: number): void {
+    if (this.sim.recording) this.fp.push(encodeGroupAccess(obj, group));
   }
 
   /**

@@ -15,9 +15,11 @@
  *
  * Footprints (src/sim/footprint.ts): an acquisition or release is a write of the lock, except that
  * rw_semaphore readers only read it — two down_read()s or up_read()s commute unless one of them
- * sleeps or wakes someone, and Sim.block/Sim.wake record those as writes. Shared modes of other
- * locks are writes: 'add' and 'block' are both shared yet exclude each other, which a read/write
- * pair cannot express. A lock with `ownFootprint` (the range lock) records its accesses itself.
+ * sleeps or wakes someone, and Sim.block/Sim.wake record those as writes. A mode lock's shared
+ * modes ('add' and 'block', SH and DF: each shared within itself, exclusive across) are group
+ * accesses when the acquisition says so (`fpGroup`: src/sim/footprint.ts), which the lock asks for
+ * only where the step commutes with any other of the same mode; other shared modes are writes. A
+ * lock with `ownFootprint` (the range lock) records its accesses itself.
  */
 import { assert } from '../sim/assert.js';
 import { type HeldLock, type Task, type Waitable, waitableObj } from '../sim/task.js';
@@ -34,6 +36,11 @@ export interface LockAttrs {
   readonly read: 0 | 1 | 2;
   readonly group: string;
   readonly trylock: boolean;
+  /**
+   * The footprint group (0 to GROUPS - 1) this shared acquisition and its release record, instead
+   * of a write of the lock; absent: a write (or a read, for rwsem readers).
+   */
+  readonly fpGroup?: number;
 }
 
 export const EXCLUSIVE: LockAttrs = { read: 0, group: '', trylock: false };
@@ -49,9 +56,15 @@ export function heldAttrs(h: HeldLock): LockAttrs {
 }
 
 /** Builds the attributes of an acquisition (returns shared constants for the common cases). */
-export function attrs(read: 0 | 1 | 2, group: string, trylock: boolean): LockAttrs {
+export function attrs(read: 0 | 1 | 2, group: string, trylock: boolean, fpGroup?: number): LockAttrs {
   if (read === 0) return trylock ? EXCLUSIVE_TRY : EXCLUSIVE;
-  return { read, group, trylock };
+  return fpGroup === undefined ? { read, group, trylock } : { read, group, trylock, fpGroup };
+}
+
+/** Records the acquisition or release of `lock` with attributes `a` in the running step's footprint. */
+function touchLock(t: Task, lock: Waitable, a: LockAttrs): void {
+  if (a.fpGroup !== undefined) t.touchGroup(waitableObj(lock), a.fpGroup);
+  else t.touch(waitableObj(lock), a.group !== 'read');
 }
 
 /** Records that `t` now holds `lock` in `mode`, taken at `site` (the kernel call site). */
@@ -70,9 +83,10 @@ export function noteAcquired(
     read: a.read,
     group: a.group,
     trylock: a.trylock,
+    ...(a.fpGroup === undefined ? {} : { fpGroup: a.fpGroup }),
   };
   t.held.push(h);
-  if (t.sim.recording && !lock.ownFootprint) t.touch(waitableObj(lock), a.group !== 'read');
+  if (t.sim.recording && !lock.ownFootprint) touchLock(t, lock, a);
   t.sim.traceEvent(t, 'acquire', site, -1, `${lock.name} ${mode}`);
   t.sim.lockObserver?.acquired(t, lock, mode, site);
 }
@@ -96,7 +110,7 @@ export function noteReleased(
   while (i >= 0 && !(held[i].lock === lock && (mode === undefined || held[i].mode === mode))) i--;
   assert(i >= 0, () => `${t} releases ${lock.name}${mode ? ` ${mode}` : ''} not held by ${holder}`);
   const [h] = held.splice(i, 1);
-  if (t.sim.recording && !lock.ownFootprint) t.touch(waitableObj(lock), heldAttrs(h).group !== 'read');
+  if (t.sim.recording && !lock.ownFootprint) touchLock(t, lock, heldAttrs(h));
   t.sim.traceEvent(t, 'release', site, -1, `${lock.name} ${h.mode}`);
   t.sim.lockObserver?.released(holder, lock);
   return h;

@@ -1,11 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EDEADLK } from '../sim/errno.js';
+import { accessObject, dependent, encodeAccess, encodeGroupAccess, objectId } from '../sim/footprint.js';
 import { type DeadlockReport, Sim } from '../sim/sched.js';
 import { ReplayStrategy, TimedStrategy } from '../sim/strategy.js';
+import type { Task } from '../sim/task.js';
 import { LockContext } from './lockctx.js';
 import { Lockdep } from './lockdep.js';
-import { spin } from './testutil.test-support.js';
+import { FootprintLog, spin } from './testutil.test-support.js';
 import { type TwoState, type TwoStateFairness, TwoStateLock } from './twostate.js';
 
 const ADD: TwoState = 0;
@@ -213,5 +215,43 @@ describe('TwoStateLock', () => {
     expect(await learn({ kind: 'original' }, ADD, ADD)).toBeNull();
     expect(await learn({ kind: 'original' }, ADD, BLOCK)).not.toBeNull();
     expect(await learn({ kind: 'deadline', deadlineTicks: 4 }, ADD, ADD)).not.toBeNull();
+  });
+});
+
+describe('TwoStateLock footprints (partial-order reduction)', () => {
+  const obj = objectId('ei_pagecache_lock(f)');
+
+  it("two 'add' holders' steps commute; a release with a sleeper writes the lock", async () => {
+    const log = new FootprintLog();
+    const sim = new Sim({ strategy: log });
+    const lock = new TwoStateLock('ei_pagecache_lock(f)', { kind: 'original' }, 'ei_pagecache_lock');
+    const fault = async (t: Task) => {
+      await t.pointRecorded('fault');
+      await lock.lock(t, ADD, 'bch2_page_fault');
+      await t.pointRecorded('filemap_fault');
+      lock.unlock(t, ADD);
+      await t.pointRecorded('done');
+    };
+    sim.spawn('a', fault);
+    sim.spawn('b', fault);
+    sim.spawn('dio', async (t) => {
+      await t.pointRecorded('dio');
+      await lock.lock(t, BLOCK, 'bch2_direct_write');
+      lock.unlock(t, BLOCK);
+    });
+    expect((await sim.run()).outcome.kind).toBe('done');
+    const lockSteps = (name: string) =>
+      log.steps.filter((s) => s.task === name && s.fp.some((x) => accessObject(x) === obj)).map((s) => s.fp);
+    const [aTake, aRelease] = lockSteps('a');
+    const [bTake] = lockSteps('b');
+    expect(aTake).toEqual([encodeGroupAccess(obj, ADD)]);
+    // b takes "add" while a holds it: commutes with a's acquisition.
+    expect(dependent(aTake, bTake)).toBe(false);
+    // dio sleeps for "block" (a write); a's release then wakes nobody yet (b holds "add") but may
+    // be the last one: it writes the lock, so it conflicts with b's acquisition and release.
+    expect(aRelease).toContain(encodeAccess(obj, true));
+    expect(dependent(aRelease, bTake)).toBe(true);
+    const [dioTake] = lockSteps('dio');
+    expect(dependent(dioTake, aTake)).toBe(true);
   });
 });

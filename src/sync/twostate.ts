@@ -37,8 +37,7 @@
  */
 
 import { assert } from '../sim/assert.js';
-import { objectId } from '../sim/footprint.js';
-import type { Task, Waitable } from '../sim/task.js';
+import { type Task, type Waitable, waitableObj } from '../sim/task.js';
 import { WaitQueue } from '../sim/waitqueue.js';
 import { attrs, type LockAttrs, noteAcquired, noteReleased, uniqueTasks } from './held.js';
 import { type CtxHold, type LockContext, resolveCtx } from './lockctx.js';
@@ -109,8 +108,11 @@ export class TwoStateLock implements Waitable {
 
   /** bch2_two_state_trylock(). */
   trylock(t: Task, s: TwoState, site: string): boolean {
-    t.touch(objectId(this.name), true);
-    if (!this.mayTake(t, s)) return false;
+    // Succeeding or not, it looks at whether the other state is held: a group access of `s`.
+    if (!this.mayTake(t, s)) {
+      t.touchGroup(waitableObj(this), s);
+      return false;
+    }
     this.take(t, s, site, null, true);
     return true;
   }
@@ -121,6 +123,9 @@ export class TwoStateLock implements Waitable {
     while (i >= 0 && !(this.holds[i].task === t && this.holds[i].state === s)) i--;
     assert(i >= 0, () => `bch2_two_state_unlock: ${t} does not hold ${this.name} ${TWO_STATE_NAMES[s]}`);
     const [h] = this.holds.splice(i, 1);
+    // With sleepers, whether this release wakes them depends on the other holders of `s` (the
+    // count reaches 0 at the last one): it does not commute with their acquisitions and releases.
+    if (this.wq.length > 0) t.touch(waitableObj(this), true);
     noteReleased(t, this, 'bch2_two_state_unlock', t, TWO_STATE_NAMES[s]);
     if (h.ctxOwner && h.ctx) h.ctxOwner.forget(h.ctx);
     this.v -= s ? 1 : -1;
@@ -134,12 +139,18 @@ export class TwoStateLock implements Waitable {
       this.take(t, s, site, ctx, false);
       return 0;
     }
-    if (ctx?.holdsLock(this)) return ctx.refuse(t, this, TWO_STATE_NAMES[s], site, this.blockerText(s));
+    if (ctx?.holdsLock(this)) {
+      // The refusal looked at the other state's holders, as a failed trylock does.
+      t.touchGroup(waitableObj(this), s);
+      return ctx.refuse(t, this, TWO_STATE_NAMES[s], site, this.blockerText(s));
+    }
     const w: TwoStateWaiter = { task: t, state: s, since: t.time };
     this.sleepers.push(w);
     // __wait_event(lock->wait, bch2_two_state_trylock(lock, s)): woken by wake_up_all, re-checks.
     do await this.wq.wait(t, this, site);
     while (!this.mayTake(t, s));
+    // Leaving the sleepers changes what the deadline gate sees (the first sleeper).
+    t.touch(waitableObj(this), true);
     this.sleepers.splice(this.sleepers.indexOf(w), 1);
     this.take(t, s, site, ctx, false);
     return 0;
@@ -171,9 +182,14 @@ export class TwoStateLock implements Waitable {
     noteAcquired(t, this, mode, site, this.lockdepAttrs(s, trylock));
   }
 
-  /** Recursive-read without a deadline (never waits while its state is held), shared with one. */
+  /**
+   * Recursive-read without a deadline (never waits while its state is held), shared with one. The
+   * footprint: a group access of the state (src/sim/footprint.ts): two acquisitions or releases of
+   * one state commute — each moves the count the same way and neither can make the other wait —
+   * except a release with sleepers (unlock writes the lock then).
+   */
   private lockdepAttrs(s: TwoState, trylock: boolean): LockAttrs {
-    return attrs(this.fairness.kind === 'original' ? 2 : 1, TWO_STATE_NAMES[s], trylock);
+    return attrs(this.fairness.kind === 'original' ? 2 : 1, TWO_STATE_NAMES[s], trylock, s);
   }
 
   private blockerText(s: TwoState): string {

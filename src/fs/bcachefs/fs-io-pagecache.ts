@@ -86,7 +86,8 @@ export async function bch2PageFault(t: Task, inode: Inode, vmf: VmFault): Promis
     t.event('bch2_page_fault', `${inode.name}: fault on the mapping our O_DIRECT write blocks: SIGBUS`);
     return VM_FAULT_SIGBUS;
   }
-  await t.point('bch2_page_fault', inode.ino);
+  // What follows up to filemap_fault's lookup takes the pagecache lock and nothing else: recorded.
+  await t.pointRecorded('bch2_page_fault');
   // Lock ordering:
   if (fdm && mappingAbove(fdm, mapping)) {
     if (!(await pageFaultOutOfOrder(t, inode, fdm))) return VM_FAULT_SIGBUS;

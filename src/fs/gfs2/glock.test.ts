@@ -3,10 +3,11 @@
  * auto-demotion, and what a deadlock report says about it.
  */
 import { describe, expect, it } from 'vitest';
+import { accessObject, dependent, encodeAccess, encodeGroupAccess, objectId } from '../../sim/footprint.js';
 import { type RunResult, Sim } from '../../sim/sched.js';
 import { ReplayStrategy } from '../../sim/strategy.js';
 import type { Task } from '../../sim/task.js';
-import { acquisitions, spin } from '../../sync/testutil.test-support.js';
+import { acquisitions, FootprintLog, spin } from '../../sync/testutil.test-support.js';
 import { Glock, type GlockState, glockCompatible } from './glock.js';
 
 /** Takes the glock in `state`, holds it for `ticks` points, releases it. */
@@ -155,5 +156,38 @@ describe('holder auto-demotion (HIF_MAY_DEMOTE)', () => {
       'glock(f) glock',
       'glock(g) glock',
     ]);
+  });
+});
+
+describe('glock footprints (partial-order reduction)', () => {
+  const obj = objectId('glock(f)');
+
+  it('two SH grants commute; the release that grants a waiting DF request writes the glock', async () => {
+    const log = new FootprintLog();
+    const sim = new Sim({ strategy: log });
+    const gl = new Glock('glock(f)');
+    const body = (state: GlockState) => async (t: Task) => {
+      await t.pointRecorded('start');
+      const gh = gl.holderInit(t, state);
+      await gl.nq(t, gh, `gfs2_glock_nq(${state})`);
+      await t.pointRecorded('held');
+      gl.dq(t, gh);
+    };
+    sim.spawn('a', body('SH'));
+    sim.spawn('b', body('SH'));
+    sim.spawn('dio', body('DF'));
+    expect((await sim.run()).outcome.kind).toBe('done');
+    const glockSteps = (name: string) =>
+      log.steps.filter((s) => s.task === name && s.fp.some((x) => accessObject(x) === obj)).map((s) => s.fp);
+    const [aTake, aRelease] = glockSteps('a');
+    const [bTake, bRelease] = glockSteps('b');
+    expect(aTake).toEqual([encodeGroupAccess(obj, 0)]);
+    expect(dependent(aTake, bTake)).toBe(false);
+    // dio's DF request sleeps behind both (a write); a's release leaves b holding: a group access
+    // only; b's is the last and grants dio: it writes the glock.
+    expect(dependent(glockSteps('dio')[0], aTake)).toBe(true);
+    expect(aRelease).toEqual([encodeGroupAccess(obj, 0)]);
+    expect(bRelease).toContain(encodeAccess(obj, true));
+    expect(dependent(aRelease, bRelease)).toBe(true);
   });
 });

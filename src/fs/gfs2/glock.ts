@@ -79,7 +79,8 @@
  * - gfs2_glock_nq() error returns (withdraw, try locks) are not modelled: every request waits.
  */
 import { assert, InvariantError } from '../../sim/assert.js';
-import type { Task, Waitable } from '../../sim/task.js';
+import { record } from '../../sim/footprint.js';
+import { type Task, type Waitable, waitableObj } from '../../sim/task.js';
 import { WaitQueue } from '../../sim/waitqueue.js';
 import { attrs, type LockAttrs, noteAcquired, noteReleased, uniqueTasks } from '../../sync/held.js';
 
@@ -91,11 +92,21 @@ const LM_ST: Record<GlockState, string> = {
   DF: 'LM_ST_DEFERRED',
 };
 
-/** Lockdep's view: SH and DF are each shared within themselves and exclude each other. */
+/**
+ * Lockdep's view: SH and DF are each shared within themselves and exclude each other. Footprints:
+ * SH and DF grants and releases are group accesses of the glock (src/sim/footprint.ts), EX ones
+ * writes. Two of them in one mode commute: a request is granted at once only when nobody waits
+ * (do_promote grants in queue order, so a request behind a waiter sleeps, which writes the glock),
+ * and then neither can make the other wait; a release that lets do_promote grant a waiter wakes it,
+ * which writes the glock too — and since no request is granted past a waiter, which release of a
+ * mode is the last one is decided by releases alone, each of which the waking one conflicts with.
+ * A holder's demotion flag changes write the glock (a conflicting request reads the flag), and
+ * gfs2_holder_queued() reads it.
+ */
 const LOCKDEP: Record<GlockState, LockAttrs> = {
   EX: attrs(0, '', false),
-  SH: attrs(1, 'SH', false),
-  DF: attrs(1, 'DF', false),
+  SH: attrs(1, 'SH', false, 0),
+  DF: attrs(1, 'DF', false, 1),
 };
 
 /** The DLM compatibility of two granted modes (gfs2-glocks.rst): SH+SH, DF+DF; EX alone. */
@@ -164,17 +175,21 @@ export class Glock implements Waitable {
   allowDemote(t: Task, gh: Gfs2Holder): void {
     assert(gh.holder, () => `${t}: gfs2_holder_allow_demote of ${this.name} not held`);
     gh.mayDemote = true;
+    t.touch(waitableObj(this), true);
     t.event('gfs2_holder_allow_demote', `${this.name} ${gh.state}`);
     this.doPromote(t);
   }
 
   /** gfs2_holder_disallow_demote(). */
-  disallowDemote(_t: Task, gh: Gfs2Holder): void {
+  disallowDemote(t: Task, gh: Gfs2Holder): void {
     gh.mayDemote = false;
+    t.touch(waitableObj(this), true);
   }
 
   /** gfs2_holder_queued(): still a holder (or waiter), i.e. not demoted meanwhile. */
   queued(gh: Gfs2Holder): boolean {
+    // A demotion (another task's step) changes the answer: the running step reads the glock.
+    record(waitableObj(this), false);
     return gh.holder || gh.waiting;
   }
 

@@ -120,6 +120,12 @@ async function iomapWriteBegin(t: Task, inode: Inode, pos: number, len: number):
   throw new Error('iomap_write_begin: no progress');
 }
 
+/** The step goes on into the caller, which may touch anything before its next point. */
+function callerGoesOn(ret: number): number {
+  record(ANYTHING, true);
+  return ret;
+}
+
 /**
  * iomap_file_buffered_write() / generic_perform_write(): per folio, fault the source in, lock the
  * folio, copy with page faults disabled, dirty it, unlock. A copy that makes no progress (the
@@ -136,35 +142,40 @@ export async function iomapFileBufferedWrite(
   const ps = inode.fs.pageSize;
   let done = 0;
   let retries = 0;
-  // After a copy, the step that began at its last point runs on: iomap_write_end and the unlock,
-  // then the next chunk's fault-in and iomap_write_begin up to its first point (all of which
-  // record themselves), or back into the caller, whose tail may touch anything: every return once
-  // something was copied says so (where a point came between, that only over-approximates).
-  let copied = false;
-  const leave = (ret: number): number => {
-    if (copied) record(ANYTHING, true);
-    return ret;
-  };
   while (done < len) {
     const off = pos + done;
     const chunk = Math.min(len - done, ps - (off % ps));
-    if ((await faultInIovIterReadable(t, ubuf + done, chunk)) === chunk) return leave(done || -EFAULT);
+    // Returning into the caller from a step a recorded copy continued (below): it may do anything.
+    if ((await faultInIovIterReadable(t, ubuf + done, chunk)) === chunk) return callerGoesOn(done || -EFAULT);
     const folio = await iomapWriteBegin(t, inode, off, chunk);
-    if (typeof folio === 'number') return leave(done || folio);
+    if (typeof folio === 'number') return done || folio;
     t.pagefaultDisabled++;
-    const n = await copyFromUser(t, folio.data, off % ps, ubuf + done, chunk, 'recorded', folio.fpObj);
+    // Unless this chunk is the last, what follows the copy up to the next point is recorded: the
+    // folio's data and flags (recorded below), i_size, the folio lock, and the next chunk's
+    // fault-in walk; after the last one the caller goes on (AfterCopy).
+    const last = done + chunk >= len;
+    const copied = await copyFromUser(
+      t,
+      folio.data,
+      off % ps,
+      ubuf + done,
+      chunk,
+      last ? 'anything' : 'recorded',
+    );
     t.pagefaultDisabled--;
-    copied = true;
-    record(folio.fpObj, true); // iomap_write_end: uptodate, and the folio's data
-    if (n === chunk || folio.uptodate) iomapWriteEnd(t, inode, folio, off, n, chunk);
+    // The copy wrote the folio's data; write_end sets its flags: its page granule (and the inode,
+    // the granule's parent, read).
+    record(folio.fpObj, true);
+    record(inode.ino, false);
+    if (copied === chunk || folio.uptodate) iomapWriteEnd(t, inode, folio, off, copied, chunk);
     folio.lock.unlock(t);
-    if (n === 0) {
-      if (++retries > 64) return leave(done || -EFAULT);
+    if (copied === 0) {
+      if (++retries > 64) return callerGoesOn(done || -EFAULT);
       continue;
     }
-    done += n;
+    done += copied;
   }
-  return leave(done);
+  return done;
 }
 
 /** iomap_write_end(): uptodate, dirty, and i_size extended when the write passes EOF. */
@@ -335,16 +346,19 @@ async function writeOneFolio(t: Task, inode: Inode, folio: Folio, bounce: boolea
   for (let b = 0; b < nblocks; b++) {
     const lblk = first + b;
     const pblk = inode.extents.pblk(lblk);
-    // The DMA reads the folio (a store through a PTE races with it), or a bounce copy only this
-    // bio sees: said, so that the completion's footprint is recorded rather than "anything".
-    const seg = { buf: src, off: b * bs, len: bs, obj: bounce ? PRIVATE_BUFFER : folio.fpObj };
-    const bio = inode.fs.bdev.submitBio(t, 'write', pblk * bs, [seg]);
+    // The DMA reads the folio (a bounce copy is the bio's alone) when the bio completes.
+    const obj = bounce ? PRIVATE_BUFFER : folio.fpObj;
+    const bio = inode.fs.bdev.submitBio(t, 'write', pblk * bs, [{ buf: src, off: b * bs, len: bs, obj }]);
     if (bio.irq) folio.writebackWait.by.push(bio.irq);
     pending++;
     bio.endIo = () => {
-      // `pending` and PG_writeback are the folio's state: every completion writes it. The extent
-      // map, the writeback mark and the wait queue record themselves.
+      // The extent map records itself; the folio's flags (PG_writeback, and `pending`, which the
+      // folio's other bios share) are the folio's object — its page granule: every step that looks
+      // at a cached folio's flags declares or records that granule. folio_end_writeback records
+      // the writeback mark and its wake-ups itself. The granule's parent, the inode, is read (a
+      // step that declares the whole inode conflicts with it: src/sim/footprint.ts).
       record(folio.fpObj, true);
+      record(inode.ino, false);
       if (inode.extents.state(lblk) === BlockState.Unwritten && inode.extents.pblk(lblk) === pblk) {
         inode.extents.set(lblk, BlockState.Written, pblk);
       }
