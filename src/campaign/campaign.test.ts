@@ -62,6 +62,53 @@ describe('a campaign cell', () => {
     expect(r.certificate).toMatchObject({ method: 'dfs', complete: true, preemptions: 2 });
   });
 
+  it('certifies two O_DIRECT writes to different files with one DFS schedule (DPOR from the root)', async () => {
+    // No step of one task touches what the other's does: DPOR runs the default schedule only. The
+    // frontier a multi-threaded `check` builds expanded 13 units in full (78 runs) for this tree.
+    const r = await runCampaignCell({
+      index: 0,
+      name: 'disjoint',
+      program: {
+        geometry: GEO,
+        tasks: [
+          [{ kind: 'pwrite', file: 'f', range: 'p0', direct: true, buf: null }],
+          [{ kind: 'pwrite', file: 'g', range: 'p0', direct: true, buf: null }],
+        ],
+      },
+      scheme: 'xfs',
+      budget: DEFAULT_BUDGET,
+    });
+    expect(r.verdict).toBe('ok');
+    expect(r.certificate).toEqual({ method: 'dfs', complete: true, schedules: 1, pruned: 0, preemptions: 2 });
+  });
+
+  it("finishes campaign-67077 under gfs2: a livelock's DFS run is saturated past POR_STEPS", async () => {
+    // Each retry of the livelock submits a bio, so a task: DPOR's vector clocks grew with every
+    // step, and tracking the 20,000 steps of the first run took minutes (`--estimate` stalled).
+    const sg0 = { file: 'g' as const, page: 0 as const, shared: true };
+    const r = await runCampaignCell({
+      index: 67077,
+      name: 'campaign-67077',
+      program: {
+        geometry: { name: 'block<page', block: 16 },
+        tasks: [
+          [{ kind: 'pread', file: 'f', range: 'straddle', direct: false, buf: sg0 }],
+          [{ kind: 'pread', file: 'g', range: 'blk', direct: true, buf: sg0 }],
+        ],
+      },
+      scheme: 'gfs2',
+      budget: DEFAULT_BUDGET,
+    });
+    expect(r.verdict).toBe('no-progress');
+    expect(r.certificate).toEqual({
+      method: 'dfs',
+      complete: false,
+      schedules: 1,
+      pruned: 0,
+      preemptions: 2,
+    });
+  }, 120_000);
+
   it('falls back to PCT when the DFS budget runs out, and says so', async () => {
     const r = await runCampaignCell({
       index: 42238,

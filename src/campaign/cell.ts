@@ -11,8 +11,9 @@ import type { Finding } from '../check/oracles.js';
 import { checkScenario } from '../explore/check.js';
 import { decisive } from '../explore/judge.js';
 import { replayString, runOnce } from '../explore/run.js';
+import { resolveSchemeRef } from '../explore/schemefile.js';
 import { shrinkSchedule } from '../explore/shrink.js';
-import { dfsFrontier, runUnit, type SearchParams } from '../explore/units.js';
+import { runUnit, type SearchParams } from '../explore/units.js';
 import { canonical } from '../gen/canon.js';
 import { ddmin } from '../gen/ddmin.js';
 import { signature } from '../gen/signature.js';
@@ -20,7 +21,6 @@ import { litmusText, type Program, programKey } from '../gen/space.js';
 import { findingLitmus } from '../gen/write.js';
 import type { Scenario } from '../litmus/ast.js';
 import { parseLitmus } from '../litmus/parse.js';
-import { findScheme } from '../schemes/index.js';
 import type { Scheme } from '../schemes/scheme.js';
 import { ReplayStrategy } from '../sim/strategy.js';
 
@@ -92,8 +92,23 @@ function recordFinding(f: Finding): RecordFinding {
   return { kind: f.kind, summary: f.summary, details: f.details, ops: f.ops };
 }
 
+/**
+ * Steps of a DFS run that DPOR tracks; the rest of a longer run is searched as the plain DFS
+ * (explore/dfs.ts, saturate). A run of a 2 × 1 program that terminates takes well under this; a
+ * livelock takes the whole step bound (20,000), which DPOR tracked in minutes.
+ */
+export const POR_STEPS = 1000;
+
 function dfsParams(b: CellBudget): SearchParams {
-  return { strategy: 'dfs', seed: b.seed, depth: 3, expectedSteps: 0, preemptions: b.preemptions, por: true };
+  return {
+    strategy: 'dfs',
+    seed: b.seed,
+    depth: 3,
+    expectedSteps: 0,
+    preemptions: b.preemptions,
+    por: true,
+    porSteps: POR_STEPS,
+  };
 }
 
 interface DfsResult {
@@ -104,26 +119,21 @@ interface DfsResult {
 }
 
 /**
- * The bounded DFS, unit after unit in this thread, until a failure or `dfsRuns` runs (the
- * frontier's included, as explore/search.ts counts them).
+ * The bounded DFS in this thread, from the root, until a failure or `dfsRuns` runs. One unit whose
+ * prefix is empty is the plain DPOR search (explore/units.ts): a cell runs on one thread, so the
+ * frontier that splits a `check` across workers would only cost runs — it expands its decisions in
+ * full, without POR, so two tasks on disjoint files paid ~80 frontier runs for a tree DPOR covers
+ * in one.
  */
 async function boundedDfs(scenario: Scenario, scheme: Scheme, b: CellBudget): Promise<DfsResult> {
-  const params = dfsParams(b);
-  const frontier = await dfsFrontier(scenario, scheme, params, b.dfsRuns);
-  let spent = frontier.runs;
-  let schedules = 0;
-  let pruned = 0;
-  for (const unit of frontier.units) {
-    const left = b.dfsRuns - spent;
-    if (left <= 0 || unit.kind !== 'dfs') return { complete: false, schedules, pruned, failure: null };
-    const r = await runUnit(scenario, scheme, params, { ...unit, budget: left });
-    schedules += r.schedules;
-    pruned += r.pruned;
-    spent += r.schedules + r.pruned;
-    if (r.failure) return { complete: false, schedules, pruned, failure: r.failure.schedule };
-    if (!r.complete) return { complete: false, schedules, pruned, failure: null };
-  }
-  return { complete: true, schedules, pruned, failure: null };
+  const root = { kind: 'dfs' as const, index: 0, prefix: [], sleep: [], budget: b.dfsRuns };
+  const r = await runUnit(scenario, scheme, dfsParams(b), root);
+  return {
+    complete: r.complete,
+    schedules: r.schedules,
+    pruned: r.pruned,
+    failure: r.failure?.schedule ?? null,
+  };
 }
 
 /** A search for a forbidden finding: the bounded DFS, then PCT if its budget ran out. */
@@ -219,7 +229,7 @@ async function minimise(
   kind: Finding['kind'],
 ): Promise<{ minimised: Minimised; signature: string }> {
   const positions = t.program.tasks.flatMap((ops, ti) => ops.map((_, i): [number, number] => [ti, i]));
-  const name = `${t.name}-${scheme.name}-min`;
+  const name = `${t.name}-${fileSafe(scheme.name)}-min`;
   const { items, tests } = await ddmin(positions, async (keep) => {
     if (keep.length === 0) return false;
     const f = await searchProgram(
@@ -247,9 +257,15 @@ async function minimise(
   return { minimised, signature: sig };
 }
 
+/** A scheme's name as part of a file name: a scheme file's path by its base name, `my_scheme`. */
+function fileSafe(scheme: string): string {
+  const base = scheme.split('/').pop() ?? scheme;
+  return base.replace(/\.m?js$/, '').replace(/[^A-Za-z0-9_-]+/g, '_');
+}
+
 export async function runCampaignCell(t: CampaignCellTask): Promise<CellOutcome> {
-  const scheme = findScheme(t.scheme);
-  if (!scheme) throw new Error(`campaign: unknown scheme ${t.scheme}`);
+  // A registry name, or a scheme file by its path (loaded once per thread, from the same cwd).
+  const scheme = await resolveSchemeRef(t.scheme);
   const ref = `${t.name}.litmus`;
   const scenario = scenarioOf(t.program, t.name);
   const none: Certificate = { method: 'none', complete: false, schedules: 0, pruned: 0 };

@@ -46,7 +46,17 @@ export interface Estimate {
   jobs: number;
   /** Sampled cells whose DFS certificate completed within the budget. */
   complete_fraction: number;
+  /**
+   * CPU seconds the shard would take: the sample's process CPU (every thread), scaled. Less
+   * sensitive to other load than `minutes`, which is wall-clock.
+   */
+  cpu_seconds: number;
+  /** Two-core shards (`--shard i/N`, `--jobs 2` each) that would check it in 10 minutes. */
+  shards_10min: number;
 }
+
+/** CPU seconds one two-core machine gives in ten minutes. */
+const TEN_MINUTES_TWO_CORES = 2 * 600;
 
 /** Picks `k` positions of [0, n) with a seeded partial Fisher–Yates, in increasing order. */
 export function samplePositions(n: number, k: number, seed: number): number[] {
@@ -82,8 +92,12 @@ export async function estimateCampaign(o: EstimateOptions): Promise<Estimate> {
   const picks = sampled(o, programs);
   const records: CampaignRecord[] = [];
   const started = performance.now();
+  const cpu0 = process.cpuUsage();
   await runCampaign({ ...o, onRecord: (r) => records.push(r), onCell: (done) => o.onCell?.(done) }, picks);
   const secs = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSecs = (cpu.user + cpu.system) / 1e6;
+  const cpuTotal = Math.round((cpuSecs / Math.max(1, records.length)) * programs * o.schemes.length);
   const cells = programs * o.schemes.length;
   const n = Math.max(1, records.length);
   const runs = records.reduce((s, r) => s + r.certificate.schedules + r.certificate.pruned, 0);
@@ -99,6 +113,8 @@ export async function estimateCampaign(o: EstimateOptions): Promise<Estimate> {
     minutes: Math.round((((secs / n) * cells) / 60) * 10) / 10,
     jobs: o.jobs,
     complete_fraction: Math.round((records.filter((r) => r.certificate.complete).length / n) * 1000) / 1000,
+    cpu_seconds: cpuTotal,
+    shards_10min: Math.max(1, Math.ceil(cpuTotal / TEN_MINUTES_TWO_CORES)),
   };
 }
 
@@ -108,5 +124,6 @@ export function formatEstimate(e: Estimate): string[] {
     `  ${e.programs} programs x ${e.schemes} schemes = ${e.cells} cells (from ${e.sampled_programs} sampled programs)`,
     `  ~${e.runs} runs, ~${e.minutes} minutes at --jobs ${e.jobs} on this machine`,
     `  ${(e.complete_fraction * 100).toFixed(1)}% of sampled cells have a complete DFS certificate`,
+    `  ~${(e.cpu_seconds / 3600).toFixed(1)} CPU-hours: ${e.shards_10min} two-core shards (--shard i/${e.shards_10min}) for 10 minutes`,
   ];
 }

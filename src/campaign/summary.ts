@@ -182,8 +182,20 @@ export function summarize(
   };
 }
 
-/** The summary as a table, one row per scheme. */
-export function formatSummary(s: CampaignSummary): string[] {
+/**
+ * A minimised finding's replay string with its scenario part under `dir` (`--litmus-dir`), where
+ * the .litmus is written: the command runs as printed from where the campaign ran.
+ */
+export function replayIn(dir: string, replay: string): string {
+  return `${dir.replace(/\/+$/, '')}/${replay}`;
+}
+
+/** The summary as a table, one row per scheme; replay lines name the files under `litmusDir`. */
+export function formatSummary(s: CampaignSummary, litmusDir?: string): string[] {
+  const replay = (r: string) =>
+    litmusDir
+      ? `npx pagelab replay '${replayIn(litmusDir, r)}'`
+      : `npx pagelab replay '${r}' (write the .litmus with --litmus-dir DIR)`;
   const kinds = FINDING_KINDS;
   const head = ['scheme', 'programs', 'ok', 'n/a', ...kinds, 'dfs-complete', 'dfs-found', 'pct'];
   const rows = s.schemes.map((r) => [
@@ -210,7 +222,7 @@ export function formatSummary(s: CampaignSummary): string[] {
     ...(s.distinct.length ? ['', `${s.distinct.length} distinct findings (deduplicated by signature):`] : []),
     ...s.distinct.map(
       (d) =>
-        `  ${d.scheme} ${d.kind} x${d.cells}: ${d.program}\n    signature: ${d.signature}\n    pagelab replay '${d.replay}'`,
+        `  ${d.scheme} ${d.kind} x${d.cells}: ${d.program}\n    signature: ${d.signature}\n    ${replay(d.replay)}`,
     ),
   ];
 }

@@ -3,7 +3,7 @@
  * merged give byte for byte the summary of one run, whatever --jobs; bad input is one line, exit 2.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -68,11 +68,59 @@ describe('pagelab campaign --shard and merge', () => {
   }, 240_000);
 });
 
+describe('pagelab campaign --scheme FILE --litmus-dir DIR', () => {
+  it('checks under a scheme file, and each printed replay line runs as printed, naming the .litmus in DIR', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'campaign-'));
+    const file = './docs/examples/i-mmap-sem.js';
+    const r = pagelab('campaign', '--programs', '41657-41658', '--scheme', file, '--litmus-dir', dir);
+    expect(r.code).toBe(1);
+    const replays = r.stdout
+      .split('\n')
+      .map((l) => /^ {4}npx pagelab replay '(.*)'$/.exec(l)?.[1])
+      .filter((x) => x !== undefined);
+    expect(replays).toHaveLength(1);
+    const replay = replays[0] as string;
+    expect(replay.startsWith(`${dir}/campaign-41657-i-mmap-sem-min.litmus:${file}:`)).toBe(true);
+    // The file's own replay comment is the same command.
+    const litmus = readFileSync(join(dir, 'campaign-41657-i-mmap-sem-min.litmus'), 'utf8');
+    expect(litmus).toContain(`# replay: npx pagelab replay '${replay}'`);
+    const again = pagelab('replay', replay);
+    expect(again.code).toBe(1);
+    expect(again.stdout).toMatch(
+      /^campaign-41657-i-mmap-sem-min under \.\/docs\/examples\/i-mmap-sem\.js: lost-write \(replayed\)/,
+    );
+  }, 120_000);
+});
+
+describe('pagelab campaign --estimate', () => {
+  it('predicts the CPU and the two-core shards for 10 minutes, from the sampled cells', () => {
+    const r = pagelab(
+      'campaign',
+      '--estimate',
+      '--sample',
+      '2',
+      '--scheme',
+      'xfs',
+      '--programs',
+      '41655-41659',
+      '--json',
+      '--jobs',
+      '1',
+    );
+    expect(r.code).toBe(0);
+    const e = JSON.parse(r.stdout);
+    expect(e).toMatchObject({ type: 'estimate', programs: 4, schemes: 1, cells: 4, sampled_programs: 2 });
+    expect(e.cpu_seconds).toBeGreaterThanOrEqual(0);
+    expect(e.shards_10min).toBe(Math.max(1, Math.ceil(e.cpu_seconds / 1200)));
+  }, 60_000);
+});
+
 describe('pagelab campaign: bad input', () => {
   it.each([
     [['campaign', '--shard', '2/2'], /--shard i\/N needs 0 <= i < N/],
     [['campaign', '--shard', 'x'], /--shard must be i\/N/],
     [['campaign', '--scheme', 'nope'], /unknown scheme 'nope'/],
+    [['campaign', '--scheme', './nope.js'], /no such scheme file: \.\/nope\.js/],
     [['campaign', '--programs', '5-5'], /--programs must be FROM-TO/],
     [['campaign', '--tasks', '3', '--ops', '2'], /holds \d+ programs .*use --random N/],
     [['campaign', 'merge', '/nonexistent/x.jsonl'], /cannot read \/nonexistent\/x.jsonl/],

@@ -30,6 +30,7 @@ import {
   type CampaignSummary,
   firstBySignature,
   formatSummary,
+  replayIn,
   summarize,
 } from '../campaign/summary.js';
 import { spaceSize } from '../gen/enumerate.js';
@@ -37,9 +38,18 @@ import { NativeBuildError } from '../native/build.js';
 import { hostScheme } from '../native/host.js';
 import { NativeUnsupported } from '../native/program.js';
 import { probeParent } from '../native/run.js';
-import { findScheme, SCHEMES } from '../schemes/index.js';
+import { SCHEMES } from '../schemes/index.js';
 import type { Scheme } from '../schemes/scheme.js';
-import { EXIT_FINDING, EXIT_OK, intOption, jobsOption, out, UsageError, writeOut } from './common.js';
+import {
+  EXIT_FINDING,
+  EXIT_OK,
+  intOption,
+  jobsOption,
+  out,
+  resolveScheme,
+  UsageError,
+  writeOut,
+} from './common.js';
 
 interface CampaignCliOpts {
   json?: boolean;
@@ -76,7 +86,10 @@ function writeDistinct(dir: string, records: readonly CampaignRecord[]): void {
   for (const { record } of firsts) {
     const text = record.minimised?.litmus ?? '';
     const name = /^litmus (\S+)/.exec(text)?.[1];
-    if (name) writeOut(join(dir, `${name}.litmus`), text);
+    // The replay comment runs from where the campaign ran: it names the file under DIR.
+    const replay = record.minimised?.replay ?? '';
+    const here = text.replace(`pagelab replay '${replay}'`, `npx pagelab replay '${replayIn(dir, replay)}'`);
+    if (name) writeOut(join(dir, `${name}.litmus`), here);
   }
   process.stderr.write(`campaign: ${firsts.length} distinct findings written to ${dir}\n`);
 }
@@ -106,15 +119,18 @@ function sliceOption(value: string): Slice {
   return { from: Number(m[1]), to: Number(m[2]) };
 }
 
-function schemeNames(list: string | undefined): string[] {
+/**
+ * `--scheme`: registry names, in registry order, then scheme files (explore/schemefile.ts) in the
+ * order given, each loaded and checked here (bad input: one line, exit 2). A file is named by its
+ * path as given: the cells, workers and replay strings carry that path.
+ */
+async function schemeNames(list: string | undefined): Promise<string[]> {
   if (list === undefined) return SCHEMES.map((s) => s.name);
-  const names = list.split(',').filter((s) => s !== '');
-  for (const n of names) {
-    if (!SCHEMES.some((s) => s.name === n))
-      throw new UsageError(`unknown scheme '${n}' (known: ${SCHEMES.map((x) => x.name).join(', ')})`);
-  }
+  const names = [...new Set(list.split(',').filter((s) => s !== ''))];
   if (names.length === 0) throw new UsageError('--scheme needs at least one scheme name');
-  return SCHEMES.map((s) => s.name).filter((n) => names.includes(n));
+  for (const n of names) await resolveScheme(n);
+  const files = names.filter((n) => !SCHEMES.some((s) => s.name === n));
+  return [...SCHEMES.map((s) => s.name).filter((n) => names.includes(n)), ...files];
 }
 
 function sourceOf(o: CampaignCliOpts): ProgramSource {
@@ -164,8 +180,8 @@ function budgetOf(o: CampaignCliOpts): CellBudget {
 }
 
 /** The host's filesystem (probed under --dir) and the scheme compared: --scheme's one, else the host's. */
-function nativeScheme(o: CampaignCliOpts): { fs: string; scheme: Scheme } {
-  if (o.scheme !== undefined && schemeNames(o.scheme).length !== 1)
+async function nativeScheme(o: CampaignCliOpts): Promise<{ fs: string; scheme: Scheme }> {
+  if (o.scheme !== undefined && (await schemeNames(o.scheme)).length !== 1)
     throw new UsageError('campaign --native compares with one scheme: give one name to --scheme');
   let hs: ReturnType<typeof hostScheme>;
   try {
@@ -177,13 +193,13 @@ function nativeScheme(o: CampaignCliOpts): { fs: string; scheme: Scheme } {
   const name = o.scheme ?? hs.scheme;
   if (name === null)
     throw new UsageError(`no scheme models this host's ${hs.fs} (${hs.why}): name one with --scheme`);
-  return { fs: hs.fs, scheme: findScheme(name) as Scheme };
+  return { fs: hs.fs, scheme: await resolveScheme(name) };
 }
 
 /** `campaign --native`: every selected program on the kernel, held to the scheme's outcome set. */
 async function cmdNativeCampaign(o: CampaignCliOpts, source: ProgramSource): Promise<number> {
   if (o.estimate || o.litmusDir) throw new UsageError('--native takes neither --estimate nor --litmus-dir');
-  const { fs, scheme } = nativeScheme(o);
+  const { fs, scheme } = await nativeScheme(o);
   const total = shardCount(sourceSize(source), o.shard, o.programs);
   const records: NativeRecord[] = [];
   let failed = 0;
@@ -220,7 +236,7 @@ async function cmdNativeCampaign(o: CampaignCliOpts, source: ProgramSource): Pro
 async function cmdCampaign(o: CampaignCliOpts): Promise<number> {
   const source = sourceOf(o);
   if (o.native) return cmdNativeCampaign(o, source);
-  const schemes = schemeNames(o.scheme);
+  const schemes = await schemeNames(o.scheme);
   if (o.estimate) {
     const bar = progress(
       Math.min(o.sample, shardCount(sourceSize(source), o.shard, o.programs)) * schemes.length,
@@ -266,14 +282,14 @@ async function cmdCampaign(o: CampaignCliOpts): Promise<number> {
     bar.stop();
   }
   const summary = summarize(spaceName(source), size, records);
-  printSummary(summary, o.json);
+  printSummary(summary, o.json, o.litmusDir);
   if (o.litmusDir) writeDistinct(o.litmusDir, records);
   return findings > 0 ? EXIT_FINDING : EXIT_OK;
 }
 
-function printSummary(s: CampaignSummary, json?: boolean): void {
+function printSummary(s: CampaignSummary, json?: boolean, litmusDir?: string): void {
   if (json) out(JSON.stringify(s));
-  else for (const line of formatSummary(s)) out(line);
+  else for (const line of formatSummary(s, litmusDir)) out(line);
 }
 
 /** Reads shard outputs (`campaign --json`): their records, and the space their summaries name. */
@@ -319,7 +335,7 @@ function readShards(files: readonly string[]): { space: string; size: number; re
 
 function cmdMerge(files: string[], o: { json?: boolean; litmusDir?: string }): number {
   const { space, size, records } = readShards(files);
-  printSummary(summarize(space, size, records), o.json);
+  printSummary(summarize(space, size, records), o.json, o.litmusDir);
   if (o.litmusDir) writeDistinct(o.litmusDir, records);
   return records.some((r) => r.verdict !== 'ok' && r.verdict !== 'n/a') ? EXIT_FINDING : EXIT_OK;
 }
@@ -329,7 +345,10 @@ export function registerCampaign(p: Command, result: { code: number }, defaultJo
     .command('campaign')
     .description('generated programs (docs/campaign.md), each checked under every scheme')
     .option('--json', 'JSON Lines on stdout: one record per program x scheme, then the summary')
-    .option('--scheme <names>', 'comma-separated schemes (default: every scheme)')
+    .option(
+      '--scheme <names>',
+      'comma-separated schemes: registry names or paths to .js scheme files (default: every built-in)',
+    )
     .addOption(
       new Option('--shard <i/N>', 'check only the programs whose index is i modulo N')
         .argParser(shardOption)

@@ -93,6 +93,9 @@ export class DfsRunStrategy implements Strategy {
   private readonly clocks: number[][] = [];
   /** Tasks created or woken by the running step: they inherit its clock once it ends. */
   private readonly inherit: number[] = [];
+  /** Steps recorded so far; past `porSteps` the run is saturated (see saturate). */
+  private events = 0;
+  private saturated = false;
 
   constructor(
     /** Live nodes of the previous run, the last one already switched to its new choice. */
@@ -103,6 +106,13 @@ export class DfsRunStrategy implements Strategy {
     private readonly floor = 0,
     /** The stateful search (`--preemptions all`): the run's state, and the visited states. */
     private readonly stateful: StateTracker | null = null,
+    /**
+     * Steps of one run after which DPOR stops tracking it and treats the rest as the plain DFS
+     * (saturate). Vector clocks have a slot per task, and a livelock that submits a bio per retry
+     * spawns a task per retry: tracking 20,000 steps of one was quadratic (minutes for one run).
+     * Not with the stateful search, whose cached states' summaries need every step's accesses.
+     */
+    private readonly porSteps = Number.POSITIVE_INFINITY,
   ) {
     // Without POR nothing needs footprints: the Sim records none (Sim.recording) and runs faster.
     if (usePor || stateful) {
@@ -137,6 +147,7 @@ export class DfsRunStrategy implements Strategy {
       node = this.prefixNodes[k];
       chosen = runnable.find((t) => t.id === node.chosen);
       if (!chosen) throw new Error(`dfs: replay diverged at decision ${k}: task ${node.chosen} not runnable`);
+      if (this.saturated && k >= this.floor) for (const id of node.runnable) node.backtrack.add(id);
     } else {
       const sleep = this.usePor ? new Map(this.sleep) : new Map<number, number[]>();
       const awake = runnable.filter((t) => !sleep.has(t.id));
@@ -158,7 +169,7 @@ export class DfsRunStrategy implements Strategy {
         current: current.id,
         currentRunnable: curRunnable,
         preemptionsBefore: this.preemptions,
-        backtrack: new Set(this.usePor ? [chosen.id] : ids),
+        backtrack: new Set(this.usePor && !this.saturated ? [chosen.id] : ids),
         done: new Set([chosen.id]),
         sleep,
         steps: new Map(),
@@ -196,9 +207,17 @@ export class DfsRunStrategy implements Strategy {
 
   private stepped(t: Task, raw: readonly number[]): void {
     const q = t.id;
-    const fp = compactFootprint(raw);
     const nodeIdx = this.pendingNode;
     this.pendingNode = -1;
+    if (!this.saturated && !this.stateful && ++this.events > this.porSteps) this.saturate();
+    if (this.saturated) {
+      // Nothing tracked: the step stands for "anything", for sleep sets as for siblings.
+      if (nodeIdx >= 0) this.nodes[nodeIdx].steps.set(q, [ANYTHING]);
+      this.inherit.length = 0;
+      this.sleep.clear();
+      return;
+    }
+    const fp = compactFootprint(raw);
     if (nodeIdx >= 0) this.nodes[nodeIdx].steps.set(q, fp);
     const clock = (this.clocks[q] ?? []).slice();
     const e = this.evTask.length;
@@ -276,6 +295,20 @@ export class DfsRunStrategy implements Strategy {
         else o.reads.push(e);
       }
     }
+  }
+
+  /**
+   * Gives up DPOR for the rest of this run: every decision of it (and every later one, pick) gets
+   * every runnable task in its backtrack set — the plain bounded DFS, which explores a superset of
+   * what DPOR would, since a race of a later, untracked step with any earlier one can only ask for
+   * choices at these decisions. Sleepers are woken (their steps may depend on anything to come).
+   */
+  private saturate(): void {
+    this.saturated = true;
+    for (let k = this.floor; k < this.nodes.length; k++) {
+      for (const id of this.nodes[k].runnable) this.nodes[k].backtrack.add(id);
+    }
+    this.sleep.clear();
   }
 
   /**
@@ -398,7 +431,7 @@ export class DfsRunStrategy implements Strategy {
    * ("anything").
    */
   private prune(runnable: readonly Task[], sleep: Map<number, number[]>): null {
-    if (this.usePor) {
+    if (this.usePor && !this.saturated) {
       for (const t of runnable) {
         this.findRace(t.id, sleep.get(t.id) ?? [ANYTHING], this.clocks[t.id] ?? []);
       }

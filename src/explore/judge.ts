@@ -27,8 +27,15 @@ export function formatDeadlock(r: DeadlockReport): string[] {
   return lines;
 }
 
+/**
+ * Judgements of completed runs by everything the data oracles read (judgeKey), for the runs of one
+ * search of one scenario: a DFS reaches the same op results, reads and settled files by many
+ * interleavings, and the linearizability check dominated a run's cost.
+ */
+export type JudgeMemo = Map<string, Judgement>;
+
 /** The findings of a run, and why the data oracles could not decide part of it, if they could not. */
-export function judgeRun(world: World, result: RunResult): Judgement {
+export function judgeRun(world: World, result: RunResult, memo?: JudgeMemo): Judgement {
   const o = result.outcome;
   if (o.kind === 'deadlock') {
     return {
@@ -62,21 +69,76 @@ export function judgeRun(world: World, result: RunResult): Judgement {
       ],
     };
   }
-  return judgeData(world);
+  return judgeData(world, memo);
+}
+
+type Views = ReturnType<typeof fileViews>;
+
+/** Cells exactly, two UTF-16 units per cell: one native call, no number formatting. */
+function cellsText(c: Uint32Array): string {
+  const units = new Uint16Array(c.buffer, c.byteOffset, c.length * 2);
+  return String.fromCharCode.apply(null, units as unknown as number[]);
 }
 
 /**
- * The data oracles. Part of the history the checker could not decide within its budget is not
- * judged, and the judgement says so: findings from the rest stand, and no findings is then
- * "inconclusive", never "ok".
+ * Appends an exact text of `v` (JSON-like; cells as cellsText, Maps as their entries). Generic,
+ * so a field the history grows is keyed too; two equal values built with their keys in another
+ * order only miss the memo.
  */
-function judgeData(world: World): Judgement {
+function keyText(v: unknown, out: string[]): void {
+  if (v === null || typeof v !== 'object') {
+    out.push(typeof v === 'string' ? JSON.stringify(v) : String(v));
+  } else if (v instanceof Uint32Array) {
+    out.push(`<${v.length}:`, cellsText(v), '>');
+  } else if (Array.isArray(v) || v instanceof Map) {
+    out.push('[');
+    for (const x of v instanceof Map ? v.entries() : v) {
+      keyText(x, out);
+      out.push(',');
+    }
+    out.push(']');
+  } else {
+    out.push('{');
+    for (const [k, x] of Object.entries(v)) {
+      out.push(k, ':');
+      keyText(x, out);
+      out.push(',');
+    }
+    out.push('}');
+  }
+}
+
+/**
+ * Everything judgeData reads besides the scenario (fixed for a memo's search): the whole history
+ * (each op's clock, result, effects, observation), every file's four views, and its wb_err.
+ * Exact, never a hash: two runs share a judgement only when the oracles see the same inputs.
+ */
+function judgeKey(world: World, views: Map<string, Views>): string {
+  const out: string[] = [];
+  keyText(world.history.ops, out);
+  keyText(views, out);
+  for (const inode of world.inodes.values()) out.push(String(inode.mapping.wbErr.err), ';');
+  return out.join('');
+}
+
+function judgeData(world: World, memo?: JudgeMemo): Judgement {
+  const views = new Map<string, Views>();
+  for (const name of world.inodes.keys()) views.set(name, fileViews(world, name));
+  const key = memo ? judgeKey(world, views) : '';
+  const known = memo?.get(key);
+  if (known) return known;
+  const j = judgeFresh(world, views);
+  memo?.set(key, j);
+  return j;
+}
+
+function judgeFresh(world: World, views: Map<string, Views>): Judgement {
   const history = world.history;
   const legal = linearize(world.initial, history.ops, stateBudget(world.scenario));
   const findings: Finding[] = [...checkReads(legal, history)];
   const crashed = new Map<string, Region>();
   for (const [name, inode] of world.inodes) {
-    const v = fileViews(world, name);
+    const v = views.get(name) as Views;
     crashed.set(name, v.crashed);
     const err = inode.mapping.wbErr.err;
     const reported = err ? `${errnoName(err)} for the next fsync (dio_warn_stale_pagecache)` : null;

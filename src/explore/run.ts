@@ -12,7 +12,7 @@ import { type RunResult, Sim, type Strategy } from '../sim/sched.js';
 import { decodeSchedule, encodeSchedule } from '../sim/schedule.js';
 import { ReplayStrategy } from '../sim/strategy.js';
 import { DEFAULTS } from './defaults.js';
-import { judgeRun } from './judge.js';
+import { type JudgeMemo, judgeRun } from './judge.js';
 
 export interface RunReport {
   result: RunResult;
@@ -25,6 +25,8 @@ export interface RunReport {
 export interface RunOptions {
   trace?: boolean;
   stepBound?: number;
+  /** Judgements of earlier runs of this scenario, by what the oracles read (judge.ts). */
+  memo?: JudgeMemo;
   /** Told of the world once it is built and its tasks spawned, before the first step. */
   onWorld?: (sim: Sim, world: World) => void;
 }
@@ -44,7 +46,7 @@ export async function runOnce(
   spawnTasks(sim, world);
   opts.onWorld?.(sim, world);
   const result = await sim.run();
-  const j = judgeRun(world, result);
+  const j = judgeRun(world, result, opts.memo);
   return { result, world, findings: j.findings, ...(j.inconclusive ? { inconclusive: j.inconclusive } : {}) };
 }
 

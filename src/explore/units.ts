@@ -19,7 +19,7 @@ import { mixSeed } from '../sim/rng.js';
 import type { Strategy } from '../sim/sched.js';
 import { RandomStrategy } from '../sim/strategy.js';
 import { backtrack, closeStates, type DfsNode, DfsRunStrategy } from './dfs.js';
-import { decisive } from './judge.js';
+import { decisive, type JudgeMemo } from './judge.js';
 import { PctStrategy } from './pct.js';
 import { type RunReport, runOnce } from './run.js';
 import { StateCache, StateTracker } from './stateful.js';
@@ -48,6 +48,8 @@ export interface SearchParams {
   preemptions: number;
   por: boolean;
   stepBound?: number;
+  /** DFS: steps of a run after which DPOR saturates it (DfsRunStrategy's porSteps). */
+  porSteps?: number;
   /** DFS with state caching (`--preemptions all`: src/explore/stateful.ts). */
   stateful?: boolean;
 }
@@ -129,9 +131,10 @@ async function runChunk(
   u: Extract<Unit, { kind: 'chunk' }>,
 ): Promise<UnitResult> {
   const undecided = new Undecided();
+  const memo: JudgeMemo = new Map();
   for (let i = u.start; i < u.end; i++) {
     if ((i - u.start) % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
-    const run = await runOnce(scenario, scheme, sampledStrategy(p, i), { stepBound: p.stepBound });
+    const run = await runOnce(scenario, scheme, sampledStrategy(p, i), { stepBound: p.stepBound, memo });
     const f = decisive(run.findings, scenario.forbid);
     if (!f) undecided.note(run);
     if (f) {
@@ -201,13 +204,15 @@ async function runDfsUnit(
   let pruned = 0;
   let prefixNodes = unitPrefixNodes(u.prefix, u.sleep);
   const undecided = new Undecided();
+  const memo: JudgeMemo = new Map();
   const cache = p.stateful ? new StateCache() : null;
   for (;;) {
     if ((schedules + pruned) % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
     const tracker = cache ? new StateTracker(cache) : null;
-    const strat = new DfsRunStrategy(prefixNodes, p.por, p.preemptions, u.prefix.length, tracker);
+    const strat = new DfsRunStrategy(prefixNodes, p.por, p.preemptions, u.prefix.length, tracker, p.porSteps);
     const run = await runOnce(scenario, scheme, strat, {
       stepBound: p.stepBound,
+      memo,
       ...(tracker ? { onWorld: (sim, world) => tracker.attach(sim, world) } : {}),
     });
     if (run.result.outcome.kind === 'pruned') pruned++;

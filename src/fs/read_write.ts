@@ -6,6 +6,7 @@ import { filemapGetPage, filemapWriteAndWaitRange, invalidateMappingPages } from
 import type { Folio } from '../mm/folio.js';
 import { copyToUser, folioPut } from '../mm/memory.js';
 import { EFAULT, EINVAL } from '../sim/errno.js';
+import { ANYTHING, record } from '../sim/footprint.js';
 import type { Task } from '../sim/task.js';
 import type { Inode } from './fs.js';
 import { iomapFileBufferedWrite, iomapZeroRange } from './iomap/buffered-io.js';
@@ -24,9 +25,16 @@ export async function filemapRead(
 ): Promise<number> {
   const ps = inode.fs.pageSize;
   let done = 0;
+  // The loop's top is reached first, or in the step that began at a copy's last point (done > 0):
+  // that step runs on to the next page's lookup point, or returns into the caller, whose tail
+  // may touch anything (footprints: src/sim/footprint.ts).
+  const leave = (ret: number): number => {
+    if (done > 0) record(ANYTHING, true);
+    return ret;
+  };
   while (done < len) {
     const off = pos + done;
-    if (off >= inode.size) break;
+    if (off >= inode.size) return leave(done);
     const got = await filemapGetPage(t, inode.mapping, Math.floor(off / ps));
     if (typeof got === 'number') return done || got;
     const folio: Folio = got;
@@ -37,12 +45,19 @@ export async function filemapRead(
       folioPut(folio);
       break;
     }
-    const copied = await copyToUser(t, ubuf + done, folio.data, off % ps, n);
+    const copied = await copyToUser(t, ubuf + done, folio.data, off % ps, n, 'recorded');
+    // folio_put: the folio's reference count, its page granule (and the granule's parent, the
+    // inode, read: a step that declares the whole inode conflicts with it).
+    record(folio.fpObj, true);
+    record(inode.ino, false);
     folioPut(folio);
     done += copied;
-    if (copied < n) return done || -EFAULT;
+    if (copied < n) {
+      record(ANYTHING, true);
+      return done || -EFAULT;
+    }
   }
-  return done;
+  return leave(done);
 }
 
 /** Common argument checks of read(2)/write(2) (rw_verify_area and friends). */

@@ -433,8 +433,16 @@ async function copyUser(
 export type AfterCopy = 'anything' | 'recorded';
 
 /** copy_to_user(): returns bytes copied (Linux returns bytes not copied; the model inverts it). */
-export function copyToUser(t: Task, uaddr: number, src: Cells, srcOff: number, len: number): Promise<number> {
-  return copyUser(t, uaddr, src, srcOff, len, true, 'copy_to_user');
+export function copyToUser(
+  t: Task,
+  uaddr: number,
+  src: Cells,
+  srcOff: number,
+  len: number,
+  /** What the caller does after the copy, up to its next point (AfterCopy). */
+  then: AfterCopy = 'anything',
+): Promise<number> {
+  return copyUser(t, uaddr, src, srcOff, len, true, 'copy_to_user', then);
 }
 
 /** copy_from_user(): returns bytes copied. */

@@ -1,0 +1,67 @@
+/**
+ * Footprints of the buffered paths for partial-order reduction: writeback's bio completions
+ * (iomap_writepage_map → iomap_finish_ioend) and the steps after a user copy (filemap_read,
+ * iomap_file_buffered_write) say what they touch, so DPOR does not take them for steps that may
+ * touch anything — except a step that returns into the scheme's tail.
+ */
+import { describe, expect, it } from 'vitest';
+import { DfsRunStrategy } from '../../explore/dfs.js';
+import { runOnce } from '../../explore/run.js';
+import { parseLitmus } from '../../litmus/parse.js';
+import type { Scheme } from '../../schemes/scheme.js';
+import { ANYTHING, compactFootprint, encodeAccess, granule } from '../../sim/footprint.js';
+import { scheme } from '../../test-support/named.js';
+
+/** P0's steps, each with the site it began at and its footprint. */
+async function stepsOf(text: string, s: Scheme): Promise<{ from: string; fp: number[] }[]> {
+  const strat = new DfsRunStrategy([], true, 2);
+  const steps: { from: string; fp: number[] }[] = [];
+  let site = 'start';
+  const track = strat.onStep as NonNullable<typeof strat.onStep>;
+  strat.onStep = (t, fp) => {
+    if (t.name === 'P0') {
+      steps.push({ from: site, fp: compactFootprint(fp) });
+      site = t.lastSite;
+    }
+    track(t, fp);
+  };
+  const run = await runOnce(parseLitmus(text, 'x.litmus'), s, strat);
+  expect(run.result.outcome.kind).toBe('done');
+  return steps;
+}
+
+describe('a writeback bio completion, for POR', () => {
+  it("records the folio it reads and ends writeback on, and nothing else is 'anything'", async () => {
+    const sc = parseLitmus(
+      'litmus wb\npage 64\nfile f 1p written\nP0: pwrite f 0 64; fsync f\n',
+      'wb.litmus',
+    );
+    const strat = new DfsRunStrategy([], true, 2);
+    const irq: number[][] = [];
+    const track = strat.onStep as NonNullable<typeof strat.onStep>;
+    strat.onStep = (t, fp) => {
+      if (t.name.startsWith('irq:')) irq.push(compactFootprint(fp));
+      track(t, fp);
+    };
+    const run = await runOnce(sc, scheme('xfs'), strat);
+    expect(run.result.outcome.kind).toBe('done');
+    const ino = (run.world.inodes.get('f') as { ino: number }).ino;
+    // The data bio's completion (the DMA read of the folio, then PG_writeback cleared), and the
+    // cache flush of the fsync: neither is "anything".
+    expect(irq).toHaveLength(2);
+    for (const fp of irq) expect(fp).not.toContain(ANYTHING);
+    expect(irq[0]).toContain(encodeAccess(granule(ino, 0), true));
+  });
+
+  it.each([
+    ['pread f 0 128', 'copy_to_user'],
+    ['pwrite f 0 128', 'copy_from_user'],
+  ])(
+    "%s: the step after a page's copy runs to the next page's point, only the last is 'anything'",
+    async (op, site) => {
+      const steps = await stepsOf(`litmus c\npage 64\nfile f 2p written\nP0: ${op}\n`, scheme('xfs'));
+      const after = steps.filter((x) => x.from === site).map((x) => x.fp.includes(ANYTHING));
+      expect(after).toEqual([false, true]);
+    },
+  );
+});
