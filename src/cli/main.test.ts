@@ -284,7 +284,7 @@ describe("matrix: filters, formats, the user's scenarios, certificates", () => {
     expect(ok.coverage).toMatchObject({ strategy: 'dfs', complete: true, preemptions: 2 });
     expect(ok.coverage.text).toMatch(/^all \d+ schedules with ≤ 2 preemptions, \d+ pruned as equivalent$/);
     expect(j.rows[0].verdict).toBe('stale-read');
-    expect(j.measures).toEqual({ fairness: [], scalability: [] });
+    expect(j.measures).toEqual({ fairness: [], scalability: [], fairness_nodes: [] });
   });
 
   it('--format text is for a mail: 80 columns, ASCII, no colour even when forced', () => {

@@ -12,7 +12,7 @@ import { SCHEMES, type Scheme } from '../schemes/index.js';
 import { builtinScenarios } from './builtin.js';
 import { type CellResult, type CellTask, cellUnder, DFS_BUDGET } from './cell.js';
 import type { Coverage, Verdict } from './check.js';
-import { type FairnessRow, fairnessTable } from './measures.js';
+import { FAIRNESS_STORMS, type FairnessRow, fairnessTable } from './measures.js';
 import { WORKER, WORKER_LIMITS } from './pool.js';
 import { disjointWritersScenario, measureScalability } from './scalability.js';
 import { workersCanLoad } from './schemefile.js';
@@ -56,7 +56,11 @@ export interface MatrixRow {
 export type MatrixMeasures = {
   fairness: FairnessRow[];
   scalability: { scheme: string; writers: number; speedup: number }[];
+  /** Fairness across nodes (issue 19): the storm on node A, the O_DIRECT write on node B. */
+  fairness_nodes: FairnessRow[];
 };
+
+const noMeasures = (): MatrixMeasures => ({ fairness: [], scalability: [], fairness_nodes: [] });
 
 export interface Matrix {
   seed: number;
@@ -138,7 +142,7 @@ async function matrixRows(
   }));
 }
 
-/** Scalability and fairness of every scheme that can express their scenarios. */
+/** Scalability and fairness (on one node, and across nodes) of every scheme that can express their scenarios. */
 async function matrixMeasures(schemes: readonly Scheme[]): Promise<MatrixMeasures> {
   const scalability: MatrixMeasures['scalability'] = [];
   const disjointWriters = disjointWritersScenario(1);
@@ -147,14 +151,15 @@ async function matrixMeasures(schemes: readonly Scheme[]): Promise<MatrixMeasure
     for (const { writers, speedup } of await measureScalability(scheme))
       scalability.push({ scheme: scheme.name, writers, speedup });
   }
-  return { fairness: await fairnessTable(schemes), scalability };
+  const fairness = await fairnessTable(schemes);
+  return { fairness, scalability, fairness_nodes: await fairnessTable(schemes, FAIRNESS_STORMS, true) };
 }
 
 export async function measureMatrix(opts: MatrixOptions): Promise<Matrix> {
   const scenarios = [...(opts.scenarios ?? builtinScenarios())];
   const schemes = opts.schemes ?? SCHEMES;
   const rows = await matrixRows(scenarios, schemes, opts);
-  const measures = opts.noMeasures ? { fairness: [], scalability: [] } : await matrixMeasures(schemes);
+  const measures = opts.noMeasures ? noMeasures() : await matrixMeasures(schemes);
   return {
     seed: opts.seed,
     schedules: opts.schedules,

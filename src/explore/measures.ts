@@ -18,7 +18,7 @@
  */
 import type { Scenario } from '../litmus/ast.js';
 import { parseLitmus } from '../litmus/parse.js';
-import type { Scheme } from '../schemes/scheme.js';
+import { type Scheme, scenarioNotApplicable } from '../schemes/scheme.js';
 import { TimedStrategy } from '../sim/strategy.js';
 import { runOnce } from './run.js';
 
@@ -98,16 +98,24 @@ export async function measureFairness(
   return { scheme: scheme.name, storm, dio_wait_max: done ? dio.counters.waitTicksMax : null };
 }
 
-/** The fairness rows of `schemes` × `storms` (schemes that declare the scenario n/a are skipped). */
+/** The storm lengths of the matrix's fairness measures. */
+export const FAIRNESS_STORMS: readonly number[] = [4, 8, 16, 32];
+
+/**
+ * The fairness rows of `schemes` × `storms` (schemes for which the scenario is n/a are skipped).
+ * `nodes`: the measure across nodes (two-nodes-fault-storm-vs-dio), which only a cluster scheme
+ * (gfs2 and its variants) can run; for the others it is n/a (scenarioNotApplicable), no row.
+ */
 export async function fairnessTable(
   schemes: readonly Scheme[],
-  storms: readonly number[] = [4, 8, 16, 32],
+  storms: readonly number[] = FAIRNESS_STORMS,
+  nodes = false,
 ): Promise<FairnessRow[]> {
   const rows: FairnessRow[] = [];
-  const probe = faultStormScenario(1);
+  const probe = faultStormScenario(1, 0, nodes);
   for (const scheme of schemes) {
-    if (scheme.notApplicable?.(probe)) continue;
-    for (const storm of storms) rows.push(await measureFairness(scheme, storm));
+    if (scenarioNotApplicable(scheme, probe) !== null) continue;
+    for (const storm of storms) rows.push(await measureFairness(scheme, storm, 0, nodes));
   }
   return rows;
 }

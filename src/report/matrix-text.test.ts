@@ -62,6 +62,9 @@ function fixture(): Matrix {
       fairness: SCHEMES.flatMap((s) =>
         [4, 16].map((storm) => ({ scheme: s.name, storm, dio_wait_max: storm === 16 ? null : 120 })),
       ),
+      fairness_nodes: ['gfs2', 'gfs2-nodf-read'].flatMap((scheme) =>
+        [4, 16].map((storm) => ({ scheme, storm, dio_wait_max: scheme === 'gfs2' ? 47 : null })),
+      ),
     },
   };
 }
@@ -110,6 +113,33 @@ describe('the matrix as text', () => {
       Math.max(...lines.filter((l) => /^(scenario|[a-z-]+ +(ok|LW|-|\?\?|WT))/.test(l)).map((l) => l.length)),
     ).toBeLessThanOrEqual(40);
     expect(lines.filter((l) => l.startsWith('scenario ')).length).toBeGreaterThan(1);
+  });
+
+  it('fairness across nodes: a table of its own, a row per cluster scheme measured', () => {
+    const lines = formatMatrixText(m, opts({}));
+    const at = lines.findIndex((l) => l.startsWith('fairness across nodes: '));
+    expect(lines.slice(at, at + 7)).toEqual([
+      'fairness across nodes: longest wait of the O_DIRECT write on node B in a fault storm of N faults per',
+      '  task on node A (virtual ticks, DLM round trips included)',
+      '                  storm 4  storm 16',
+      'gfs2                   47        47',
+      'gfs2-nodf-read       none      none',
+      '  other schemes: n/a (one node only)',
+      '  none: the O_DIRECT write did not finish',
+    ]);
+  });
+
+  it('markdown: the measures as tables, fairness across nodes for the schemes measured', () => {
+    const md = formatMatrixMarkdown(m, (r) => `npx pagelab replay '${r}'`);
+    const at = md.findIndex((l) => l.startsWith('**Fairness across nodes: '));
+    expect(md.slice(at + 2)).toEqual([
+      '| scheme | storm 4 | storm 16 |',
+      '|---|--:|--:|',
+      '| `gfs2` | 47 | 47 |',
+      '| `gfs2-nodf-read` | none | none |',
+    ]);
+    expect(md).toContain('| `vfs2019` | 0.67× | 1.33× | 2.67× | 5.33× |');
+    expect(md).toContain('| `xfs` | 120 | none |');
   });
 
   it('colour on request: findings red, ok green', () => {

@@ -8,6 +8,7 @@
  * table say it in full. Colour only when `color` (a TTY without NO_COLOR, or FORCE_COLOR).
  */
 import type { Matrix, MatrixRow } from '../explore/matrix.js';
+import type { FairnessRow } from '../explore/measures.js';
 
 export interface MatrixTextOptions {
   /** Columns the table may use. */
@@ -280,14 +281,97 @@ function measureLines(m: Matrix, o: MatrixTextOptions): string[] {
       const r = scalability.find((x) => x.scheme === s.name && x.writers === w);
       return r ? `${r.speedup.toFixed(2)}×` : 'n/a';
     });
-    const fw = storms.map((st) => {
-      const r = fairness.find((x) => x.scheme === s.name && x.storm === st);
-      return r ? (r.dio_wait_max === null ? 'none' : String(r.dio_wait_max)) : 'n/a';
-    });
+    const fw = storms.map((st) => waitCell(fairness.find((x) => x.scheme === s.name && x.storm === st)));
     out.push(row(s.name, [...sp, ...fw]));
   }
   if (fairness.some((f) => f.dio_wait_max === null)) out.push('  none: the O_DIRECT write did not finish');
+  return [...out, ...nodeFairnessLines(m, o)];
+}
+
+const FAIRNESS_NODES_CAPTION =
+  'fairness across nodes: longest wait of the O_DIRECT write on node B in a fault storm of N faults per task on node A (virtual ticks, DLM round trips included)';
+
+/** A fairness figure: ticks, or none if the O_DIRECT write did not finish. */
+function waitCell(r: FairnessRow | undefined): string {
+  return r ? (r.dio_wait_max === null ? 'none' : String(r.dio_wait_max)) : 'n/a';
+}
+
+/**
+ * Fairness across nodes (issue 19), a table of its own: only cluster schemes run it, so it has a
+ * row per scheme measured, not per column of the matrix (the rest would be all n/a).
+ */
+function nodeFairnessLines(m: Matrix, o: MatrixTextOptions): string[] {
+  const rows = m.measures.fairness_nodes;
+  if (!rows.length) return [];
+  const storms = [...new Set(rows.map((x) => x.storm))];
+  const names = m.schemes.map((s) => s.name).filter((n) => rows.some((r) => r.scheme === n));
+  const lw = Math.max(...m.schemes.map((s) => s.name.length)) + 1;
+  const head = storms.map((s) => `storm ${s}`);
+  const widths = head.map((h) => Math.max(7, h.length + 2));
+  const row = (label: string, cells: string[]) =>
+    `${label.padEnd(lw)}${cells.map((c, i) => c.padStart(widths[i])).join('')}`;
+  const out = ['', ...wrapLine(FAIRNESS_NODES_CAPTION, o, '', '  '), row('', head)];
+  for (const n of names)
+    out.push(
+      row(
+        n,
+        storms.map((st) => waitCell(rows.find((x) => x.scheme === n && x.storm === st))),
+      ),
+    );
+  out.push(`  other schemes: n/a (one node only)`);
+  if (rows.some((f) => f.dio_wait_max === null)) out.push('  none: the O_DIRECT write did not finish');
   return out;
+}
+
+/** The measures in markdown: a table per measure, schemes as rows (those measured). */
+function measuresMarkdown(m: Matrix): string[] {
+  const { fairness, scalability } = m.measures;
+  const fairnessNodes = m.measures.fairness_nodes;
+  const table = <R extends { scheme: string }>(
+    caption: string,
+    rows: readonly R[],
+    dim: (r: R) => number,
+    label: (d: number) => string,
+    cell: (r: R | undefined) => string,
+  ): string[] => {
+    if (!rows.length) return [];
+    const dims = [...new Set(rows.map(dim))];
+    const names = m.schemes.map((s) => s.name).filter((n) => rows.some((r) => r.scheme === n));
+    return [
+      '',
+      `**${caption}**`,
+      '',
+      `| scheme | ${dims.map(label).join(' | ')} |`,
+      `|---|${dims.map(() => '--:').join('|')}|`,
+      ...names.map(
+        (n) =>
+          `| \`${n}\` | ${dims.map((d) => cell(rows.find((r) => r.scheme === n && dim(r) === d))).join(' | ')} |`,
+      ),
+    ];
+  };
+  return [
+    ...table(
+      'Scalability: speedup of N O_DIRECT writers to disjoint ranges of one file (virtual time)',
+      scalability,
+      (r) => r.writers,
+      (w) => `${w} writers`,
+      (r) => (r ? `${r.speedup.toFixed(2)}×` : 'n/a'),
+    ),
+    ...table(
+      'Fairness: longest wait of the O_DIRECT write in a fault storm of N faults per task (virtual ticks)',
+      fairness,
+      (r) => r.storm,
+      (s) => `storm ${s}`,
+      waitCell,
+    ),
+    ...table(
+      `${FAIRNESS_NODES_CAPTION[0].toUpperCase()}${FAIRNESS_NODES_CAPTION.slice(1)}; other schemes: n/a (one node only)`,
+      fairnessNodes,
+      (r) => r.storm,
+      (s) => `storm ${s}`,
+      waitCell,
+    ),
+  ];
 }
 
 function summaryLines(m: Matrix): string[] {
@@ -358,5 +442,6 @@ export function formatMatrixMarkdown(m: Matrix, replayCommand: (replay: string) 
     ...certs,
     '',
     '</details>',
+    ...measuresMarkdown(m),
   ];
 }

@@ -1,7 +1,7 @@
 /**
  * The matrix as one HTML page: schemes as columns, scenarios as rows, each cell coloured by its
  * verdict (n/a cells carry their reason as a numbered note), the measures under the same columns
- * (whatever `measures` holds: scalability today, fairness later), and every failing cell linked
+ * (whatever `measures` holds: scalability, fairness, fairness across nodes), and every failing cell linked
  * to its report, embedded below (or, without a trace, its replay command).
  */
 import { esc } from './escape.js';
@@ -60,6 +60,12 @@ const MEASURES: Record<string, MeasureInfo> = {
   fairness: {
     caption:
       'fairness: longest wait of the O_DIRECT write in a fault storm of N faults per task (virtual ticks; lower is fairer)',
+    better: 'lower',
+    none: 'no finish',
+  },
+  fairness_nodes: {
+    caption:
+      'fairness across nodes: longest wait of the O_DIRECT write on node B in a fault storm of N faults per task on node A (virtual ticks, DLM round trips included; lower is fairer)',
     better: 'lower',
     none: 'no finish',
   },

@@ -8,12 +8,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { builtinScenarios, SCENARIO_DIR } from '../../explore/builtin.js';
 import { checkScenario } from '../../explore/check.js';
+import { measureMatrix } from '../../explore/matrix.js';
 import { faultStormScenario, measureFairness } from '../../explore/measures.js';
 import { parseReplayString, replaySchedule, runOnce } from '../../explore/run.js';
 import type { Scenario } from '../../litmus/ast.js';
 import { formatScenario, parseLitmus } from '../../litmus/parse.js';
 import { gfs2, gfs2NoDfRead } from '../../schemes/gfs2.js';
 import type { Scheme } from '../../schemes/scheme.js';
+import { xfs } from '../../schemes/xfs.js';
 import { RandomStrategy } from '../../sim/strategy.js';
 import type { GlockCluster } from './cluster.js';
 import { bastTarget, DLM_MODE, dlmCompatible, downConversion, type LmState } from './dlm.js';
@@ -218,5 +220,25 @@ describe('fairness across nodes (seed 000 on two nodes)', () => {
     // Bounded by run_queue's pending demotion admitting no new SH holder: granting them instead
     // (do_promote while GLF_DEMOTE waits for the holders) gives 134, 250, 482, 946.
     expect([waits, oneNode]).toEqual([[47, 47, 47, 47], 20]);
+  });
+
+  it('is a measure of the matrix (`fairness_nodes`), for the cluster schemes only', async () => {
+    const m = await measureMatrix({
+      schedules: 10,
+      seed: 1,
+      jobs: 1,
+      scenarios: [builtin('two-nodes-write-vs-read')],
+      schemes: [gfs2, gfs2NoDfRead, xfs],
+    });
+    const row = (scheme: string, storm: number) => ({ scheme, storm, dio_wait_max: 47 });
+    // gfs2-nodf-read drops the glock from O_DIRECT reads only: the storm's write still takes DF.
+    expect(m.measures.fairness_nodes).toEqual(
+      ['gfs2', 'gfs2-nodf-read'].flatMap((s) => [4, 8, 16, 32].map((storm) => row(s, storm))),
+    );
+    // On one node gfs2-nodf-read is n/a; the one-node rows are unchanged.
+    expect(m.measures.fairness.map((r) => r.scheme)).toEqual([
+      ...Array(4).fill('gfs2'),
+      ...Array(4).fill('xfs'),
+    ]);
   });
 });
