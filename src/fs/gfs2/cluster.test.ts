@@ -211,6 +211,43 @@ describe('without go_sync or go_inval', () => {
   });
 });
 
+describe('the window in gfs2_page_mkwrite (gfs2_glock_dq before folio_mark_dirty; docs/cluster.md)', () => {
+  // A's store against B's O_DIRECT write of the other half of the page. `first` runs on A first.
+  const window = (first: string) =>
+    parseLitmus(
+      [
+        'litmus two-nodes-mkwrite-window',
+        'page 64',
+        'file f 1p written',
+        'map m f 0 1p shared',
+        `P0: ${first}store m+0 8`,
+        'P1: pwrite f 32 32 direct',
+        'node A: P0',
+        'node B: P1',
+      ].join('\n'),
+      '<window>',
+    );
+  const dfs = async (sc: Scenario) => {
+    const r = await checkScenario(sc, gfs2, {
+      schedules: 100_000,
+      seed: 1,
+      scenarioRef: sc.name,
+      strategy: 'dfs',
+      preemptions: 1,
+    });
+    return [r.verdict, r.coverage.complete];
+  };
+
+  it('do_shared_fault (no PTE): the demotion finds the page clean, truncates it dirty: the store is lost', async () => {
+    // finish_fault re-checks only pte_none, which go_sync's unmap leaves true.
+    expect(await dfs(window(''))).toEqual(['lost-write', false]);
+  });
+
+  it('wp_page_shared (a read-only PTE): go_sync zaps it, finish_mkwrite_fault sees !pte_same, the store refaults', async () => {
+    expect(await dfs(window('load m+0 8; '))).toEqual(['ok', true]);
+  });
+});
+
 describe('fairness across nodes (seed 000 on two nodes)', () => {
   it('the O_DIRECT writer on B waits as long whatever the length of A’s storm, DLM round trips included', async () => {
     const waits: (number | null)[] = [];
