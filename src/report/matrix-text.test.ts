@@ -99,12 +99,54 @@ describe('the matrix as text', () => {
 
   it('--format text: 80 columns, ASCII only, no colour (schemes become the rows)', () => {
     const lines = formatMatrixText(m, opts({ width: 80, ascii: true }));
-    // A replay command is never broken (it must paste and run); every other line fits.
-    const prose = lines.filter((l) => !l.includes(' replay '));
-    expect(Math.max(...prose.map((l) => l.length))).toBeLessThanOrEqual(80);
+    // Every line fits, replay commands too (cut inside their quotes: they still paste and run).
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(80);
     expect(lines.join('\n')).toMatch(/^[\x20-\x7e\n]*$/);
     expect(lines.find((l) => l.startsWith('scheme '))).toMatch(/^scheme +A {3}B .* M$/);
     expect(lines).toContain('  ok  nothing forbidden: every schedule with <= 2 preemptions (complete DFS)');
+  });
+
+  it('--format text: the measures of the real matrix (4 writer counts, 4 storms) as two tables in 80 columns, a long replay cut so it still runs, a cycle in ASCII', () => {
+    const big: Matrix = {
+      ...m,
+      rows: m.rows.map((r) =>
+        r.replay
+          ? { ...r, replay: `${r.replay}.2*13.1*5.2*3.1*2.3.0*3.1*7`, summary: 'deadlock: P0[0] ⇄ P1[1]' }
+          : r,
+      ),
+      measures: {
+        ...m.measures,
+        fairness: m.schemes.flatMap((s) =>
+          [4, 8, 16, 32].map((storm) => ({ scheme: s.name, storm, dio_wait_max: 20 })),
+        ),
+      },
+    };
+    const lines = formatMatrixText(
+      big,
+      opts({ width: 80, ascii: true, replayCommand: (r) => `node ./bin/pagelab.js replay '${r}'` }),
+    );
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(80);
+    expect(lines.join('\n')).toMatch(/^[\x20-\x7e\n]*$/);
+    expect(lines.join('\n')).toContain('P0[0] <-> P1[1]');
+    const heads = lines.filter((l) => /^ +(1w|storm 4)/.test(l));
+    expect(heads.slice(0, 2).map((l) => l.trim().replace(/ +/g, ' '))).toEqual([
+      '1w 2w 4w 8w',
+      'storm 4 storm 8 storm 16 storm 32',
+    ]);
+    // The cut command, joined as the shell joins it, is the command.
+    const at = lines.findIndex((l) => l.includes("replay '"));
+    let cmd = '';
+    for (let k = at; ; k++) {
+      const l = lines[k];
+      if (!l.endsWith("'\\")) {
+        cmd += l;
+        break;
+      }
+      cmd += l.slice(0, -1);
+    }
+    expect(cmd.trim().replaceAll("''", '')).toBe(
+      `node ./bin/pagelab.js replay '${big.rows.find((r) => r.replay)?.replay}'`,
+    );
   });
 
   it('folds the columns into several tables when neither orientation fits', () => {

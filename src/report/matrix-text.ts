@@ -9,6 +9,7 @@
  */
 import type { Matrix, MatrixRow } from '../explore/matrix.js';
 import type { FairnessRow } from '../explore/measures.js';
+import { cutReplayCommand } from './text.js';
 
 export interface MatrixTextOptions {
   /** Columns the table may use. */
@@ -74,7 +75,13 @@ function key(i: number): string {
 }
 
 function asciify(s: string): string {
-  return s.replaceAll('≤', '<=').replaceAll('—', '--').replaceAll('×', 'x').replaceAll('…', '...');
+  return s
+    .replaceAll('≤', '<=')
+    .replaceAll('—', '--')
+    .replaceAll('×', 'x')
+    .replaceAll('…', '...')
+    .replaceAll('⇄', '<->')
+    .replaceAll('→', '->');
 }
 
 /** Words of `items` joined by two spaces, in lines of at most `width`. */
@@ -244,7 +251,10 @@ function findingLines(m: Matrix, o: MatrixTextOptions): string[] {
         : `${r.coverage.strategy}, schedule ${r.coverage.schedules}`;
     const head = `${paintCode(codeOf(r.verdict), codeOf(r.verdict).padEnd(3), o.color)} ${pair(r.scenario, r.scheme)} (${how}): ${r.summary ?? ''}`;
     out.push(...wrapLine(head, o));
-    out.push(`    ${o.replayCommand(r.replay as string)}`);
+    // Cut inside its quotes where too long (it still pastes and runs: text.ts's cutReplayCommand).
+    const cmd = o.replayCommand(r.replay as string);
+    const fits = cmd.length + 4 <= o.width;
+    out.push(...((!fits && cutReplayCommand(cmd, o.width, '    ')) || [`    ${cmd}`]));
   }
   return out;
 }
@@ -256,36 +266,59 @@ function measureLines(m: Matrix, o: MatrixTextOptions): string[] {
   const writers = [...new Set(scalability.map((x) => x.writers))];
   const storms = [...new Set(fairness.map((x) => x.storm))];
   const lw = Math.max(...m.schemes.map((s) => s.name.length)) + 1;
-  const head = [...writers.map((w) => `${w}w`), ...storms.map((s) => `storm ${s}`)];
-  const widths = head.map((h) => Math.max(7, h.length + 2));
-  const row = (label: string, cells: string[]) =>
-    `${label.padEnd(lw)}${cells.map((c, i) => c.padStart(widths[i])).join('')}`;
-  const out = [
-    '',
-    ...wrapLine(
-      'scalability: speedup of N O_DIRECT writers (Nw) to disjoint ranges of one file (virtual time)',
-      o,
-      '',
-      '  ',
-    ),
-    ...wrapLine(
-      'fairness: longest wait of the O_DIRECT write in a fault storm of N faults per task (virtual ticks)',
-      o,
-      '',
-      '  ',
-    ),
-    row('', head),
-  ];
-  for (const s of m.schemes) {
-    const sp = writers.map((w) => {
-      const r = scalability.find((x) => x.scheme === s.name && x.writers === w);
+  const spHead = writers.map((w) => `${w}w`);
+  const fwHead = storms.map((s) => `storm ${s}`);
+  const sp = (name: string) =>
+    writers.map((w) => {
+      const r = scalability.find((x) => x.scheme === name && x.writers === w);
       return r ? `${r.speedup.toFixed(2)}×` : 'n/a';
     });
-    const fw = storms.map((st) => waitCell(fairness.find((x) => x.scheme === s.name && x.storm === st)));
-    out.push(row(s.name, [...sp, ...fw]));
-  }
+  const fw = (name: string) =>
+    storms.map((st) => waitCell(fairness.find((x) => x.scheme === name && x.storm === st)));
+  const capS = wrapLine(
+    'scalability: speedup of N O_DIRECT writers (Nw) to disjoint ranges of one file (virtual time)',
+    o,
+    '',
+    '  ',
+  );
+  const capF = wrapLine(
+    'fairness: longest wait of the O_DIRECT write in a fault storm of N faults per task (virtual ticks)',
+    o,
+    '',
+    '  ',
+  );
+  const names = m.schemes.map((s) => s.name);
+  const both = [...spHead, ...fwHead];
+  // One table where both measures fit the width side by side; else one table each (a mail's 80).
+  const out =
+    lw + both.reduce((n, h) => n + colWidth(h), 0) <= o.width
+      ? ['', ...capS, ...capF, ...measureTable(lw, both, names, (n) => [...sp(n), ...fw(n)])]
+      : [
+          '',
+          ...capS,
+          ...measureTable(lw, spHead, names, sp),
+          '',
+          ...capF,
+          ...measureTable(lw, fwHead, names, fw),
+        ];
   if (fairness.some((f) => f.dio_wait_max === null)) out.push('  none: the O_DIRECT write did not finish');
   return [...out, ...nodeFairnessLines(m, o)];
+}
+
+function colWidth(h: string): number {
+  return Math.max(7, h.length + 2);
+}
+
+/** A header row and a row per scheme, each figure right-aligned under its heading. */
+function measureTable(
+  lw: number,
+  head: string[],
+  names: string[],
+  cells: (name: string) => string[],
+): string[] {
+  const row = (label: string, cs: string[]) =>
+    `${label.padEnd(lw)}${cs.map((c, i) => c.padStart(colWidth(head[i]))).join('')}`;
+  return [row('', head), ...names.map((n) => row(n, cells(n)))];
 }
 
 const FAIRNESS_NODES_CAPTION =

@@ -202,10 +202,19 @@ function explanation(m: ReportModel, paint: Paint, width: number): string[] {
 function replayLines(cmd: string, width: number): string[] {
   if (`replay: ${cmd}`.length <= width) return [`replay: ${cmd}`];
   // Only `… replay '<string>'` is cut; anything else (fsx's flags) stays on one line, as it was.
+  const cut = cutReplayCommand(cmd, width, '  ');
+  return cut ? ['replay:', ...cut] : [`replay: ${cmd}`];
+}
+
+/**
+ * A `… replay '<string>'` command as lines of at most `width`, the first indented by `indent`: cut
+ * inside its quoted string as above, so the lines still run as printed. Null for any other command.
+ */
+export function cutReplayCommand(cmd: string, width: number, indent: string): string[] | null {
   const m = /^(.* replay ')([^']*)'$/.exec(cmd);
-  if (!m) return [`replay: ${cmd}`];
+  if (!m) return null;
   const lines: string[] = [];
-  let head = `  ${m[1]}`;
+  let head = `${indent}${m[1]}`;
   let rest = m[2];
   while (head.length + rest.length + 1 > width) {
     const room = width - head.length - 2;
@@ -215,7 +224,7 @@ function replayLines(cmd: string, width: number): string[] {
     head = "'";
   }
   lines.push(`${head}${rest}'`);
-  return ['replay:', ...lines];
+  return lines;
 }
 
 /** The verdict line, wrapped to the width; a bad verdict in red. */
