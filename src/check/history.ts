@@ -47,7 +47,12 @@ export type Effect =
   | { k: 'snap'; src: string; srcOff: number; len: number; latch: string }
   | { k: 'put'; latch: string; dst: string; dstOff: number; dstIsStore: boolean }
   | { k: 'punch' | 'zero' | 'alloc'; region: string; off: number; len: number; keepSize: boolean }
-  | { k: 'collapse' | 'insert'; region: string; off: number; len: number }
+  /**
+   * keepCows: the private COW copies of the file's pages survive the shift, as in XFS (the
+   * checker's variant); without it they go from the page holding `off` on, as in ext4 and the
+   * model (refmodel.ts, shiftCows).
+   */
+  | { k: 'collapse' | 'insert'; region: string; off: number; len: number; keepCows?: boolean }
   | { k: 'truncate'; region: string; size: number };
 
 /** What a read returned, to be checked against the states it may have observed. */

@@ -279,7 +279,7 @@ function maskWith(m: Mask, i: number): Mask {
 }
 
 /** An op's events: one, a dma copy's two halves, or a buffered copy's pages (Event). */
-function eventsOf(op: OpRecord, first: number): Event[] {
+function eventsOf(op: OpRecord, first: number, privFiles: ReadonlySet<string>): Event[] {
   const lists = op.alternatives ? [op.effects, ...op.alternatives] : [op.effects];
   // The device's transfers: an O_DIRECT write's (dma) and an O_DIRECT read's (a copy into the
   // buffer that is not a page-by-page one).
@@ -317,7 +317,7 @@ function eventsOf(op: OpRecord, first: number): Event[] {
   }
   const c = op.effects[0];
   if (op.alternatives || op.effects.length !== 1 || c.k !== 'copy' || !c.pieces)
-    return [{ op, choices: lists, after: [] }];
+    return [{ op, choices: cowVariants(lists, privFiles), after: [] }];
   const pages = copyPages(c);
   if (!c.dstIsStore) return pages.map((e, k) => ({ op, choices: [[e]], after: k ? [first + k - 1] : [] }));
   // A read: snaps at first + 2k, puts at first + 2k + 1.
@@ -336,6 +336,26 @@ function eventsOf(op: OpRecord, first: number): Event[] {
       },
     ];
   });
+}
+
+/**
+ * Collapse and insert of a file some private mapping maps: Linux keeps or drops the mapping's COW
+ * copies depending on the filesystem (refmodel.ts, shiftCows), so each list with one gets a twin
+ * that keeps them. The model drops them as ext4 does; the oracle allows what XFS does too.
+ */
+function cowVariants(lists: Effect[][], privFiles: ReadonlySet<string>): Effect[][] {
+  const shifts = (e: Effect) => (e.k === 'collapse' || e.k === 'insert') && privFiles.has(e.region);
+  const out = [...lists];
+  for (const l of lists)
+    if (l.some(shifts)) out.push(l.map((e) => (shifts(e) ? { ...e, keepCows: true } : e)));
+  return out;
+}
+
+/** The files some private mapping maps. */
+function privatelyMapped(initial: RefState): Set<string> {
+  const out = new Set<string>();
+  for (const r of initial.values()) if (r.priv) out.add(r.priv.file);
+  return out;
 }
 
 /**
@@ -381,7 +401,8 @@ function copyPages(c: Extract<Effect, { k: 'copy' }>): Extract<Effect, { k: 'cop
 
 /** Every state of the partition reachable by a real-time-consistent order, up to the budget. */
 function explore(p: Part, initial: RefState, budget: number): void {
-  for (const op of p.ops) p.events.push(...eventsOf(op, p.events.length));
+  const privFiles = privatelyMapped(initial);
+  for (const op of p.ops) p.events.push(...eventsOf(op, p.events.length, privFiles));
   const events = p.events;
   const n = events.length;
   const start: RefState = new Map();
