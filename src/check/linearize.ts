@@ -316,8 +316,15 @@ function eventsOf(op: OpRecord, first: number, privFiles: ReadonlySet<string>): 
     return [...snaps, put, { op, choices: tails, after: [] }];
   }
   const c = op.effects[0];
+  if (
+    !op.alternatives &&
+    op.effects.length === 1 &&
+    (c.k === 'collapse' || c.k === 'insert') &&
+    privFiles.has(c.region)
+  )
+    return shiftEvents(op, c, first);
   if (op.alternatives || op.effects.length !== 1 || c.k !== 'copy' || !c.pieces)
-    return [{ op, choices: cowVariants(lists, privFiles), after: [] }];
+    return [{ op, choices: lists, after: [] }];
   const pages = copyPages(c);
   if (!c.dstIsStore) return pages.map((e, k) => ({ op, choices: [[e]], after: k ? [first + k - 1] : [] }));
   // A read: snaps at first + 2k, puts at first + 2k + 1.
@@ -340,15 +347,18 @@ function eventsOf(op: OpRecord, first: number, privFiles: ReadonlySet<string>): 
 
 /**
  * Collapse and insert of a file some private mapping maps: Linux keeps or drops the mapping's COW
- * copies depending on the filesystem (refmodel.ts, shiftCows), so each list with one gets a twin
- * that keeps them. The model drops them as ext4 does; the oracle allows what XFS does too.
+ * copies depending on the filesystem (refmodel.ts, shiftCows). ext4 (and the model) drops them
+ * twice: truncate_pagecache unmaps them, truncates the page cache, and unmaps again, so a store
+ * fault in between copies the unshifted folio, dropped again by the second unmap. Two steps, then:
+ * the first unmap (or nothing), and the shift with its drop (ext4) or keeping them (XFS, possible
+ * only when the first step did nothing: the latch says).
  */
-function cowVariants(lists: Effect[][], privFiles: ReadonlySet<string>): Effect[][] {
-  const shifts = (e: Effect) => (e.k === 'collapse' || e.k === 'insert') && privFiles.has(e.region);
-  const out = [...lists];
-  for (const l of lists)
-    if (l.some(shifts)) out.push(l.map((e) => (shifts(e) ? { ...e, keepCows: true } : e)));
-  return out;
+function shiftEvents(op: OpRecord, e: Extract<Effect, { k: 'collapse' | 'insert' }>, first: number): Event[] {
+  const latch = `#${op.tag}.unmap`;
+  return [
+    { op, choices: [[{ k: 'unmapcows', region: e.region, off: e.off, latch }], []], after: [] },
+    { op, choices: [[{ ...e, latch }], [{ ...e, keepCows: true, latch }]], after: [first] },
+  ];
 }
 
 /** The files some private mapping maps. */
@@ -410,6 +420,7 @@ function explore(p: Part, initial: RefState, budget: number): void {
   for (const ev of events)
     for (const e of ev.choices[0])
       if (e.k === 'snap') start.set(e.latch, { size: e.len, cells: allocCells(e.len) });
+      else if (e.k === 'unmapcows') start.set(e.latch, { size: 0, cells: allocCells(0) });
   const seen = new SeenStates();
   const stack: Node[] = [{ mask: new Array<number>((n + 31) >>> 5).fill(0), state: start }];
   while (stack.length > 0) {

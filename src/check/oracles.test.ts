@@ -243,3 +243,37 @@ describe('collapse and insert of a privately mapped file: its COW copies go (ext
       expect(run.findings).toEqual([]);
     });
 });
+
+describe("ext4's collapse and insert drop private copies twice (truncate_pagecache)", () => {
+  // random-7-70 minimised under pagelab (DFS): P1's read copies f's page 1 into pg1's copy; the
+  // insert of g unmaps the copy, P1's next page refaults g's still-cached, unshifted folio and
+  // copies it, and the read returns before the insert's second unmap drops that copy too.
+  const sc = parseLitmus(
+    [
+      'litmus insert-unmap-twice',
+      'page 64',
+      'block 16',
+      'file f 2p written',
+      'file g 2p written',
+      'map pg1 g 1p 1p private',
+      'P0: fallocate f insert 16 16; fallocate g insert 16 16',
+      'P1: pread f 120 16 buf=pg1',
+    ].join('\n'),
+    'x',
+  );
+  it('is no stale read: the buffer shows the unshifted page between the two unmaps', async () => {
+    const run = await runOnce(
+      sc,
+      scheme('pagelab'),
+      new ReplayStrategy(decodeSchedule('1*4.0.1*4.0*4.1*5.0*2.a.1*7')),
+    );
+    const read = run.world.history.ops.find((o) => o.label.startsWith('pread')) as OpRecord;
+    expect(read.ret).toBe(16);
+    // g's page 1 as it was (bytes 64..71), then f's bytes 112..119 shifted to 128..135 by the insert.
+    expect([...(read.observed?.cells ?? [])]).toEqual([
+      ...Array.from({ length: 8 }, (_, i) => initCell(64 + i)),
+      ...Array.from({ length: 8 }, (_, i) => initCell(112 + i)),
+    ]);
+    expect(run.findings).toEqual([]);
+  });
+});

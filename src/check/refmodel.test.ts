@@ -41,3 +41,19 @@ describe('collapse and insert: private COW copies', () => {
       expect(cellAt(xfs as RefState, 'm', 96)).toBe(7);
     });
 });
+
+describe("ext4's first unmap (unmapcows) before the shift", () => {
+  it('drops the copies, leaves the file unshifted, and rules out the XFS variant of the same op', () => {
+    const s0 = start();
+    s0.set('#1.unmap', { size: 0, cells: allocCells(0) });
+    const mid = applyEffect(s0, { k: 'unmapcows', region: 'f', off: 80, latch: '#1.unmap' }) as RefState;
+    expect(cows(mid)).toEqual([1, 0, 0, 0]);
+    expect(cellAt(mid, 'm', 96)).toBe(initCell(96));
+    const insert: Effect = { k: 'insert', region: 'f', off: 80, len: 64, latch: '#1.unmap' };
+    expect(applyEffect(mid, { ...insert, keepCows: true } as Effect)).toBeNull();
+    const ext4 = applyEffect(mid, insert) as RefState;
+    expect(cows(ext4)).toEqual([1, 0, 0, 0]);
+    expect(ext4.get('#1.unmap')?.size).toBe(0);
+    expect(applyEffect(s0, { ...insert, keepCows: true } as Effect)).not.toBeNull();
+  });
+});

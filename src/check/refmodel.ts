@@ -155,7 +155,8 @@ function dropCowsPast(s: RefState, file: string, size: number): void {
 /**
  * What collapse and insert do to private COW copies of the file's pages; Linux differs by
  * filesystem, so the checker tries both (linearize.ts, cowVariants):
- * - ext4 (and the model, src/fs/fallocate.ts) drops every copy from the page holding `off` on:
+ * - ext4 (and the model, src/fs/fallocate.ts) drops every copy from the page holding `off` on,
+ *   twice: before the page cache goes, and after (the checker's unmapcows step, then the shift):
  *   ext4_collapse_range and ext4_insert_range call truncate_pagecache(inode, round_down(offset,
  *   PAGE_SIZE)), even_cows; ext4_prepare_falloc, which later took that code over, says why: "For
  *   insert range and collapse range, COWed private pages should be removed since the file's
@@ -168,6 +169,8 @@ function dropCowsPast(s: RefState, file: string, size: number): void {
 function shiftCows(s: RefState, e: Extract<Effect, { k: 'collapse' | 'insert' }>, newSize: number): void {
   if (!e.keepCows) dropCows(s, e.region, e.off, Math.floor);
   else if (e.k === 'collapse') dropCowsPast(s, e.region, newSize);
+  // Emptied once the op is done: a latch no one will read again must not split states.
+  if (e.latch) s.set(e.latch, { size: 0, cells: allocCells(0) });
 }
 
 /** A store or a user-buffer fill: a shared file mapping changes file bytes only inside i_size. */
@@ -207,6 +210,9 @@ function copyPieces(s: RefState, e: Extract<Effect, { k: 'copy' }>): void {
 export function applyEffect(s0: RefState, e: Effect): RefState | null {
   if (e.k === 'collapse' && e.off + e.len >= region(s0, e.region).size) return null;
   if (e.k === 'insert' && e.off >= region(s0, e.region).size) return null;
+  // The XFS variant of an op whose ext4 first unmap (unmapcows) already ran: no such order.
+  if ((e.k === 'collapse' || e.k === 'insert') && e.latch && e.keepCows && region(s0, e.latch).size)
+    return null;
   const s = clone(s0);
   switch (e.k) {
     case 'write':
@@ -239,6 +245,10 @@ export function applyEffect(s0: RefState, e: Effect): RefState | null {
       s.set(e.region, { size, cells });
       break;
     }
+    case 'unmapcows':
+      dropCows(s, e.region, e.off, Math.floor);
+      s.set(e.latch, { size: 1, cells: allocCells(1) });
+      break;
     case 'collapse': {
       const r = region(s, e.region);
       const cells = allocCells(r.size - e.len);
@@ -291,7 +301,8 @@ export function effectSpans(initial: RefState, e: Effect): Span[] {
       return [...userSpans(initial, e.src, e.srcOff, e.len), ...userSpans(initial, e.dst, e.dstOff, e.len)];
     case 'snap':
     case 'put':
-      return []; // made by the checker from a copy, whose spans stand for them
+    case 'unmapcows':
+      return []; // made by the checker from a copy or a shift, whose spans stand for them
     case 'punch':
     case 'zero':
     case 'alloc':
@@ -341,6 +352,7 @@ export function mayResize(initial: RefState, e: Effect): string | null {
     case 'store':
     case 'snap':
     case 'put':
+    case 'unmapcows':
       return null;
   }
 }
