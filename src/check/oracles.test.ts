@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { allocCells, initCell, TAG_ZERO } from '../block/data.js';
+import { checkScenario } from '../explore/check.js';
 import { runOnce } from '../explore/run.js';
 import { parseLitmus } from '../litmus/parse.js';
 import { decodeSchedule } from '../sim/schedule.js';
@@ -276,4 +277,51 @@ describe("ext4's collapse and insert drop private copies twice (truncate_pagecac
     ]);
     expect(run.findings).toEqual([]);
   });
+});
+
+describe('default-space programs 11803 and 76681: ok under bkl and pagelab, certified', () => {
+  // A build of wt-campfast from before it merged main, without main's oracle (a buffered read's pages stored one at a time,
+  // an O_DIRECT read's buffer as it returned) reported lost-write (11803, under pagelab and xfs)
+  // and stale-read (76681): Linux allows both runs (filemap_read copies folio by folio; nothing
+  // orders one O_DIRECT read's DMA into a page against another read's return). Pinned as verdicts.
+  const programs = [
+    {
+      name: 'campaign-11803',
+      lines: [
+        'map sf0 f 0p 1p shared',
+        'map sg0 g 0p 1p shared',
+        'P0: pread f 56 16 buf=sg0',
+        'P1: pread g 0 64 direct buf=sf0',
+      ],
+    },
+    {
+      name: 'campaign-76681',
+      block: 16,
+      lines: ['map pg0 g 0p 1p private', 'P0: pread f 0 64 direct buf=pg0', 'P1: pread g 4 8 direct buf=pg0'],
+    },
+  ];
+  for (const c of programs)
+    for (const name of ['bkl', 'pagelab'])
+      it(`${c.name} under ${name}: ok on every schedule with up to 2 preemptions`, async () => {
+        const sc = parseLitmus(
+          [
+            `litmus ${c.name}`,
+            'page 64',
+            ...(c.block ? [`block ${c.block}`] : []),
+            'file f 2p written',
+            'file g 2p written',
+            ...c.lines,
+          ].join('\n'),
+          'x',
+        );
+        const r = await checkScenario(sc, scheme(name), {
+          schedules: 100_000,
+          seed: 1,
+          scenarioRef: c.name,
+          strategy: 'dfs',
+          preemptions: 2,
+        });
+        expect(r.verdict).toBe('ok');
+        expect(r.coverage.complete).toBe(true);
+      });
 });
