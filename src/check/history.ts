@@ -47,7 +47,18 @@ export type Effect =
   | { k: 'snap'; src: string; srcOff: number; len: number; latch: string }
   | { k: 'put'; latch: string; dst: string; dstOff: number; dstIsStore: boolean }
   | { k: 'punch' | 'zero' | 'alloc'; region: string; off: number; len: number; keepSize: boolean }
-  | { k: 'collapse' | 'insert'; region: string; off: number; len: number }
+  /**
+   * keepCows: the private COW copies of the file's pages survive the shift, as in XFS (the
+   * checker's variant); without it they go from the page holding `off` on, as in ext4 and the
+   * model (refmodel.ts, shiftCows). latch: the checker's unmapcows step of the same op, if any.
+   */
+  | { k: 'collapse' | 'insert'; region: string; off: number; len: number; keepCows?: boolean; latch?: string }
+  /**
+   * The checker's first step of an ext4 collapse or insert (truncate_pagecache's first
+   * unmap_mapping_range, even_cows): the file's private copies from the page holding `off` on go
+   * before the shift; `latch` marks it done (the XFS variant of the same op is then impossible).
+   */
+  | { k: 'unmapcows'; region: string; off: number; latch: string }
   | { k: 'truncate'; region: string; size: number };
 
 /** What a read returned, to be checked against the states it may have observed. */

@@ -279,7 +279,7 @@ function maskWith(m: Mask, i: number): Mask {
 }
 
 /** An op's events: one, a dma copy's two halves, or a buffered copy's pages (Event). */
-function eventsOf(op: OpRecord, first: number): Event[] {
+function eventsOf(op: OpRecord, first: number, privFiles: ReadonlySet<string>): Event[] {
   const lists = op.alternatives ? [op.effects, ...op.alternatives] : [op.effects];
   // The device's transfers: an O_DIRECT write's (dma) and an O_DIRECT read's (a copy into the
   // buffer that is not a page-by-page one).
@@ -316,6 +316,13 @@ function eventsOf(op: OpRecord, first: number): Event[] {
     return [...snaps, put, { op, choices: tails, after: [] }];
   }
   const c = op.effects[0];
+  if (
+    !op.alternatives &&
+    op.effects.length === 1 &&
+    (c.k === 'collapse' || c.k === 'insert') &&
+    privFiles.has(c.region)
+  )
+    return shiftEvents(op, c, first);
   if (op.alternatives || op.effects.length !== 1 || c.k !== 'copy' || !c.pieces)
     return [{ op, choices: lists, after: [] }];
   const pages = copyPages(c);
@@ -336,6 +343,29 @@ function eventsOf(op: OpRecord, first: number): Event[] {
       },
     ];
   });
+}
+
+/**
+ * Collapse and insert of a file some private mapping maps: Linux keeps or drops the mapping's COW
+ * copies depending on the filesystem (refmodel.ts, shiftCows). ext4 (and the model) drops them
+ * twice: truncate_pagecache unmaps them, truncates the page cache, and unmaps again, so a store
+ * fault in between copies the unshifted folio, dropped again by the second unmap. Two steps, then:
+ * the first unmap (or nothing), and the shift with its drop (ext4) or keeping them (XFS, possible
+ * only when the first step did nothing: the latch says).
+ */
+function shiftEvents(op: OpRecord, e: Extract<Effect, { k: 'collapse' | 'insert' }>, first: number): Event[] {
+  const latch = `#${op.tag}.unmap`;
+  return [
+    { op, choices: [[{ k: 'unmapcows', region: e.region, off: e.off, latch }], []], after: [] },
+    { op, choices: [[{ ...e, latch }], [{ ...e, keepCows: true, latch }]], after: [first] },
+  ];
+}
+
+/** The files some private mapping maps. */
+function privatelyMapped(initial: RefState): Set<string> {
+  const out = new Set<string>();
+  for (const r of initial.values()) if (r.priv) out.add(r.priv.file);
+  return out;
 }
 
 /**
@@ -381,7 +411,8 @@ function copyPages(c: Extract<Effect, { k: 'copy' }>): Extract<Effect, { k: 'cop
 
 /** Every state of the partition reachable by a real-time-consistent order, up to the budget. */
 function explore(p: Part, initial: RefState, budget: number): void {
-  for (const op of p.ops) p.events.push(...eventsOf(op, p.events.length));
+  const privFiles = privatelyMapped(initial);
+  for (const op of p.ops) p.events.push(...eventsOf(op, p.events.length, privFiles));
   const events = p.events;
   const n = events.length;
   const start: RefState = new Map();
@@ -389,6 +420,7 @@ function explore(p: Part, initial: RefState, budget: number): void {
   for (const ev of events)
     for (const e of ev.choices[0])
       if (e.k === 'snap') start.set(e.latch, { size: e.len, cells: allocCells(e.len) });
+      else if (e.k === 'unmapcows') start.set(e.latch, { size: 0, cells: allocCells(0) });
   const seen = new SeenStates();
   const stack: Node[] = [{ mask: new Array<number>((n + 31) >>> 5).fill(0), state: start }];
   while (stack.length > 0) {

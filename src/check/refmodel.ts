@@ -15,6 +15,7 @@ import type { Effect } from './history.js';
  * (do_cow_fault / wp_page_copy) and from then on the page is the mapping's own. truncate drops the
  * copies past the new EOF (truncate_pagecache: unmap_mapping_range(..., even_cows=1)); a hole punch
  * keeps them (truncate_pagecache_range: "hole-punching should not remove private COWed pages").
+ * Collapse and insert: shiftCows.
  */
 export interface PrivateMap {
   file: string;
@@ -129,17 +130,47 @@ function storePrivate(s: RefState, name: string, off: number, src: Uint32Array):
   return { size: r.size, cells, priv: { ...p, cow } };
 }
 
-/** truncate_pagecache's even_cows: private copies of pages wholly past the new EOF go. */
-function dropCowsPast(s: RefState, file: string, size: number): void {
+/**
+ * unmap_mapping_range(..., even_cows=1) from file offset `from` on: the private copies of pages
+ * past it go (pages wholly past `from`; `round` says how a partial page counts), and those pages
+ * show the file again.
+ */
+function dropCows(s: RefState, file: string, from: number, round: (pages: number) => number): void {
   for (const [name, r] of s) {
     const p = r.priv;
     if (!p || p.file !== file) continue;
-    const firstGone = Math.ceil(size / p.pageSize) - p.fileOff / p.pageSize;
+    const firstGone = round(from / p.pageSize) - p.fileOff / p.pageSize;
     if (firstGone >= p.cow.length || !p.cow.subarray(Math.max(0, firstGone)).some((c) => c !== 0)) continue;
     const cow = p.cow.slice();
     cow.fill(0, Math.max(0, firstGone));
     s.set(name, { size: r.size, cells: r.cells, priv: { ...p, cow } });
   }
+}
+
+/** truncate_pagecache's even_cows: private copies of pages wholly past the new EOF go. */
+function dropCowsPast(s: RefState, file: string, size: number): void {
+  dropCows(s, file, size, Math.ceil);
+}
+
+/**
+ * What collapse and insert do to private COW copies of the file's pages; Linux differs by
+ * filesystem, so the checker tries both (linearize.ts, cowVariants):
+ * - ext4 (and the model, src/fs/fallocate.ts) drops every copy from the page holding `off` on,
+ *   twice: before the page cache goes, and after (the checker's unmapcows step, then the shift):
+ *   ext4_collapse_range and ext4_insert_range call truncate_pagecache(inode, round_down(offset,
+ *   PAGE_SIZE)), even_cows; ext4_prepare_falloc, which later took that code over, says why: "For
+ *   insert range and collapse range, COWed private pages should be removed since the file's
+ *   logical offset will be changed".
+ * - XFS keeps them: xfs_prepare_shift's xfs_flush_unmap_range ends in truncate_pagecache_range
+ *   (no even_cows). A collapse then shrinks i_size through xfs_falloc_setsize, truncate_setsize,
+ *   truncate_pagecache(new_size): the copies past the new EOF go, as in a truncate. An insert
+ *   grows i_size first; no copy lies past the old EOF (a fault there is SIGBUS), so all stay.
+ */
+function shiftCows(s: RefState, e: Extract<Effect, { k: 'collapse' | 'insert' }>, newSize: number): void {
+  if (!e.keepCows) dropCows(s, e.region, e.off, Math.floor);
+  else if (e.k === 'collapse') dropCowsPast(s, e.region, newSize);
+  // Emptied once the op is done: a latch no one will read again must not split states.
+  if (e.latch) s.set(e.latch, { size: 0, cells: allocCells(0) });
 }
 
 /** A store or a user-buffer fill: a shared file mapping changes file bytes only inside i_size. */
@@ -179,6 +210,9 @@ function copyPieces(s: RefState, e: Extract<Effect, { k: 'copy' }>): void {
 export function applyEffect(s0: RefState, e: Effect): RefState | null {
   if (e.k === 'collapse' && e.off + e.len >= region(s0, e.region).size) return null;
   if (e.k === 'insert' && e.off >= region(s0, e.region).size) return null;
+  // The XFS variant of an op whose ext4 first unmap (unmapcows) already ran: no such order.
+  if ((e.k === 'collapse' || e.k === 'insert') && e.latch && e.keepCows && region(s0, e.latch).size)
+    return null;
   const s = clone(s0);
   switch (e.k) {
     case 'write':
@@ -211,12 +245,17 @@ export function applyEffect(s0: RefState, e: Effect): RefState | null {
       s.set(e.region, { size, cells });
       break;
     }
+    case 'unmapcows':
+      dropCows(s, e.region, e.off, Math.floor);
+      s.set(e.latch, { size: 1, cells: allocCells(1) });
+      break;
     case 'collapse': {
       const r = region(s, e.region);
       const cells = allocCells(r.size - e.len);
       cells.set(r.cells.subarray(0, e.off));
       cells.set(r.cells.subarray(e.off + e.len, r.size), e.off);
       s.set(e.region, { size: r.size - e.len, cells });
+      shiftCows(s, e, r.size - e.len);
       break;
     }
     case 'insert': {
@@ -225,6 +264,7 @@ export function applyEffect(s0: RefState, e: Effect): RefState | null {
       cells.set(r.cells.subarray(0, e.off));
       cells.set(r.cells.subarray(e.off, r.size), e.off + e.len);
       s.set(e.region, { size: r.size + e.len, cells });
+      shiftCows(s, e, r.size + e.len);
       break;
     }
     case 'truncate': {
@@ -248,7 +288,8 @@ export interface Span {
  * The bytes an effect's outcome depends on or changes, given the initial state (for what each
  * private mapping maps). Over-approximated: a private mapping's access stands for its whole pages
  * and the file pages behind them (the copy made at the first store reads the whole file page);
- * a truncate also stands for every private mapping of its file (it drops their copies).
+ * a truncate, collapse or insert also stands for every private mapping of its file (each may drop
+ * their copies).
  * A file whose size may change is widened to the whole file by the caller (linearize.ts).
  */
 export function effectSpans(initial: RefState, e: Effect): Span[] {
@@ -260,14 +301,14 @@ export function effectSpans(initial: RefState, e: Effect): Span[] {
       return [...userSpans(initial, e.src, e.srcOff, e.len), ...userSpans(initial, e.dst, e.dstOff, e.len)];
     case 'snap':
     case 'put':
-      return []; // made by the checker from a copy, whose spans stand for them
+    case 'unmapcows':
+      return []; // made by the checker from a copy or a shift, whose spans stand for them
     case 'punch':
     case 'zero':
     case 'alloc':
       return [{ region: e.region, start: e.off, end: e.off + e.len }];
     case 'collapse':
     case 'insert':
-      return [{ region: e.region, start: 0, end: Number.POSITIVE_INFINITY }];
     case 'truncate': {
       const out: Span[] = [{ region: e.region, start: 0, end: Number.POSITIVE_INFINITY }];
       for (const [name, r] of initial)
@@ -311,6 +352,7 @@ export function mayResize(initial: RefState, e: Effect): string | null {
     case 'store':
     case 'snap':
     case 'put':
+    case 'unmapcows':
       return null;
   }
 }
