@@ -129,6 +129,7 @@ export class DfsRunStrategy implements Strategy {
       };
     }
     if (usePor) this.onWake = (t, by) => this.woken(t, by);
+    if (usePor) this.onStop = (t, runnable) => this.stopped(t, runnable);
     if (stateful) this.onFreshContinuation = (t, index) => stateful.freshContinuation(t, index);
   }
 
@@ -136,6 +137,7 @@ export class DfsRunStrategy implements Strategy {
   onSpawn?: (t: Task, parent: Task | null) => void;
   onWake?: (t: Task, by: Task | null) => void;
   onFreshContinuation?: (t: Task, index: number) => void;
+  onStop?: (t: Task, runnable: readonly Task[]) => void;
 
   pick(runnable: readonly Task[], current: Task, _sim: Sim): Task | null {
     const k = this.nodes.length;
@@ -194,6 +196,24 @@ export class DfsRunStrategy implements Strategy {
     }
     s.delete(node.chosen);
     this.sleep = s;
+  }
+
+  /**
+   * A step that broke an invariant ended the run (Sim.crash): it is a step like any other for the
+   * races with what ran before it, and its footprint is "anything" — it disables every other task,
+   * and a step that disables another depends on it (Godefroid). The tasks it stopped are then
+   * raced as prune() races the tasks of a run cut short: without this, the steps a runnable task
+   * did not get to take before the stop never met it, and running them first — an op that
+   * completes before the BUG — was never tried.
+   */
+  private stopped(t: Task, runnable: readonly Task[]): void {
+    this.stepped(t, [ANYTHING]);
+    if (this.stateful) this.summarise(t.id, [ANYTHING]);
+    if (!this.saturated) {
+      for (const r of runnable) {
+        if (r !== t) this.findRace(r.id, this.sleep.get(r.id) ?? [ANYTHING], this.clocks[r.id] ?? []);
+      }
+    }
   }
 
   private spawned(t: Task, parent: Task | null): void {

@@ -252,6 +252,27 @@ describe('partial-order reduction preserves every outcome', () => {
     ]);
   }, 400_000);
 
+  it('a step that breaks an invariant depends on every step it stopped (gfs2-2021 recursive glock)', async () => {
+    // P0's O_DIRECT read faults on its own file under the DF glock: gfs2-2021 BUG()s (recursive
+    // glock) and the run ends. Whether P1's write returned first is an outcome; before the stopping
+    // step was handed to DPOR (Strategy.onStop), POR ran 1 schedule and never tried P1 first.
+    const sc = parseLitmus(`litmus stop-races
+page 64
+file f 2p written
+map sf1 f 1p 1p shared
+P0: pread f 56 16 direct buf=sf1
+P1: pwrite f 56 16 direct
+`);
+    const s = scheme('gfs2-2021');
+    const full = await outcomes(sc, s, false, 1, 3000);
+    const por = await outcomes(sc, s, true, 1, 3000);
+    if (!full || !por) throw new Error('over budget');
+    expect([...por.seen.keys()].sort()).toEqual([...full.seen.keys()].sort());
+    // Both: the BUG with no op returned, and with P1's pwrite (op tag 4) returned 16 first.
+    expect([...por.seen.keys()].sort()).toEqual(['invariant|invariant', 'invariant|invariant|4=16:']);
+    expect([full.runs, por.runs]).toEqual([19, 9]);
+  });
+
   it('independent O_DIRECT writers to disjoint ranges commute: ≥ 10x fewer runs under pagelab', async () => {
     const sc = builtin('dio-writers-disjoint');
     const opts = {

@@ -36,6 +36,11 @@ export interface Strategy {
    * task about to start its op `index`: Task.freshContinuation) — the stateful search's positions.
    */
   onFreshContinuation?(t: Task, index: number): void;
+  /**
+   * Told that `t`'s step broke an invariant and ended the run, `runnable` (t among them) still
+   * runnable: the step stopped them all, so it depends on every step they were about to take.
+   */
+  onStop?(t: Task, runnable: readonly Task[]): void;
 }
 
 /**
@@ -276,6 +281,7 @@ export class Sim {
       return;
     }
     this.traceEvent(t, 'event', 'invariant', -1, err.message);
+    if (this.recording) this.strategy.onStop?.(t, this.runq);
     this.finish({ kind: 'invariant', task: t.toString(), message: err.message });
   }
 
