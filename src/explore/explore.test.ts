@@ -7,17 +7,17 @@ import { describe, expect, it } from 'vitest';
 import { iomapDioRw } from '../fs/iomap/direct-io.js';
 import type { Scenario } from '../litmus/ast.js';
 import { parseLitmus } from '../litmus/parse.js';
-import { fileViews } from '../litmus/world.js';
 import { findScheme, SCHEMES } from '../schemes/index.js';
 import { pagelab } from '../schemes/pagelab.js';
 import { type Scheme, scenarioNotApplicable } from '../schemes/scheme.js';
 import { decodeSchedule, encodeSchedule } from '../sim/schedule.js';
 import { ReplayStrategy } from '../sim/strategy.js';
 import { builtin, scheme } from '../test-support/named.js';
+import { outcomeDigest } from '../test-support/outcome.js';
 import { builtinScenarios } from './builtin.js';
 import { checkScenario, type StrategyName } from './check.js';
 import { backtrack, type DfsNode, DfsRunStrategy } from './dfs.js';
-import { parseReplayString, type RunReport, runOnce } from './run.js';
+import { parseReplayString, runOnce } from './run.js';
 import { pctMissBound } from './search.js';
 
 /**
@@ -103,31 +103,6 @@ describe('bounded DFS certifies pagelab on every built-in scenario', () => {
     });
   }
 });
-
-/** Everything a finished run leaves that the oracles could look at, as one string. */
-function outcomeDigest(rep: RunReport): string | null {
-  const kind = rep.result.outcome.kind;
-  if (kind === 'pruned') return null;
-  const parts = [kind, rep.findings.map((f) => f.kind).join(',')];
-  for (const r of [...rep.world.history.ops].sort((a, b) => a.tag - b.tag)) {
-    // An op still running when a broken invariant stops the run has no outcome: whether another
-    // task had entered its op by then depends on where the run stops, not on the order of
-    // dependent steps (dio-buffers-crossed-pages under gfs2-2021).
-    if (r.ret === null) continue;
-    parts.push(`${r.tag}=${r.ret}:${r.observed ? r.observed.cells.join('.') : ''}`);
-  }
-  if (kind === 'done') {
-    for (const name of rep.world.inodes.keys()) {
-      const v = fileViews(rep.world, name);
-      parts.push(
-        `${name}:${v.cache.cells.join('.')}/${v.direct.cells.join('.')}/${v.crashed.cells.join('.')}`,
-      );
-      // Across nodes, every node's cache (docs/cluster.md).
-      for (const n of v.perNode ?? []) parts.push(`${n.node}:${n.cache.cells.join('.')}`);
-    }
-  }
-  return parts.join('|');
-}
 
 /** Every outcome a bounded DFS reaches (null: the budget ran out first). */
 async function outcomes(

@@ -6,40 +6,20 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Scenario } from '../litmus/ast.js';
-import { fileViews } from '../litmus/world.js';
 import { SCHEMES } from '../schemes/index.js';
 import { pagelab } from '../schemes/pagelab.js';
 import { type Scheme, scenarioNotApplicable } from '../schemes/scheme.js';
 import { ReplayStrategy } from '../sim/strategy.js';
 import { builtin } from '../test-support/named.js';
+import { outcomeDigest } from '../test-support/outcome.js';
 import { builtinScenarios } from './builtin.js';
 import { checkScenario } from './check.js';
 import { DEFAULTS } from './defaults.js';
 import { backtrack, closeStates, type DfsNode, DfsRunStrategy } from './dfs.js';
-import { type RunReport, runOnce } from './run.js';
+import { runOnce } from './run.js';
 import { StateCache, StateTracker } from './stateful.js';
 
 const ALL = DEFAULTS.unbounded;
-
-/** Each op's result and what it read, the findings, and every file's three views, as one string. */
-function outcomeDigest(rep: RunReport): string | null {
-  const kind = rep.result.outcome.kind;
-  if (kind === 'pruned') return null;
-  const parts = [kind, rep.findings.map((f) => f.kind).join(',')];
-  for (const r of [...rep.world.history.ops].sort((a, b) => a.tag - b.tag)) {
-    if (r.ret === null) continue;
-    parts.push(`${r.tag}=${r.ret}:${r.observed ? r.observed.cells.join('.') : ''}`);
-  }
-  if (kind === 'done') {
-    for (const name of rep.world.inodes.keys()) {
-      const v = fileViews(rep.world, name);
-      parts.push(
-        `${name}:${v.cache.cells.join('.')}/${v.direct.cells.join('.')}/${v.crashed.cells.join('.')}`,
-      );
-    }
-  }
-  return parts.join('|');
-}
 
 /** Every outcome an unbounded DFS reaches, with or without POR and the state cache (null: over budget). */
 async function outcomes(sc: Scenario, s: Scheme, por: boolean, stateful: boolean, budget: number) {
