@@ -340,17 +340,9 @@ function nodeFairnessLines(m: Matrix, o: MatrixTextOptions): string[] {
   const names = m.schemes.map((s) => s.name).filter((n) => rows.some((r) => r.scheme === n));
   const lw = Math.max(...m.schemes.map((s) => s.name.length)) + 1;
   const head = storms.map((s) => `storm ${s}`);
-  const widths = head.map((h) => Math.max(7, h.length + 2));
-  const row = (label: string, cells: string[]) =>
-    `${label.padEnd(lw)}${cells.map((c, i) => c.padStart(widths[i])).join('')}`;
-  const out = ['', ...wrapLine(FAIRNESS_NODES_CAPTION, o, '', '  '), row('', head)];
-  for (const n of names)
-    out.push(
-      row(
-        n,
-        storms.map((st) => waitCell(rows.find((x) => x.scheme === n && x.storm === st))),
-      ),
-    );
+  const waits = (n: string) =>
+    storms.map((st) => waitCell(rows.find((x) => x.scheme === n && x.storm === st)));
+  const out = ['', ...wrapLine(FAIRNESS_NODES_CAPTION, o, '', '  '), ...measureTable(lw, head, names, waits)];
   out.push(`  other schemes: n/a (one node only)`);
   if (rows.some((f) => f.dio_wait_max === null)) out.push('  none: the O_DIRECT write did not finish');
   return out;
