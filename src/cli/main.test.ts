@@ -177,6 +177,11 @@ describe('bad input: one line on stderr, exit 2, no stack trace', () => {
     ['matrix: unknown scenario', ['matrix', '--scenarios', 'nosuch'], /^pagelab: unknown scenario 'nosuch'/],
     ['matrix: unknown format', ['matrix', '--format', 'html'], /^pagelab: unknown format 'html'/],
     ['matrix: missing file', ['matrix', '/nonexistent/x.litmus'], /^pagelab: no such scenario file/],
+    [
+      'check: --state-cache without the unbounded DFS',
+      ['check', 'punch-vs-fault', '--scheme', 'xfs', '--state-cache'],
+      /^pagelab: --state-cache needs --strategy dfs --preemptions all\n$/,
+    ],
   ];
   for (const [name, args, re] of cases) {
     it(name, () => {

@@ -20,6 +20,7 @@ import {
   jobsOption,
   out,
   resolveStrategy,
+  UsageError,
 } from './common.js';
 import { makeProgress } from './progress.js';
 import { type ReportFiles, writeReportFiles } from './reports.js';
@@ -96,6 +97,9 @@ export async function runCheck(
   o: SearchCliOpts,
 ): Promise<CheckResult> {
   const strategy = resolveStrategy(o.strategy);
+  // The cache prunes the unbounded DFS only; anywhere else it would be ignored without a word.
+  if (o.stateCache && (strategy !== 'dfs' || o.preemptions !== 'all'))
+    throw new UsageError('--state-cache needs --strategy dfs --preemptions all');
   const schedules = o.schedules ?? defaultSchedules(strategy);
   const progress = makeProgress(strategy === 'dfs');
   try {
