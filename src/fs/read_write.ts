@@ -4,7 +4,7 @@
  */
 import { filemapGetPage, filemapWriteAndWaitRange, invalidateMappingPages } from '../mm/filemap.js';
 import type { Folio } from '../mm/folio.js';
-import { copyToUser, folioPut } from '../mm/memory.js';
+import { type AfterCopy, copyToUser, folioPut } from '../mm/memory.js';
 import { EFAULT, EINVAL } from '../sim/errno.js';
 import { ANYTHING, record } from '../sim/footprint.js';
 import type { Task } from '../sim/task.js';
@@ -22,28 +22,36 @@ export async function filemapRead(
   pos: number,
   len: number,
   ubuf: number,
+  /**
+   * What the scheme does after filemap_read returns, up to its next point (AfterCopy): `recorded`
+   * when everything it touches records itself (dropping its locks); it counts only if the
+   * system call's caller records its part too (Task.syscallReturnRecorded).
+   */
+  tail: AfterCopy = 'anything',
 ): Promise<number> {
   const ps = inode.fs.pageSize;
   let done = 0;
-  // The loop's top is reached first, or in the step that began at a copy's last point (done > 0):
-  // that step runs on to the next page's lookup point, or returns into the caller, whose tail
-  // may touch anything (footprints: src/sim/footprint.ts).
-  const leave = (ret: number): number => {
-    if (done > 0) record(ANYTHING, true);
+  const tailRecorded = tail === 'recorded' && t.syscallReturnRecorded;
+  // Every return but the first loop top's (done === 0: nothing ran since the caller's own point)
+  // is in a step that began at a point of ours — a copy's last page, a lookup, a fault — and runs
+  // on into the caller's tail, which may touch anything unless it records itself
+  // (footprints: src/sim/footprint.ts).
+  const leave = (ret: number, ranHere: boolean): number => {
+    if (ranHere && !tailRecorded) record(ANYTHING, true);
     return ret;
   };
   while (done < len) {
     const off = pos + done;
-    if (off >= inode.size) return leave(done);
+    if (off >= inode.size) return leave(done, done > 0);
     const got = await filemapGetPage(t, inode.mapping, Math.floor(off / ps));
-    if (typeof got === 'number') return done || got;
+    if (typeof got === 'number') return leave(done || got, true);
     const folio: Folio = got;
     folio.refcount++;
     // i_size may have shrunk while we slept: never copy bytes beyond the EOF we see now.
     const n = Math.min(len - done, ps - (off % ps), inode.size - off);
     if (n <= 0) {
       folioPut(folio);
-      break;
+      return leave(done, true);
     }
     const copied = await copyToUser(t, ubuf + done, folio.data, off % ps, n, 'recorded');
     // folio_put: the folio's reference count, its page granule (and the granule's parent, the
@@ -52,12 +60,10 @@ export async function filemapRead(
     record(inode.ino, false);
     folioPut(folio);
     done += copied;
-    if (copied < n) {
-      record(ANYTHING, true);
-      return done || -EFAULT;
-    }
+    // A short copy (a fault that failed, or page faults disabled) returns like a full one.
+    if (copied < n) return leave(done || -EFAULT, true);
   }
-  return leave(done);
+  return leave(done, true);
 }
 
 /** Common argument checks of read(2)/write(2) (rw_verify_area and friends). */

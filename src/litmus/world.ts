@@ -311,6 +311,9 @@ export function spawnTasks(sim: Sim, world: World): void {
       t.mm = w.mm;
       // The first step's footprint is what runOp records (src/sim/footprint.ts), not "anything".
       t.fp.length = 0;
+      // After a system call, runOp records what it does: the buffer it observes (peekUser), the
+      // history's clock, and the next op's start (recordOpStart).
+      t.syscallReturnRecorded = true;
       for (const [i, p] of plan.entries()) {
         // Op i's frame is all the task carries now: the stateful search's position restarts here.
         t.freshContinuation(i);

@@ -291,7 +291,12 @@ export async function filemapReadFolio(t: Task, folio: Folio): Promise<number> {
  */
 export async function filemapGetPage(t: Task, mapping: AddressSpace, index: number): Promise<Folio | number> {
   for (let attempt = 0; attempt < 1000; attempt++) {
-    await t.point('filemap_get_pages:lookup', mapping.host.ino);
+    // The step touches page `index` alone: its slot (recorded by the lookup), the folio there (its
+    // flags, and the reference and data filemap_read takes and copies from), and i_size, the locks
+    // of filemap_create_folio and filemap_update_page, and ->read_folio, all of which record
+    // themselves. ->read_folio declares its own page before anything else (iomap_read_folio) or
+    // records what it waits on first (btrfs's ordered extents).
+    await t.pointPages('filemap_get_pages:lookup', mapping.host.ino, index, index + 1, true);
     const folio = mapping.get(index);
     if (!folio) {
       const created = await filemapCreateFolio(t, mapping, index);
@@ -332,7 +337,9 @@ async function filemapCreateFolio(
     return unlockAdd;
   }
   try {
-    await t.point('filemap_create_folio:add', mapping.host.ino, true);
+    // The new folio's slot and the folio (recorded by the lookup and filemap_add_folio; the folio
+    // lock records itself), then ->read_folio as in filemapGetPage: page `index` alone.
+    await t.pointPages('filemap_create_folio:add', mapping.host.ino, index, index + 1, true);
     if (mapping.get(index)) return null;
     const folio = mapping.addFolio(t, index);
     const err = await filemapReadFolio(t, folio);

@@ -515,12 +515,17 @@ export async function userStore(
   return n === data.length ? 0 : -EFAULT;
 }
 
-/** Reads what an access would see right now without faulting (for oracles): null if unmapped. */
+/**
+ * Reads what an access would see right now without faulting (for oracles): null if unmapped. In a
+ * step (the litmus world observing what a read left in its buffer) it records what it reads: the
+ * VMA list and the PTE record themselves, and the folio is read here.
+ */
 export function peekUser(mm: Mm, uaddr: number): number | null {
   const vma = mm.findVma(uaddr);
   if (!vma) return null;
   const pte = vma.ptes.get(vmaPage(vma, uaddr));
   if (!pte) return null;
+  record(pte.folio.fpObj, false);
   return pte.folio.data[(uaddr - vma.start) % mm.pageSize];
 }
 

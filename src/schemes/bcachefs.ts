@@ -99,7 +99,8 @@ async function bch2ReadIter(t: Task, inode: Inode, pos: number, len: number, ubu
   if (direct) return bch2DirectRead(t, inode, pos, len, ubuf);
   await bch2PagecacheAddGet(t, inode, 'bch2_read_iter');
   try {
-    return await filemapRead(t, inode, pos, len, ubuf);
+    // After filemap_read: bch2_pagecache_add_put, which records itself.
+    return await filemapRead(t, inode, pos, len, ubuf, 'recorded');
   } finally {
     bch2PagecacheAddPut(t, inode);
   }
@@ -114,7 +115,8 @@ async function bch2BufferedWrite(t: Task, inode: Inode, pos: number, len: number
       // EOF zeroing adds a page: under "add", like every page the write adds.
       const zerr = await writeChecksZeroEof(t, inode, pos);
       if (zerr) return zerr;
-      return await iomapFileBufferedWrite(t, inode, pos, len, ubuf);
+      // After it: bch2_pagecache_add_put and inode_unlock, which record themselves.
+      return await iomapFileBufferedWrite(t, inode, pos, len, ubuf, 'recorded');
     } finally {
       bch2PagecacheAddPut(t, inode);
     }

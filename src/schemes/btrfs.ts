@@ -312,11 +312,12 @@ async function directRead(t: Task, inode: Inode, pos: number, len: number, ubuf:
 
 /** btrfs_file_read_iter(): O_DIRECT, then what it did not read through the page cache. */
 async function readIter(t: Task, inode: Inode, pos: number, len: number, ubuf: number, direct: boolean) {
-  if (!direct) return filemapRead(t, inode, pos, len, ubuf);
+  // After filemap_read: nothing but the return value's arithmetic.
+  if (!direct) return filemapRead(t, inode, pos, len, ubuf, 'recorded');
   const ret = await directRead(t, inode, pos, len, ubuf);
   if (ret < 0 || ret === len || pos + ret >= inode.size) return ret;
   t.event('btrfs_file_read_iter', `${inode.name} [${pos + ret},${pos + len}) buffered`);
-  const more = await filemapRead(t, inode, pos + ret, len - ret, ubuf + ret);
+  const more = await filemapRead(t, inode, pos + ret, len - ret, ubuf + ret, 'recorded');
   return more < 0 ? ret || more : ret + more;
 }
 
@@ -324,7 +325,8 @@ function bufferedWrite(t: Task, inode: Inode, pos: number, len: number, ubuf: nu
   return withIRwsemExcl(t, inode, 'btrfs_buffered_write:btrfs_inode_lock', async () => {
     const zerr = await writeChecksZeroEof(t, inode, pos);
     if (zerr) return zerr;
-    return iomapFileBufferedWrite(t, inode, pos, len, ubuf);
+    // After it: btrfs_inode_unlock, which records itself, and the return.
+    return iomapFileBufferedWrite(t, inode, pos, len, ubuf, 'recorded');
   });
 }
 

@@ -65,7 +65,8 @@ function ext4BufferedWriteIter(t: Task, inode: Inode, pos: number, len: number, 
   return withIRwsemExcl(t, inode, 'ext4_buffered_write_iter:inode_lock', async () => {
     const zerr = await writeChecksZeroEof(t, inode, pos);
     if (zerr) return zerr;
-    return iomapFileBufferedWrite(t, inode, pos, len, ubuf);
+    // After it: the inode_unlock, which records itself, and the return.
+    return iomapFileBufferedWrite(t, inode, pos, len, ubuf, 'recorded');
   });
 }
 
@@ -159,7 +160,7 @@ async function ext4DioWriteIter(
 
 export const ops: FileOperations = {
   readIter(t, inode, pos, len, ubuf, direct) {
-    if (!direct) return filemapRead(t, inode, pos, len, ubuf);
+    if (!direct) return filemapRead(t, inode, pos, len, ubuf, 'recorded'); // nothing after it
     return withIRwsemShared(t, inode, 'ext4_dio_read_iter:inode_lock_shared', () =>
       iomapDioRw(t, inode, pos, len, ubuf, false),
     );

@@ -166,7 +166,7 @@ function writeIter(t: Task, inode: Inode, pos: number, len: number, ubuf: number
  * "ext4: Allow parallel DIO reads") and pins the buffer before the blocks are mapped.
  */
 function readIter(t: Task, inode: Inode, pos: number, len: number, ubuf: number, direct: boolean) {
-  if (!direct) return filemapRead(t, inode, pos, len, ubuf);
+  if (!direct) return filemapRead(t, inode, pos, len, ubuf, 'recorded'); // nothing after it
   return withIRwsemShared(t, inode, 'ext4_direct_IO_read:inode_lock_shared', () =>
     iomapDioRw(t, inode, pos, len, ubuf, false, { pinBeforeMap: true, alignUpFront: true }),
   );

@@ -102,7 +102,7 @@ import {
   type VmFault,
 } from '../mm/filemap.js';
 import type { Folio } from '../mm/folio.js';
-import { faultInIovIterReadable, faultInIovIterWriteable } from '../mm/memory.js';
+import { type AfterCopy, faultInIovIterReadable, faultInIovIterWriteable } from '../mm/memory.js';
 import { EFAULT, ENOTBLK } from '../sim/errno.js';
 import type { Task } from '../sim/task.js';
 import { fsPrivateOf } from './locks.js';
@@ -304,8 +304,19 @@ async function directWrite(t: Task, v: Variant, inode: Inode, pos: number, len: 
   return r.ret < 0 ? r.ret : r.done;
 }
 
-/** gfs2_file_buffered_write(): EX, the copy with page faults disabled. */
-async function bufferedWrite(t: Task, v: Variant, inode: Inode, pos: number, len: number, ubuf: number) {
+/**
+ * gfs2_file_buffered_write(): EX, the copy with page faults disabled. `tail`: what its caller does
+ * after it returns (AfterCopy); glockedIo's own tail records itself (see bufferedRead).
+ */
+async function bufferedWrite(
+  t: Task,
+  v: Variant,
+  inode: Inode,
+  pos: number,
+  len: number,
+  ubuf: number,
+  tail: AfterCopy = 'anything',
+) {
   const r = await glockedIo(t, v, {
     fn: 'gfs2_file_buffered_write',
     inode,
@@ -316,7 +327,7 @@ async function bufferedWrite(t: Task, v: Variant, inode: Inode, pos: number, len
     clampToWindow: true,
     shortIfDemoted: true,
     pass: (done, count) =>
-      withPagefaultDisabled(t, () => iomapFileBufferedWrite(t, inode, pos + done, count, ubuf + done)),
+      withPagefaultDisabled(t, () => iomapFileBufferedWrite(t, inode, pos + done, count, ubuf + done, tail)),
   });
   return r.done || r.ret;
 }
@@ -332,7 +343,10 @@ async function bufferedRead(t: Task, v: Variant, inode: Inode, pos: number, len:
     faultInWrite: true,
     shortIfDemoted: true,
     pass: (done, count) =>
-      withPagefaultDisabled(t, () => filemapRead(t, inode, pos + done, count, ubuf + done)),
+      // After filemap_read, glockedIo's tail records itself: the glock's demotion flag, queued
+      // check and dq record the glock; the fault-in faults record themselves; the rest is the
+      // task's own (its counts, pagefault_disable depth, retry loop).
+      withPagefaultDisabled(t, () => filemapRead(t, inode, pos + done, count, ubuf + done, 'recorded')),
   });
   return r.done || r.ret;
 }
@@ -374,7 +388,8 @@ async function writeIter(
   try {
     const zerr = await writeChecksZeroEof(t, inode, pos);
     if (zerr) return zerr;
-    if (!direct) return await bufferedWrite(t, v, inode, pos, len, ubuf);
+    // After it: inode_unlock, which records itself, and the return.
+    if (!direct) return await bufferedWrite(t, v, inode, pos, len, ubuf, 'recorded');
     const ret = await directWrite(t, v, inode, pos, len, ubuf);
     if (ret < 0 || ret === len) return ret;
     return await directWriteRest(t, v, inode, pos, len, ubuf, ret);

@@ -39,7 +39,7 @@ import type { Scheme } from './scheme.js';
 
 export const ops: FileOperations = {
   readIter(t, inode, pos, len, ubuf, direct) {
-    if (!direct) return filemapRead(t, inode, pos, len, ubuf);
+    if (!direct) return filemapRead(t, inode, pos, len, ubuf, 'recorded'); // nothing after it
     return withIRwsemShared(t, inode, 'ext4_dio_read_iter:inode_lock_shared', () =>
       iomapDioRw(t, inode, pos, len, ubuf, false),
     );

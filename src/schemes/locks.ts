@@ -199,7 +199,9 @@ export function exclusiveWrite(
   return withIRwsemExcl(t, inode, site, async () => {
     const zerr = await writeChecksZeroEof(t, inode, pos);
     if (zerr) return zerr;
-    if (!direct) return iomapFileBufferedWrite(t, inode, pos, len, ubuf);
+    // After it: the inode_unlock (and bkl's unlock_kernel around xfs), locks that record
+    // themselves; every caller of exclusiveWrite returns what it returns.
+    if (!direct) return iomapFileBufferedWrite(t, inode, pos, len, ubuf, 'recorded');
     const ret = await iomapDioRw(t, inode, pos, len, ubuf, true, io.dio);
     if (ret === -ENOTBLK) return directWriteFallback(t, inode, pos, len, ubuf, 0);
     return ret;

@@ -170,7 +170,8 @@ async function bufferedWrite(t: Task, inode: Inode, pos: number, len: number, ub
   try {
     const zerr = await writeChecksZeroEof(t, inode, pos);
     if (zerr) return zerr;
-    return await iomapFileBufferedWrite(t, inode, pos, len, ubuf);
+    // After it: the inode_unlock, which records itself, and the return.
+    return await iomapFileBufferedWrite(t, inode, pos, len, ubuf, 'recorded');
   } finally {
     inode.iRwsem.upWrite(t);
   }
@@ -195,7 +196,8 @@ async function withInodeAndBlock(
 function makeOps(onSelf: OnSelfConflict): FileOperations {
   return {
     readIter: (t, inode, pos, len, ubuf, direct) =>
-      direct ? dioRead(t, inode, pos, len, ubuf) : filemapRead(t, inode, pos, len, ubuf),
+      // filemap_read returns straight into the system call: nothing after it but the return.
+      direct ? dioRead(t, inode, pos, len, ubuf) : filemapRead(t, inode, pos, len, ubuf, 'recorded'),
     writeIter: (t, inode, pos, len, ubuf, direct) =>
       direct ? dioWrite(t, inode, pos, len, ubuf, onSelf) : bufferedWrite(t, inode, pos, len, ubuf),
     fallocate(t, inode, mode, off, len, keepSize) {

@@ -111,7 +111,11 @@ export const ops: FileOperations = {
   readIter(t, inode, pos, len, ubuf, direct) {
     const site = direct ? 'xfs_file_dio_read:range_read_lock' : 'xfs_file_buffered_read:range_read_lock';
     return withRange(t, inode, pos, pos + len, 'shared', site, () =>
-      direct ? iomapDioRw(t, inode, pos, len, ubuf, false) : filemapRead(t, inode, pos, len, ubuf),
+      // After filemap_read: the range unlock, which records its granules, and the lock context's
+      // refusal count (the task's own).
+      direct
+        ? iomapDioRw(t, inode, pos, len, ubuf, false)
+        : filemapRead(t, inode, pos, len, ubuf, 'recorded'),
     );
   },
   writeIter(t, inode, pos, len, ubuf, direct) {
@@ -120,7 +124,8 @@ export const ops: FileOperations = {
     return withRange(t, inode, start, end, 'excl', site, async () => {
       const zerr = await writeChecksZeroEof(t, inode, pos);
       if (zerr) return zerr;
-      if (!direct) return iomapFileBufferedWrite(t, inode, pos, len, ubuf);
+      // After it: the range unlock, which records its granules (and the task's lock context).
+      if (!direct) return iomapFileBufferedWrite(t, inode, pos, len, ubuf, 'recorded');
       // -ENOTBLK (a page of the range could not be invalidated: one dirtied before we took the
       // range) is returned as it is: with the range held nothing re-adds pages, so it cannot recur.
       return iomapDioRw(t, inode, pos, len, ubuf, true);

@@ -42,13 +42,14 @@ function writeIter(t: Task, inode: Inode, pos: number, len: number, ubuf: number
     const zerr = await writeChecksZeroEof(t, inode, pos);
     if (zerr) return zerr;
     if (direct) return iomapDioRw(t, inode, pos, len, ubuf, true, { ignorePreInvalidateFailure: true });
-    return iomapFileBufferedWrite(t, inode, pos, len, ubuf);
+    // After it: the inode_unlock, which records itself, and the return.
+    return iomapFileBufferedWrite(t, inode, pos, len, ubuf, 'recorded');
   });
 }
 
 /** generic_file_read_iter takes no lock; O_DIRECT: ext4_direct_IO_read's inode_lock_shared. */
 function readIter(t: Task, inode: Inode, pos: number, len: number, ubuf: number, direct: boolean) {
-  if (!direct) return filemapRead(t, inode, pos, len, ubuf);
+  if (!direct) return filemapRead(t, inode, pos, len, ubuf, 'recorded'); // nothing after it
   return withIRwsemShared(t, inode, 'ext4_direct_IO_read:inode_lock_shared', () =>
     iomapDioRw(t, inode, pos, len, ubuf, false),
   );

@@ -128,8 +128,9 @@ export const ops: FileOperations = {
       return withIRwsemShared(t, inode, 'xfs_file_dio_read:xfs_ilock(IOLOCK_SHARED)', () =>
         iomapDioRw(t, inode, pos, len, ubuf, false),
       );
+    // After filemap_read: xfs_iunlock (and, under bkl, unlock_kernel), locks that record themselves.
     return withIRwsemShared(t, inode, 'xfs_file_buffered_read:xfs_ilock(IOLOCK_SHARED)', () =>
-      filemapRead(t, inode, pos, len, ubuf),
+      filemapRead(t, inode, pos, len, ubuf, 'recorded'),
     );
   },
   writeIter(t, inode, pos, len, ubuf, direct) {

@@ -93,6 +93,13 @@ export class Task {
   faultsDisabledDroppedLocks = false;
   /** The address space (mm_struct) the task's user addresses live in; set by the model. */
   mm: object | null = null;
+  /**
+   * What the task does after a system call returns, up to its next scheduling point, records its
+   * own footprint (the litmus world's op end, src/litmus/world.ts). A read or write path whose
+   * scheme's tail records itself too may then say so for the step its last user copy ends in
+   * (AfterCopy, src/mm/memory.ts); without it that step may touch anything.
+   */
+  syscallReturnRecorded = false;
   /** The last scheduling point or wait site the task reached (for no-progress reports). */
   lastSite = '';
   /**

@@ -11,6 +11,11 @@ import { parseLitmus } from '../../litmus/parse.js';
 import type { Scheme } from '../../schemes/scheme.js';
 import { ANYTHING, compactFootprint, encodeAccess, granule } from '../../sim/footprint.js';
 import { scheme } from '../../test-support/named.js';
+import { filemapRead } from '../read_write.js';
+import { iomapFileBufferedWrite } from './buffered-io.js';
+
+/** The inode number of file `f` in the last stepsOf run. */
+let fileIno = -1;
 
 /** P0's steps, each with the site it began at and its footprint. */
 async function stepsOf(text: string, s: Scheme): Promise<{ from: string; fp: number[] }[]> {
@@ -27,6 +32,7 @@ async function stepsOf(text: string, s: Scheme): Promise<{ from: string; fp: num
   };
   const run = await runOnce(parseLitmus(text, 'x.litmus'), s, strat);
   expect(run.result.outcome.kind).toBe('done');
+  fileIno = (run.world.inodes.get('f') as { ino: number }).ino;
   return steps;
 }
 
@@ -57,11 +63,44 @@ describe('a writeback bio completion, for POR', () => {
     ['pread f 0 128', 'copy_to_user'],
     ['pwrite f 0 128', 'copy_from_user'],
   ])(
-    "%s: the step after a page's copy runs to the next page's point, only the last is 'anything'",
+    "%s: the steps after a page's copy record themselves, the last too when the scheme's tail does",
     async (op, site) => {
-      const steps = await stepsOf(`litmus c\npage 64\nfile f 2p written\nP0: ${op}\n`, scheme('xfs'));
-      const after = steps.filter((x) => x.from === site).map((x) => x.fp.includes(ANYTHING));
+      const text = `litmus c\npage 64\nfile f 2p written\nP0: ${op}\n`;
+      // xfs: after filemap_read / iomap_file_buffered_write only xfs_iunlock, which records itself.
+      const recorded = await stepsOf(text, scheme('xfs'));
+      expect(recorded.filter((x) => x.from === site).map((x) => x.fp.includes(ANYTHING))).toEqual([
+        false,
+        false,
+      ]);
+      // The same paths called as a scheme that does not vouch for its tail: the last is 'anything'.
+      const after = (await stepsOf(text, unvouched('xfs')))
+        .filter((x) => x.from === site)
+        .map((x) => x.fp.includes(ANYTHING));
       expect(after).toEqual([false, true]);
     },
   );
+
+  it('a buffered read looks its page up, not the whole inode', async () => {
+    const s = scheme('pagelab');
+    const steps = await stepsOf('litmus c\npage 64\nfile f 2p written\nP0: pread f 64 8\n', s);
+    const lookup = steps.filter((x) => x.from === 'filemap_get_pages:lookup');
+    expect(lookup).toHaveLength(1);
+    const ino = fileIno;
+    expect(lookup[0].fp).toContain(encodeAccess(granule(ino, 1), true));
+    expect(lookup[0].fp).not.toContain(encodeAccess(ino, true));
+    expect(lookup[0].fp).not.toContain(ANYTHING);
+  });
 });
+
+/** `name` with its buffered read and write calling the generic paths with their default tail. */
+function unvouched(name: string): Scheme {
+  const s = scheme(name);
+  return {
+    ...s,
+    ops: {
+      ...s.ops,
+      readIter: (t, inode, pos, len, ubuf) => filemapRead(t, inode, pos, len, ubuf),
+      writeIter: (t, inode, pos, len, ubuf) => iomapFileBufferedWrite(t, inode, pos, len, ubuf),
+    },
+  };
+}

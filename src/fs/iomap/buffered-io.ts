@@ -19,7 +19,7 @@ import {
   type WritebackControl,
 } from '../../mm/filemap.js';
 import type { Folio } from '../../mm/folio.js';
-import { copyFromUser, faultInIovIterReadable } from '../../mm/memory.js';
+import { type AfterCopy, copyFromUser, faultInIovIterReadable } from '../../mm/memory.js';
 import { EFAULT, EIO } from '../../sim/errno.js';
 import { ANYTHING, record } from '../../sim/footprint.js';
 import type { Task } from '../../sim/task.js';
@@ -85,7 +85,18 @@ export async function iomapReadFolio(t: Task, inode: Inode, folio: Folio): Promi
  * iomap_write_begin(): finds or creates the folio, locked, reading it first if the write does not
  * cover it whole. Allocation (->iomap_begin) is done here for holes. Returns the folio or -errno.
  */
-async function iomapWriteBegin(t: Task, inode: Inode, pos: number, len: number): Promise<Folio | number> {
+async function iomapWriteBegin(
+  t: Task,
+  inode: Inode,
+  pos: number,
+  len: number,
+  /**
+   * The caller goes on with this folio only, up to its next point (the buffered write's copy):
+   * the lookup declares page `index` alone. Otherwise (iomap_zero_range, whose callers go on into
+   * fallocate and truncate paths) the whole inode.
+   */
+  ownPage = false,
+): Promise<Folio | number> {
   const mapping = inode.mapping;
   const ps = inode.fs.pageSize;
   const bs = inode.blockSize;
@@ -98,7 +109,10 @@ async function iomapWriteBegin(t: Task, inode: Inode, pos: number, len: number):
   );
   if (err) return err;
   for (let attempt = 0; attempt < 1000; attempt++) {
-    await t.point('iomap_write_begin:grab_folio', inode.ino, true);
+    // The slot and the folio lock record themselves; the folio's flags and data, and ->read_folio
+    // (which declares the same page), are page `index`'s.
+    if (ownPage) await t.pointPages('iomap_write_begin:grab_folio', inode.ino, index, index + 1, true);
+    else await t.point('iomap_write_begin:grab_folio', inode.ino, true);
     let folio = mapping.get(index);
     if (!folio) folio = mapping.addFolio(t, index);
     else await folio.lock.lock(t, 'iomap_write_begin:folio_lock');
@@ -120,9 +134,12 @@ async function iomapWriteBegin(t: Task, inode: Inode, pos: number, len: number):
   throw new Error('iomap_write_begin: no progress');
 }
 
-/** The step goes on into the caller, which may touch anything before its next point. */
-function callerGoesOn(ret: number): number {
-  record(ANYTHING, true);
+/**
+ * The step goes on into the caller, which may touch anything before its next point unless its
+ * tail records itself (`tailRecorded`: see iomapFileBufferedWrite).
+ */
+function callerGoesOn(ret: number, tailRecorded: boolean): number {
+  if (!tailRecorded) record(ANYTHING, true);
   return ret;
 }
 
@@ -138,21 +155,29 @@ export async function iomapFileBufferedWrite(
   pos: number,
   len: number,
   ubuf: number,
+  /**
+   * What the scheme does after this returns, up to its next point (AfterCopy): `recorded` when all
+   * it touches records itself (dropping its locks); it counts only if the system call's caller
+   * records its part too (Task.syscallReturnRecorded).
+   */
+  tail: AfterCopy = 'anything',
 ): Promise<number> {
   const ps = inode.fs.pageSize;
+  const tailRecorded = tail === 'recorded' && t.syscallReturnRecorded;
   let done = 0;
   let retries = 0;
   while (done < len) {
     const off = pos + done;
     const chunk = Math.min(len - done, ps - (off % ps));
-    // Returning into the caller from a step a recorded copy continued (below): it may do anything.
-    if ((await faultInIovIterReadable(t, ubuf + done, chunk)) === chunk) return callerGoesOn(done || -EFAULT);
-    const folio = await iomapWriteBegin(t, inode, off, chunk);
-    if (typeof folio === 'number') return done || folio;
+    // Returning into the caller from a step a recorded copy continued (below).
+    if ((await faultInIovIterReadable(t, ubuf + done, chunk)) === chunk)
+      return callerGoesOn(done || -EFAULT, tailRecorded);
+    const folio = await iomapWriteBegin(t, inode, off, chunk, true);
+    if (typeof folio === 'number') return callerGoesOn(done || folio, tailRecorded);
     t.pagefaultDisabled++;
-    // Unless this chunk is the last, what follows the copy up to the next point is recorded: the
-    // folio's data and flags (recorded below), i_size, the folio lock, and the next chunk's
-    // fault-in walk; after the last one the caller goes on (AfterCopy).
+    // What follows the copy up to the next point is recorded: the folio's data and flags
+    // (recorded below), i_size, the folio lock, and the next chunk's fault-in walk; after the last
+    // one the caller goes on, recorded only if its tail is (AfterCopy).
     const last = done + chunk >= len;
     const copied = await copyFromUser(
       t,
@@ -160,7 +185,7 @@ export async function iomapFileBufferedWrite(
       off % ps,
       ubuf + done,
       chunk,
-      last ? 'anything' : 'recorded',
+      last && !tailRecorded ? 'anything' : 'recorded',
     );
     t.pagefaultDisabled--;
     // The copy wrote the folio's data; write_end sets its flags: its page granule (and the inode,
@@ -170,7 +195,7 @@ export async function iomapFileBufferedWrite(
     if (copied === chunk || folio.uptodate) iomapWriteEnd(t, inode, folio, off, copied, chunk);
     folio.lock.unlock(t);
     if (copied === 0) {
-      if (++retries > 64) return callerGoesOn(done || -EFAULT);
+      if (++retries > 64) return callerGoesOn(done || -EFAULT, tailRecorded);
       continue;
     }
     done += copied;
