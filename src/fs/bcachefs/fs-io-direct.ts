@@ -39,11 +39,12 @@
  *   blocks is outside what it gets right; no built-in scenario does that.
  * - No async (AIO) completion, no quota or disk reservation, no O_DSYNC journal flush.
  */
-import type { Bio, BioSeg } from '../../block/bdev.js';
+import { type Bio, type BioSeg, PRIVATE_BUFFER } from '../../block/bdev.js';
 import { allocCells, TAG_ZERO } from '../../block/data.js';
 import { filemapWriteAndWaitRange } from '../../mm/filemap.js';
 import { getUserPagesFast, type PinnedPage, unpinUserPages } from '../../mm/gup.js';
 import { EFAULT, EINVAL, ENOMEM } from '../../sim/errno.js';
+import { record } from '../../sim/footprint.js';
 import type { Task } from '../../sim/task.js';
 import { BlockState } from '../extent.js';
 import { type Inode, inodeDioBegin, inodeDioEnd } from '../fs.js';
@@ -70,7 +71,8 @@ function pinnedSegs(pages: readonly PinnedPage[], skip: number, n: number): BioS
   for (const p of pages) {
     const s = Math.max(skip, at);
     const e = Math.min(skip + n, at + p.len);
-    if (e > s) segs.push({ buf: p.folio.data, off: p.off + (s - at), len: e - s });
+    // Each segment names its folio, so the bio's completion records what the DMA touches.
+    if (e > s) segs.push({ buf: p.folio.data, off: p.off + (s - at), len: e - s, obj: p.folio.fpObj });
     at += p.len;
     if (at >= skip + n) break;
   }
@@ -113,7 +115,13 @@ async function bch2DirectIORead(
   let err = 0;
   let done = 0;
   while (done < count) {
-    await t.point('bch2_direct_IO_read:bio_iov_iter_get_pages', -1, true);
+    // Pins user memory (page tables and folios record themselves), looks the extents up (they
+    // record themselves), zero-fills the holes' segments (recorded in bch2ReadExtents) and, if this
+    // was the last pass and no bio is in flight, unpins and returns through bch2_read_iter into the
+    // system call's caller: the file is only read, if that caller records itself.
+    if (t.syscallReturnRecorded)
+      await t.pointPages('bch2_direct_IO_read:bio_iov_iter_get_pages', inode.ino, 0, 0, false);
+    else await t.point('bch2_direct_IO_read:bio_iov_iter_get_pages', -1, true);
     const pages = await getUserPagesFast(t, ubuf + done, count - done, {
       write: true,
       nofault: false,
@@ -155,9 +163,14 @@ async function bch2ReadExtents(
     const segs = pinnedSegs(pages, done, bytes);
     if (map.state === BlockState.Written) {
       await t.point('bch2_read:submit_bio', inode.ino);
-      bios.push(inode.fs.bdev.submitBio(t, 'read', map.pblk * bs + (p - map.lblk * bs), segs));
+      bios.push(
+        recorded(inode, inode.fs.bdev.submitBio(t, 'read', map.pblk * bs + (p - map.lblk * bs), segs)),
+      );
     } else {
-      for (const s of segs) s.buf.fill(TAG_ZERO, s.off, s.off + s.len);
+      for (const s of segs) {
+        record(s.obj as number, true);
+        s.buf.fill(TAG_ZERO, s.off, s.off + s.len);
+      }
     }
     done += bytes;
   }
@@ -223,7 +236,7 @@ async function bch2Write(
       for (let b = Math.floor(p / bs); b < Math.ceil((p + bytes) / bs); b++)
         convert.push({ lblk: b, pblk: inode.extents.pblk(b) });
     }
-    bios.push(inode.fs.bdev.submitBio(t, 'write', addr, pinnedSegs(pages, done, bytes)));
+    bios.push(recorded(inode, inode.fs.bdev.submitBio(t, 'write', addr, pinnedSegs(pages, done, bytes))));
     done += bytes;
   }
   let err = 0;
@@ -239,13 +252,23 @@ async function bch2Write(
 function zeroPartialBlocks(t: Task, inode: Inode, addr: number, len: number, bios: Bio[]): void {
   const bs = inode.blockSize;
   const head = addr % bs;
-  if (head) bios.push(inode.fs.bdev.submitBio(t, 'write', addr - head, [zeroSeg(head)]));
+  if (head) bios.push(recorded(inode, inode.fs.bdev.submitBio(t, 'write', addr - head, [zeroSeg(head)])));
   const tail = (bs - ((addr + len) % bs)) % bs;
-  if (tail) bios.push(inode.fs.bdev.submitBio(t, 'write', addr + len, [zeroSeg(tail)]));
+  if (tail) bios.push(recorded(inode, inode.fs.bdev.submitBio(t, 'write', addr + len, [zeroSeg(tail)])));
+}
+
+/**
+ * The bio's completion records itself: its segments name their memory (pinned folios, or a
+ * private zero buffer) and it has no end_io — the pages are unpinned by the submitter after
+ * closure_sync (BlockDevice.footprintRecorded).
+ */
+function recorded(inode: Inode, bio: Bio): Bio {
+  inode.fs.bdev.footprintRecorded(bio);
+  return bio;
 }
 
 function zeroSeg(len: number): BioSeg {
-  return { buf: allocCells(len), off: 0, len };
+  return { buf: allocCells(len), off: 0, len, obj: PRIVATE_BUFFER };
 }
 
 /** The index update at write completion: the unwritten blocks written become written. */
