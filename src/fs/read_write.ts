@@ -53,7 +53,7 @@ export async function filemapRead(
       folioPut(folio);
       return leave(done, true);
     }
-    const copied = await copyToUser(t, ubuf + done, folio.data, off % ps, n, 'recorded');
+    const copied = await copyToUser(t, ubuf + done, folio.data, off % ps, n, 'recorded', folio.fpObj);
     // folio_put: the folio's reference count, its page granule (and the granule's parent, the
     // inode, read: a step that declares the whole inode conflicts with it).
     record(folio.fpObj, true);

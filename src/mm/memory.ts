@@ -380,6 +380,7 @@ async function copyUser(
   toUser: boolean,
   site: string,
   then: AfterCopy = 'anything',
+  kobj = -1,
 ): Promise<number> {
   const mm = t.mm as Mm;
   const ps = mm.pageSize;
@@ -415,6 +416,10 @@ async function copyUser(
       kbuf.set(pte.folio.data.subarray(off, off + n), koff + done);
     }
     record(pte.folio.fpObj, toUser);
+    // The kernel side: a page cache folio (filemap_read's source, the buffered write's
+    // destination) is read or written in this step too, which may have begun at a point that did
+    // not declare it (a fault's, or the previous user page's).
+    if (kobj >= 0) record(kobj, !toUser);
     done += n;
     // The step after this point looks up the next page's VMA and PTE (and may take mmap_lock to
     // fault it in): all of which record themselves. After the last page it returns into the
@@ -441,8 +446,10 @@ export function copyToUser(
   len: number,
   /** What the caller does after the copy, up to its next point (AfterCopy). */
   then: AfterCopy = 'anything',
+  /** The footprint object of `src` (a folio's fpObj), or -1 for memory of the task's own. */
+  srcObj = -1,
 ): Promise<number> {
-  return copyUser(t, uaddr, src, srcOff, len, true, 'copy_to_user', then);
+  return copyUser(t, uaddr, src, srcOff, len, true, 'copy_to_user', then, srcObj);
 }
 
 /** copy_from_user(): returns bytes copied. */
@@ -454,8 +461,10 @@ export function copyFromUser(
   len: number,
   /** What the caller does after the copy, up to its next point (AfterCopy). */
   then: AfterCopy = 'anything',
+  /** The footprint object of `dst` (a folio's fpObj), or -1 for memory of the task's own. */
+  dstObj = -1,
 ): Promise<number> {
-  return copyUser(t, uaddr, dst, dstOff, len, false, 'copy_from_user', then);
+  return copyUser(t, uaddr, dst, dstOff, len, false, 'copy_from_user', then, dstObj);
 }
 
 /** fault_in_iov_iter_readable(): faults the range in for reading; returns bytes NOT faulted in. */

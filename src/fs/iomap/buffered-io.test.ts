@@ -80,6 +80,19 @@ describe('a writeback bio completion, for POR', () => {
     },
   );
 
+  it('a copy that faults its user page in records the page cache folio it copies from', async () => {
+    // The copy runs in a step that began in the fault (filemap_fault of g's page), which does not
+    // declare f's page: the copy itself records it.
+    const text =
+      'litmus c\npage 64\nfile f 1p written\nfile g 1p written\nmap sg g 0 1p shared\nP0: pread f 0 64 buf=sg\n';
+    const steps = await stepsOf(text, scheme('xfs'));
+    const i = steps.findIndex((x) => x.from === 'copy_to_user');
+    expect(i).toBeGreaterThan(0);
+    expect(steps[i - 1].from).not.toBe('filemap_get_pages:lookup');
+    const f = fileIno;
+    expect(steps[i - 1].fp).toContain(encodeAccess(granule(f, 0), false));
+  });
+
   it('a buffered read looks its page up, not the whole inode', async () => {
     const s = scheme('pagelab');
     const steps = await stepsOf('litmus c\npage 64\nfile f 2p written\nP0: pread f 64 8\n', s);

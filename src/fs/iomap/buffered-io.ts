@@ -186,6 +186,7 @@ export async function iomapFileBufferedWrite(
       ubuf + done,
       chunk,
       last && !tailRecorded ? 'anything' : 'recorded',
+      folio.fpObj,
     );
     t.pagefaultDisabled--;
     // The copy wrote the folio's data; write_end sets its flags: its page granule (and the inode,
