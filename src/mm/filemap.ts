@@ -177,7 +177,9 @@ export class AddressSpace {
   );
   /**
    * A lookup by a step that only reads what it finds (the folio's flags): the slot and the folio
-   * read, not written as pages.get records them (filemap_get_folios_tag in fdatawait).
+   * read, not written as pages.get records them. __filemap_fdatawait_range: filemap_get_folios_tag
+   * (PAGECACHE_TAG_WRITEBACK), then folio_wait_writeback on each (its reference, taken and
+   * dropped, is not modelled).
    */
   peek(index: number): Folio | undefined {
     if (isRecording()) {

@@ -386,9 +386,10 @@ async function writeOneFolio(t: Task, inode: Inode, folio: Folio, bounce: boolea
       // Only the last completion changes the flags: the others count `pending` down, which
       // nothing else reads, so they commute with each other (a group access of the count, as a
       // mode lock's grants: src/sim/footprint.ts); the last one writes the count, so the order
-      // that makes another bio the last is explored too (iomap_finish_ioend: "if
-      // (atomic_dec_and_test(&ifs->write_bytes_pending)) folio_end_writeback(folio)"). Each
-      // converts its own block: the extent map records it per block.
+      // that makes another bio the last is explored too (fs/iomap/buffered-io.c,
+      // iomap_finish_folio_write: "if (!ifs || atomic_sub_and_test(len,
+      // &ifs->write_bytes_pending)) folio_end_writeback(folio);"). Each converts its own block:
+      // the extent map records it per block.
       record(inode.ino, false);
       if (inode.extents.state(lblk) === BlockState.Unwritten && inode.extents.pblk(lblk) === pblk) {
         inode.extents.set(lblk, BlockState.Written, pblk);
