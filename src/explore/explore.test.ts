@@ -100,7 +100,9 @@ describe('bounded DFS certifies pagelab on every built-in scenario', () => {
       expect(r.coverage.text).toBe(
         `all ${r.coverage.schedules} schedules with ≤ 2 preemptions, ${r.coverage.pruned} pruned as equivalent`,
       );
-    });
+      // mmap-extend-vs-fsync: 38,693 schedules, ~40 s of CPU (163 s on a busy machine): the
+      // bound is for a hang.
+    }, 600_000);
   }
 });
 
@@ -259,7 +261,8 @@ describe('partial-order reduction preserves every outcome', () => {
     for (const s of SCHEMES) if (!scenarioNotApplicable(s, small)) await compare(small, s, 1);
     for (const name of ['pagelab', 'xfs']) await compare(builtin('mmap-extend-vs-fsync'), scheme(name), 0);
     expect(missing).toEqual([]);
-    expect(runs.length).toBeGreaterThanOrEqual(20); // every one-node scheme, and the built-in twice
+    // Every scheme but the DAX ones (block < page) and gfs2-nodf-read (nodes only), and the built-in twice.
+    expect(runs.length).toBeGreaterThanOrEqual(19);
     // (scenario, scheme, runs without POR, runs with it). Before issue 17's footprints (fallocate's
     // allocation, writeback's walk and bios, the per-block extent map, i_size), the CLI's DFS ran 290 of
     // the built-in's 2,181 runs with ≤ 0 preemptions.
