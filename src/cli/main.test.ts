@@ -248,7 +248,8 @@ describe('pagelab list and matrix', () => {
     expect(cell('punch-vs-fault', 'vfs2019')).not.toBe('ok');
     expect(cell('punch-vs-fault', 'invalidate_lock')).toBe('ok');
     expect(cell('collapse-vs-fault', 'xfs')).toBe('ok');
-  });
+    // The whole matrix (21 scenarios × 20 schemes): over a minute on a busy 2-core machine.
+  }, 240_000);
 
   it('matrix --html writes the table with each failing cell linked to its embedded report', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pagelab-'));
@@ -261,7 +262,7 @@ describe('pagelab list and matrix', () => {
     expect(links.length).toBeGreaterThan(0);
     for (const id of links) expect(page).toContain(`<details class="cellreport" id="${id}">`);
     expect(page).toContain('scalability: speedup');
-  });
+  }, 240_000);
 });
 
 describe("matrix: filters, formats, the user's scenarios, certificates", () => {

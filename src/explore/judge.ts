@@ -74,10 +74,21 @@ export function judgeRun(world: World, result: RunResult, memo?: JudgeMemo): Jud
 
 type Views = ReturnType<typeof fileViews>;
 
-/** Cells exactly, two UTF-16 units per cell: one native call, no number formatting. */
+/** Arguments per String.fromCharCode call: apply() puts each on the stack. */
+const CHARS_PER_CALL = 8192;
+
+/**
+ * Cells exactly, two UTF-16 units per cell: a native call per 8,192 units, no number formatting
+ * (one call for a whole 128 KiB file overflowed the stack: found by badinput.test.ts).
+ */
 function cellsText(c: Uint32Array): string {
   const units = new Uint16Array(c.buffer, c.byteOffset, c.length * 2);
-  return String.fromCharCode.apply(null, units as unknown as number[]);
+  if (units.length <= CHARS_PER_CALL) return String.fromCharCode.apply(null, units as unknown as number[]);
+  let s = '';
+  for (let i = 0; i < units.length; i += CHARS_PER_CALL) {
+    s += String.fromCharCode.apply(null, units.subarray(i, i + CHARS_PER_CALL) as unknown as number[]);
+  }
+  return s;
 }
 
 /**

@@ -11,7 +11,7 @@
  */
 
 import { ENOSPC } from '../sim/errno.js';
-import { objectId, record } from '../sim/footprint.js';
+import { indexedObjectIds, isRecording, objectId, record } from '../sim/footprint.js';
 
 export enum BlockState {
   Hole = 0,
@@ -64,28 +64,49 @@ export class Allocator {
 }
 
 /**
- * The per-block map. Every method is an access of the map as one object (src/sim/footprint.ts):
- * lookups read it, changes write it. (Per-block objects would let writes to disjoint blocks commute;
- * the map is written only by allocation, conversion, fallocate and truncate.)
+ * The per-block map. Its footprint (src/sim/footprint.ts) is keyed as a RecordingMap's: a block's
+ * lookup reads that block's object and the map's, a block's change writes the block's object and
+ * reads the map's, so conversions and allocations of different blocks commute (writeback's
+ * completions convert one block each: iomap_finish_ioend → xfs_end_ioend / ext4_convert_unwritten_
+ * extents, on the ioend's own range). What sees more than one block writes the whole map: its
+ * length, and punch, collapse, insert and truncate. A block past the end reads as a hole whatever
+ * the length, so growing the arrays changes nothing another block's lookup sees.
  */
 export class ExtentMap {
   private states: BlockState[] = [];
   private pblks: number[] = [];
   /** Its footprint object (the inode sets it); ANYTHING until then. */
   obj = -1;
+  private blockIds: ((lblk: number) => number) | null = null;
+
+  /** Block lblk's footprint object (ANYTHING while the map has none). */
+  private blockObj(lblk: number): number {
+    if (this.obj < 0) return -1;
+    if (!this.blockIds) {
+      const obj = this.obj;
+      this.blockIds = indexedObjectIds((i) => `extent map ${obj} block ${i}`);
+    }
+    return this.blockIds(lblk);
+  }
+
+  private recordBlock(lblk: number, write: boolean): void {
+    if (!isRecording()) return;
+    record(this.blockObj(lblk), write);
+    record(this.obj, false);
+  }
 
   get length(): number {
-    record(this.obj, false);
+    record(this.obj, true);
     return this.states.length;
   }
 
   state(lblk: number): BlockState {
-    record(this.obj, false);
+    this.recordBlock(lblk, false);
     return lblk < this.states.length ? this.states[lblk] : BlockState.Hole;
   }
 
   pblk(lblk: number): number {
-    record(this.obj, false);
+    this.recordBlock(lblk, false);
     return lblk < this.pblks.length ? this.pblks[lblk] : -1;
   }
 
@@ -112,7 +133,7 @@ export class ExtentMap {
   }
 
   set(lblk: number, state: BlockState, pblk: number): void {
-    record(this.obj, true);
+    this.recordBlock(lblk, true);
     while (this.states.length <= lblk) {
       this.states.push(BlockState.Hole);
       this.pblks.push(-1);

@@ -66,7 +66,10 @@ export async function fallocateLocked(
   await inodeDioWait(t, inode);
   const bs = inode.blockSize;
   const end = off + len;
-  await t.point(`fallocate:${mode}`, inode.ino, true);
+  // An allocation's step records all it touches (docs/architecture.md, "Step footprints"); every
+  // other mode changes the page cache and the block map of its range wholesale: the inode.
+  if (mode === 'alloc') await t.pointRecorded('fallocate:alloc');
+  else await t.point(`fallocate:${mode}`, inode.ino, true);
   switch (mode) {
     case 'alloc': {
       const err = allocateUnwritten(
@@ -188,13 +191,16 @@ async function insertRange(t: Task, inode: Inode, off: number, len: number): Pro
  * Moves i_size up, zeroing first what lies between the old EOF and the end of its page in the page
  * cache: a store through a mapping may have left bytes there that were never file data (the
  * iomap_zero_range of xfs_setattr_size; pagecache_isize_extended makes the next store fault).
+ * What follows the zeroing records itself: i_size, then the return through the
+ * scheme's lock releases to the end of the system call — so the zeroing's steps declare only the
+ * EOF page.
  */
 export async function extendSize(t: Task, inode: Inode, size: number): Promise<number> {
   const ps = inode.fs.pageSize;
   const old = inode.size;
   const tailEnd = Math.min(size, Math.ceil(old / ps) * ps);
   if (tailEnd > old) {
-    const err = await iomapZeroRange(t, inode, old, tailEnd - old);
+    const err = await iomapZeroRange(t, inode, old, tailEnd - old, true);
     if (err) return err;
   }
   inode.size = Math.max(inode.size, size);

@@ -82,6 +82,8 @@ export interface ClusterNode {
 /** The on-disk inode (the dinode) the in-core inodes of one file share across nodes. */
 interface Dinode {
   size: number;
+  /** i_size's footprint object (src/sim/footprint.ts), shared as the dinode is. */
+  sizeObj: number;
 }
 
 export class Inode {
@@ -119,21 +121,37 @@ export class Inode {
       this.dinode = sameFile.dinode;
       this.extents = sameFile.extents;
     } else {
-      this.dinode = { size };
+      this.dinode = { size, sizeObj: objectId(`i_size(${name})`) };
       this.extents = new ExtentMap();
       this.extents.obj = objectId(`extents(${name})`);
     }
   }
 
-  /** i_size: a read or write of the inode as a whole (src/sim/footprint.ts). */
+  /**
+   * i_size: an object of its own, whose parent is the inode (read), as a page granule's is
+   * (src/sim/footprint.ts): a change of i_size conflicts with every step that reads it and every
+   * step declaring the whole inode, not with the page-cache lookups and completions that only
+   * read their granules' parent.
+   */
   get size(): number {
-    record(this.ino, false);
+    if (isRecording()) {
+      record(this.dinode.sizeObj, false);
+      record(this.ino, false);
+    }
     return this.dinode.size;
   }
 
   set size(v: number) {
-    record(this.ino, true);
+    if (isRecording()) {
+      record(this.dinode.sizeObj, true);
+      record(this.ino, false);
+    }
     this.dinode.size = v;
+  }
+
+  /** i_size's footprint object (a system call's entry that reads i_size declares it). */
+  get sizeObj(): number {
+    return this.dinode.sizeObj;
   }
 
   get blockSize(): number {

@@ -11,7 +11,9 @@ import type { Inode } from './fs.js';
 
 /** file_write_and_wait_range() + blkdev_issue_flush() + file_check_and_advance_wb_err(). */
 export async function genericFsync(t: Task, inode: Inode, start: number, end: number): Promise<number> {
-  const werr = await filemapFdatawriteRange(t, inode.mapping, start, end);
+  // What follows the walk records itself up to the flush's point (fdatawait finds its folios by
+  // the writeback mark), so the walk's last step declares only what it touches.
+  const werr = await filemapFdatawriteRange(t, inode.mapping, start, end, true);
   // file_write_and_wait_range(): "See comment of filemap_write_and_wait()": no wait after -EIO.
   if (werr !== -EIO) await filemapFdatawaitRange(t, inode.mapping, start, end);
   // The flush, its completion and what follows it up to the end of fsync(2) (the errseq check,

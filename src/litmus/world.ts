@@ -403,7 +403,8 @@ function historyClock(world: World, task: string): HistoryClock {
  * the system call's entry may touch before it gets anywhere (src/sim/footprint.ts). Reads, writes
  * and mapped accesses only read the inode there (generic_write_checks, i_size; their locks and
  * lookups record themselves), and so does an fsync whose scheme says so (fsyncRecorded); every
- * other op may change it.
+ * other op may change it. The inode's parts with objects of their own (i_size, page granules)
+ * record the inode read, so a change of the whole conflicts with them.
  */
 function recordOpStart(world: World, op: Op, clock: HistoryClock): void {
   if (clock.contended.has(op)) for (const o of clock.others) record(o, false);
@@ -422,6 +423,9 @@ function recordOpStart(world: World, op: Op, clock: HistoryClock): void {
     op.op === 'store' ||
     (sync && inode.fs.ops.fsyncRecorded === true);
   record(inode.ino, !readOnly);
+  // i_size, an object of its own (Inode.size): read by the entry of a read, write or mapped
+  // access; an fsync that records itself reads it where it does (iomap_writepage_handle_eof).
+  if (readOnly && !sync) record(inode.sizeObj, false);
 }
 
 const labels = new WeakMap<Op, string>();

@@ -47,6 +47,11 @@ export interface WritebackControl {
   end: number;
   /** WB_SYNC_ALL waits for folios under writeback and writes everything dirty in the range. */
   syncAll: boolean;
+  /**
+   * The caller's code after ->writepages returns, up to its next scheduling point, records all it
+   * touches (src/sim/footprint.ts): the walk's last step need not cover it (genericFsync).
+   */
+  tailRecorded?: boolean;
 }
 
 /** struct address_space_operations, as far as the model needs them. */
@@ -170,6 +175,19 @@ export class AddressSpace {
     () => this.host.ino,
     true,
   );
+  /**
+   * A lookup by a step that only reads what it finds (the folio's flags): the slot and the folio
+   * read, not written as pages.get records them. __filemap_fdatawait_range: filemap_get_folios_tag
+   * (PAGECACHE_TAG_WRITEBACK), then folio_wait_writeback on each (its reference, taken and
+   * dropped, is not modelled).
+   */
+  peek(index: number): Folio | undefined {
+    if (isRecording()) {
+      record(granule(this.host.ino, index), false);
+      record(this.host.ino, false);
+    }
+    return Map.prototype.get.call(this.pages, index) as Folio | undefined;
+  }
   /** i_mmap: the VMAs mapping this file (their owner unmaps through this list). */
   readonly iMmap = new Set<MappedRange>();
   /** PAGECACHE_TAG_DIRTY and PAGECACHE_TAG_WRITEBACK. */
@@ -525,9 +543,10 @@ export async function filemapFdatawriteRange(
   mapping: AddressSpace,
   start: number,
   end: number,
+  tailRecorded = false,
 ): Promise<number> {
   const aops = mapping.aops as AddressSpaceOps;
-  return aops.writepages(t, mapping, { start, end, syncAll: true });
+  return aops.writepages(t, mapping, { start, end, syncAll: true, tailRecorded });
 }
 
 export async function filemapFdatawaitRange(
@@ -540,7 +559,7 @@ export async function filemapFdatawaitRange(
   const last = Math.ceil(Math.min(end, Number.MAX_SAFE_INTEGER) / ps) - 1;
   // __filemap_fdatawait_range: filemap_get_folios_tag(PAGECACHE_TAG_WRITEBACK).
   for (const i of mapping.writebackTag.in(Math.floor(start / ps), last)) {
-    const folio = mapping.get(i);
+    const folio = mapping.peek(i);
     if (folio?.writeback) await folio.waitWriteback(t, 'filemap_fdatawait_range:folio_wait_writeback');
   }
   return 0;

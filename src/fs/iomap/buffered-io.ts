@@ -21,7 +21,7 @@ import {
 import type { Folio } from '../../mm/folio.js';
 import { type AfterCopy, copyFromUser, faultInIovIterReadable } from '../../mm/memory.js';
 import { EFAULT, EIO } from '../../sim/errno.js';
-import { ANYTHING, record } from '../../sim/footprint.js';
+import { ANYTHING, isRecording, objectId, record } from '../../sim/footprint.js';
 import type { Task } from '../../sim/task.js';
 import { BlockState } from '../extent.js';
 import type { Inode } from '../fs.js';
@@ -91,9 +91,10 @@ async function iomapWriteBegin(
   pos: number,
   len: number,
   /**
-   * The caller goes on with this folio only, up to its next point (the buffered write's copy):
-   * the lookup declares page `index` alone. Otherwise (iomap_zero_range, whose callers go on into
-   * fallocate and truncate paths) the whole inode.
+   * The caller goes on with this folio only, up to its next point (the buffered write's copy, or
+   * iomapZeroRange when its own caller's continuation records itself, extendSize): the lookup
+   * declares page `index` alone. Otherwise (iomap_zero_range from fallocate and truncate paths that
+   * go on unrecorded) the whole inode.
    */
   ownPage = false,
 ): Promise<Folio | number> {
@@ -218,7 +219,13 @@ function iomapWriteEnd(t: Task, inode: Inode, folio: Folio, pos: number, copied:
  * iomap_zero_range() for the part of one page: zeroes [pos, pos+len) through the page cache so a
  * later extension does not expose stale bytes past the old EOF. Context: i_rwsem held.
  */
-export async function iomapZeroRange(t: Task, inode: Inode, pos: number, len: number): Promise<number> {
+export async function iomapZeroRange(
+  t: Task,
+  inode: Inode,
+  pos: number,
+  len: number,
+  tailRecorded = false,
+): Promise<number> {
   // xfs_zero_range / ext4_zero_partial_blocks: a DAX file is zeroed on the media (dax_zero_range).
   if (inode.mapping.dax) return inode.mapping.dax.zeroRange(t, pos, len);
   const ps = inode.fs.pageSize;
@@ -237,7 +244,7 @@ export async function iomapZeroRange(t: Task, inode: Inode, pos: number, len: nu
     // EINVAL).
     const dirty = page !== undefined && (page.dirty || page.writeback);
     if (dirty || inode.extents.state(lblk) === BlockState.Written) {
-      const folio = await iomapWriteBegin(t, inode, off, chunk);
+      const folio = await iomapWriteBegin(t, inode, off, chunk, tailRecorded);
       if (typeof folio === 'number') return folio;
       folio.data.fill(TAG_ZERO, off % ps, (off % ps) + chunk);
       folio.uptodate = true;
@@ -302,8 +309,12 @@ export async function iomapWritepages(
   // The folios dirty when the walk starts, found by their mark: WB_SYNC_ALL's
   // tag_pages_for_writeback (PAGECACHE_TAG_TOWRITE). Departure: a WB_SYNC_NONE walk in Linux goes
   // by the dirty mark as it advances, so it may also write a folio dirtied ahead of its cursor.
-  for (const index of mapping.dirtyTag.in(Math.floor(wbc.start / ps), last)) {
-    await t.point('write_cache_pages:lookup', inode.ino);
+  const dirty = mapping.dirtyTag.in(Math.floor(wbc.start / ps), last);
+  for (const index of dirty) {
+    // The step looks the folio up, locks, cleans and submits it: its page, and the inode read
+    // (i_size, i_mmap for folio_mkclean); the PTEs, the marks, the extent map, wb_err and the bios
+    // record themselves.
+    await t.pointPages('write_cache_pages:lookup', inode.ino, index, index + 1, true);
     const folio = mapping.get(index);
     if (!folio?.dirty) continue;
     await folio.lock.lock(t, 'write_cache_pages:folio_lock');
@@ -319,7 +330,10 @@ export async function iomapWritepages(
       await folio.waitWriteback(t, 'write_cache_pages:folio_wait_writeback');
     }
     let action: PinnedWritebackAction = 'write';
-    if (folio.maybeDmaPinned && hooks.pinned) action = await hooks.pinned(t, folio, wbc);
+    if (folio.maybeDmaPinned && hooks.pinned) {
+      record(inode.ino, true); // the scheme's hook: the inode, as the whole step once declared
+      action = await hooks.pinned(t, folio, wbc);
+    }
     if (action === 'skip') {
       t.event('writeback:skip_pinned', `${folio.name} left dirty: pinned`, folio.id);
       folio.lock.unlock(t);
@@ -334,6 +348,9 @@ export async function iomapWritepages(
     const err = await writeOneFolio(t, inode, folio, action === 'bounce');
     if (err && !ret) ret = err;
   }
+  // The step that leaves the walk goes on into the caller: the whole inode, as the walk's points
+  // once declared, unless the caller says its continuation records itself (genericFsync).
+  if (dirty.length > 0 && !wbc.tailRecorded) record(inode.ino, true);
   return ret;
 }
 
@@ -369,6 +386,7 @@ async function writeOneFolio(t: Task, inode: Inode, folio: Folio, bounce: boolea
     return allocErr;
   }
   let pending = 0;
+  const pendingObj = isRecording() ? objectId(`writeback bios of ${folio.name}`) : -1;
   for (let b = 0; b < nblocks; b++) {
     const lblk = first + b;
     const pblk = inode.extents.pblk(lblk);
@@ -377,22 +395,33 @@ async function writeOneFolio(t: Task, inode: Inode, folio: Folio, bounce: boolea
     const bio = inode.fs.bdev.submitBio(t, 'write', pblk * bs, [{ buf: src, off: b * bs, len: bs, obj }]);
     if (bio.irq) folio.writebackWait.by.push(bio.irq);
     pending++;
-    bio.endIo = () => {
+    bio.endIo = (ct) => {
       // The extent map records itself; the folio's flags (PG_writeback, and `pending`, which the
       // folio's other bios share) are the folio's object — its page granule: every step that looks
       // at a cached folio's flags declares or records that granule. folio_end_writeback records
       // the writeback mark and its wake-ups itself. The granule's parent, the inode, is read (a
       // step that declares the whole inode conflicts with it: src/sim/footprint.ts).
-      record(folio.fpObj, true);
+      // Only the last completion changes the flags: the others count `pending` down, which
+      // nothing else reads, so they commute with each other (a group access of the count, as a
+      // mode lock's grants: src/sim/footprint.ts); the last one writes the count, so the order
+      // that makes another bio the last is explored too (fs/iomap/buffered-io.c,
+      // iomap_finish_folio_write: "if (!ifs || atomic_sub_and_test(len,
+      // &ifs->write_bytes_pending)) folio_end_writeback(folio);"). Each converts its own block:
+      // the extent map records it per block.
       record(inode.ino, false);
       if (inode.extents.state(lblk) === BlockState.Unwritten && inode.extents.pblk(lblk) === pblk) {
         inode.extents.set(lblk, BlockState.Written, pblk);
       }
-      if (--pending === 0) folio.endWriteback();
+      if (--pending === 0) {
+        ct.touch(pendingObj, true);
+        record(folio.fpObj, true);
+        folio.endWriteback();
+      } else ct.touchGroup(pendingObj, 0);
     };
     inode.fs.bdev.footprintRecorded(bio);
   }
   if (pending === 0) folio.endWriteback();
-  await t.point('iomap_writepage_map:submitted', inode.ino);
+  // What follows is the walk's next lookup, or its end (which records the caller's share).
+  await t.pointRecorded('iomap_writepage_map:submitted');
   return 0;
 }
