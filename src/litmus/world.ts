@@ -729,30 +729,37 @@ export function fileViews(world: World, name: string): FileViews {
     const addr = blkPblk * bs + (p % bs);
     return world.bdev.readByte(addr);
   };
-  // After a crash: the block map of the last commit (DurableExtents), stable media only.
-  const durable = world.durable.get(name);
-  const crashedAt = (p: number): number => {
-    const lblk = Math.floor(p / bs);
-    if (!durable || durable.states[lblk] !== BlockState.Written) return TAG_ZERO;
-    return world.bdev.mediaByte(durable.pblks[lblk] * bs + (p % bs));
-  };
   const direct = allocCells(size);
-  const crashed = allocCells(size);
   // The direct view: the device, and over it the dirty pages of any node (with nodes, the glock
   // lets one node at a time, in EX, hold dirty pages of a file).
   const worlds = world.nodes ?? [world];
   for (let page = 0; page * ps < size; page++) {
     const folio = dirtyFolio(worlds, name, page);
-    const end = Math.min(size, (page + 1) * ps);
-    for (let p = page * ps; p < end; p++) {
-      direct[p] = folio ? folio.data[p % ps] : disk(p);
-      crashed[p] = crashedAt(p);
-    }
+    const start = page * ps;
+    const end = Math.min(size, start + ps);
+    if (folio) direct.set(folio.data.subarray(0, end - start), start);
+    else for (let p = start; p < end; p++) direct[p] = disk(p);
+  }
+  // After a crash: the block map of the last commit (DurableExtents), stable media only; a block
+  // not written there reads as zeroes (allocCells zeroes: TAG_ZERO).
+  const crashed = allocCells(size);
+  const durable = world.durable.get(name);
+  for (let lblk = 0; durable && lblk * bs < size; lblk++) {
+    if (durable.states[lblk] !== BlockState.Written) continue;
+    const delta = durable.pblks[lblk] * bs - lblk * bs;
+    const end = Math.min(size, (lblk + 1) * bs);
+    for (let p = lblk * bs; p < end; p++) crashed[p] = world.bdev.mediaByte(delta + p);
   }
   const views = worlds.map((w) => nodeViews(w, name, size, direct));
-  const out = { ...views[0], direct: { size, cells: direct }, crashed: { size, cells: crashed } };
-  if (!world.nodes) return out;
-  return { ...out, perNode: worlds.map((w, i) => ({ node: w.node as string, ...views[i] })) };
+  // Built field by field: an object spread here was a tenth of fileViews' cost.
+  const out: FileViews = {
+    cache: views[0].cache,
+    mmap: views[0].mmap,
+    direct: { size, cells: direct },
+    crashed: { size, cells: crashed },
+  };
+  if (world.nodes) out.perNode = worlds.map((w, i) => ({ node: w.node as string, ...views[i] }));
+  return out;
 }
 
 function dirtyFolio(worlds: readonly World[], name: string, page: number): Folio | null {
@@ -775,13 +782,11 @@ function nodeViews(world: World, name: string, size: number, direct: Cells): { c
   const mmap = allocCells(size);
   for (let page = 0; page * ps < size; page++) {
     const folio = inode.mapping.get(page);
-    const uptodate = folio?.uptodate ?? false;
-    const end = Math.min(size, (page + 1) * ps);
-    for (let p = page * ps; p < end; p++) {
-      cache[p] = uptodate ? (folio as Folio).data[p % ps] : direct[p];
-      mmap[p] = cache[p];
-    }
+    const start = page * ps;
+    const end = Math.min(size, start + ps);
+    cache.set(folio?.uptodate ? folio.data.subarray(0, end - start) : direct.subarray(start, end), start);
   }
+  mmap.set(cache);
   for (const r of world.regions.values()) {
     if (r.file !== name || !r.shared) continue;
     for (const [i, pte] of r.vma.ptes) {
