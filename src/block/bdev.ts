@@ -212,6 +212,23 @@ export class BlockDevice {
   }
 
   /**
+   * Copies bytes [addr, addr+len) into `dst` at `at`: as readByte sees them (write cache first),
+   * or with `media`, as mediaByte does. A sector at a time (the file views of every judged run).
+   */
+  copyOut(dst: Cells, at: number, addr: number, len: number, media = false): void {
+    const ss = this.sectorSize;
+    for (let done = 0; done < len; ) {
+      const a = addr + done;
+      const sector = Math.floor(a / ss);
+      const off = a - sector * ss;
+      const n = Math.min(len - done, ss - off);
+      const cached = media ? undefined : this.cache.get(sector);
+      dst.set(cached ? cached.subarray(off, off + n) : this.media.subarray(a, a + n), at + done);
+      done += n;
+    }
+  }
+
+  /**
    * A live view of stable media [addr, addr+len): what dax_direct_access() hands a DAX filesystem
    * (persistent memory is byte-addressable; stores through the view bypass the write cache and
    * the bios). Departure: CPU caches in front of pmem are not modelled, so a store is durable at

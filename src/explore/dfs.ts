@@ -284,12 +284,14 @@ export class DfsRunStrategy implements Strategy {
       if (o.write >= 0 && this.evTask[o.write] !== q) out.push(o.write);
       // A read conflicts with group accesses, and a group access with reads: only a read meeting a
       // read, or a group access one of the same group, does not.
-      if (isWriteAccess(x) || isGroupAccess(x)) {
+      if (o.reads && (isWriteAccess(x) || isGroupAccess(x))) {
         for (const r of o.reads) if (this.evTask[r] !== q) out.push(r);
       }
-      for (let k = 0; k < o.groupEvents.length; k++) {
-        const i = o.groupEvents[k];
-        if (this.evTask[i] !== q && accessesConflict(x, o.groups[k])) out.push(i);
+      if (o.groupEvents && o.groups) {
+        for (let k = 0; k < o.groupEvents.length; k++) {
+          const i = o.groupEvents[k];
+          if (this.evTask[i] !== q && accessesConflict(x, o.groups[k])) out.push(i);
+        }
       }
     }
     return out;
@@ -304,26 +306,29 @@ export class DfsRunStrategy implements Strategy {
       const key = accessObject(x);
       let o = this.objects.get(key);
       if (!o) {
-        o = { write: -1, reads: [], groupEvents: [], groups: [] };
+        o = new ObjectAccesses();
         this.objects.set(key, o);
       }
       if (isWriteAccess(x)) {
         o.write = e;
-        // Guarded: setting an array's length is a runtime call even when it changes nothing.
-        if (o.reads.length) o.reads.length = 0;
-        if (o.groups.length) {
-          o.groupEvents.length = 0;
-          o.groups.length = 0;
-        }
+        o.reads = null;
+        o.groupEvents = null;
+        o.groups = null;
       } else if (isGroupAccess(x)) {
+        o.groups ??= [];
+        o.groupEvents ??= [];
+        const groups = o.groups;
+        const events = o.groupEvents;
         let k = 0;
-        while (k < o.groups.length && !(o.groups[k] === x && this.evTask[o.groupEvents[k]] === q)) k++;
-        o.groupEvents[k] = e;
-        o.groups[k] = x;
+        while (k < groups.length && !(groups[k] === x && this.evTask[events[k]] === q)) k++;
+        events[k] = e;
+        groups[k] = x;
       } else {
+        o.reads ??= [];
+        const reads = o.reads;
         let k = 0;
-        while (k < o.reads.length && this.evTask[o.reads[k]] !== q) k++;
-        o.reads[k] = e;
+        while (k < reads.length && this.evTask[reads[k]] !== q) k++;
+        reads[k] = e;
       }
     }
   }
@@ -477,11 +482,15 @@ export class DfsRunStrategy implements Strategy {
   }
 }
 
-interface ObjectAccesses {
-  write: number;
-  reads: number[];
-  groupEvents: number[];
-  groups: number[];
+/**
+ * One object's accesses since its last write (DfsRunStrategy.objects). A class, its lists made on
+ * first use and dropped by a write: a run meets dozens of objects, most of them only written.
+ */
+class ObjectAccesses {
+  write = -1;
+  reads: number[] | null = null;
+  groupEvents: number[] | null = null;
+  groups: number[] | null = null;
 }
 
 function copySummary(s: ReadonlyMap<number, ReadonlySet<number>>): Map<number, Set<number>> {

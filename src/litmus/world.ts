@@ -716,20 +716,18 @@ export function fileViews(world: World, name: string): FileViews {
   const size = inode.size;
   const ps = world.scenario.pageSize;
   const bs = world.scenario.blockSize;
-  // The block of the last byte looked up (a view is built byte by byte, block by block).
-  let blk = -1;
-  let blkPblk = -1;
-  const disk = (p: number): number => {
-    const lblk = Math.floor(p / bs);
-    if (lblk !== blk) {
-      blk = lblk;
-      blkPblk = inode.extents.state(lblk) === BlockState.Written ? inode.extents.pblk(lblk) : -1;
-    }
-    if (blkPblk < 0) return TAG_ZERO;
-    const addr = blkPblk * bs + (p % bs);
-    return world.bdev.readByte(addr);
-  };
   const direct = allocCells(size);
+  // [from, end) of the file as the device has it now: a block not written there reads as zeroes.
+  const disk = (from: number, end: number): void => {
+    for (let p = from; p < end; ) {
+      const lblk = Math.floor(p / bs);
+      const stop = Math.min(end, (lblk + 1) * bs);
+      if (inode.extents.state(lblk) === BlockState.Written) {
+        world.bdev.copyOut(direct, p, inode.extents.pblk(lblk) * bs + (p - lblk * bs), stop - p);
+      } else direct.fill(TAG_ZERO, p, stop);
+      p = stop;
+    }
+  };
   // The direct view: the device, and over it the dirty pages of any node (with nodes, the glock
   // lets one node at a time, in EX, hold dirty pages of a file).
   const worlds = world.nodes ?? [world];
@@ -738,7 +736,7 @@ export function fileViews(world: World, name: string): FileViews {
     const start = page * ps;
     const end = Math.min(size, start + ps);
     if (folio) direct.set(folio.data.subarray(0, end - start), start);
-    else for (let p = start; p < end; p++) direct[p] = disk(p);
+    else disk(start, end);
   }
   // After a crash: the block map of the last commit (DurableExtents), stable media only; a block
   // not written there reads as zeroes (allocCells zeroes: TAG_ZERO).
@@ -746,9 +744,8 @@ export function fileViews(world: World, name: string): FileViews {
   const durable = world.durable.get(name);
   for (let lblk = 0; durable && lblk * bs < size; lblk++) {
     if (durable.states[lblk] !== BlockState.Written) continue;
-    const delta = durable.pblks[lblk] * bs - lblk * bs;
-    const end = Math.min(size, (lblk + 1) * bs);
-    for (let p = lblk * bs; p < end; p++) crashed[p] = world.bdev.mediaByte(delta + p);
+    const len = Math.min(size, (lblk + 1) * bs) - lblk * bs;
+    world.bdev.copyOut(crashed, lblk * bs, durable.pblks[lblk] * bs, len, true);
   }
   const views = worlds.map((w) => nodeViews(w, name, size, direct));
   // Built field by field: an object spread here was a tenth of fileViews' cost.
