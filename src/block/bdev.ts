@@ -17,7 +17,7 @@ import { EINVAL } from '../sim/errno.js';
 import { ANYTHING, objectId, record, sectorObj } from '../sim/footprint.js';
 import type { Task } from '../sim/task.js';
 import { Completion } from '../sync/completion.js';
-import { allocCells, type Cells, garbageCell } from './data.js';
+import { allocCells, type Cells, copyCells, garbageCell } from './data.js';
 
 export type BioOp = 'read' | 'write' | 'flush';
 
@@ -223,7 +223,8 @@ export class BlockDevice {
       const off = a - sector * ss;
       const n = Math.min(len - done, ss - off);
       const cached = media ? undefined : this.cache.get(sector);
-      dst.set(cached ? cached.subarray(off, off + n) : this.media.subarray(a, a + n), at + done);
+      if (cached) copyCells(dst, at + done, cached, off, n);
+      else copyCells(dst, at + done, this.media, a, n);
       done += n;
     }
   }

@@ -6,7 +6,7 @@
  */
 
 import { BlockDevice } from '../block/bdev.js';
-import { allocCells, type Cells, cell, initCell, TAG_FIRST_OP, TAG_ZERO } from '../block/data.js';
+import { allocCells, type Cells, cell, copyCells, initCell, TAG_FIRST_OP, TAG_ZERO } from '../block/data.js';
 import type { Effect, History, Observation, OpRecord } from '../check/history.js';
 import { tick } from '../check/history.js';
 import type { RefState, Region } from '../check/refmodel.js';
@@ -735,7 +735,7 @@ export function fileViews(world: World, name: string): FileViews {
     const folio = dirtyFolio(worlds, name, page);
     const start = page * ps;
     const end = Math.min(size, start + ps);
-    if (folio) direct.set(folio.data.subarray(0, end - start), start);
+    if (folio) copyCells(direct, start, folio.data, 0, end - start);
     else disk(start, end);
   }
   // After a crash: the block map of the last commit (DurableExtents), stable media only; a block
@@ -781,9 +781,10 @@ function nodeViews(world: World, name: string, size: number, direct: Cells): { c
     const folio = inode.mapping.get(page);
     const start = page * ps;
     const end = Math.min(size, start + ps);
-    cache.set(folio?.uptodate ? folio.data.subarray(0, end - start) : direct.subarray(start, end), start);
+    if (folio?.uptodate) copyCells(cache, start, folio.data, 0, end - start);
+    else copyCells(cache, start, direct, start, end - start);
   }
-  mmap.set(cache);
+  copyCells(mmap, 0, cache, 0, size);
   for (const r of world.regions.values()) {
     if (r.file !== name || !r.shared) continue;
     for (const [i, pte] of r.vma.ptes) {
