@@ -17,7 +17,7 @@ import { EINVAL } from '../sim/errno.js';
 import { ANYTHING, objectId, record, sectorObj } from '../sim/footprint.js';
 import type { Task } from '../sim/task.js';
 import { Completion } from '../sync/completion.js';
-import { allocCells, type Cells, garbageCell } from './data.js';
+import { allocCells, type Cells, copyCells, garbageCell } from './data.js';
 
 export type BioOp = 'read' | 'write' | 'flush';
 
@@ -209,6 +209,24 @@ export class BlockDevice {
   /** The byte at `addr` on stable media (what survives a crash). */
   mediaByte(addr: number): number {
     return this.media[addr];
+  }
+
+  /**
+   * Copies bytes [addr, addr+len) into `dst` at `at`: as readByte sees them (write cache first),
+   * or with `media`, as mediaByte does. A sector at a time (the file views of every judged run).
+   */
+  copyOut(dst: Cells, at: number, addr: number, len: number, media = false): void {
+    const ss = this.sectorSize;
+    for (let done = 0; done < len; ) {
+      const a = addr + done;
+      const sector = Math.floor(a / ss);
+      const off = a - sector * ss;
+      const n = Math.min(len - done, ss - off);
+      const cached = media ? undefined : this.cache.get(sector);
+      if (cached) copyCells(dst, at + done, cached, off, n);
+      else copyCells(dst, at + done, this.media, a, n);
+      done += n;
+    }
   }
 
   /**

@@ -50,6 +50,14 @@ const SLAB_MAX_REQUEST = SLAB_CELLS >> 3;
 let slab = new Uint32Array(0);
 let slabUsed = 0;
 
+/**
+ * Copies src[from, from+n) to dst at `at`, by a loop: for the few dozen cells of a sector or a
+ * page, a subarray view and TypedArray.set cost more than the copy (measured in fileViews).
+ */
+export function copyCells(dst: Cells, at: number, src: Cells, from: number, n: number): void {
+  for (let i = 0; i < n; i++) dst[at + i] = src[from + i];
+}
+
 export function allocCells(len: number): Cells {
   if (len > SLAB_MAX_REQUEST) return new Uint32Array(len);
   if (slabUsed + len > slab.length) {

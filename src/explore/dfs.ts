@@ -89,6 +89,8 @@ export class DfsRunStrategy implements Strategy {
    */
   private readonly objects = new Map<number, ObjectAccesses>();
   private lastAnything = -1;
+  /** conflicts()'s result, reused from step to step. */
+  private readonly conflictBuf: number[] = [];
   /** Each task's vector clock: its last step's, joined with creation and wake-up edges. */
   private readonly clocks: number[][] = [];
   /** Tasks created or woken by the running step: they inherit its clock once it ends. */
@@ -241,9 +243,10 @@ export class DfsRunStrategy implements Strategy {
     if (nodeIdx >= 0) this.nodes[nodeIdx].steps.set(q, fp);
     const clock = (this.clocks[q] ?? []).slice();
     const e = this.evTask.length;
-    this.findRace(q, fp, clock);
+    const conflicts = this.conflicts(q, fp);
+    this.raceWith(q, conflicts, clock);
     // Happens-before: every earlier conflicting step (the candidates say which), then q's own count.
-    this.forEachConflict(q, fp, (i) => join(clock, this.evClock[i]));
+    for (let k = 0; k < conflicts.length; k++) join(clock, this.evClock[conflicts[k]]);
     clock[q] = (clock[q] ?? 0) + 1;
     this.evTask.push(q);
     this.evNode.push(nodeIdx);
@@ -259,32 +262,39 @@ export class DfsRunStrategy implements Strategy {
   }
 
   /**
-   * Calls `f` with earlier steps of other tasks that conflict with footprint `fp` and that every
-   * other conflicting step happens before (so they stand for all of them): per object the last
-   * write and the reads since, the last "anything" step; for an "anything" footprint, every task's
-   * last step.
+   * Earlier steps of other tasks that conflict with footprint `fp` and that every other
+   * conflicting step happens before (so they stand for all of them): per object the last write and
+   * the reads since, the last "anything" step; for an "anything" footprint, every task's last step.
+   * In a buffer reused by the next call (a step asks once, for its race and its clock).
    */
-  private forEachConflict(q: number, fp: readonly number[], f: (i: number) => void): void {
+  private conflicts(q: number, fp: readonly number[]): number[] {
+    const out = this.conflictBuf;
+    out.length = 0;
     if (fp[0] === ANYTHING) {
       for (let p = 0; p < this.lastOf.length; p++) {
         const i = this.lastOf[p];
-        if (p !== q && i !== undefined && i >= 0) f(i);
+        if (p !== q && i !== undefined && i >= 0) out.push(i);
       }
-      return;
+      return out;
     }
-    if (this.lastAnything >= 0 && this.evTask[this.lastAnything] !== q) f(this.lastAnything);
+    if (this.lastAnything >= 0 && this.evTask[this.lastAnything] !== q) out.push(this.lastAnything);
     for (const x of fp) {
       const o = this.objects.get(accessObject(x));
       if (!o) continue;
-      if (o.write >= 0 && this.evTask[o.write] !== q) f(o.write);
+      if (o.write >= 0 && this.evTask[o.write] !== q) out.push(o.write);
       // A read conflicts with group accesses, and a group access with reads: only a read meeting a
       // read, or a group access one of the same group, does not.
-      if (isWriteAccess(x) || isGroupAccess(x)) for (const r of o.reads) if (this.evTask[r] !== q) f(r);
-      for (let k = 0; k < o.groupEvents.length; k++) {
-        const i = o.groupEvents[k];
-        if (this.evTask[i] !== q && accessesConflict(x, o.groups[k])) f(i);
+      if (o.reads && (isWriteAccess(x) || isGroupAccess(x))) {
+        for (const r of o.reads) if (this.evTask[r] !== q) out.push(r);
+      }
+      if (o.groupEvents && o.groups) {
+        for (let k = 0; k < o.groupEvents.length; k++) {
+          const i = o.groupEvents[k];
+          if (this.evTask[i] !== q && accessesConflict(x, o.groups[k])) out.push(i);
+        }
       }
     }
+    return out;
   }
 
   private noteAccesses(q: number, fp: readonly number[], e: number): void {
@@ -296,23 +306,29 @@ export class DfsRunStrategy implements Strategy {
       const key = accessObject(x);
       let o = this.objects.get(key);
       if (!o) {
-        o = { write: -1, reads: [], groupEvents: [], groups: [] };
+        o = new ObjectAccesses();
         this.objects.set(key, o);
       }
       if (isWriteAccess(x)) {
         o.write = e;
-        o.reads.length = 0;
-        o.groupEvents.length = 0;
-        o.groups.length = 0;
+        o.reads = null;
+        o.groupEvents = null;
+        o.groups = null;
       } else if (isGroupAccess(x)) {
+        o.groups ??= [];
+        o.groupEvents ??= [];
+        const groups = o.groups;
+        const events = o.groupEvents;
         let k = 0;
-        while (k < o.groups.length && !(o.groups[k] === x && this.evTask[o.groupEvents[k]] === q)) k++;
-        o.groupEvents[k] = e;
-        o.groups[k] = x;
+        while (k < groups.length && !(groups[k] === x && this.evTask[events[k]] === q)) k++;
+        events[k] = e;
+        groups[k] = x;
       } else {
-        const k = o.reads.findIndex((r) => this.evTask[r] === q);
-        if (k >= 0) o.reads[k] = e;
-        else o.reads.push(e);
+        o.reads ??= [];
+        const reads = o.reads;
+        let k = 0;
+        while (k < reads.length && this.evTask[reads[k]] !== q) k++;
+        reads[k] = e;
       }
     }
   }
@@ -336,11 +352,17 @@ export class DfsRunStrategy implements Strategy {
    * before it: the two could be reordered, so q must be tried at the decision that ran it.
    */
   private findRace(q: number, fp: readonly number[], clock: readonly number[]): void {
+    this.raceWith(q, this.conflicts(q, fp), clock);
+  }
+
+  /** findRace on the conflicting steps already found (conflicts). */
+  private raceWith(q: number, conflicts: readonly number[], clock: readonly number[]): void {
     let latest = -1;
-    this.forEachConflict(q, fp, (i) => {
+    for (let k = 0; k < conflicts.length; k++) {
+      const i = conflicts[k];
       const p = this.evTask[i];
       if (i > latest && (this.evClock[i][p] ?? 0) > (clock[p] ?? 0)) latest = i;
-    });
+    }
     if (latest >= 0 && this.evNode[latest] >= 0) this.addBacktrack(this.evNode[latest], q);
   }
 
@@ -460,11 +482,15 @@ export class DfsRunStrategy implements Strategy {
   }
 }
 
-interface ObjectAccesses {
-  write: number;
-  reads: number[];
-  groupEvents: number[];
-  groups: number[];
+/**
+ * One object's accesses since its last write (DfsRunStrategy.objects). A class, its lists made on
+ * first use and dropped by a write: a run meets dozens of objects, most of them only written.
+ */
+class ObjectAccesses {
+  write = -1;
+  reads: number[] | null = null;
+  groupEvents: number[] | null = null;
+  groups: number[] | null = null;
 }
 
 function copySummary(s: ReadonlyMap<number, ReadonlySet<number>>): Map<number, Set<number>> {

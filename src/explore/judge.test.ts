@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { builtin, scheme } from '../test-support/named.js';
 import { backtrack, type DfsNode, DfsRunStrategy } from './dfs.js';
-import { type JudgeMemo, judgeRun } from './judge.js';
+import { JudgeMemo, judgeRun } from './judge.js';
 import { runOnce } from './run.js';
 
 describe('the judgement memo', () => {
@@ -14,7 +14,7 @@ describe('the judgement memo', () => {
     ['dio-write-vs-buffered-read', 'xfs'],
   ])('%s under %s: every run judged from the memo as afresh', async (name, s) => {
     const sc = builtin(name);
-    const memo: JudgeMemo = new Map();
+    const memo = new JudgeMemo();
     let prefix: DfsNode[] = [];
     let runs = 0;
     const kinds = new Set<string>();

@@ -4,6 +4,7 @@
  * and the settled state of every file.
  */
 
+import { ContentMemo } from '../check/contentkey.js';
 import type { Finding, FindingKind, Judgement } from '../check/finding.js';
 import { linearize, STATE_BUDGET } from '../check/linearize.js';
 import { checkCoherence, checkDurability, checkFinal, checkReads } from '../check/oracles.js';
@@ -32,7 +33,7 @@ export function formatDeadlock(r: DeadlockReport): string[] {
  * search of one scenario: a DFS reaches the same op results, reads and settled files by many
  * interleavings, and the linearizability check dominated a run's cost.
  */
-export type JudgeMemo = Map<string, Judgement>;
+export class JudgeMemo extends ContentMemo<Judgement> {}
 
 /** The findings of a run, and why the data oracles could not decide part of it, if they could not. */
 export function judgeRun(world: World, result: RunResult, memo?: JudgeMemo): Judgement {
@@ -74,73 +75,23 @@ export function judgeRun(world: World, result: RunResult, memo?: JudgeMemo): Jud
 
 type Views = ReturnType<typeof fileViews>;
 
-/** Arguments per String.fromCharCode call: apply() puts each on the stack. */
-const CHARS_PER_CALL = 8192;
-
-/**
- * Cells exactly, two UTF-16 units per cell: a native call per 8,192 units, no number formatting
- * (one call for a whole 128 KiB file overflowed the stack: found by badinput.test.ts).
- */
-function cellsText(c: Uint32Array): string {
-  const units = new Uint16Array(c.buffer, c.byteOffset, c.length * 2);
-  if (units.length <= CHARS_PER_CALL) return String.fromCharCode.apply(null, units as unknown as number[]);
-  let s = '';
-  for (let i = 0; i < units.length; i += CHARS_PER_CALL) {
-    s += String.fromCharCode.apply(null, units.subarray(i, i + CHARS_PER_CALL) as unknown as number[]);
-  }
-  return s;
-}
-
-/**
- * Appends an exact text of `v` (JSON-like; cells as cellsText, Maps as their entries). Generic,
- * so a field the history grows is keyed too; two equal values built with their keys in another
- * order only miss the memo.
- */
-function keyText(v: unknown, out: string[]): void {
-  if (v === null || typeof v !== 'object') {
-    out.push(typeof v === 'string' ? JSON.stringify(v) : String(v));
-  } else if (v instanceof Uint32Array) {
-    out.push(`<${v.length}:`, cellsText(v), '>');
-  } else if (Array.isArray(v) || v instanceof Map) {
-    out.push('[');
-    for (const x of v instanceof Map ? v.entries() : v) {
-      keyText(x, out);
-      out.push(',');
-    }
-    out.push(']');
-  } else {
-    out.push('{');
-    for (const [k, x] of Object.entries(v)) {
-      out.push(k, ':');
-      keyText(x, out);
-      out.push(',');
-    }
-    out.push('}');
-  }
-}
-
 /**
  * Everything judgeData reads besides the scenario (fixed for a memo's search): the whole history
  * (each op's clock, result, effects, observation), every file's four views, and its wb_err.
- * Exact, never a hash: two runs share a judgement only when the oracles see the same inputs.
+ * Exact, never a hash alone (src/check/contentkey.ts): two runs share a judgement only when the
+ * oracles see the same inputs. Generic, so a field the history grows is keyed too; two equal
+ * values built with their fields in another order only miss the memo.
  */
-function judgeKey(world: World, views: Map<string, Views>): string {
-  const out: string[] = [];
-  keyText(world.history.ops, out);
-  keyText(views, out);
-  for (const inode of world.inodes.values()) out.push(String(inode.mapping.wbErr.err), ';');
-  return out.join('');
+function judgeKey(world: World, views: Map<string, Views>): unknown[] {
+  const errs: number[] = [];
+  for (const inode of world.inodes.values()) errs.push(inode.mapping.wbErr.err);
+  return [world.history.ops, views, errs];
 }
 
 function judgeData(world: World, memo?: JudgeMemo): Judgement {
   const views = new Map<string, Views>();
   for (const name of world.inodes.keys()) views.set(name, fileViews(world, name));
-  const key = memo ? judgeKey(world, views) : '';
-  const known = memo?.get(key);
-  if (known) return known;
-  const j = judgeFresh(world, views);
-  memo?.set(key, j);
-  return j;
+  return memo ? memo.get(judgeKey(world, views), () => judgeFresh(world, views)) : judgeFresh(world, views);
 }
 
 function judgeFresh(world: World, views: Map<string, Views>): Judgement {

@@ -19,7 +19,7 @@ import { mixSeed } from '../sim/rng.js';
 import type { Strategy } from '../sim/sched.js';
 import { RandomStrategy } from '../sim/strategy.js';
 import { backtrack, closeStates, type DfsNode, DfsRunStrategy } from './dfs.js';
-import { decisive, type JudgeMemo } from './judge.js';
+import { decisive, JudgeMemo } from './judge.js';
 import { PctStrategy } from './pct.js';
 import { type RunReport, runOnce } from './run.js';
 import { StateCache, StateTracker } from './stateful.js';
@@ -131,7 +131,7 @@ async function runChunk(
   u: Extract<Unit, { kind: 'chunk' }>,
 ): Promise<UnitResult> {
   const undecided = new Undecided();
-  const memo: JudgeMemo = new Map();
+  const memo = new JudgeMemo();
   for (let i = u.start; i < u.end; i++) {
     if ((i - u.start) % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
     const run = await runOnce(scenario, scheme, sampledStrategy(p, i), { stepBound: p.stepBound, memo });
@@ -204,7 +204,7 @@ async function runDfsUnit(
   let pruned = 0;
   let prefixNodes = unitPrefixNodes(u.prefix, u.sleep);
   const undecided = new Undecided();
-  const memo: JudgeMemo = new Map();
+  const memo = new JudgeMemo();
   const cache = p.stateful ? new StateCache() : null;
   for (;;) {
     if ((schedules + pruned) % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();

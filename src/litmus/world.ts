@@ -6,7 +6,7 @@
  */
 
 import { BlockDevice } from '../block/bdev.js';
-import { allocCells, type Cells, cell, initCell, TAG_FIRST_OP, TAG_ZERO } from '../block/data.js';
+import { allocCells, type Cells, cell, copyCells, initCell, TAG_FIRST_OP, TAG_ZERO } from '../block/data.js';
 import type { Effect, History, Observation, OpRecord } from '../check/history.js';
 import { tick } from '../check/history.js';
 import type { RefState, Region } from '../check/refmodel.js';
@@ -723,43 +723,47 @@ export function fileViews(world: World, name: string): FileViews {
   const size = inode.size;
   const ps = world.scenario.pageSize;
   const bs = world.scenario.blockSize;
-  // The block of the last byte looked up (a view is built byte by byte, block by block).
-  let blk = -1;
-  let blkPblk = -1;
-  const disk = (p: number): number => {
-    const lblk = Math.floor(p / bs);
-    if (lblk !== blk) {
-      blk = lblk;
-      blkPblk = inode.extents.state(lblk) === BlockState.Written ? inode.extents.pblk(lblk) : -1;
-    }
-    if (blkPblk < 0) return TAG_ZERO;
-    const addr = blkPblk * bs + (p % bs);
-    return world.bdev.readByte(addr);
-  };
-  // After a crash: the block map of the last commit (DurableExtents), stable media only.
-  const durable = world.durable.get(name);
-  const crashedAt = (p: number): number => {
-    const lblk = Math.floor(p / bs);
-    if (!durable || durable.states[lblk] !== BlockState.Written) return TAG_ZERO;
-    return world.bdev.mediaByte(durable.pblks[lblk] * bs + (p % bs));
-  };
   const direct = allocCells(size);
-  const crashed = allocCells(size);
+  // [from, end) of the file as the device has it now: a block not written there reads as zeroes.
+  const disk = (from: number, end: number): void => {
+    for (let p = from; p < end; ) {
+      const lblk = Math.floor(p / bs);
+      const stop = Math.min(end, (lblk + 1) * bs);
+      if (inode.extents.state(lblk) === BlockState.Written) {
+        world.bdev.copyOut(direct, p, inode.extents.pblk(lblk) * bs + (p - lblk * bs), stop - p);
+      } else direct.fill(TAG_ZERO, p, stop);
+      p = stop;
+    }
+  };
   // The direct view: the device, and over it the dirty pages of any node (with nodes, the glock
   // lets one node at a time, in EX, hold dirty pages of a file).
   const worlds = world.nodes ?? [world];
   for (let page = 0; page * ps < size; page++) {
     const folio = dirtyFolio(worlds, name, page);
-    const end = Math.min(size, (page + 1) * ps);
-    for (let p = page * ps; p < end; p++) {
-      direct[p] = folio ? folio.data[p % ps] : disk(p);
-      crashed[p] = crashedAt(p);
-    }
+    const start = page * ps;
+    const end = Math.min(size, start + ps);
+    if (folio) copyCells(direct, start, folio.data, 0, end - start);
+    else disk(start, end);
+  }
+  // After a crash: the block map of the last commit (DurableExtents), stable media only; a block
+  // not written there reads as zeroes (allocCells zeroes: TAG_ZERO).
+  const crashed = allocCells(size);
+  const durable = world.durable.get(name);
+  for (let lblk = 0; durable && lblk * bs < size; lblk++) {
+    if (durable.states[lblk] !== BlockState.Written) continue;
+    const len = Math.min(size, (lblk + 1) * bs) - lblk * bs;
+    world.bdev.copyOut(crashed, lblk * bs, durable.pblks[lblk] * bs, len, true);
   }
   const views = worlds.map((w) => nodeViews(w, name, size, direct));
-  const out = { ...views[0], direct: { size, cells: direct }, crashed: { size, cells: crashed } };
-  if (!world.nodes) return out;
-  return { ...out, perNode: worlds.map((w, i) => ({ node: w.node as string, ...views[i] })) };
+  // Built field by field: an object spread here was a tenth of fileViews' cost.
+  const out: FileViews = {
+    cache: views[0].cache,
+    mmap: views[0].mmap,
+    direct: { size, cells: direct },
+    crashed: { size, cells: crashed },
+  };
+  if (world.nodes) out.perNode = worlds.map((w, i) => ({ node: w.node as string, ...views[i] }));
+  return out;
 }
 
 function dirtyFolio(worlds: readonly World[], name: string, page: number): Folio | null {
@@ -782,13 +786,12 @@ function nodeViews(world: World, name: string, size: number, direct: Cells): { c
   const mmap = allocCells(size);
   for (let page = 0; page * ps < size; page++) {
     const folio = inode.mapping.get(page);
-    const uptodate = folio?.uptodate ?? false;
-    const end = Math.min(size, (page + 1) * ps);
-    for (let p = page * ps; p < end; p++) {
-      cache[p] = uptodate ? (folio as Folio).data[p % ps] : direct[p];
-      mmap[p] = cache[p];
-    }
+    const start = page * ps;
+    const end = Math.min(size, start + ps);
+    if (folio?.uptodate) copyCells(cache, start, folio.data, 0, end - start);
+    else copyCells(cache, start, direct, start, end - start);
   }
+  copyCells(mmap, 0, cache, 0, size);
   for (const r of world.regions.values()) {
     if (r.file !== name || !r.shared) continue;
     for (const [i, pte] of r.vma.ptes) {

@@ -49,3 +49,36 @@ describe('group accesses', () => {
     expect(() => encodeGroupAccess(lock, 4)).toThrow(RangeError);
   });
 });
+
+describe('compactFootprint', () => {
+  /** The specification: sorted, repeats gone, a read gone where the same object is written. */
+  function reference(fp: number[]): number[] {
+    if (fp.includes(ANYTHING)) return [ANYTHING];
+    const a = [...new Set(fp)].sort((x, y) => x - y);
+    return a.filter((x) => !(accessObject(x) === x >>> 1 && x % 2 === 0 && a.includes(x + 1)));
+  }
+
+  it('keeps each access once, sorted, a write covering the read of its object (long footprints too)', () => {
+    const pool = [
+      encodeAccess(3, false),
+      encodeAccess(3, true),
+      encodeAccess(lock, false),
+      encodeAccess(other, false),
+      encodeAccess(other, true),
+      add,
+      block,
+      encodeGroupAccess(other, 2),
+    ];
+    let seed = 7;
+    for (let trial = 0; trial < 200; trial++) {
+      const fp: number[] = [];
+      const len = trial < 100 ? trial % 12 : 150 + trial;
+      for (let i = 0; i < len; i++) {
+        seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+        fp.push(pool[seed % pool.length]);
+      }
+      expect(compactFootprint(fp)).toEqual(reference(fp));
+    }
+    expect(compactFootprint([encodeAccess(3, true), ANYTHING, add])).toEqual([ANYTHING]);
+  });
+});

@@ -283,18 +283,38 @@ export function dependent(a: readonly number[], b: readonly number[]): boolean {
   return false;
 }
 
+/** compactFootprint's working copy (it runs once per step of a DFS run: no allocation but the result). */
+let scratch = new Float64Array(64);
+
 /** A footprint without repeats (sorted), for keeping in a search node. */
 export function compactFootprint(fp: readonly number[]): number[] {
   if (fp.length === 0) return [];
-  const a = fp.slice().sort((x, y) => x - y);
+  if (fp.length > scratch.length) scratch = new Float64Array(Math.max(fp.length, scratch.length * 2));
+  const a = scratch;
+  // Insertion sort without repeats (a binary search, then a shift): a step's footprint is a few
+  // objects, but a step that walks a page cache records the same ones many times (up to ~200).
+  let len = 0;
+  for (let i = 0; i < fp.length; i++) {
+    const x = fp[i];
+    let lo = 0;
+    let hi = len;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (a[mid] < x) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo < len && a[lo] === x) continue;
+    for (let j = len; j > lo; j--) a[j] = a[j - 1];
+    a[lo] = x;
+    len++;
+  }
   if (a[0] === ANYTHING) return [ANYTHING];
   // Sorted, a read (2k) sits just before the write (2k + 1) of the same object, which covers it
-  // (group accesses, above every read and write, are only deduplicated).
+  // (group accesses, above every read and write, are only deduplicated, above).
   const out: number[] = [];
-  for (let i = 0; i < a.length; i++) {
+  for (let i = 0; i < len; i++) {
     const x = a[i];
-    if (x === a[i + 1]) continue;
-    if (x < GROUP_BASE && (x & 1) === 0 && a[i + 1] === x + 1) continue;
+    if (i + 1 < len && x < GROUP_BASE && x % 2 === 0 && a[i + 1] === x + 1) continue;
     out.push(x);
   }
   return out;
