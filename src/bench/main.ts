@@ -57,6 +57,7 @@ async function main(): Promise<void> {
   console.log(`\ntotal ${((performance.now() - started) / 1000).toFixed(1)} s`);
   if (values.json) {
     const out: Record<string, number> = {};
+    // A figure that was not measured (a search cut off by its budget) is NaN: null here.
     for (const f of figures) out[f.key] = Number(f.value.toPrecision(6));
     console.log(JSON.stringify(out));
   }
@@ -67,7 +68,7 @@ function table(figures: readonly Figure[]): string {
     ['figure', 'value', 'unit', '±', 'target', '', 'what'],
     ...figures.map((f) => [
       f.key,
-      fmt(f.value),
+      Number.isNaN(f.value) ? 'not finished' : fmt(f.value),
       f.unit,
       f.rme === undefined ? '' : `${f.rme.toFixed(1)}%`,
       f.target === undefined ? '' : `${f.lowerIsBetter ? '≤' : '≥'} ${fmt(f.target)}`,

@@ -43,7 +43,7 @@ import {
 } from '../sim/footprint.js';
 import type { Sim, Strategy } from '../sim/sched.js';
 import type { Task } from '../sim/task.js';
-import type { CacheEntry, StateTracker } from './stateful.js';
+import type { CacheEntry, StateTracker, TrackerSnapshot } from './stateful.js';
 
 /** One decision of a run: who could run, who ran, what is left to explore here. */
 export interface DfsNode {
@@ -62,6 +62,8 @@ export interface DfsNode {
   steps: Map<number, number[]>;
   /** The stateful search: the visited state this decision is (its first visit). */
   entry?: CacheEntry;
+  /** The stateful search: the positions at this decision, for a run that replays up to it. */
+  snap?: TrackerSnapshot;
 }
 
 /** The strategy of one DFS run: replays the prefix nodes, then the default, recording as it goes. */
@@ -133,6 +135,9 @@ export class DfsRunStrategy implements Strategy {
     if (usePor) this.onWake = (t, by) => this.woken(t, by);
     if (usePor) this.onStop = (t, runnable) => this.stopped(t, runnable);
     if (stateful) this.onFreshContinuation = (t, index) => stateful.freshContinuation(t, index);
+    // The steps replayed up to the last prefix decision need no hashing: its snapshot says what
+    // they would give (pick restores it there).
+    if (stateful && prefixNodes[prefixNodes.length - 1]?.snap) stateful.skipReplay();
   }
 
   onStep?: (t: Task, fp: readonly number[]) => void;
@@ -152,6 +157,7 @@ export class DfsRunStrategy implements Strategy {
       chosen = runnable.find((t) => t.id === node.chosen);
       if (!chosen) throw new Error(`dfs: replay diverged at decision ${k}: task ${node.chosen} not runnable`);
       if (this.saturated && k >= this.floor) for (const id of node.runnable) node.backtrack.add(id);
+      if (k === this.prefixNodes.length - 1 && node.snap) this.stateful?.restore(node.snap);
     } else {
       const sleep = this.usePor ? new Map(this.sleep) : new Map<number, number[]>();
       const awake = runnable.filter((t) => !sleep.has(t.id));
@@ -178,6 +184,7 @@ export class DfsRunStrategy implements Strategy {
         sleep,
         steps: new Map(),
         ...(entry ? { entry } : {}),
+        ...(this.stateful ? { snap: this.stateful.snapshot() } : {}),
       };
     }
     if (node.entry) this.openEntry = node.entry;

@@ -121,6 +121,17 @@ function hashHistory(hist: History, contended: ReadonlySet<number>, h: StateHash
 }
 
 /**
+ * What a StateTracker knows at a decision (the positions and the last G), kept in the decision's
+ * node so that a later run replaying up to it need not hash the steps before it: replay is
+ * deterministic, so that run reaches the decision with exactly this.
+ */
+export interface TrackerSnapshot {
+  readonly chain: ReadonlyMap<number, Hash>;
+  readonly gPrev: Hash;
+  readonly lastStepper: number;
+}
+
+/**
  * The state of one run, followed step by step: G at each step's boundary, each family's position,
  * and the key at a decision.
  */
@@ -137,8 +148,33 @@ export class StateTracker {
   /** G when the running step started (hashed when the previous one ended). */
   private gPrev: Hash = [0, 0];
   private lastStepper = -1;
+  /**
+   * The run is replaying a prefix whose last decision has a snapshot: the steps up to it are not
+   * hashed (hashing G at every step is most of a stateful run's cost), and `restore` sets what
+   * hashing them would have computed.
+   */
+  private replaying = false;
 
   constructor(readonly cache: StateCache) {}
+
+  /** Skips hashing until `restore` (the run replays a prefix to a decision with a snapshot). */
+  skipReplay(): void {
+    this.replaying = true;
+  }
+
+  snapshot(): TrackerSnapshot {
+    return { chain: new Map(this.chain), gPrev: this.gPrev, lastStepper: this.lastStepper };
+  }
+
+  /** At the decision the snapshot was taken at, in an earlier run: go on from there. */
+  restore(s: TrackerSnapshot): void {
+    this.chain.clear();
+    for (const [k, v] of s.chain) this.chain.set(k, v);
+    this.gPrev = s.gPrev;
+    this.lastStepper = s.lastStepper;
+    this.fresh.clear();
+    this.replaying = false;
+  }
 
   /** Called once the world is built and its tasks spawned, before the first step. */
   attach(sim: Sim, world: World): void {
@@ -152,7 +188,7 @@ export class StateTracker {
       skip: new Set<object>([s, world.scheme, world.scheme.ops, world.initial]),
       custom: (o, h) => this.custom(o, h),
     };
-    this.gPrev = this.hashG();
+    if (!this.replaying) this.gPrev = this.hashG();
   }
 
   private custom(o: object, h: StateHasher): boolean {
@@ -192,11 +228,12 @@ export class StateTracker {
   spawned(t: Task, parent: Task | null): void {
     const fam = parent ? this.family[parent.id] : t.id;
     this.family[t.id] = fam;
-    if (!parent) this.chain.set(fam, mix([0x5eed, fam], t.id));
+    if (!parent && !this.replaying) this.chain.set(fam, mix([0x5eed, fam], t.id));
   }
 
   /** A litmus task between two ops (Task.freshContinuation): its position restarts. */
   freshContinuation(t: Task, index: number): void {
+    if (this.replaying) return;
     const fam = this.family[t.id];
     const tasks = this.sim?.tasks ?? [];
     for (const o of tasks) if (o !== t && this.family[o.id] === fam && o.state !== TaskState.Done) return;
@@ -206,6 +243,7 @@ export class StateTracker {
 
   /** The step of `t` ended: its family's position absorbs the state the step started from. */
   stepEnded(t: Task): void {
+    if (this.replaying) return;
     const fam = this.family[t.id];
     if (this.fresh.has(fam)) this.fresh.delete(fam);
     else {
@@ -218,6 +256,7 @@ export class StateTracker {
 
   /** The key of the state at a decision: G, who stepped last, and every live family's position. */
   key(): string {
+    if (this.replaying) throw new Error('stateful: a key asked for while replaying');
     const tasks = this.sim?.tasks ?? [];
     const [a, b] = this.gPrev;
     const xs = [this.lastStepper, a, b];
