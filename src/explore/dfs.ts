@@ -29,7 +29,10 @@
  *
  * The certificate is exactly what was covered: "all N schedules with ≤ K preemptions, M pruned as
  * equivalent", for the model as it records its footprints (a footprint that missed an access
- * would make the certificate claim too much: src/sim/footprint.ts says what is recorded).
+ * would make the certificate claim too much: src/sim/footprint.ts says what is recorded). Under a
+ * preemption bound, sleep sets can also claim too much: a sleeping task stands for an equivalent run
+ * that may need one preemption more than the bound (campaign-2172 under xfs at ≤ 1; docs/
+ * architecture.md, "Known gap"). The unbounded search is not affected.
  */
 
 import {
