@@ -212,12 +212,15 @@ describe('the state cache on a scenario of several ops per task', () => {
   it('cuts most runs, with the figures of hashing every step though replayed steps are not hashed', async () => {
     const plain = await checkScenario(loops, pagelab, { ...opts, preemptions: 'all' });
     const cached = await checkScenario(loops, pagelab, { ...opts, preemptions: 'all', stateCache: true });
-    expect([plain.verdict, plain.coverage.complete, plain.coverage.schedules]).toEqual(['ok', true, 2099]);
-    // Measured when every step of every run was hashed: a run that replays a prefix restores the
-    // positions at its last decision (TrackerSnapshot) instead; a wrong restore changes the keys.
+    expect([plain.verdict, plain.coverage.complete, plain.coverage.schedules]).toEqual(['ok', true, 998]);
+    // A run that replays a prefix restores the positions at its last decision (TrackerSnapshot)
+    // instead of hashing the replayed steps; a wrong restore changes the keys. The restore was
+    // checked against hashing every step (569 runs, 931 states, 350 hits, both ways); the figures
+    // below are the same search after the finer footprints of issue 17 (the plain POR search went
+    // from 2,099 runs to 998).
     expect([cached.verdict, cached.coverage.complete]).toEqual(['ok', true]);
     expect([cached.coverage.schedules, cached.coverage.states, cached.coverage.cacheHits]).toEqual([
-      569, 931, 350,
+      308, 482, 157,
     ]);
   }, 120_000);
 
@@ -235,7 +238,7 @@ describe('the state cache on a scenario of several ops per task', () => {
     ]) {
       const got = await outcomes(loops, pagelab, por, cached, 5000);
       expect([...(got?.seen ?? [])].sort()).toEqual(want);
-      if (cached) expect(got?.hits).toBeGreaterThan(300);
+      if (cached) expect(got?.hits).toBeGreaterThan(100);
     }
   }, 120_000);
 });
