@@ -45,6 +45,12 @@ export type Effect =
     }
   /** The checker's halves of a dma copy: the buffer read into a latch, the latch written out. */
   | { k: 'snap'; src: string; srcOff: number; len: number; latch: string }
+  /**
+   * The checker's COW break of an O_DIRECT read into a MAP_PRIVATE mapping: GUP with FOLL_WRITE
+   * copies each page not yet the mapping's own (wp_page_copy) when it pins it, before the DMA
+   * lands, so the copy holds the file's page as it was then (refmodel.ts, breakCow).
+   */
+  | { k: 'cowbreak'; region: string; off: number; len: number }
   | { k: 'put'; latch: string; dst: string; dstOff: number; dstIsStore: boolean }
   | { k: 'punch' | 'zero' | 'alloc'; region: string; off: number; len: number; keepSize: boolean }
   /**

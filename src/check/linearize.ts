@@ -279,7 +279,12 @@ function maskWith(m: Mask, i: number): Mask {
 }
 
 /** An op's events: one, a dma copy's two halves, or a buffered copy's pages (Event). */
-function eventsOf(op: OpRecord, first: number, privFiles: ReadonlySet<string>): Event[] {
+function eventsOf(
+  op: OpRecord,
+  first: number,
+  privFiles: ReadonlySet<string>,
+  privTargets: ReadonlySet<string>,
+): Event[] {
   const lists = op.alternatives ? [op.effects, ...op.alternatives] : [op.effects];
   // The device's transfers: an O_DIRECT write's (dma) and an O_DIRECT read's (a copy into the
   // buffer that is not a page-by-page one).
@@ -302,6 +307,26 @@ function eventsOf(op: OpRecord, first: number, privFiles: ReadonlySet<string>): 
       dstOff: dma.dstOff + p.off,
       dstIsStore: dma.dstIsStore,
     }));
+    // An O_DIRECT read whose one outcome is its transfer: each bio's DMA lands in the buffer when
+    // that bio completes (iomap_dio_bio_end_io, bio by bio), so another op may read the buffer
+    // between two bios' landings (an O_DIRECT write sourcing from it, a load): each part's put
+    // is an event of its own, after its snap. A read that may fail or zero-fill a tail keeps the
+    // one put below, so its prefix and tail choices stay one choice.
+    // Into a MAP_PRIVATE mapping, GUP's FOLL_WRITE pin breaks COW first (wp_page_copy), at some
+    // moment before the DMA lands: the copy holds the file's page as it was then, and a write of
+    // the file after it no longer shows through (cowbreak, an event of its own before the puts).
+    if (dma.dstIsStore && lists.length === 1 && lists[0].length === 1) {
+      const cow = privTargets.has(dma.dst);
+      const at = first + (cow ? 1 : 0);
+      const breakEv: Event[] = cow
+        ? [{ op, choices: [[{ k: 'cowbreak', region: dma.dst, off: dma.dstOff, len: dma.len }]], after: [] }]
+        : [];
+      return [
+        ...breakEv,
+        ...snaps,
+        ...puts.map((e, k): Event => ({ op, choices: [[e]], after: cow ? [first, at + k] : [at + k] })),
+      ];
+    }
     // A read's zero-filled tail past EOF (zeroTails in src/litmus/world.ts) is a CPU store made
     // when iomap reaches the hole (iomap_dio_hole_iter), before the bios complete: an event of its
     // own, anywhere in the op, choosing how far it went (or not at all).
@@ -361,6 +386,13 @@ function shiftEvents(op: OpRecord, e: Extract<Effect, { k: 'collapse' | 'insert'
   ];
 }
 
+/** The MAP_PRIVATE mappings (regions with a private map). */
+function privateRegions(initial: RefState): Set<string> {
+  const out = new Set<string>();
+  for (const [name, r] of initial) if (r.priv) out.add(name);
+  return out;
+}
+
 /** The files some private mapping maps. */
 function privatelyMapped(initial: RefState): Set<string> {
   const out = new Set<string>();
@@ -412,7 +444,8 @@ function copyPages(c: Extract<Effect, { k: 'copy' }>): Extract<Effect, { k: 'cop
 /** Every state of the partition reachable by a real-time-consistent order, up to the budget. */
 function explore(p: Part, initial: RefState, budget: number): void {
   const privFiles = privatelyMapped(initial);
-  for (const op of p.ops) p.events.push(...eventsOf(op, p.events.length, privFiles));
+  const privTargets = privateRegions(initial);
+  for (const op of p.ops) p.events.push(...eventsOf(op, p.events.length, privFiles, privTargets));
   const events = p.events;
   const n = events.length;
   const start: RefState = new Map();

@@ -109,14 +109,26 @@ function copyInto(out: Uint32Array, at: number, r: Region, from: number, n: numb
  * (wp_page_copy's copy is of the folio the PTE maps, the file's), then the bytes land in the copy.
  */
 function storePrivate(s: RefState, name: string, off: number, src: Uint32Array): Region {
+  const r = breakCow(s, name, off, src.length);
+  const cells = r.cells;
+  cells.set(src.subarray(0, Math.max(0, Math.min(src.length, r.size - off))), off);
+  return r;
+}
+
+/**
+ * The pages of a private mapping covering [off, off+len) become the mapping's own, each a copy of
+ * the file's page as it is now (wp_page_copy, at a store or at GUP's FOLL_WRITE pin); the region
+ * returned has fresh cells, so the caller may write into them.
+ */
+function breakCow(s: RefState, name: string, off: number, len: number): Region {
   const r = region(s, name);
   const p = r.priv as PrivateMap;
   const cells = resized(r.cells, r.size);
   const cow = p.cow.slice();
   const ps = p.pageSize;
-  const last = Math.floor((off + src.length - 1) / ps);
+  const last = Math.floor((off + len - 1) / ps);
   const file = region(s, p.file);
-  for (let i = Math.floor(off / ps); i <= last && src.length > 0; i++) {
+  for (let i = Math.floor(off / ps); i <= last && len > 0; i++) {
     if (cow[i]) continue;
     // The page as cellAt shows it uncopied: the file's, zeroes past its EOF.
     const end = Math.min(r.size, (i + 1) * ps);
@@ -126,7 +138,6 @@ function storePrivate(s: RefState, name: string, off: number, src: Uint32Array):
     }
     cow[i] = 1;
   }
-  cells.set(src.subarray(0, Math.max(0, Math.min(src.length, r.size - off))), off);
   return { size: r.size, cells, priv: { ...p, cow } };
 }
 
@@ -245,6 +256,9 @@ export function applyEffect(s0: RefState, e: Effect): RefState | null {
       s.set(e.region, { size, cells });
       break;
     }
+    case 'cowbreak':
+      s.set(e.region, breakCow(s, e.region, e.off, e.len));
+      break;
     case 'unmapcows':
       dropCows(s, e.region, e.off, Math.floor);
       s.set(e.latch, { size: 1, cells: allocCells(1) });
@@ -301,6 +315,7 @@ export function effectSpans(initial: RefState, e: Effect): Span[] {
       return [...userSpans(initial, e.src, e.srcOff, e.len), ...userSpans(initial, e.dst, e.dstOff, e.len)];
     case 'snap':
     case 'put':
+    case 'cowbreak':
     case 'unmapcows':
       return []; // made by the checker from a copy or a shift, whose spans stand for them
     case 'punch':
@@ -352,6 +367,7 @@ export function mayResize(initial: RefState, e: Effect): string | null {
     case 'store':
     case 'snap':
     case 'put':
+    case 'cowbreak':
     case 'unmapcows':
       return null;
   }
