@@ -6,7 +6,7 @@ import type { Geometry, Program } from '../gen/space.js';
 import { parseLitmus } from '../litmus/parse.js';
 import { findScheme } from '../schemes/index.js';
 import { DEFAULT_BUDGET, runCampaignCell } from './cell.js';
-import { type CampaignRecord, summarize } from './summary.js';
+import { type CampaignRecord, formatSummary, summarize } from './summary.js';
 
 const GEO: Geometry = { name: 'block=page', block: 64 };
 
@@ -220,5 +220,32 @@ describe('the summary', () => {
         replay: 'r3',
       },
     ]);
+  });
+});
+
+describe('an inconclusive cell', () => {
+  it('is counted apart in the summary and its table, never as ok', () => {
+    const record = (index: number, verdict: CampaignRecord['verdict']): CampaignRecord => ({
+      type: 'record',
+      index,
+      program: `p${index}`,
+      scheme: 'pagelab',
+      litmus: '',
+      conflicts: [],
+      verdict,
+      ...(verdict === 'inconclusive' ? { reason: "the reference model's 10 states did not cover …" } : {}),
+      findings: [],
+      certificate: { method: 'pct', complete: false, schedules: 100, pruned: 0, depth: 3 },
+      replay: null,
+      signature: null,
+      minimised: null,
+    });
+    const s = summarize('exhaustive 2x1', 2, [record(0, 'ok'), record(1, 'inconclusive')]);
+    expect(s.schemes[0]).toMatchObject({ programs: 2, ok: 1, inconclusive: 1, na: 0 });
+    const table = formatSummary(s);
+    expect(table.find((l) => l.startsWith('scheme'))).toContain('inconclusive');
+    // Without one, the table keeps its columns.
+    const plain = formatSummary(summarize('exhaustive 2x1', 1, [record(0, 'ok')]));
+    expect(plain.find((l) => l.startsWith('scheme'))).not.toContain('inconclusive');
   });
 });

@@ -78,7 +78,11 @@ export interface Minimised {
 }
 
 export interface CellOutcome {
-  verdict: 'ok' | 'n/a' | Finding['kind'];
+  /**
+   * inconclusive: nothing forbidden found, but the data oracles could not decide some run in full
+   * (check/linearize.ts's budget): never read as ok; `reason` says which bytes were not judged.
+   */
+  verdict: 'ok' | 'n/a' | 'inconclusive' | Finding['kind'];
   reason?: string;
   findings: RecordFinding[];
   certificate: Certificate;
@@ -116,6 +120,8 @@ interface DfsResult {
   schedules: number;
   pruned: number;
   failure: number[] | null;
+  /** Why the first run the oracles could not decide in full was not, if one was not. */
+  inconclusive: string | null;
 }
 
 /**
@@ -133,6 +139,7 @@ async function boundedDfs(scenario: Scenario, scheme: Scheme, b: CellBudget): Pr
     schedules: r.schedules,
     pruned: r.pruned,
     failure: r.failure?.schedule ?? null,
+    inconclusive: r.inconclusive?.reason ?? null,
   };
 }
 
@@ -140,6 +147,8 @@ async function boundedDfs(scenario: Scenario, scheme: Scheme, b: CellBudget): Pr
 interface Found {
   certificate: Certificate;
   failure: { kind: Finding['kind']; schedule: number[] } | null;
+  /** No failure, but some run's data was not judged in full: the first such run's reason. */
+  inconclusive: string | null;
 }
 
 async function searchProgram(scenario: Scenario, scheme: Scheme, ref: string, b: CellBudget): Promise<Found> {
@@ -154,9 +163,9 @@ async function searchProgram(scenario: Scenario, scheme: Scheme, ref: string, b:
   if (dfs.failure) {
     const run = await runOnce(scenario, scheme, new ReplayStrategy(dfs.failure));
     const kind = (decisive(run.findings, scenario.forbid) as Finding).kind;
-    return { certificate: cert, failure: { kind, schedule: dfs.failure } };
+    return { certificate: cert, failure: { kind, schedule: dfs.failure }, inconclusive: null };
   }
-  if (dfs.complete) return { certificate: cert, failure: null };
+  if (dfs.complete) return { certificate: cert, failure: null, inconclusive: dfs.inconclusive };
   const r = await checkScenario(scenario, scheme, {
     scenarioRef: ref,
     strategy: 'pct',
@@ -173,7 +182,9 @@ async function searchProgram(scenario: Scenario, scheme: Scheme, ref: string, b:
     depth: r.coverage.depth,
   };
   const schedule = r.report?.result.schedule.slice();
-  return { certificate, failure: r.finding && schedule ? { kind: r.finding.kind, schedule } : null };
+  const failure = r.finding && schedule ? { kind: r.finding.kind, schedule } : null;
+  const inconclusive = failure ? null : (r.inconclusive?.reason ?? dfs.inconclusive);
+  return { certificate, failure, inconclusive };
 }
 
 /**
@@ -273,6 +284,8 @@ export async function runCampaignCell(t: CampaignCellTask): Promise<CellOutcome>
   const empty = { findings: [], replay: null, signature: null, minimised: null };
   if (na) return { verdict: 'n/a', reason: na, certificate: none, ...empty };
   const found = await searchProgram(scenario, scheme, ref, t.budget);
+  if (!found.failure && found.inconclusive)
+    return { verdict: 'inconclusive', reason: found.inconclusive, certificate: found.certificate, ...empty };
   if (!found.failure) return { verdict: 'ok', certificate: found.certificate, ...empty };
   const { findings, replay } = await shrunkFailure(scenario, scheme, ref, found.failure);
   const kind = findings[0].kind;

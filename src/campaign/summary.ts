@@ -27,6 +27,8 @@ export interface SchemeSummary {
   programs: number;
   ok: number;
   na: number;
+  /** Cells with nothing forbidden found whose data the oracles could not judge in full (never ok). */
+  inconclusive: number;
   findings: Record<FindingKind, number>;
   /** Cells backed by a complete DFS certificate. */
   complete: number;
@@ -153,6 +155,7 @@ export function summarize(
         programs: 0,
         ok: 0,
         na: 0,
+        inconclusive: 0,
         findings: emptyKinds(),
         complete: 0,
         dfsFound: 0,
@@ -163,6 +166,7 @@ export function summarize(
     s.programs++;
     if (r.verdict === 'ok') s.ok++;
     else if (r.verdict === 'n/a') s.na++;
+    else if (r.verdict === 'inconclusive') s.inconclusive++;
     else s.findings[r.verdict]++;
     if (r.certificate.method === 'pct') s.pct++;
     else if (r.certificate.complete) s.complete++;
@@ -197,12 +201,16 @@ export function formatSummary(s: CampaignSummary, litmusDir?: string): string[] 
       ? `npx pagelab replay '${replayIn(litmusDir, r)}'`
       : `npx pagelab replay '${r}' (write the .litmus with --litmus-dir DIR)`;
   const kinds = FINDING_KINDS;
-  const head = ['scheme', 'programs', 'ok', 'n/a', ...kinds, 'dfs-complete', 'dfs-found', 'pct'];
+  // The inconclusive column only where some cell is: the table of a campaign without one is unchanged.
+  const inc = s.schemes.some((r) => (r.inconclusive ?? 0) > 0);
+  const head = ['scheme', 'programs', 'ok', 'n/a', ...(inc ? ['inconclusive'] : []), ...kinds];
+  head.push('dfs-complete', 'dfs-found', 'pct');
   const rows = s.schemes.map((r) => [
     r.scheme,
     String(r.programs),
     String(r.ok),
     String(r.na),
+    ...(inc ? [String(r.inconclusive ?? 0)] : []),
     ...kinds.map((k) => String(r.findings[k])),
     String(r.complete),
     String(r.dfsFound),

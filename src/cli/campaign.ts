@@ -1,7 +1,8 @@
 /**
  * `pagelab campaign`: generated programs, each under every scheme (docs/campaign.md), and
  * `pagelab campaign merge`, which folds shard outputs into the summary one run gives.
- * Bad input is one line and exit 2 (cli/common.ts); a finding in any cell is exit 1.
+ * Bad input is one line and exit 2 (cli/common.ts); a finding in any cell is exit 1; else a cell whose
+ * data the oracles could not judge in full (verdict inconclusive) is exit 3, as `check` does.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -42,6 +43,7 @@ import { SCHEMES } from '../schemes/index.js';
 import type { Scheme } from '../schemes/scheme.js';
 import {
   EXIT_FINDING,
+  EXIT_INCONCLUSIVE,
   EXIT_OK,
   intOption,
   jobsOption,
@@ -261,6 +263,7 @@ async function cmdCampaign(o: CampaignCliOpts): Promise<number> {
   const bar = progress(programs * schemes.length);
   const records: CampaignRecord[] = [];
   let findings = 0;
+  let inconclusive = 0;
   try {
     await runCampaign({
       source,
@@ -274,7 +277,8 @@ async function cmdCampaign(o: CampaignCliOpts): Promise<number> {
         if (o.json) out(JSON.stringify(r));
       },
       onCell: (done, r) => {
-        if (r.verdict !== 'ok' && r.verdict !== 'n/a') findings++;
+        if (r.verdict === 'inconclusive') inconclusive++;
+        else if (r.verdict !== 'ok' && r.verdict !== 'n/a') findings++;
         bar.tick(done, findings);
       },
     });
@@ -284,7 +288,7 @@ async function cmdCampaign(o: CampaignCliOpts): Promise<number> {
   const summary = summarize(spaceName(source), size, records);
   printSummary(summary, o.json, o.litmusDir);
   if (o.litmusDir) writeDistinct(o.litmusDir, records);
-  return findings > 0 ? EXIT_FINDING : EXIT_OK;
+  return findings > 0 ? EXIT_FINDING : inconclusive > 0 ? EXIT_INCONCLUSIVE : EXIT_OK;
 }
 
 function printSummary(s: CampaignSummary, json?: boolean, litmusDir?: string): void {
@@ -337,7 +341,11 @@ function cmdMerge(files: string[], o: { json?: boolean; litmusDir?: string }): n
   const { space, size, records } = readShards(files);
   printSummary(summarize(space, size, records), o.json, o.litmusDir);
   if (o.litmusDir) writeDistinct(o.litmusDir, records);
-  return records.some((r) => r.verdict !== 'ok' && r.verdict !== 'n/a') ? EXIT_FINDING : EXIT_OK;
+  const found = records.some(
+    (r) => r.verdict !== 'ok' && r.verdict !== 'n/a' && r.verdict !== 'inconclusive',
+  );
+  if (found) return EXIT_FINDING;
+  return records.some((r) => r.verdict === 'inconclusive') ? EXIT_INCONCLUSIVE : EXIT_OK;
 }
 
 export function registerCampaign(p: Command, result: { code: number }, defaultJobs: number): void {
