@@ -279,12 +279,7 @@ function maskWith(m: Mask, i: number): Mask {
 }
 
 /** An op's events: one, a dma copy's two halves, or a buffered copy's pages (Event). */
-function eventsOf(
-  op: OpRecord,
-  first: number,
-  privFiles: ReadonlySet<string>,
-  privTargets: ReadonlySet<string>,
-): Event[] {
+function eventsOf(op: OpRecord, first: number, privFiles: ReadonlySet<string>, initial: RefState): Event[] {
   const lists = op.alternatives ? [op.effects, ...op.alternatives] : [op.effects];
   // The device's transfers: an O_DIRECT write's (dma) and an O_DIRECT read's (a copy into the
   // buffer that is not a page-by-page one).
@@ -316,7 +311,7 @@ function eventsOf(
     // moment before the DMA lands: the copy holds the file's page as it was then, and a write of
     // the file after it no longer shows through (cowbreak, an event of its own before the puts).
     if (dma.dstIsStore && lists.length === 1 && lists[0].length === 1) {
-      const cow = privTargets.has(dma.dst);
+      const cow = initial.get(dma.dst)?.priv !== undefined;
       const at = first + (cow ? 1 : 0);
       const breakEv: Event[] = cow
         ? [{ op, choices: [[{ k: 'cowbreak', region: dma.dst, off: dma.dstOff, len: dma.len }]], after: [] }]
@@ -386,13 +381,6 @@ function shiftEvents(op: OpRecord, e: Extract<Effect, { k: 'collapse' | 'insert'
   ];
 }
 
-/** The MAP_PRIVATE mappings (regions with a private map). */
-function privateRegions(initial: RefState): Set<string> {
-  const out = new Set<string>();
-  for (const [name, r] of initial) if (r.priv) out.add(name);
-  return out;
-}
-
 /** The files some private mapping maps. */
 function privatelyMapped(initial: RefState): Set<string> {
   const out = new Set<string>();
@@ -444,8 +432,7 @@ function copyPages(c: Extract<Effect, { k: 'copy' }>): Extract<Effect, { k: 'cop
 /** Every state of the partition reachable by a real-time-consistent order, up to the budget. */
 function explore(p: Part, initial: RefState, budget: number): void {
   const privFiles = privatelyMapped(initial);
-  const privTargets = privateRegions(initial);
-  for (const op of p.ops) p.events.push(...eventsOf(op, p.events.length, privFiles, privTargets));
+  for (const op of p.ops) p.events.push(...eventsOf(op, p.events.length, privFiles, initial));
   const events = p.events;
   const n = events.length;
   const start: RefState = new Map();

@@ -263,7 +263,6 @@ async function cmdCampaign(o: CampaignCliOpts): Promise<number> {
   const bar = progress(programs * schemes.length);
   const records: CampaignRecord[] = [];
   let findings = 0;
-  let inconclusive = 0;
   try {
     await runCampaign({
       source,
@@ -277,8 +276,7 @@ async function cmdCampaign(o: CampaignCliOpts): Promise<number> {
         if (o.json) out(JSON.stringify(r));
       },
       onCell: (done, r) => {
-        if (r.verdict === 'inconclusive') inconclusive++;
-        else if (r.verdict !== 'ok' && r.verdict !== 'n/a') findings++;
+        if (isFinding(r.verdict)) findings++;
         bar.tick(done, findings);
       },
     });
@@ -288,7 +286,18 @@ async function cmdCampaign(o: CampaignCliOpts): Promise<number> {
   const summary = summarize(spaceName(source), size, records);
   printSummary(summary, o.json, o.litmusDir);
   if (o.litmusDir) writeDistinct(o.litmusDir, records);
-  return findings > 0 ? EXIT_FINDING : inconclusive > 0 ? EXIT_INCONCLUSIVE : EXIT_OK;
+  return exitCode(records);
+}
+
+/** A cell's verdict is a finding: neither ok, n/a, nor inconclusive (the oracles gave up). */
+function isFinding(verdict: CampaignRecord['verdict']): boolean {
+  return verdict !== 'ok' && verdict !== 'n/a' && verdict !== 'inconclusive';
+}
+
+/** 1 if any cell has a finding, else 3 if any is inconclusive (as `check`), else 0. */
+function exitCode(records: readonly CampaignRecord[]): number {
+  if (records.some((r) => isFinding(r.verdict))) return EXIT_FINDING;
+  return records.some((r) => r.verdict === 'inconclusive') ? EXIT_INCONCLUSIVE : EXIT_OK;
 }
 
 function printSummary(s: CampaignSummary, json?: boolean, litmusDir?: string): void {
@@ -341,11 +350,7 @@ function cmdMerge(files: string[], o: { json?: boolean; litmusDir?: string }): n
   const { space, size, records } = readShards(files);
   printSummary(summarize(space, size, records), o.json, o.litmusDir);
   if (o.litmusDir) writeDistinct(o.litmusDir, records);
-  const found = records.some(
-    (r) => r.verdict !== 'ok' && r.verdict !== 'n/a' && r.verdict !== 'inconclusive',
-  );
-  if (found) return EXIT_FINDING;
-  return records.some((r) => r.verdict === 'inconclusive') ? EXIT_INCONCLUSIVE : EXIT_OK;
+  return exitCode(records);
 }
 
 export function registerCampaign(p: Command, result: { code: number }, defaultJobs: number): void {
