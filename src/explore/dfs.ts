@@ -30,9 +30,8 @@
  * The certificate is exactly what was covered: "all N schedules with ≤ K preemptions, M pruned as
  * equivalent", for the model as it records its footprints (a footprint that missed an access
  * would make the certificate claim too much: src/sim/footprint.ts says what is recorded). Under a
- * preemption bound, sleep sets can also claim too much: a sleeping task stands for an equivalent run
- * that may need one preemption more than the bound (campaign-2172 under xfs at ≤ 1; docs/
- * architecture.md, "Known gap"). The unbounded search is not affected.
+ * preemption bound a sleeper is kept only where the run it stands for fits the bound too
+ * (boundedSleep; campaign-2172 under xfs at ≤ 1 was missed before; docs/architecture.md).
  */
 
 import {
@@ -45,7 +44,7 @@ import {
   isWriteAccess,
 } from '../sim/footprint.js';
 import type { Sim, Strategy } from '../sim/sched.js';
-import type { Task } from '../sim/task.js';
+import { type Task, TaskState } from '../sim/task.js';
 import type { CacheEntry, StateTracker, TrackerSnapshot } from './stateful.js';
 
 /** One decision of a run: who could run, who ran, what is left to explore here. */
@@ -63,6 +62,13 @@ export interface DfsNode {
   sleep: Map<number, number[]>;
   /** The footprint of the step each explored choice took from this node. */
   steps: Map<number, number[]>;
+  /** The explored choices that were still runnable after that step (boundedSleep). */
+  runnableAfter?: Set<number>;
+  /**
+   * Per explored choice, the footprint of its whole run of the CPU from this node: every step it
+   * took until it blocked or exited, in the run that first explored it here (boundedSleep).
+   */
+  blocks?: Map<number, number[]>;
   /** The stateful search: the visited state this decision is (its first visit). */
   entry?: CacheEntry;
   /** The stateful search: the positions at this decision, for a run that replays up to it. */
@@ -103,6 +109,10 @@ export class DfsRunStrategy implements Strategy {
   /** Steps recorded so far; past `porSteps` the run is saturated (see saturate). */
   private events = 0;
   private saturated = false;
+  /** The task running its block of steps (blocks), the decisions it passed, and their first events. */
+  private blockTask = -1;
+  private readonly blockNodes: number[] = [];
+  private readonly blockEvents: number[] = [];
 
   constructor(
     /** Live nodes of the previous run, the last one already switched to its new choice. */
@@ -203,8 +213,8 @@ export class DfsRunStrategy implements Strategy {
     if (!this.usePor) return;
     const s = new Map(node.sleep);
     for (const d of node.done) {
-      const fp = node.steps.get(d);
-      if (d !== node.chosen && fp) s.set(d, fp);
+      const fp = d !== node.chosen ? boundedSleep(node, d, node.chosen, this.bound) : null;
+      if (fp) s.set(d, fp);
     }
     s.delete(node.chosen);
     this.sleep = s;
@@ -241,6 +251,11 @@ export class DfsRunStrategy implements Strategy {
     const q = t.id;
     const nodeIdx = this.pendingNode;
     this.pendingNode = -1;
+    if (nodeIdx >= 0 && t.state === TaskState.Runnable) {
+      const n = this.nodes[nodeIdx];
+      n.runnableAfter ??= new Set();
+      n.runnableAfter.add(q);
+    }
     if (!this.saturated && !this.stateful && ++this.events > this.porSteps) this.saturate();
     if (this.saturated) {
       // Nothing tracked: the step stands for "anything", for sleep sets as for siblings.
@@ -265,10 +280,44 @@ export class DfsRunStrategy implements Strategy {
     this.clocks[q] = clock;
     this.lastOf[q] = e;
     this.noteAccesses(q, fp, e);
+    this.trackBlock(t, nodeIdx, e);
     for (const w of this.inherit) this.clocks[w] = join((this.clocks[w] ?? []).slice(), clock);
     this.inherit.length = 0;
     this.sleep.delete(q);
     for (const [s, sfp] of this.sleep) if (dependent(sfp, fp)) this.sleep.delete(s);
+  }
+
+  /**
+   * Records, for each decision a task passes while it keeps the CPU, the footprint of its steps from
+   * there until it blocks or exits (DfsNode.blocks; boundedSleep). A block cut by a switch away
+   * from the still runnable task is not one; nor is one cut by the end of the run (not recorded).
+   */
+  private trackBlock(t: Task, nodeIdx: number, e: number): void {
+    const q = t.id;
+    if (q !== this.blockTask) {
+      this.blockTask = q;
+      this.blockNodes.length = 0;
+      this.blockEvents.length = 0;
+    }
+    if (nodeIdx >= 0 && !this.nodes[nodeIdx].blocks?.has(q)) {
+      this.blockNodes.push(nodeIdx);
+      this.blockEvents.push(e);
+    }
+    if (t.state === TaskState.Runnable || this.blockNodes.length === 0) return;
+    // Suffix unions: the latest decision's block is the shortest.
+    let union: number[] = [];
+    let from = e + 1;
+    for (let k = this.blockNodes.length - 1; k >= 0; k--) {
+      for (let i = this.blockEvents[k]; i < from; i++) union = union.concat(this.evFp[i]);
+      union = compactFootprint(union);
+      from = this.blockEvents[k];
+      const n = this.nodes[this.blockNodes[k]];
+      n.blocks ??= new Map();
+      n.blocks.set(q, union);
+    }
+    this.blockTask = -1;
+    this.blockNodes.length = 0;
+    this.blockEvents.length = 0;
   }
 
   /**
@@ -566,6 +615,38 @@ export function backtrack(
     }
     stats.porSkipped = (stats.porSkipped ?? 0) + independentChoices(n, bound);
   }
+  return null;
+}
+
+/**
+ * The sleep entry of choice d, explored at node n, in the subtree of its sibling q, under the
+ * preemption bound: the footprint d sleeps with, or null if it must stay awake. A run the sleeper
+ * prunes, R = ·q·w1·d1…dj·b·w3 (d takes the CPU after w1, runs j steps, then b), stands for a run
+ * with d's steps moved back to n, explored in d's subtree — but only if that run fits the bound
+ * too (Coons, Musuvathi and McKinley, "Bounded partial-order reduction", OOPSLA 2013: the bound
+ * makes independent steps dependent; campaign-2172 under xfs at ≤ 1 was missed without this).
+ * Against R, the moved run switches c→d and dj→q at n instead of c→q (c the task running at n), and
+ * a→b instead of a→d1 where d's steps are taken out (a the last task of w1); the steps of q·w1 and
+ * w3 are the same, with the same tasks runnable (independent steps neither enable nor disable
+ * each other). a→b preempts only if a is still runnable, and then a→d1 did: never one more.
+ * - Moving d1 only (the standard sleep entry, d's step at n): dj→q is d1→q, one preemption if d was
+ *   still runnable after d1, where R may have had none (j > 1). So it is kept if
+ *   [c→d] − [c→q] + [d runnable after d1] ≤ 0: the common case, d the running task explored first
+ *   and q a preempting sibling.
+ * - Moving d's whole run of the CPU from n, d1…dK until it blocked or exited (DfsNode.blocks: d's
+ *   steps do not depend on the order of independent steps, so in R too d runs d1…dK until it blocks
+ *   or exits, unless preempted after some dj): dj→q preempts exactly when dj→b does (d runnable
+ *   after dj). So it is kept if [c→d] − [c→q] ≤ 0, sleeping with the footprint of all K steps (it
+ *   wakes at the first step that conflicts with any of them).
+ * Without a bound every sleeper is kept with its step's footprint.
+ */
+export function boundedSleep(n: DfsNode, d: number, q: number, bound: number): number[] | null {
+  const step = n.steps.get(d);
+  if (!step) return null;
+  if (bound >= Number.MAX_SAFE_INTEGER) return step; // --preemptions all (DEFAULTS.unbounded)
+  const switches = preemptionOf(n, d) - preemptionOf(n, q);
+  if (switches + (n.runnableAfter?.has(d) ? 1 : 0) <= 0) return step;
+  if (switches <= 0) return n.blocks?.get(d) ?? null;
   return null;
 }
 

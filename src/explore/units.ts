@@ -18,7 +18,7 @@ import type { Scheme } from '../schemes/scheme.js';
 import { mixSeed } from '../sim/rng.js';
 import type { Strategy } from '../sim/sched.js';
 import { RandomStrategy } from '../sim/strategy.js';
-import { backtrack, closeStates, type DfsNode, DfsRunStrategy } from './dfs.js';
+import { backtrack, boundedSleep, closeStates, type DfsNode, DfsRunStrategy } from './dfs.js';
 import { decisive, JudgeMemo } from './judge.js';
 import { PctStrategy } from './pct.js';
 import { type RunReport, runOnce } from './run.js';
@@ -278,8 +278,8 @@ export async function dfsFrontier(
         continue;
       }
       grew = true;
-      // The default choice ran in this run, so its step is known: it sleeps in its siblings.
-      const first = node.steps.get(node.chosen);
+      // The default choice ran in this run, so its step is known: it sleeps in its siblings (where
+      // the bound allows: boundedSleep).
       const order = [node.chosen, ...node.runnable.filter((id) => id !== node.chosen)];
       for (const alt of order) {
         if (node.sleep.has(alt)) continue;
@@ -289,7 +289,9 @@ export async function dfsFrontier(
           continue;
         }
         const sleep: SleepEntry[] = p.por ? [...node.sleep] : [];
-        if (p.por && alt !== node.chosen && first) sleep.push([node.chosen, first]);
+        const asleep =
+          p.por && alt !== node.chosen ? boundedSleep(node, node.chosen, alt, p.preemptions) : null;
+        if (asleep) sleep.push([node.chosen, asleep]);
         next.push({ prefix: [...unit.prefix, alt], sleep, preemptions: node.preemptionsBefore + preempts });
       }
     }
