@@ -93,6 +93,41 @@ describe('quiet moments are folded', () => {
     const f0 = folded.after(end).values('f', 0, 'zero');
     expect([...f0].sort()).toEqual([0, initCell(64)].sort());
   });
+
+  it('a file some op makes shorter: a write inside its initial size may extend it, and is seen by every landing', () => {
+    // truncate f 60; then `pread g 0 48 direct` into a shared mapping of f at 64 (three bios:
+    // f[64,80), f[80,96), f[96,112)) while `pwrite f 120 8` extends f from 60 to 128. A bio that
+    // lands before the write is past EOF (nothing stored, zeroes after the write extends f); one
+    // after it stores. The write's bytes are none of the landings', but the size it changes is.
+    const initial: RefState = new Map([
+      ['f', { size: 128, cells: Uint32Array.from({ length: 128 }, (_, p) => initCell(p)) }],
+      ['g', { size: 128, cells: Uint32Array.from({ length: 128 }, (_, p) => initCell(p)) }],
+    ]);
+    const trunc = { ...op(1, 1, 2, [{ k: 'truncate', region: 'f', size: 60 }], 'truncate'), ret: 0 };
+    const read = op(
+      2,
+      3,
+      8,
+      [{ k: 'copy', src: 'g', srcOff: 0, dst: 'f', dstOff: 64, len: 48, dstIsStore: true, bios }],
+      'pread',
+    );
+    const w = op(
+      3,
+      4,
+      6,
+      [{ k: 'write', region: 'f', off: 120, cells: allocCells(8).fill(cell(3, 0)) }],
+      'pwrite',
+    );
+    // The first bio before the write, the other two after it.
+    const settled = { size: 128, cells: allocCells(128) };
+    for (let p = 0; p < 60; p++) settled.cells[p] = initCell(p);
+    for (let p = 80; p < 112; p++) settled.cells[p] = initCell(p - 64);
+    settled.cells.fill(cell(3, 0), 120, 128);
+    expect(
+      linearizeUncached(initial, [trunc, read, w], undefined, false).closestFinal('f', settled),
+    ).toBeNull();
+    expect(linearizeUncached(initial, [trunc, read, w]).closestFinal('f', settled)).toBeNull();
+  });
 });
 
 /**

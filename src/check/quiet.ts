@@ -66,8 +66,9 @@ export function footprints(initial: RefState, ops: readonly OpRecord[]): Map<OpR
  *   they move or drop bytes anywhere, and drop COW copies).
  * - an effect that may extend a file: also the file from its offset or the initial size (the
  *   lower) on, and each private mapping of it from there on (what it shows past EOF). Below the
- *   initial size nothing changes, if no op of the partition may make the file shorter (`shrinks`):
- *   otherwise the whole file.
+ *   initial size nothing changes, if no op of the partition may make the file shorter (`shrinks`);
+ *   if one may, any write of the file may extend it (past the shorter size), and stands for the
+ *   whole file.
  */
 function footprint(initial: RefState, op: OpRecord, shrinks: ReadonlySet<string>): Footprint {
   const reads: Span[] = [];
@@ -101,6 +102,9 @@ function footprint(initial: RefState, op: OpRecord, shrinks: ReadonlySet<string>
     }
     const r = mayResize(initial, e);
     if (r) grows(r, e.k === 'copy' ? e.dstOff : 'off' in e ? e.off : 0);
+    // Past a size some op made shorter, any write may extend the file (mayResize compares with
+    // the initial size): the whole file, then.
+    for (const w of new Set(writes.filter((x) => shrinks.has(x.region)).map((x) => x.region))) grows(w, 0);
   }
   return { reads, writes };
 }
