@@ -27,6 +27,7 @@
  */
 import { allocCells, cell, TAG_ZERO } from '../block/data.js';
 import type { Effect, OpRecord } from './history.js';
+import { footprints, overlap, pagesBehind, type Quiet, quietFor, userReads, userWrites } from './quiet.js';
 import { applyEffect, effectSpans, mayResize, type RefState, type Region, type Span } from './refmodel.js';
 
 /** States per partition before the checker gives up on it. */
@@ -76,6 +77,8 @@ export interface Legal {
   closestFinal(region: string, settled: Region): Region | null;
   /** Why part of the history was not decided, or undefined when all of it was. */
   readonly inconclusive?: string;
+  /** What the search ordered and kept, over all partitions (a decided partition's states). */
+  readonly cost: { events: number; states: number };
 }
 
 /**
@@ -142,22 +145,28 @@ export function linearize(initial: RefState, history: readonly OpRecord[], budge
   return legal;
 }
 
-/** linearize without the cache of recent histories: the general path, always searched. */
+/**
+ * linearize without the cache of recent histories: the general path, always searched. `fold`
+ * false makes every moment of a copy an event of its own, quiet or not (dmaEvents): the reference
+ * the folding is tested against.
+ */
 export function linearizeUncached(
   initial: RefState,
   history: readonly OpRecord[],
   budget = STATE_BUDGET,
+  fold = true,
 ): Legal {
   return search(
     initial,
     history.filter((o) => o.effects.length > 0).sort((a, b) => a.tag - b.tag),
     budget,
+    fold,
   );
 }
 
-function search(initial: RefState, ops: OpRecord[], budget: number): LegalStates {
+function search(initial: RefState, ops: OpRecord[], budget: number, fold = true): LegalStates {
   const { parts, owners } = partition(initial, ops);
-  for (const p of parts) explore(p, initial, budget);
+  for (const p of parts) explore(p, initial, budget, fold);
   const undecided = parts.filter((p) => !p.complete);
   const reason = undecided.length
     ? `the reference model's ${budget} states did not cover ${undecided.length === 1 ? 'the ops' : `${undecided.length} groups of ops`} on ${undecided.map((p) => p.where).join('; ')} (${undecided.reduce((n, p) => n + p.ops.length, 0)} ops): those bytes are not judged`
@@ -279,62 +288,18 @@ function maskWith(m: Mask, i: number): Mask {
 }
 
 /** An op's events: one, a dma copy's two halves, or a buffered copy's pages (Event). */
-function eventsOf(op: OpRecord, first: number, privFiles: ReadonlySet<string>, initial: RefState): Event[] {
+function eventsOf(
+  op: OpRecord,
+  first: number,
+  privFiles: ReadonlySet<string>,
+  initial: RefState,
+  quiet: Quiet,
+): Event[] {
   const lists = op.alternatives ? [op.effects, ...op.alternatives] : [op.effects];
   // The device's transfers: an O_DIRECT write's (dma) and an O_DIRECT read's (a copy into the
   // buffer that is not a page-by-page one).
   const dma = op.effects.find((e) => e.k === 'copy' && (e.dma || (e.dstIsStore && !e.pieces)));
-  if (dma?.k === 'copy') {
-    // Each bio's DMA reads its part of the buffer at its own moment, in any order; the file
-    // changes after the last (the put: one event, so a fallback or a prefix stays one choice).
-    const parts = dmaParts(dma);
-    const snaps: Event[] = parts.map((p, k) => ({
-      op,
-      choices: [
-        [{ k: 'snap', src: dma.src, srcOff: dma.srcOff + p.off, len: p.len, latch: `#${op.tag}.${k}` }],
-      ],
-      after: [],
-    }));
-    const puts: Effect[] = parts.map((p, k) => ({
-      k: 'put',
-      latch: `#${op.tag}.${k}`,
-      dst: dma.dst,
-      dstOff: dma.dstOff + p.off,
-      dstIsStore: dma.dstIsStore,
-    }));
-    // An O_DIRECT read whose one outcome is its transfer: each bio's DMA lands in the buffer when
-    // that bio completes (iomap_dio_bio_end_io, bio by bio), so another op may read the buffer
-    // between two bios' landings (an O_DIRECT write sourcing from it, a load): each part's put
-    // is an event of its own, after its snap. A read that may fail or zero-fill a tail keeps the
-    // one put below, so its prefix and tail choices stay one choice.
-    // Into a MAP_PRIVATE mapping, GUP's FOLL_WRITE pin breaks COW first (wp_page_copy), at some
-    // moment before the DMA lands: the copy holds the file's page as it was then, and a write of
-    // the file after it no longer shows through (cowbreak, an event of its own before the puts).
-    if (dma.dstIsStore && lists.length === 1 && lists[0].length === 1) {
-      const cow = initial.get(dma.dst)?.priv !== undefined;
-      const at = first + (cow ? 1 : 0);
-      const breakEv: Event[] = cow
-        ? [{ op, choices: [[{ k: 'cowbreak', region: dma.dst, off: dma.dstOff, len: dma.len }]], after: [] }]
-        : [];
-      return [
-        ...breakEv,
-        ...snaps,
-        ...puts.map((e, k): Event => ({ op, choices: [[e]], after: cow ? [first, at + k] : [at + k] })),
-      ];
-    }
-    // A read's zero-filled tail past EOF (zeroTails in src/litmus/world.ts) is a CPU store made
-    // when iomap reaches the hole (iomap_dio_hole_iter), before the bios complete: an event of its
-    // own, anywhere in the op, choosing how far it went (or not at all).
-    const isTail = (e: Effect) => dma.dstIsStore && e.k === 'store';
-    const tails = lists.map((l) => l.filter(isTail));
-    const put: Event = {
-      op,
-      choices: dedupe(lists.map((l) => l.filter((e) => !isTail(e)).flatMap((e) => (e === dma ? puts : [e])))),
-      after: snaps.map((_, k) => first + k),
-    };
-    if (!tails.some((l) => l.length > 0)) return [...snaps, put];
-    return [...snaps, put, { op, choices: tails, after: [] }];
-  }
+  if (dma?.k === 'copy') return dmaEvents(op, dma, lists, first, initial, quiet);
   const c = op.effects[0];
   if (
     !op.alternatives &&
@@ -347,22 +312,166 @@ function eventsOf(op: OpRecord, first: number, privFiles: ReadonlySet<string>, i
     return [{ op, choices: lists, after: [] }];
   const pages = copyPages(c);
   if (!c.dstIsStore) return pages.map((e, k) => ({ op, choices: [[e]], after: k ? [first + k - 1] : [] }));
-  // A read: snaps at first + 2k, puts at first + 2k + 1.
-  return pages.flatMap((e, k): Event[] => {
+  // A read: per page a snap (unless quiet: then folded into its put, as in dmaEvents) and a put,
+  // after its snap and the previous page's put. The read's own puts are writes its later snaps may
+  // read (a buffer mapping the file ahead of the copy).
+  const ownWrites = userWrites(c.dst, c.dstOff, c.len);
+  const out: Event[] = [];
+  let lastPut = -1;
+  for (const [k, e] of pages.entries()) {
     const latch = `#${op.tag}.${k}`;
-    return [
-      {
-        op,
-        choices: [[{ k: 'snap', src: e.src, srcOff: e.srcOff, len: e.len, latch }]],
-        after: [],
-      },
-      {
-        op,
-        choices: [[{ k: 'put', latch, dst: e.dst, dstOff: e.dstOff, dstIsStore: true }]],
-        after: k ? [first + 2 * k, first + 2 * k - 1] : [first],
-      },
-    ];
+    const snap: Effect = { k: 'snap', src: e.src, srcOff: e.srcOff, len: e.len, latch };
+    const put: Effect = { k: 'put', latch, dst: e.dst, dstOff: e.dstOff, dstIsStore: true };
+    const src = userReads(initial, e.src, e.srcOff, e.len, false);
+    const after = lastPut >= 0 ? [lastPut] : [];
+    if (quiet.toRead(src) && !overlap(src, ownWrites)) out.push({ op, choices: [[snap, put]], after });
+    else {
+      out.push({ op, choices: [[snap]], after: [] });
+      out.push({ op, choices: [[put]], after: [first + out.length - 1, ...after] });
+    }
+    lastPut = first + out.length - 1;
+  }
+  return out;
+}
+
+/**
+ * An O_DIRECT transfer's events (docs/litmus.md, "When the buffer is read"). Each bio's DMA reads
+ * its part of the source at its own moment, in any order (a snap per part); an O_DIRECT write's
+ * file changes after the last (one put, so a fallback or a prefix stays one choice); an O_DIRECT
+ * read lands in its buffer bio by bio (iomap_dio_bio_end_io: a put per part, after its snap), and
+ * into a MAP_PRIVATE buffer only after GUP's FOLL_WRITE pin broke COW (wp_page_copy: a cowbreak
+ * before every put, holding the file's page as it was then).
+ *
+ * Each of those moments is an event of its own only where some op could tell (`quiet`: no op
+ * that may run at the same time touches the bytes, nor the op itself in an order the events
+ * allow); the others are folded, which leaves every legal outcome and adds none:
+ * - A quiet snap reads bytes that nothing can change while the op runs: only events of ops
+ *   concurrent with it come between its events (real time orders the others wholly before or
+ *   after), and none of them, nor the op's own writes, touch those bytes. It reads the same
+ *   wherever it goes, so it goes with the put that consumes it. A snap changes only its latch,
+ *   which no query reads.
+ * - Quiet puts land on bytes no concurrent op reads or writes, and the op's own snaps do not read:
+ *   each commutes with every event that could come between it and the others, so any order of
+ *   the split events is, swap by swap, an order of the merged ones with the same state; the
+ *   states of the search differ only where the read is partly landed, and the oracles ask those
+ *   byte by byte, where a byte of a quiet part holds its landed value in the state with all of them
+ *   landed and its old value in the state with none. A read that failed keeps a put per part
+ *   (each may have landed or not).
+ * - A quiet cowbreak: no concurrent op changes the file's pages behind the buffer, so the copy made
+ *   at the pin and the copy made as the first put lands (storePrivate) hold the same bytes, and
+ *   what the mapping shows in between is the same.
+ * quiet.test.ts holds the folded checker to the one that makes every moment an event
+ * (linearizeUncached's `fold`), answer for answer, on the histories of random 3 × 2 programs; the
+ * seed-8 false alarms (linearize.test.ts), whose other op touches the buffer, stay no finding.
+ */
+function dmaEvents(
+  op: OpRecord,
+  dma: Extract<Effect, { k: 'copy' }>,
+  lists: Effect[][],
+  first: number,
+  initial: RefState,
+  quiet: Quiet,
+): Event[] {
+  const parts = dmaParts(dma);
+  const latch = (k: number) => `#${op.tag}.${k}`;
+  const snapOf = (k: number): Effect => ({
+    k: 'snap',
+    src: dma.src,
+    srcOff: dma.srcOff + parts[k].off,
+    len: parts[k].len,
+    latch: latch(k),
   });
+  const putOf = (k: number): Effect => ({
+    k: 'put',
+    latch: latch(k),
+    dst: dma.dst,
+    dstOff: dma.dstOff + parts[k].off,
+    dstIsStore: dma.dstIsStore,
+  });
+  const srcSpans = parts.map((p) => userReads(initial, dma.src, dma.srcOff + p.off, p.len, false));
+  // What the op itself writes that one of its snaps could read after: a read's buffer (its puts,
+  // a zero-filled tail). A write changes the file after its last snap.
+  const ownWrites = dma.dstIsStore ? userWrites(dma.dst, dma.dstOff, dma.len) : [];
+  const quietSnap = srcSpans.map((s) => quiet.toRead(s) && !overlap(s, ownWrites));
+  const ks = parts.map((_, k) => k);
+  if (dma.dstIsStore && lists.length === 1 && lists[0].length === 1)
+    return landingEvents(op, dma, first, initial, quiet, {
+      ks,
+      snapOf,
+      putOf,
+      srcSpans,
+      dstSpans: parts.map((p) => userWrites(dma.dst, dma.dstOff + p.off, p.len)),
+      quietSnap,
+    });
+  // One put after the snaps, each quiet snap folded into it.
+  const loud = ks.filter((k) => !quietSnap[k]);
+  const puts = [...ks.filter((k) => quietSnap[k]).map(snapOf), ...ks.map(putOf)];
+  const snaps: Event[] = loud.map((k) => ({ op, choices: [[snapOf(k)]], after: [] }));
+  // A read's zero-filled tail past EOF (zeroTails in src/litmus/world.ts) is a CPU store made
+  // when iomap reaches the hole (iomap_dio_hole_iter), before the bios complete: an event of its
+  // own, anywhere in the op, choosing how far it went (or not at all).
+  const isTail = (e: Effect) => dma.dstIsStore && e.k === 'store';
+  const tails = lists.map((l) => l.filter(isTail));
+  const put: Event = {
+    op,
+    choices: dedupe(lists.map((l) => l.filter((e) => !isTail(e)).flatMap((e) => (e === dma ? puts : [e])))),
+    after: snaps.map((_, i) => first + i),
+  };
+  if (!tails.some((l) => l.length > 0)) return [...snaps, put];
+  return [...snaps, put, { op, choices: tails, after: [] }];
+}
+
+/**
+ * An O_DIRECT read whose one outcome is its transfer: [cowbreak], the snaps that are not quiet,
+ * a put per part that is not quiet (with its snap if that one is), and one event for the quiet
+ * parts' puts (with their quiet snaps), each put after its snap and the cowbreak (dmaEvents).
+ */
+function landingEvents(
+  op: OpRecord,
+  dma: Extract<Effect, { k: 'copy' }>,
+  first: number,
+  initial: RefState,
+  quiet: Quiet,
+  t: {
+    ks: number[];
+    snapOf: (k: number) => Effect;
+    putOf: (k: number) => Effect;
+    srcSpans: Span[][];
+    dstSpans: Span[][];
+    quietSnap: boolean[];
+  },
+): Event[] {
+  const done = op.ret !== null && op.ret >= 0;
+  const priv = initial.get(dma.dst)?.priv;
+  const cow = priv !== undefined && !(done && quiet.toRead([pagesBehind(priv, dma.dstOff, dma.len)]));
+  const allSrc = t.srcSpans.flat();
+  const quietPut = t.dstSpans.map((d) => done && quiet.toWrite(d) && !overlap(d, allSrc));
+  const out: Event[] = [];
+  if (cow)
+    out.push({
+      op,
+      choices: [[{ k: 'cowbreak', region: dma.dst, off: dma.dstOff, len: dma.len }]],
+      after: [],
+    });
+  const snapAt = new Map<number, number>();
+  for (const k of t.ks)
+    if (!t.quietSnap[k]) {
+      snapAt.set(k, first + out.length);
+      out.push({ op, choices: [[t.snapOf(k)]], after: [] });
+    }
+  const deps = (ks: number[]) => [
+    ...(cow ? [first] : []),
+    ...ks.flatMap((k) => (snapAt.has(k) ? [snapAt.get(k) as number] : [])),
+  ];
+  const landing = (ks: number[]): Event => ({
+    op,
+    choices: [[...ks.filter((k) => t.quietSnap[k]).map(t.snapOf), ...ks.map(t.putOf)]],
+    after: deps(ks),
+  });
+  for (const k of t.ks) if (!quietPut[k]) out.push(landing([k]));
+  const merged = t.ks.filter((k) => quietPut[k]);
+  if (merged.length) out.push(landing(merged));
+  return out;
 }
 
 /**
@@ -429,12 +538,22 @@ function copyPages(c: Extract<Effect, { k: 'copy' }>): Extract<Effect, { k: 'cop
   return out;
 }
 
+/** Nothing is quiet: every moment an event (linearizeUncached's `fold` false). */
+const LOUD: Quiet = { toRead: () => false, toWrite: () => false };
+
 /** Every state of the partition reachable by a real-time-consistent order, up to the budget. */
-function explore(p: Part, initial: RefState, budget: number): void {
+function explore(p: Part, initial: RefState, budget: number, fold: boolean): void {
   const privFiles = privatelyMapped(initial);
-  for (const op of p.ops) p.events.push(...eventsOf(op, p.events.length, privFiles, initial));
+  const prints = footprints(initial, p.ops);
+  for (const op of p.ops) {
+    const quiet = fold ? quietFor(op, p.ops, prints) : LOUD;
+    p.events.push(...eventsOf(op, p.events.length, privFiles, initial, quiet));
+  }
   const events = p.events;
   const n = events.length;
+  const snapOnly = events.map((ev) =>
+    ev.choices.every((c) => c.length > 0 && c.every((e) => e.k === 'snap')),
+  );
   const start: RefState = new Map();
   for (const r of p.regions) start.set(r, initial.get(r) as Region);
   for (const ev of events)
@@ -471,8 +590,9 @@ function explore(p: Part, initial: RefState, budget: number): void {
         }
         if (s) stack.push({ mask, state: s });
       }
-      // A failed or unfinished op may have done nothing at all.
-      if (op.ret === null || op.ret < 0) stack.push({ mask, state: cur.state });
+      // A failed or unfinished op may have done nothing at all. Not a snap: it changes only its
+      // latch, and skipped it would let the put write the latch's zeroes, which no op wrote.
+      if ((op.ret === null || op.ret < 0) && !snapOnly[i]) stack.push({ mask, state: cur.state });
     }
   }
 }
@@ -720,6 +840,10 @@ class LegalStates implements Legal {
     return this.parts.reduce((n, p) => n + p.nodes.length, 0);
   }
 
+  get cost(): { events: number; states: number } {
+    return { events: this.parts.reduce((n, p) => n + p.events.length, 0), states: this.nodeCount() };
+  }
+
   /**
    * This view for another run's history of equal content: its own initial state and ops, and
    * each of its ops asked about as the op at the same place here (windows tell ops apart by
@@ -734,6 +858,7 @@ class LegalStates implements Legal {
       initial,
       ops,
       inconclusive: this.inconclusive,
+      cost: this.cost,
       during: (op) => this.during(here(op)),
       after: (op) => this.after(here(op)),
       returned: (op) => this.returned(here(op)),
