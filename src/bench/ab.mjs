@@ -6,7 +6,10 @@
  * that exports them), in a fresh process per (round, build, group), the builds interleaved and their
  * order alternating from round to round, so a change of load hits both alike. Prints, per figure,
  * each build's median and spread ((max - min) / median over the rounds: the noise of repeated runs
- * of one build) and NEW / OLD; with --json, the raw values as the last line.
+ * of one build) and NEW / OLD; with --json, the raw values as the last line. The last column, best,
+ * is NEW / OLD of each build's best round (the highest rate, the fewest seconds): the machine's
+ * other processes only ever slow a round down, so on a busy machine the best rounds are the least
+ * disturbed (— for a figure that is neither a rate nor a time).
  *
  * Besides the bench's own (wall-clock) figures, `cpu.*` figures count random runs per CPU second
  * (process.cpuUsage, a second of it after 5,000 runs of warm-up): less sensitive to the other
@@ -135,6 +138,12 @@ const GROUPS = {
   },
 };
 
+/** NEW / OLD of each build's best round: the highest rate, or the fewest seconds; '—' otherwise. */
+function bestRatio(key, o, n) {
+  const best = /per_(cpu_)?sec/.test(key) ? Math.max : /seconds|time_to_first/.test(key) ? Math.min : null;
+  return best ? (best(...n) / best(...o)).toFixed(2) : '—';
+}
+
 /** One group of one build, in this process: prints its figures as one JSON line. */
 async function probe(root, group, only) {
   if (group === 'sched') {
@@ -206,7 +215,7 @@ async function main() {
   const keys = Object.keys(figures[1]).filter((k) => k in figures[0]);
   const spread = (xs) => (xs.length > 1 ? (Math.max(...xs) - Math.min(...xs)) / median(xs) : Number.NaN);
   const pct = (x) => (Number.isNaN(x) ? '—' : `${(100 * x).toFixed(0)}%`);
-  const rows = [['figure', 'old (median)', 'spread', 'new (median)', 'spread', 'new/old', 'n']];
+  const rows = [['figure', 'old (median)', 'spread', 'new (median)', 'spread', 'new/old', 'n', 'best']];
   for (const k of keys) {
     const [o, n] = [figures[0][k], figures[1][k]];
     rows.push([
@@ -217,6 +226,7 @@ async function main() {
       pct(spread(n)),
       (median(n) / median(o)).toFixed(2),
       String(Math.min(o.length, n.length)),
+      bestRatio(k, o, n),
     ]);
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));

@@ -101,10 +101,11 @@ export class BlockDevice {
       throw new Error(`bio#${id}: ${op} of ${len} bytes at ${addr} is unaligned or outside the device`);
     }
     if (op !== 'flush' && !this.dmaAligned(segs)) bio.error = -EINVAL;
-    t.event(
-      'submit_bio',
-      `bio#${id} ${op}${op === 'flush' ? '' : ` [${addr},${addr + len})`}${fua ? ' FUA' : ''}${bio.error ? ' -EINVAL (misaligned memory)' : ''}`,
-    );
+    if (t.tracing)
+      t.event(
+        'submit_bio',
+        `bio#${id} ${op}${op === 'flush' ? '' : ` [${addr},${addr + len})`}${fua ? ' FUA' : ''}${bio.error ? ' -EINVAL (misaligned memory)' : ''}`,
+      );
     const irq = t.sim.spawn(`irq:bio#${id}`, async (it) => this.complete(it, bio), {
       irq: true,
       time: t.time + this.latency,
@@ -163,7 +164,7 @@ export class BlockDevice {
       record(WRITE_CACHE, true);
       this.flush();
     } else if (!bio.error) this.transfer(bio);
-    t.event('bio_endio', `bio#${bio.id} ${bio.op}`);
+    if (t.tracing) t.event('bio_endio', `bio#${bio.id} ${bio.op}`);
     bio.endIo?.(t, bio);
     bio.done.complete(t);
   }

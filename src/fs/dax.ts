@@ -183,7 +183,8 @@ function allocateZeroed(t: Task, inode: Inode, lblk: number): number {
   }
   inode.fs.bdev.mediaView(pblk * bs, bs).fill(TAG_ZERO);
   inode.extents.set(lblk, BlockState.Written, pblk);
-  t.event('iomap_begin:allocate', `${inode.name} lblk ${lblk} → pblk ${pblk} (zeroed, IOMAP_F_NEW)`);
+  if (t.tracing)
+    t.event('iomap_begin:allocate', `${inode.name} lblk ${lblk} → pblk ${pblk} (zeroed, IOMAP_F_NEW)`);
   return 1;
 }
 
@@ -278,10 +279,11 @@ export class DaxInode implements DaxMapping {
     if (e.kind !== 'pfn') {
       e.kind = kind;
       e.pblk = kind === 'pfn' ? pblk : -1;
-      t.event(
-        'dax_insert_entry',
-        `${this.inode.name}:${index} ${kind}${kind === 'pfn' ? ` pblk ${pblk}` : ''}`,
-      );
+      if (t.tracing)
+        t.event(
+          'dax_insert_entry',
+          `${this.inode.name}:${index} ${kind}${kind === 'pfn' ? ` pblk ${pblk}` : ''}`,
+        );
     }
     if (dirty) e.dirty = true;
   }
@@ -290,7 +292,7 @@ export class DaxInode implements DaxMapping {
   private deleteEntry(t: Task, index: number, e: DaxEntry, why: string): void {
     this.entries.delete(index);
     if (e.kind === 'pfn') this.dev.page(e.pblk).dirty = false;
-    t.event('dax_delete_entry', `${this.inode.name}:${index} ${e.kind} (${why})`);
+    if (t.tracing) t.event('dax_delete_entry', `${this.inode.name}:${index} ${e.kind} (${why})`);
     this.putUnlockedEntry(index, true);
   }
 
@@ -347,7 +349,7 @@ export class DaxInode implements DaxMapping {
       if (this.inode.extents.state(lblk) === BlockState.Written) {
         const base = this.inode.extents.pblk(lblk) * bs;
         this.inode.fs.bdev.mediaView(base + (off % bs), n).fill(TAG_ZERO);
-        t.event('dax_zero_range', `${this.inode.name} [${off},${off + n})`);
+        if (t.tracing) t.event('dax_zero_range', `${this.inode.name} [${off},${off + n})`);
       }
       off += n;
     }
@@ -378,7 +380,8 @@ export class DaxInode implements DaxMapping {
       }
       page.dirty = false;
       e.dirty = false;
-      t.event('dax_writeback_one', `${this.inode.name}:${index} pmem:${e.pblk} write-protected, flushed`);
+      if (t.tracing)
+        t.event('dax_writeback_one', `${this.inode.name}:${index} pmem:${e.pblk} write-protected, flushed`);
       this.unlockEntry(t, index, e);
     }
     return 0;
@@ -405,7 +408,7 @@ export class DaxInode implements DaxMapping {
     let e: DaxEntry;
     if (order === 'iomap-first') {
       map = daxIomapBegin(t, inode, index, 1, write);
-      if (typeof map !== 'number')
+      if (typeof map !== 'number' && t.tracing)
         t.event('dax_iomap_pte_fault', `->iomap_begin: ${describeMap(map)} (no entry lock)`);
       await t.pointPages('dax_iomap_pte_fault:grab_mapping_entry', inode.ino, index, index + 1, true);
       e = await this.grabMappingEntry(t, index);
@@ -413,7 +416,7 @@ export class DaxInode implements DaxMapping {
       e = await this.grabMappingEntry(t, index);
       await t.pointPages('dax_iomap_pte_fault:iomap_begin', inode.ino, index, index + 1, true);
       map = daxIomapBegin(t, inode, index, 1, write);
-      if (typeof map !== 'number')
+      if (typeof map !== 'number' && t.tracing)
         t.event('dax_iomap_pte_fault', `->iomap_begin: ${describeMap(map)} (entry locked)`);
     }
     try {
@@ -451,7 +454,7 @@ export class DaxInode implements DaxMapping {
     this.insertEntry(t, index, e, 'zero', -1, false);
     const vma = vmf.vma as Vma;
     if (vma.ptes.has(vmf.pgoff - vma.pgoff)) return VM_FAULT_NOPAGE;
-    t.event('dax_load_hole', `${this.inode.name}:${index} → zero page`);
+    if (t.tracing) t.event('dax_load_hole', `${this.inode.name}:${index} → zero page`);
     return vmfInsertPage(t, vmf, this.dev.zeroPage, false);
   }
 
@@ -498,7 +501,7 @@ export class DaxInode implements DaxMapping {
     await t.point('dax_iomap_actor:invalidate_inode_pages2_range', this.inode.ino, true);
     const first = Math.floor(p / ps);
     const last = Math.ceil((p + bytes) / ps) - 1;
-    if (this.indicesIn(first, last).length === 0)
+    if (this.indicesIn(first, last).length === 0 && t.tracing)
       t.event(
         'invalidate_inode_pages2_range',
         `${this.inode.name} [${first},${last}]: nothing to invalidate`,

@@ -131,7 +131,7 @@ async function punchOrZero(
       const aerr = allocateUnwritten(t, inode, first, last - first);
       if (aerr) return aerr;
     }
-    t.event(`fallocate:${mode}`, `${inode.name} blocks [${first},${last})`);
+    if (t.tracing) t.event(`fallocate:${mode}`, `${inode.name} blocks [${first},${last})`);
   }
   if (mode === 'zero' && !keepSize && end > inode.size) return extendSize(t, inode, end);
   return 0;
@@ -153,7 +153,8 @@ async function collapseRange(t: Task, inode: Inode, off: number, len: number): P
   await t.point('fallocate:collapse:extents', inode.ino, true);
   for (const pblk of inode.extents.collapse(off / bs, len / bs)) inode.fs.alloc.release(pblk);
   inode.size -= len;
-  t.event('fallocate:collapse', `${inode.name} [${off},${off + len}) removed, size ${inode.size}`);
+  if (t.tracing)
+    t.event('fallocate:collapse', `${inode.name} [${off},${off + len}) removed, size ${inode.size}`);
   return daxZeroEofBlock(t, inode);
 }
 
@@ -183,7 +184,8 @@ async function insertRange(t: Task, inode: Inode, off: number, len: number): Pro
   await t.point('fallocate:insert:extents', inode.ino, true);
   inode.extents.insert(off / bs, len / bs);
   inode.size += len;
-  t.event('fallocate:insert', `${inode.name} [${off},${off + len}) inserted, size ${inode.size}`);
+  if (t.tracing)
+    t.event('fallocate:insert', `${inode.name} [${off},${off + len}) inserted, size ${inode.size}`);
   return 0;
 }
 
@@ -218,7 +220,7 @@ export async function truncateLocked(t: Task, inode: Inode, size: number): Promi
   const bs = inode.blockSize;
   const old = inode.size;
   if (size > old) {
-    t.event('truncate', `${inode.name} up to ${size}`);
+    if (t.tracing) t.event('truncate', `${inode.name} up to ${size}`);
     return extendSize(t, inode, size);
   }
   if (size % bs !== 0 && inode.extents.state(Math.floor(size / bs)) !== BlockState.Hole) {
@@ -228,7 +230,7 @@ export async function truncateLocked(t: Task, inode: Inode, size: number): Promi
   inode.size = size;
   await truncatePagecache(t, inode.mapping, size);
   for (const pblk of inode.extents.truncate(Math.ceil(size / bs))) inode.fs.alloc.release(pblk);
-  t.event('truncate', `${inode.name} down to ${size}`);
+  if (t.tracing) t.event('truncate', `${inode.name} down to ${size}`);
   return 0;
 }
 

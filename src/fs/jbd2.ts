@@ -173,7 +173,7 @@ export class Journal {
     tr.updates.splice(i, 1);
     this.current.delete(t);
     noteReleased(t, tr.handles, 'jbd2_journal_stop');
-    t.event('jbd2_journal_stop', `transaction ${tr.tid} t_updates=${tr.updates.length}`);
+    if (t.tracing) t.event('jbd2_journal_stop', `transaction ${tr.tid} t_updates=${tr.updates.length}`);
     if (tr.updates.length === 0) tr.handles.q.wakeAll();
   }
 
@@ -185,7 +185,7 @@ export class Journal {
     record(this.obj, false);
     const tr = this.byTid.get(tid);
     if (!tr || tr.state === TState.Finished) return;
-    t.event('jbd2_complete_transaction', `wait for the commit of transaction ${tid}`);
+    if (t.tracing) t.event('jbd2_complete_transaction', `wait for the commit of transaction ${tid}`);
     await tr.commitDone.wait(t, 'jbd2_log_wait_commit');
   }
 
@@ -195,7 +195,8 @@ export class Journal {
     const h: Handle = { transaction: tr, task: t, credits, ref: 1 };
     this.current.set(t, h);
     noteAcquired(t, tr.handles, 'handle', site, attrs(1, '', false));
-    t.event('jbd2_journal_start', `transaction ${tr.tid} t_updates=${tr.updates.length} (${site})`);
+    if (t.tracing)
+      t.event('jbd2_journal_start', `transaction ${tr.tid} t_updates=${tr.updates.length} (${site})`);
     return h;
   }
 
@@ -219,7 +220,7 @@ export class Journal {
     const tr = new Transaction(this.nextTid++);
     this.byTid.set(tr.tid, tr);
     this.running = tr;
-    t.event('jbd2_get_transaction', `${this.name}: transaction ${tr.tid} running`);
+    if (t.tracing) t.event('jbd2_get_transaction', `${this.name}: transaction ${tr.tid} running`);
     const k = t.sim.spawn(`kjournald2:${tr.tid}`, (kt) => this.commitTransaction(kt, tr));
     tr.committer = k;
     tr.commitDone.setWaker(k);
@@ -236,10 +237,11 @@ export class Journal {
     await k.point('kjournald2:commit_timer', this.obj, true);
     tr.state = TState.Locked;
     noteAcquired(k, tr.locked, 'T_LOCKED', 'jbd2_journal_commit_transaction');
-    k.event(
-      'jbd2_journal_commit_transaction',
-      `transaction ${tr.tid} T_LOCKED, t_updates=${tr.updates.length}`,
-    );
+    if (k.tracing)
+      k.event(
+        'jbd2_journal_commit_transaction',
+        `transaction ${tr.tid} T_LOCKED, t_updates=${tr.updates.length}`,
+      );
     while (tr.updates.length > 0)
       await tr.handles.q.wait(k, tr.handles, 'jbd2_journal_commit_transaction:jbd2_journal_wait_updates');
     tr.state = TState.Committing;
@@ -249,7 +251,7 @@ export class Journal {
     await k.point('jbd2_journal_commit_transaction:write_commit_block', this.obj, true);
     tr.state = TState.Finished;
     this.committedTid = Math.max(this.committedTid, tr.tid);
-    k.event('jbd2_journal_commit_transaction', `transaction ${tr.tid} committed`);
+    if (k.tracing) k.event('jbd2_journal_commit_transaction', `transaction ${tr.tid} committed`);
     tr.commitDone.complete(k);
   }
 }

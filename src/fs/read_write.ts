@@ -101,7 +101,7 @@ export async function directWriteFallback(
   ubuf: number,
   done: number,
 ): Promise<number> {
-  t.event('direct_write_fallback', `${inode.name} [${pos + done},${pos + len}) buffered`);
+  if (t.tracing) t.event('direct_write_fallback', `${inode.name} [${pos + done},${pos + len}) buffered`);
   const n = await iomapFileBufferedWrite(t, inode, pos + done, len - done, ubuf + done);
   if (n < 0) return done || n;
   const ps = inode.fs.pageSize;

@@ -467,7 +467,7 @@ async function runOp(
   rec.ret = ret;
   if (clock.contended.has(op)) record(clock.ends, true);
   rec.end = tick(world.history);
-  t.sim.traceEvent(t, 'result', 'op-return', tag, `${rec.label} = ${ret}`);
+  if (t.tracing) t.sim.traceEvent(t, 'result', 'op-return', tag, `${rec.label} = ${ret}`);
 }
 
 async function execOp(

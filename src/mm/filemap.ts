@@ -266,7 +266,8 @@ export class AddressSpace {
     this.dirtyTag.set(folio.index, false);
     this.writebackTag.set(folio.index, false);
     folio.mapping = null;
-    t.event('filemap_remove_folio', `${folio.name} (${why})${folio.dirty ? ' DIRTY' : ''}`, folio.id);
+    if (t.tracing)
+      t.event('filemap_remove_folio', `${folio.name} (${why})${folio.dirty ? ' DIRTY' : ''}`, folio.id);
   }
 }
 
@@ -489,7 +490,7 @@ export async function filemapFault(t: Task, vmf: VmFault): Promise<number> {
     }
     folio.refcount++;
     vmf.folio = folio;
-    t.event('filemap_fault', `${folio.name}${vmf.write ? ' (write)' : ''}`, folio.id);
+    if (t.tracing) t.event('filemap_fault', `${folio.name}${vmf.write ? ' (write)' : ''}`, folio.id);
     return VM_FAULT_LOCKED;
   }
   throw new Error('filemap_fault: no progress after 1000 attempts');
@@ -628,13 +629,13 @@ async function invalidateFolio2(
   if (folio.mapcount > 0) unmapMappingPages(t, mapping, folio.index, folio.index, false);
   const pinned = pinnedBusy && folio.pincount > 0;
   const busy = folio.dirty || pinned;
-  if (busy)
+  if (!busy) mapping.removeFolio(t, folio, 'invalidate_inode_pages2_range');
+  else if (t.tracing)
     t.event(
       'invalidate_complete_folio2',
       `${folio.name} is ${pinned ? 'pinned' : 'dirty'}: -EBUSY`,
       folio.id,
     );
-  else mapping.removeFolio(t, folio, 'invalidate_inode_pages2_range');
   folio.lock.unlock(t);
   return busy;
 }
@@ -710,7 +711,7 @@ export async function truncateInodePagesRange(
       mapping.removeFolio(t, folio, 'truncate');
     } else {
       folio.data.fill(TAG_ZERO, zs, ze);
-      t.event('truncate_inode_partial_folio', `${folio.name} zero [${zs},${ze})`, folio.id);
+      if (t.tracing) t.event('truncate_inode_partial_folio', `${folio.name} zero [${zs},${ze})`, folio.id);
     }
     folio.lock.unlock(t);
   }

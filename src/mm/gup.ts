@@ -40,7 +40,7 @@ function takePage(t: Task, vma: Vma, addr: number, write: boolean, pin: boolean)
   if (pin) {
     folio.pincount++;
     folio.pinners.push(t);
-    t.event('pin_user_page', `${folio.name} pin=${folio.pincount}`, folio.id);
+    if (t.tracing) t.event('pin_user_page', `${folio.name} pin=${folio.pincount}`, folio.id);
   }
   return folio;
 }
@@ -106,10 +106,11 @@ async function getUserPagesSlow(
       if (flags.nofault) break;
       if (++faults > 64) break;
       // faultin_page(): note that t.pagefaultDisabled is NOT consulted (seed 001).
-      t.event(
-        'faultin_page',
-        `${vma.name}+${addr - vma.start}${t.pagefaultDisabled ? ' (page faults disabled: no effect on GUP)' : ''}`,
-      );
+      if (t.tracing)
+        t.event(
+          'faultin_page',
+          `${vma.name}+${addr - vma.start}${t.pagefaultDisabled ? ' (page faults disabled: no effect on GUP)' : ''}`,
+        );
       const ret = await handleMmFault(t, vma, addr, flags.write, 'faultin_page');
       if (ret !== 0) break;
     }
@@ -143,7 +144,7 @@ export function unpinUserPages(
       folio.pincount--;
       const i = folio.pinners.indexOf(pinner);
       if (i >= 0) folio.pinners.splice(i, 1);
-      t.event('unpin_user_page', `${folio.name} pin=${folio.pincount}`, folio.id);
+      if (t.tracing) t.event('unpin_user_page', `${folio.name} pin=${folio.pincount}`, folio.id);
       if (folio.pincount === 0) folio.unpinWait.wakeAll();
     }
   }

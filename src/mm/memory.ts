@@ -89,7 +89,8 @@ export class Vma implements MappedRange {
       if (pte.folio.anon && !evenCows) continue;
       this.ptes.delete(i);
       pte.folio.mapcount--;
-      t.event('zap_pte', `${this.name}+${i * this.mm.pageSize} (${pte.folio.name})`, pte.folio.id);
+      if (t.tracing)
+        t.event('zap_pte', `${this.name}+${i * this.mm.pageSize} (${pte.folio.name})`, pte.folio.id);
     }
   }
 }
@@ -236,11 +237,12 @@ function finishFault(t: Task, vma: Vma, i: number, folio: Folio, writable: boole
   if (!vma.ptes.has(i)) {
     vma.ptes.set(i, { folio, writable });
     folio.mapcount++;
-    t.event(
-      'set_pte',
-      `${vma.name}+${i * vma.mm.pageSize} → ${folio.name}${writable ? ' rw' : ' ro'}`,
-      folio.id,
-    );
+    if (t.tracing)
+      t.event(
+        'set_pte',
+        `${vma.name}+${i * vma.mm.pageSize} → ${folio.name}${writable ? ' rw' : ' ro'}`,
+        folio.id,
+      );
   }
   folio.lock.unlock(t);
   folioPut(folio);
@@ -282,7 +284,8 @@ async function doSharedWpPage(t: Task, vma: Vma, i: number, pte: Pte, via: strin
     pte.writable = true;
     vma.ptes.touch(i);
     folioMarkDirty(t, folio);
-    t.event('wp_page_shared', `${vma.name}+${i * vma.mm.pageSize} → ${folio.name} rw`, folio.id);
+    if (t.tracing)
+      t.event('wp_page_shared', `${vma.name}+${i * vma.mm.pageSize} → ${folio.name} rw`, folio.id);
   }
   folio.lock.unlock(t);
   folioPut(folio);
@@ -308,7 +311,7 @@ async function doCowPage(t: Task, vma: Vma, i: number, src: Folio, orig: Pte | u
   if (old) old.folio.mapcount--;
   copy.mapcount = 1;
   vma.ptes.set(i, { folio: copy, writable: true });
-  t.event('wp_page_copy', `${vma.name}+${i * vma.mm.pageSize} ← copy of ${src.name}`, copy.id);
+  if (t.tracing) t.event('wp_page_copy', `${vma.name}+${i * vma.mm.pageSize} ← copy of ${src.name}`, copy.id);
   return 0;
 }
 
@@ -330,11 +333,12 @@ export function vmfInsertPage(t: Task, vmf: VmFault, folio: Folio, writable: boo
     vma.ptes.set(i, { folio, writable });
     folio.mapcount++;
   }
-  t.event(
-    'set_pte',
-    `${vma.name}+${i * vma.mm.pageSize} → ${folio.name}${writable ? ' rw' : ' ro'}`,
-    folio.id,
-  );
+  if (t.tracing)
+    t.event(
+      'set_pte',
+      `${vma.name}+${i * vma.mm.pageSize} → ${folio.name}${writable ? ' rw' : ' ro'}`,
+      folio.id,
+    );
   return VM_FAULT_NOPAGE;
 }
 

@@ -218,7 +218,7 @@ async function lockExtentDirect(t: Task, inode: Inode, start: number, end: numbe
   const ps = inode.fs.pageSize;
   await t.pointPages('lock_extent_direct', inode.ino, Math.floor(start / ps), Math.ceil(end / ps), true);
   if (!rangeHasPage(inode, start, end)) return 0;
-  t.event('lock_extent_direct', `${inode.name} [${start},${end}) has pages: -ENOTBLK`);
+  if (t.tracing) t.event('lock_extent_direct', `${inode.name} [${start},${end}) has pages: -ENOTBLK`);
   return -ENOTBLK;
 }
 
@@ -250,7 +250,7 @@ async function faultInRetry(
       if (left === 0 || (p.ret !== -EFAULT && p.ret <= 0)) return p;
       if (left === prevLeft) {
         p.noProgress = true;
-        t.event(fn, `no progress since the last fault-in: ${left} bytes left`);
+        if (t.tracing) t.event(fn, `no progress since the last fault-in: ${left} bytes left`);
         return p;
       }
       await faultIn(p.done, left);
@@ -316,7 +316,7 @@ async function readIter(t: Task, inode: Inode, pos: number, len: number, ubuf: n
   if (!direct) return filemapRead(t, inode, pos, len, ubuf, 'recorded');
   const ret = await directRead(t, inode, pos, len, ubuf);
   if (ret < 0 || ret === len || pos + ret >= inode.size) return ret;
-  t.event('btrfs_file_read_iter', `${inode.name} [${pos + ret},${pos + len}) buffered`);
+  if (t.tracing) t.event('btrfs_file_read_iter', `${inode.name} [${pos + ret},${pos + len}) buffered`);
   const more = await filemapRead(t, inode, pos + ret, len - ret, ubuf + ret, 'recorded');
   return more < 0 ? ret || more : ret + more;
 }

@@ -75,7 +75,7 @@ function daxWrite(t: Task, inode: Inode, pos: number, len: number, ubuf: number)
     const ret = await daxInode(inode).iomapRw(t, pos, len, ubuf, true);
     if (ret > 0 && pos + ret > inode.size) {
       inode.size = pos + ret;
-      t.event('i_size_write', `${inode.name} size ${inode.size}`);
+      if (t.tracing) t.event('i_size_write', `${inode.name} size ${inode.size}`);
     }
     return ret;
   });

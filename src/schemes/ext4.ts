@@ -174,11 +174,12 @@ function readIter(t: Task, inode: Inode, pos: number, len: number, ubuf: number,
 
 /** The block policy: clear_page_dirty_for_io() waits, folio locked, until the last pin drops. */
 async function waitForUnpin(t: Task, folio: Folio): Promise<PinnedWritebackAction> {
-  t.event(
-    'clear_page_dirty_for_io',
-    `${folio.name} pinned (pin=${folio.pincount}): wait for unpin`,
-    folio.id,
-  );
+  if (t.tracing)
+    t.event(
+      'clear_page_dirty_for_io',
+      `${folio.name} pinned (pin=${folio.pincount}): wait for unpin`,
+      folio.id,
+    );
   while (folio.pincount > 0)
     await folio.unpinWait.q.wait(
       t,

@@ -193,10 +193,11 @@ async function glockedIo516(t: Task, io: GlockedIo): Promise<IoResult> {
       if (faulted === 0) return r;
       if (io.clampToWindow) count = faulted;
       if (!gl.queued(gh) && io.shortIfDemoted && r.done > 0) {
-        t.event(
-          io.fn,
-          `${io.inode.name}: glock demoted during the fault-in, ${r.done} bytes done: return them`,
-        );
+        if (t.tracing)
+          t.event(
+            io.fn,
+            `${io.inode.name}: glock demoted during the fault-in, ${r.done} bytes done: return them`,
+          );
         return r;
       }
       t.retries++;
@@ -255,7 +256,8 @@ function dioFlags(v: Variant, write: boolean): DioFlags {
  */
 async function gfs2IomapBeginDirectWrite(t: Task, inode: Inode, lblk: number): Promise<number> {
   if (inode.extents.state(lblk) !== BlockState.Hole) return 0;
-  t.event('gfs2_iomap_begin', `${inode.name} lblk ${lblk} is a hole: -ENOTBLK (buffered under EX)`);
+  if (t.tracing)
+    t.event('gfs2_iomap_begin', `${inode.name} lblk ${lblk} is a hole: -ENOTBLK (buffered under EX)`);
   return -ENOTBLK;
 }
 
@@ -266,7 +268,7 @@ async function gfs2IomapBeginDirectWrite(t: Task, inode: Inode, lblk: number): P
  */
 async function directRead(t: Task, v: Variant, inode: Inode, pos: number, len: number, ubuf: number) {
   if (v === 'nodf-read') {
-    t.event('gfs2_file_direct_read', `${inode.name}: no glock (gfs2-nodf-read)`);
+    if (t.tracing) t.event('gfs2_file_direct_read', `${inode.name}: no glock (gfs2-nodf-read)`);
     return iomapDioRw(t, inode, pos, len, ubuf, false, {});
   }
   const r = await glockedIo(t, v, {
@@ -364,7 +366,7 @@ async function directWriteRest(
   ubuf: number,
   direct: number,
 ): Promise<number> {
-  t.event('gfs2_file_write_iter', `${inode.name} [${pos + direct},${pos + len}) buffered`);
+  if (t.tracing) t.event('gfs2_file_write_iter', `${inode.name} [${pos + direct},${pos + len}) buffered`);
   const buffered = await bufferedWrite(t, v, inode, pos + direct, len - direct, ubuf + direct);
   if (buffered <= 0) return direct || buffered;
   const start = pos + direct;
@@ -530,12 +532,12 @@ async function inodeGoSync(t: Task, inode: Inode, gl: GlockCluster): Promise<voi
   const mapping = inode.mapping;
   if (gl.swPaged) {
     gl.swPaged = false;
-    t.event('inode_go_sync', `${gl.gl.name}: GIF_SW_PAGED: unmap_shared_mapping_range`);
+    if (t.tracing) t.event('inode_go_sync', `${gl.gl.name}: GIF_SW_PAGED: unmap_shared_mapping_range`);
     unmapMappingPages(t, mapping, 0, Number.MAX_SAFE_INTEGER, false);
   }
   await inodeDioWait(t, inode);
   if (gl.glState !== 'EX') return;
-  t.event('inode_go_sync', `${gl.gl.name}: filemap_fdatawrite + filemap_fdatawait`);
+  if (t.tracing) t.event('inode_go_sync', `${gl.gl.name}: filemap_fdatawrite + filemap_fdatawait`);
   await filemapWriteAndWaitRange(t, mapping, 0, Number.MAX_SAFE_INTEGER);
 }
 
@@ -545,7 +547,8 @@ async function inodeGoSync(t: Task, inode: Inode, gl: GlockCluster): Promise<voi
  * dinode is shared, see src/fs/gfs2/cluster.ts).
  */
 async function inodeGoInval(t: Task, inode: Inode, target: LmState): Promise<void> {
-  t.event('inode_go_inval', `${inode.name}@${inode.fs.node?.name}: truncate_inode_pages (into ${target})`);
+  if (t.tracing)
+    t.event('inode_go_inval', `${inode.name}@${inode.fs.node?.name}: truncate_inode_pages (into ${target})`);
   await truncateInodePagesRange(t, inode.mapping, 0, Number.MAX_SAFE_INTEGER);
 }
 

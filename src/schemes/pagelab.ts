@@ -146,7 +146,8 @@ async function dioWrite(
   // The buffer maps a page of the range we blocked (or a page could not be invalidated): write the
   // rest through the page cache, holding no "block", so its faults can add pages.
   const done = Math.max(ret, 0);
-  t.event('pagelab_dio_write', `self-conflict: buffered fallback for [${pos + done},${pos + len})`);
+  if (t.tracing)
+    t.event('pagelab_dio_write', `self-conflict: buffered fallback for [${pos + done},${pos + len})`);
   await inode.iRwsem.downWrite(t, 'pagelab_dio_write:fallback:inode_lock');
   try {
     return await directWriteFallback(t, inode, pos, len, ubuf, done);

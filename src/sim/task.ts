@@ -208,6 +208,16 @@ export class Task {
     this.sim.strategy.onFreshContinuation?.(this, index);
   }
 
+  /**
+   * Is the trace on? A search runs with it off, so a caller builds an event's detail text only
+   * when this says so (`if (t.tracing) t.event(...)`): nothing else reads it. The text's parts must
+   * not record footprints that the step does not record anyway (an i_size read just after its write
+   * is fine: the write covers it).
+   */
+  get tracing(): boolean {
+    return this.sim.trace !== null;
+  }
+
   /** Records a model event (page cache insert, fault, pin, bio...) in the trace, if it is on. */
   event(site: string, detail?: string, obj = -1): void {
     this.sim.traceEvent(this, 'event', site, obj, detail);

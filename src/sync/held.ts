@@ -75,19 +75,16 @@ export function noteAcquired(
   site: string,
   a: LockAttrs = EXCLUSIVE,
 ): void {
-  const h: SyncHeldLock = {
-    lock,
-    mode,
-    site,
-    time: t.time,
-    read: a.read,
-    group: a.group,
-    trylock: a.trylock,
-    ...(a.fpGroup === undefined ? {} : { fpGroup: a.fpGroup }),
-  };
+  // Two literals, not a spread of an optional field (a spread copies through a runtime call on
+  // every acquisition); the entry's fields are as before (the stateful search hashes them).
+  const { read, group, trylock, fpGroup } = a;
+  const h: SyncHeldLock =
+    fpGroup === undefined
+      ? { lock, mode, site, time: t.time, read, group, trylock }
+      : { lock, mode, site, time: t.time, read, group, trylock, fpGroup };
   t.held.push(h);
   if (t.sim.recording && !lock.ownFootprint) touchLock(t, lock, a);
-  t.sim.traceEvent(t, 'acquire', site, -1, `${lock.name} ${mode}`);
+  if (t.sim.trace) t.sim.traceEvent(t, 'acquire', site, -1, `${lock.name} ${mode}`);
   t.sim.lockObserver?.acquired(t, lock, mode, site);
 }
 
@@ -111,7 +108,7 @@ export function noteReleased(
   assert(i >= 0, () => `${t} releases ${lock.name}${mode ? ` ${mode}` : ''} not held by ${holder}`);
   const [h] = held.splice(i, 1);
   if (t.sim.recording && !lock.ownFootprint) touchLock(t, lock, heldAttrs(h));
-  t.sim.traceEvent(t, 'release', site, -1, `${lock.name} ${h.mode}`);
+  if (t.sim.trace) t.sim.traceEvent(t, 'release', site, -1, `${lock.name} ${h.mode}`);
   t.sim.lockObserver?.released(holder, lock);
   return h;
 }
@@ -144,7 +141,7 @@ export function noteDowngraded(
     trylock: false,
   };
   held[i] = h;
-  t.sim.traceEvent(t, 'acquire', site, -1, `${lock.name} ${to} (downgraded from ${from})`);
+  if (t.sim.trace) t.sim.traceEvent(t, 'acquire', site, -1, `${lock.name} ${to} (downgraded from ${from})`);
 }
 
 /** Distinct tasks of a holder list, in first-acquisition order (for Waitable.holders()). */

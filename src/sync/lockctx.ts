@@ -87,7 +87,8 @@ export class LockContext implements TaskLockContext {
   refuse(t: Task, lock: Waitable, mode: string, site: string, what: string): number {
     assert(t === this.owner, () => `${t} uses the lock context of ${this.owner}`);
     this.refused++;
-    t.event(site, `EDEADLK: ${lock.name} ${mode} would wait for ${what} held by its own lock context`);
+    if (t.tracing)
+      t.event(site, `EDEADLK: ${lock.name} ${mode} would wait for ${what} held by its own lock context`);
     return -EDEADLK;
   }
 

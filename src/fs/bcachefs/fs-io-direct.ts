@@ -312,7 +312,11 @@ async function dioWritePass(t: Task, dio: DioWrite): Promise<number> {
   let pages = got.pages;
   const left = dio.len - dio.written;
   if (got.dropped) {
-    t.event('bch2_dio_write_loop', `${inode.name}: fault handler dropped our locks: shoot down again, retry`);
+    if (t.tracing)
+      t.event(
+        'bch2_dio_write_loop',
+        `${inode.name}: fault handler dropped our locks: shoot down again, retry`,
+      );
     const ret = await bch2WriteInvalidateInodePagesRange(
       t,
       inode.mapping,
@@ -346,7 +350,7 @@ function bch2DioWriteEnd(t: Task, dio: DioWrite, n: number, pages: PinnedPage[])
   dio.written += n;
   if (dio.extending && dio.pos + dio.written > inode.size) {
     inode.size = dio.pos + dio.written;
-    t.event('i_size_write', `${inode.name} size ${inode.size}`);
+    if (t.tracing) t.event('i_size_write', `${inode.name} size ${inode.size}`);
   }
   unpinUserPages(t, pages, true, false);
 }

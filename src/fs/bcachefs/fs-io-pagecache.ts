@@ -68,7 +68,8 @@ export async function bch2WriteInvalidateInodePagesRange(
 async function pageFaultOutOfOrder(t: Task, inode: Inode, fdm: AddressSpace): Promise<boolean> {
   if (bch2PagecacheAddTryget(t, inode, 'bch2_page_fault')) return true;
   const fdmHost = mappingHost(fdm);
-  t.event('bch2_page_fault', `${inode.name} after ${fdmHost.name} in lock order: drop block, wait, retake`);
+  if (t.tracing)
+    t.event('bch2_page_fault', `${inode.name} after ${fdmHost.name} in lock order: drop block, wait, retake`);
   bch2PagecacheBlockPut(t, fdmHost);
   await bch2PagecacheAddGet(t, inode, 'bch2_page_fault');
   bch2PagecacheAddPut(t, inode);
@@ -83,7 +84,8 @@ export async function bch2PageFault(t: Task, inode: Inode, vmf: VmFault): Promis
   const mapping = vmf.mapping;
   const fdm = faultsDisabledMapping(t);
   if (fdm === mapping) {
-    t.event('bch2_page_fault', `${inode.name}: fault on the mapping our O_DIRECT write blocks: SIGBUS`);
+    if (t.tracing)
+      t.event('bch2_page_fault', `${inode.name}: fault on the mapping our O_DIRECT write blocks: SIGBUS`);
     return VM_FAULT_SIGBUS;
   }
   // What follows up to filemap_fault's lookup takes the pagecache lock and nothing else: recorded.

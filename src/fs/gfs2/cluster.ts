@@ -101,7 +101,7 @@ export class GlockCluster implements GlockRemote, DlmLockOwner {
     // A second, different target: UN.
     const target: LmState = was === null || was === state ? state : 'UN';
     this.demoteState = target;
-    t.event('gfs2_glock_cb', `${this.gl.name}: demote to ${target} (holding ${this.glState})`);
+    if (t.tracing) t.event('gfs2_glock_cb', `${this.gl.name}: demote to ${target} (holding ${this.glState})`);
     if (this.xmoting || target === this.glState || this.gl.hasHolder()) return;
     this.queueXmote(t, target, delay);
   }
@@ -123,7 +123,8 @@ export class GlockCluster implements GlockRemote, DlmLockOwner {
     for (;;) {
       record(this.res.obj, true);
       const from = this.glState;
-      w.event('do_xmote', `${this.gl.name}: ${from} → ${to} (${DLM_MODE[from]} → ${DLM_MODE[to]})`);
+      if (w.tracing)
+        w.event('do_xmote', `${this.gl.name}: ${from} → ${to} (${DLM_MODE[from]} → ${DLM_MODE[to]})`);
       await this.glops.goSync(w, this);
       if (to === 'UN' || to === 'DF') await this.glops.goInval(w, this, to);
       this.xmotes++;
@@ -135,7 +136,11 @@ export class GlockCluster implements GlockRemote, DlmLockOwner {
       }
       if (from === 'EX')
         throw new InvariantError(`${this.gl.name}: finish_xmote: wanted ${to} got EX: GLOCK_BUG_ON(gl, 1)`);
-      w.event('finish_xmote', `${this.gl.name}: conversion to ${to} failed (-EDEADLK): unlock and try again`);
+      if (w.tracing)
+        w.event(
+          'finish_xmote',
+          `${this.gl.name}: conversion to ${to} failed (-EDEADLK): unlock and try again`,
+        );
       to = 'UN';
     }
     this.finishXmote(w, target);
@@ -152,7 +157,7 @@ export class GlockCluster implements GlockRemote, DlmLockOwner {
     this.glState = state;
     this.xmoting = false;
     if (this.demoteState === state) this.demoteState = null;
-    w.event('finish_xmote', `${this.gl.name}: gl_state ${state}`);
+    if (w.tracing) w.event('finish_xmote', `${this.gl.name}: gl_state ${state}`);
     if (state !== 'UN') this.gl.promote(w);
     this.runQueue(w);
   }

@@ -133,24 +133,26 @@ export class DlmResource implements Waitable {
     const conv = this.granted.has(owner);
     const quecvt = conv && !downConversion(from, state);
     const req: Request = { owner, state, task: t, conv, quecvt, granted: false, basted: new Set() };
-    t.event(
-      'gdlm_lock',
-      `${this.name}: node ${owner.node} ${conv ? DLM_MODE[from] : 'new'} → ${DLM_MODE[state]}${quecvt ? ' QUECVT' : ''}`,
-    );
+    if (t.tracing)
+      t.event(
+        'gdlm_lock',
+        `${this.name}: node ${owner.node} ${conv ? DLM_MODE[from] : 'new'} → ${DLM_MODE[state]}${quecvt ? ' QUECVT' : ''}`,
+      );
     if (this.canBeGranted(req, true)) this.grant(req);
     else if (conv && this.conversionDeadlock(from)) {
       t.time += this.latency;
-      t.event(
-        'gdlm_ast',
-        `${this.name}: node ${owner.node} ${DLM_MODE[from]} → ${DLM_MODE[state]}: -EDEADLK`,
-      );
+      if (t.tracing)
+        t.event(
+          'gdlm_ast',
+          `${this.name}: node ${owner.node} ${DLM_MODE[from]} → ${DLM_MODE[state]}: -EDEADLK`,
+        );
       return false;
     } else (conv ? this.convertQueue : this.waitQueue).push(req);
     this.grantPendingLocks(t);
     while (!req.granted) await this.wq.wait(t, this, `gdlm_lock(${DLM_MODE[state]})`);
     record(this.obj, true);
     t.time += this.latency;
-    t.event('gdlm_ast', `${this.name}: node ${owner.node} granted ${DLM_MODE[state]}`);
+    if (t.tracing) t.event('gdlm_ast', `${this.name}: node ${owner.node} granted ${DLM_MODE[state]}`);
     return true;
   }
 
@@ -197,10 +199,11 @@ export class DlmResource implements Waitable {
       for (const [o, mode] of this.granted) {
         if (o === req.owner || dlmCompatible(mode, req.state) || req.basted.has(o)) continue;
         req.basted.add(o);
-        t.event(
-          'gdlm_bast',
-          `${this.name}: node ${req.owner.node} wants ${DLM_MODE[req.state]}: call back node ${o.node} (${DLM_MODE[mode]})`,
-        );
+        if (t.tracing)
+          t.event(
+            'gdlm_bast',
+            `${this.name}: node ${req.owner.node} wants ${DLM_MODE[req.state]}: call back node ${o.node} (${DLM_MODE[mode]})`,
+          );
         o.callback(t, bastTarget(req.state), delay);
       }
     }

@@ -198,7 +198,7 @@ export class Glock implements Waitable {
     assert(gh.holder, () => `${t}: gfs2_holder_allow_demote of ${this.name} not held`);
     gh.mayDemote = true;
     t.touch(waitableObj(this), true);
-    t.event('gfs2_holder_allow_demote', `${this.name} ${gh.state}`);
+    if (t.tracing) t.event('gfs2_holder_allow_demote', `${this.name} ${gh.state}`);
     this.doPromote(t);
   }
 
@@ -246,10 +246,11 @@ export class Glock implements Waitable {
     if (this.queue.some((h) => h.holder && !h.mayDemote)) return;
     for (const h of [...this.queue]) {
       if (!h.holder || glockCompatible(h.state, state)) continue;
-      t.event(
-        'demote_incompat_holders',
-        `${this.name}: ${h.task}'s ${h.state} holder demoted for a remote ${state} request`,
-      );
+      if (t.tracing)
+        t.event(
+          'demote_incompat_holders',
+          `${this.name}: ${h.task}'s ${h.state} holder demoted for a remote ${state} request`,
+        );
       this.dequeue(t, h, 'gfs2_glock_cb');
     }
   }
@@ -294,10 +295,11 @@ export class Glock implements Waitable {
   private demoteIncompatHolders(t: Task, gh: Gfs2Holder): void {
     for (const h of [...this.queue]) {
       if (!h.holder || !h.mayDemote || glockCompatible(h.state, gh.state)) continue;
-      t.event(
-        'demote_incompat_holders',
-        `${this.name}: ${h.task}'s ${h.state} holder demoted for ${gh.task}'s ${gh.state} request`,
-      );
+      if (t.tracing)
+        t.event(
+          'demote_incompat_holders',
+          `${this.name}: ${h.task}'s ${h.state} holder demoted for ${gh.task}'s ${gh.state} request`,
+        );
       this.dequeue(t, h, 'demote_incompat_holders');
     }
   }

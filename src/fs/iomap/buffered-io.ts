@@ -33,7 +33,7 @@ export function allocateUnwritten(t: Task, inode: Inode, lblk: number, n: number
     const pblk = inode.fs.alloc.alloc();
     if (pblk < 0) return pblk;
     inode.extents.set(b, BlockState.Unwritten, pblk);
-    t.event('iomap_begin:allocate', `${inode.name} lblk ${b} → pblk ${pblk} (unwritten)`);
+    if (t.tracing) t.event('iomap_begin:allocate', `${inode.name} lblk ${b} → pblk ${pblk} (unwritten)`);
   }
   return 0;
 }
@@ -211,7 +211,7 @@ function iomapWriteEnd(t: Task, inode: Inode, folio: Folio, pos: number, copied:
   folioMarkDirty(t, folio);
   if (pos + copied > inode.size) {
     inode.size = pos + copied;
-    t.event('i_size_write', `${inode.name} size ${inode.size}`);
+    if (t.tracing) t.event('i_size_write', `${inode.name} size ${inode.size}`);
   }
 }
 
@@ -335,12 +335,12 @@ export async function iomapWritepages(
       action = await hooks.pinned(t, folio, wbc);
     }
     if (action === 'skip') {
-      t.event('writeback:skip_pinned', `${folio.name} left dirty: pinned`, folio.id);
+      if (t.tracing) t.event('writeback:skip_pinned', `${folio.name} left dirty: pinned`, folio.id);
       folio.lock.unlock(t);
       continue;
     }
     if (action === 'fail') {
-      t.event('writeback:fail_pinned', `${folio.name}: pinned, -EIO`, folio.id);
+      if (t.tracing) t.event('writeback:fail_pinned', `${folio.name}: pinned, -EIO`, folio.id);
       folio.lock.unlock(t);
       ret = -EIO;
       continue;

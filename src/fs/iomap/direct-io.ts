@@ -228,9 +228,9 @@ async function dioIter(
         // filesystem asked to stop here (gfs2_iomap_begin over a hole, btrfs's
         // lock_extent_direct): what was submitted completes as a short DIO, the caller writes the
         // rest buffered. Any other error fails the DIO.
-        if (err === -ENOTBLK)
+        if (err !== -ENOTBLK) st.error = err;
+        else if (t.tracing)
           t.event('iomap_dio_rw', `->iomap_begin: -ENOTBLK after ${done} bytes: stop, complete them`);
-        else st.error = err;
         break;
       }
     }
@@ -469,7 +469,7 @@ async function iomapDioComplete(
   }
   if (pos + ret > inode.size) {
     inode.size = pos + ret;
-    t.event('i_size_write', `${inode.name} size ${inode.size}`);
+    if (t.tracing) t.event('i_size_write', `${inode.name} size ${inode.size}`);
   }
   await t.pointPages('kiocb_invalidate_post_direct_write', inode.ino, ...pagesOf(ps, pos, ret), true);
   const inv = await invalidateInodePages2Range(
@@ -484,10 +484,11 @@ async function iomapDioComplete(
 
 /** The DIO stops before inode_dio_begin on a writeback error: its trace line and its result. */
 function dioWritebackFailed(t: Task, inode: Inode, err: number, ret: number): number {
-  t.event(
-    'iomap_dio_rw',
-    `${inode.name}: writeback before the DIO failed with ${errnoName(err)}: ${errnoName(ret)}`,
-  );
+  if (t.tracing)
+    t.event(
+      'iomap_dio_rw',
+      `${inode.name}: writeback before the DIO failed with ${errnoName(err)}: ${errnoName(ret)}`,
+    );
   return ret;
 }
 
@@ -498,8 +499,9 @@ function dioWritebackFailed(t: Task, inode: Inode, err: number, ret: number): nu
  */
 export function dioWarnStalePagecache(t: Task, inode: Inode): void {
   inode.mapping.wbErr.set(-EIO);
-  t.event(
-    'dio_warn_stale_pagecache',
-    `${inode.name}: page cache invalidation failure on direct I/O (EIO set for fsync)`,
-  );
+  if (t.tracing)
+    t.event(
+      'dio_warn_stale_pagecache',
+      `${inode.name}: page cache invalidation failure on direct I/O (EIO set for fsync)`,
+    );
 }
