@@ -52,6 +52,12 @@ export type Effect =
    */
   | { k: 'cowbreak'; region: string; off: number; len: number }
   | { k: 'put'; latch: string; dst: string; dstOff: number; dstIsStore: boolean }
+  /**
+   * The checker's choice between an O_DIRECT write's two ways (linearize.ts, fallbackEvents):
+   * `way` 1 the DMA, 2 the buffered fallback. The first claim of the op's latch decides; a claim of
+   * the other way is then impossible.
+   */
+  | { k: 'claim'; latch: string; way: 1 | 2 }
   | { k: 'punch' | 'zero' | 'alloc'; region: string; off: number; len: number; keepSize: boolean }
   /**
    * keepCows: the private COW copies of the file's pages survive the shift, as in XFS (the

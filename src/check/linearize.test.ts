@@ -425,10 +425,35 @@ P1: pread f 4 8 direct buf=sg1; pwrite g 0 64 direct buf=pg1
     expect(await run(litmus, 'x.litmus:pagelab:0*9.1*8.0*3.6.1*5.8.1*3')).toEqual([]);
   });
 
+  it("an O_DIRECT write's buffered fallback copies folio by folio: a buffered read may come between two", async () => {
+    // random-7-143 (seed 7), minimised: pagelab answers P1's self-conflicting O_DIRECT write
+    // (its buffer maps the page it writes) with the buffered fallback, which copies f[56,64) into
+    // folio 0, then f[64,72) into folio 1; P0's buffered read copies folio 0 in between (f[120,128)
+    // gets P1's bytes) and stores into folio 1 before P1's second folio (f[64,72) ends with P1's).
+    // With the fallback one atomic step, the oracle called it lost-write.
+    const litmus = `litmus random-7-143-min
+page 64
+block 16
+file f 2p written
+file g 2p written
+map pf0 f 0p 1p private
+map sf1 f 1p 1p shared
+P0: pread f 0 64 buf=sf1
+P1: pwrite f 56 16 direct buf=pf0
+`;
+    expect(
+      await run(
+        litmus,
+        'x.litmus:pagelab:1*12.2.1*2.3.1*2.4.1*2.0*6.1*4.6.0*2.7.0*2.8.0*2.9.0*3.1*3.a.b.c.d.1.e.f.g',
+      ),
+    ).toEqual([]);
+  });
+
   it('random-8-9 is judged within the default budget: bio-by-bio landing only where another op could tell', async () => {
     // Six DIO-heavy ops over two files and three private buffers: made an event for every bio's
     // read and landing, the history of this PCT schedule needs 51,986 states (25 of the cell's
-    // 100 PCT runs were inconclusive); folding the moments nothing concurrent touches, 1,415.
+    // 100 PCT runs were inconclusive); folding the moments nothing concurrent touches, 6,689 (1,415
+    // before P1's two-page buffered fallback went page by page: a concurrent op lands in its buffer).
     const litmus = `litmus random-8-9
 page 64
 block 16
@@ -449,7 +474,7 @@ P2: pwrite g 0 64 direct buf=pg1; pwrite g 64 64 buf=sf0
     expect(r.findings).toEqual([]);
     expect(r.inconclusive).toBeUndefined();
     const { initial, history } = r.world;
-    expect(linearizeUncached(initial, history.ops).cost).toEqual({ events: 11, states: 1415 });
+    expect(linearizeUncached(initial, history.ops).cost).toEqual({ events: 13, states: 6689 });
     expect(linearizeUncached(initial, history.ops, STATE_BUDGET, false).inconclusive).toMatch(
       /50000 states did not cover/,
     );

@@ -407,6 +407,15 @@ function dmaEvents(
   const loud = ks.filter((k) => !quietSnap[k]);
   const puts = [...ks.filter((k) => quietSnap[k]).map(snapOf), ...ks.map(putOf)];
   const snaps: Event[] = loud.map((k) => ({ op, choices: [[snapOf(k)]], after: [] }));
+  const fallback = lists.length === 2 && lists[1].length === 1 ? lists[1][0] : undefined;
+  if (
+    !dma.dstIsStore &&
+    fallback?.k === 'copy' &&
+    fallback.pieces &&
+    copyPages(fallback).length > 1 &&
+    !quietCopy(fallback, initial, quiet)
+  )
+    return fallbackEvents(op, snaps, puts, fallback, first);
   // A read's zero-filled tail past EOF (zeroTails in src/litmus/world.ts) is a CPU store made
   // when iomap reaches the hole (iomap_dio_hole_iter), before the bios complete: an event of its
   // own, anywhere in the op, choosing how far it went (or not at all).
@@ -419,6 +428,46 @@ function dmaEvents(
   };
   if (!tails.some((l) => l.length > 0)) return [...snaps, put];
   return [...snaps, put, { op, choices: tails, after: [] }];
+}
+
+/**
+ * Does no op that may run concurrently touch a buffered write's bytes (its buffer, the file range
+ * it writes)? Then nothing can come between two of its pages that would tell, and it may be one
+ * step (its pieces applied in order: refmodel.ts, copyPieces).
+ */
+function quietCopy(c: Extract<Effect, { k: 'copy' }>, initial: RefState, quiet: Quiet): boolean {
+  return (
+    quiet.toRead(userReads(initial, c.src, c.srcOff, c.len, false)) &&
+    quiet.toWrite(userWrites(c.dst, c.dstOff, c.len))
+  );
+}
+
+/**
+ * An O_DIRECT write that may be done as a buffered one (world.ts, fallbackEffect: iomap_dio_rw's
+ * -ENOTBLK, direct_write_fallback): either its DMA (the snaps, then the put) or the buffered copy,
+ * which goes a folio at a time (iomap_write_iter), each page an event of its own as a buffered
+ * write's are, so another op may come between two pages. A claim on the op's latch keeps the two
+ * ways apart: each event does its part of the way first claimed, and nothing of the other. Only
+ * for a copy of two pages or more, some of whose bytes a concurrent op touches (quietCopy);
+ * otherwise the fallback stays one choice of the put, as before (one page: the put may come at
+ * any moment of the op, as that page would).
+ */
+function fallbackEvents(
+  op: OpRecord,
+  snaps: Event[],
+  puts: Effect[],
+  fallback: Extract<Effect, { k: 'copy' }>,
+  first: number,
+): Event[] {
+  const latch = `#${op.tag}.way`;
+  const dio: Effect = { k: 'claim', latch, way: 1 };
+  const buffered: Effect = { k: 'claim', latch, way: 2 };
+  const put: Event = { op, choices: [[dio, ...puts], [buffered]], after: snaps.map((_, i) => first + i) };
+  const at = first + snaps.length + 1;
+  const pages = copyPages(fallback).map(
+    (e, k): Event => ({ op, choices: [[buffered, e], [dio]], after: k ? [at + k - 1] : [] }),
+  );
+  return [...snaps, put, ...pages];
 }
 
 /**
@@ -559,7 +608,7 @@ function explore(p: Part, initial: RefState, budget: number, fold: boolean): voi
   for (const ev of events)
     for (const e of ev.choices[0])
       if (e.k === 'snap') start.set(e.latch, { size: e.len, cells: allocCells(e.len) });
-      else if (e.k === 'unmapcows') start.set(e.latch, { size: 0, cells: allocCells(0) });
+      else if (e.k === 'unmapcows' || e.k === 'claim') start.set(e.latch, { size: 0, cells: allocCells(0) });
   const seen = new SeenStates();
   const stack: Node[] = [{ mask: new Array<number>((n + 31) >>> 5).fill(0), state: start }];
   while (stack.length > 0) {

@@ -224,6 +224,14 @@ export function applyEffect(s0: RefState, e: Effect): RefState | null {
   // The XFS variant of an op whose ext4 first unmap (unmapcows) already ran: no such order.
   if ((e.k === 'collapse' || e.k === 'insert') && e.latch && e.keepCows && region(s0, e.latch).size)
     return null;
+  if (e.k === 'claim') {
+    const way = region(s0, e.latch).size;
+    if (way === e.way) return s0;
+    if (way !== 0) return null;
+    const s = clone(s0);
+    s.set(e.latch, { size: e.way, cells: allocCells(0) });
+    return s;
+  }
   const s = clone(s0);
   switch (e.k) {
     case 'write':
@@ -317,6 +325,7 @@ export function effectSpans(initial: RefState, e: Effect): Span[] {
     case 'put':
     case 'cowbreak':
     case 'unmapcows':
+    case 'claim':
       return []; // made by the checker from a copy or a shift, whose spans stand for them
     case 'punch':
     case 'zero':
@@ -369,6 +378,7 @@ export function mayResize(initial: RefState, e: Effect): string | null {
     case 'put':
     case 'cowbreak':
     case 'unmapcows':
+    case 'claim':
       return null;
   }
 }
