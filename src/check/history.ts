@@ -65,6 +65,13 @@ export type Effect =
    * before the shift; `latch` marks it done (the XFS variant of the same op is then impossible).
    */
   | { k: 'unmapcows'; region: string; off: number; latch: string }
+  /**
+   * The checker's route of an O_DIRECT write that may fall back to buffered I/O (linearize.ts,
+   * fallbackEvents): the latch is set while the op goes the buffered way. `is`: applies only when
+   * the latch is (true) or is not (false) set, else no order puts it here; `set`: what it sets the
+   * latch to; `empty`: latches of the DMA's snaps, emptied when the buffered way ends.
+   */
+  | { k: 'route'; latch: string; is: boolean; set?: boolean; empty?: string[] }
   | { k: 'truncate'; region: string; size: number };
 
 /** What a read returned, to be checked against the states it may have observed. */

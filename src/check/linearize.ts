@@ -407,6 +407,9 @@ function dmaEvents(
   const loud = ks.filter((k) => !quietSnap[k]);
   const puts = [...ks.filter((k) => quietSnap[k]).map(snapOf), ...ks.map(putOf)];
   const snaps: Event[] = loud.map((k) => ({ op, choices: [[snapOf(k)]], after: [] }));
+  const buffered = lists.length === 2 && lists[1].length === 1 ? lists[1][0] : undefined;
+  if (!dma.dstIsStore && buffered?.k === 'copy' && buffered.pieces && !quietCopy(buffered, initial, quiet))
+    return fallbackEvents(op, buffered, first, snaps, puts, loud.map(latch));
   // A read's zero-filled tail past EOF (zeroTails in src/litmus/world.ts) is a CPU store made
   // when iomap reaches the hole (iomap_dio_hole_iter), before the bios complete: an event of its
   // own, anywhere in the op, choosing how far it went (or not at all).
@@ -419,6 +422,63 @@ function dmaEvents(
   };
   if (!tails.some((l) => l.length > 0)) return [...snaps, put];
   return [...snaps, put, { op, choices: tails, after: [] }];
+}
+
+/**
+ * A buffered copy whose pages may go as one step: one page, or pages whose bytes no op that may
+ * run at the same time writes (what they read) or touches (what they write). Then nothing can
+ * come between two pages that could tell (the folding argument of dmaEvents), and copyPieces
+ * keeps the pages' own order.
+ */
+function quietCopy(c: Extract<Effect, { k: 'copy' }>, initial: RefState, quiet: Quiet): boolean {
+  const pages = copyPages(c);
+  if (pages.length === 1) return true;
+  const reads = pages.flatMap((e) => userReads(initial, e.src, e.srcOff, e.len, false));
+  const writes = pages.flatMap((e) => userWrites(e.dst, e.dstOff, e.len));
+  return quiet.toRead(reads) && quiet.toWrite(writes);
+}
+
+/**
+ * An O_DIRECT write that may have gone the buffered way (fallbackEffect in src/litmus/world.ts:
+ * iomap_dio_rw's -ENOTBLK, pagelab's fallback on a refused fault) does one or the other, never
+ * both: the DMA (its snaps, then one put), or the buffered copy a file page at a time, in
+ * ascending order, each page anywhere inside the op, as a buffered write's (iomap_write_iter:
+ * per folio, copy_folio_from_iter_atomic under the folio lock; generic_perform_write alike).
+ * direct_write_fallback calls the buffered path, which copies like any buffered write, so a
+ * read racing it may see its first page written and its second not. The first page's event
+ * chooses the route (a route latch set, with its copy; or nothing), every later page copies only
+ * on the buffered route, and the put, after the last page, writes the DMA's bytes only on the
+ * other one (and ends the buffered route by emptying the latches). Each event that does nothing
+ * on a route can go anywhere in the op, so the order constraints cost neither route an order.
+ * Where the pages are quiet (quietCopy), the buffered copy stays one alternative of the put.
+ */
+function fallbackEvents(
+  op: OpRecord,
+  buffered: Extract<Effect, { k: 'copy' }>,
+  first: number,
+  snaps: Event[],
+  puts: Effect[],
+  snapLatches: string[],
+): Event[] {
+  const route = `#${op.tag}.buffered`;
+  const pages = copyPages(buffered);
+  const at0 = first + snaps.length;
+  const pageEvents: Event[] = pages.map((e, k) => ({
+    op,
+    choices: k
+      ? [[{ k: 'route', latch: route, is: true }, e], [{ k: 'route', latch: route, is: false }]]
+      : [[{ k: 'route', latch: route, is: false, set: true }, e], [{ k: 'route', latch: route, is: false }]],
+    after: k ? [at0 + k - 1] : [],
+  }));
+  const put: Event = {
+    op,
+    choices: [
+      [{ k: 'route', latch: route, is: false }, ...puts],
+      [{ k: 'route', latch: route, is: true, set: false, empty: snapLatches }],
+    ],
+    after: [...snaps.map((_, i) => first + i), at0 + pages.length - 1],
+  };
+  return [...snaps, ...pageEvents, put];
 }
 
 /**
@@ -559,7 +619,7 @@ function explore(p: Part, initial: RefState, budget: number, fold: boolean): voi
   for (const ev of events)
     for (const e of ev.choices[0])
       if (e.k === 'snap') start.set(e.latch, { size: e.len, cells: allocCells(e.len) });
-      else if (e.k === 'unmapcows') start.set(e.latch, { size: 0, cells: allocCells(0) });
+      else if (e.k === 'unmapcows' || e.k === 'route') start.set(e.latch, { size: 0, cells: allocCells(0) });
   const seen = new SeenStates();
   const stack: Node[] = [{ mask: new Array<number>((n + 31) >>> 5).fill(0), state: start }];
   while (stack.length > 0) {

@@ -263,6 +263,12 @@ export function applyEffect(s0: RefState, e: Effect): RefState | null {
       dropCows(s, e.region, e.off, Math.floor);
       s.set(e.latch, { size: 1, cells: allocCells(1) });
       break;
+    case 'route':
+      if (region(s, e.latch).size > 0 !== e.is) return null;
+      if (e.set !== undefined) s.set(e.latch, { size: e.set ? 1 : 0, cells: allocCells(e.set ? 1 : 0) });
+      for (const l of e.empty ?? [])
+        s.set(l, { size: region(s, l).size, cells: allocCells(region(s, l).size) });
+      break;
     case 'collapse': {
       const r = region(s, e.region);
       const cells = allocCells(r.size - e.len);
@@ -317,6 +323,7 @@ export function effectSpans(initial: RefState, e: Effect): Span[] {
     case 'put':
     case 'cowbreak':
     case 'unmapcows':
+    case 'route':
       return []; // made by the checker from a copy or a shift, whose spans stand for them
     case 'punch':
     case 'zero':
@@ -369,6 +376,7 @@ export function mayResize(initial: RefState, e: Effect): string | null {
     case 'put':
     case 'cowbreak':
     case 'unmapcows':
+    case 'route':
       return null;
   }
 }
