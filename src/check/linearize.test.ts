@@ -367,6 +367,72 @@ describe('buffers that map the file they copy to or from (buffered copies go a p
     expect(await dataFindings(lines)).toEqual(none());
   });
 
+  describe('the fallback goes a page at a time, as any buffered write (campaign --shard 0/16, issue 14)', () => {
+    // Each program, under pagelab: the O_DIRECT write's GUP fault on its own blocked range is
+    // refused, and it falls back to buffered I/O (direct_write_fallback), which copies f's page 0
+    // part, then its page 1 part; the other op (a buffered read, an O_DIRECT read landing) runs in
+    // between. With the fallback's copy one step, the oracle called each lost-write.
+    const run = async (name: string, body: string, replay: string) => {
+      const { scheme, schedule } = parseReplayString(replay);
+      const s = parseLitmus(`litmus ${name}\npage 64\n${body}`, 'x.litmus');
+      return (await replaySchedule(s, findScheme(scheme) as Scheme, schedule)).findings.map((f) => f.kind);
+    };
+    const files = 'file f 2p written\nfile g 2p written\n';
+
+    it('goes one route or the other: never a page of the buffered copy alone, nor both', () => {
+      // pwrite f 64 128 direct, its buffer a shared mapping of f at 0. The DMA leaves f's old
+      // [64,128) at 128; the buffered copy leaves page 1's new bytes, f's old [0,64). Page 1
+      // copied and nothing else would leave f[128] as it was: no route gives that.
+      const bios = { block: 64, page: 64 };
+      const dma = {
+        k: 'copy',
+        src: 'f',
+        srcOff: 0,
+        dst: 'f',
+        dstOff: 64,
+        len: 128,
+        dstIsStore: false,
+      } as const;
+      const dio: OpRecord = {
+        ...write(1, 1, 4, 64, 128),
+        effects: [{ ...dma, dma: true, bios }],
+        alternatives: [[{ ...dma, pieces: 64 }]],
+      };
+      const legal = linearize(fileState(256), [dio]);
+      const end = { ...write(9, 10, 11, 0, 1), effects: [] };
+      expect([...legal.after(end).values('f', 128, 'zero')].sort((x, y) => x - y)).toEqual(
+        [initCell(0), initCell(64)].sort((x, y) => x - y),
+      );
+    });
+
+    it('campaign-10576: a buffered read of f[56,72) into f[0,16) between the two pages', async () => {
+      const body = `${files}map sf0 f 0p 1p shared\nmap pf0 f 0p 1p private
+P0: pread f 56 16 buf=sf0
+P1: pwrite f 56 16 direct buf=pf0
+`;
+      expect(await run('campaign-10576', body, 'x.litmus:pagelab:1*12.2.1*3.0*9.3.0*2.1*3.4.1')).toEqual([]);
+    });
+
+    it("campaign-20272: an O_DIRECT read's DMA lands in g's page 1 between the two pages", async () => {
+      const body = `${files}map sg1 g 1p 1p shared\nmap pg1 g 1p 1p private
+P0: pread f 0 64 direct buf=sg1
+P1: pwrite g 120 16 direct buf=pg1
+`;
+      expect(await run('campaign-20272', body, 'x.litmus:pagelab:0*9.1.0.1*4.0*4.1*5.4.0.1*3.5.1')).toEqual(
+        [],
+      );
+    });
+
+    it('campaign-50784 (block < page): a buffered read of f[0,64) into f[64,128) between the two pages', async () => {
+      const body = `block 16\n${files}map pf0 f 0p 1p private\nmap sf1 f 1p 1p shared
+P0: pread f 0 64 buf=sf1
+P1: pwrite f 56 16 direct buf=pf0
+`;
+      const replay = 'x.litmus:pagelab:1*12.2.1*2.0*6.1*4.6.0*2.7.0*2.8.0*2.9.0*3.1*3.a.b.c.d.1.e.f.g';
+      expect(await run('campaign-50784', body, replay)).toEqual([]);
+    });
+  });
+
   it("a store into a read's mapped buffer may land after the copy: no stale read under bkl", async () => {
     const sc = litmus(
       'litmus late-store',
