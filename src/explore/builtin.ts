@@ -11,6 +11,14 @@ import { parseLitmus } from '../litmus/parse.js';
 /** scenarios/ of the package: two levels above this module both in src/ and in dist/. */
 export const SCENARIO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'scenarios');
 
+/**
+ * Built-in scenarios where `pagelab` has a known race, found by a campaign and not fixed yet
+ * (docs/pagelab-scheme.md, "Known races found by the campaign"): the certificate of every other
+ * built-in under pagelab (explore.test.ts, the bench's complete search) leaves them out, and a test
+ * pins the finding, so that the fix has to take the name off this list.
+ */
+export const PAGELAB_KNOWN_RACES: readonly string[] = ['insert-vs-pinned-dio-read'];
+
 let cache: Scenario[] | null = null;
 
 export function builtinScenarios(): Scenario[] {
