@@ -190,13 +190,20 @@ describe('lock order between two inodes: fdm > mapping drops "block", waits, ret
     });
   }
 
-  it('every built-in scenario with two files or more is ok under both schemes in both address orders', async () => {
+  it('every built-in scenario with two files or more keeps its verdict under both schemes in both address orders', async () => {
     const multi = builtinScenarios().filter((sc) => sc.files.length >= 2);
     expect(multi.map((sc) => sc.name).sort()).toEqual([
       'dio-buffers-crossed-files',
       'gup-nofault-reentry',
+      'insert-vs-pinned-dio-read',
       'pinned-page-fsync',
     ]);
+    // No deadlock in either order. insert-vs-pinned-dio-read may show the pinned-folio race (the
+    // insert removes a folio an O_DIRECT read of the other file has pinned: nothing in
+    // bch2_fcollapse_finsert waits for pins; docs/pagelab-scheme.md), a lost write, not the lock
+    // order: these random schedules may or may not meet it (the matrix's DFS does, in run 15).
+    const verdict = (name: string, v: string) =>
+      name === 'insert-vs-pinned-dio-read' && v === 'lost-write' ? 'ok' : v;
     for (const sc of multi)
       for (const s of [bcachefs, bcachefsFair])
         for (const order of INODE_ADDR_ORDERS) {
@@ -205,7 +212,12 @@ describe('lock order between two inodes: fdm > mapping drops "block", waits, ret
             seed: 1,
             scenarioRef: sc.name,
           });
-          expect([sc.name, s.name, order, r.verdict]).toEqual([sc.name, s.name, order, 'ok']);
+          expect([sc.name, s.name, order, verdict(sc.name, r.verdict)]).toEqual([
+            sc.name,
+            s.name,
+            order,
+            'ok',
+          ]);
         }
   });
 
