@@ -372,11 +372,8 @@ describe('buffers that map the file they copy to or from (buffered copies go a p
     // refused, and it falls back to buffered I/O (direct_write_fallback), which copies f's page 0
     // part, then its page 1 part; the other op (a buffered read, an O_DIRECT read landing) runs in
     // between. With the fallback's copy one step, the oracle called each lost-write.
-    const run = async (name: string, body: string, replay: string) => {
-      const { scheme, schedule } = parseReplayString(replay);
-      const s = parseLitmus(`litmus ${name}\npage 64\n${body}`, 'x.litmus');
-      return (await replaySchedule(s, findScheme(scheme) as Scheme, schedule)).findings.map((f) => f.kind);
-    };
+    const run = (name: string, body: string, replay: string) =>
+      replayFindingKinds(`litmus ${name}\npage 64\n${body}`, replay);
     const files = 'file f 2p written\nfile g 2p written\n';
 
     it('goes one route or the other: never a page of the buffered copy alone, nor both', () => {
@@ -449,12 +446,15 @@ P1: pwrite f 56 16 direct buf=pf0
   });
 });
 
+/** The kinds of the findings of one replayed run of a litmus text (a replay string's scheme and schedule). */
+async function replayFindingKinds(litmus: string, replay: string): Promise<string[]> {
+  const { scheme, schedule } = parseReplayString(replay);
+  const s = parseLitmus(litmus, 'x.litmus');
+  return (await replaySchedule(s, findScheme(scheme) as Scheme, schedule)).findings.map((f) => f.kind);
+}
+
 describe('an O_DIRECT read into a user buffer, as Linux does it (false alarms found by a random 3 × 2 campaign)', () => {
-  const run = async (litmus: string, replay: string) => {
-    const { scheme, schedule } = parseReplayString(replay);
-    const s = parseLitmus(litmus, 'x.litmus');
-    return (await replaySchedule(s, findScheme(scheme) as Scheme, schedule)).findings.map((f) => f.kind);
-  };
+  const run = replayFindingKinds;
 
   it('lands in the buffer bio by bio: a write sourcing from the buffer may read between two landings', async () => {
     // random-8-37 (seed 8), minimised: P0's read of f's page 1 lands in g's page 0 in four 16-byte
