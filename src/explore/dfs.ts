@@ -45,6 +45,7 @@ import {
 } from '../sim/footprint.js';
 import type { Sim, Strategy } from '../sim/sched.js';
 import { type Task, TaskState } from '../sim/task.js';
+import { DEFAULTS } from './defaults.js';
 import type { CacheEntry, StateTracker, TrackerSnapshot } from './stateful.js';
 
 /** One decision of a run: who could run, who ran, what is left to explore here. */
@@ -251,7 +252,9 @@ export class DfsRunStrategy implements Strategy {
     const q = t.id;
     const nodeIdx = this.pendingNode;
     this.pendingNode = -1;
-    if (nodeIdx >= 0 && t.state === TaskState.Runnable) {
+    // What boundedSleep reads; without a bound every sleeper keeps its step, and nothing reads it.
+    const bounded = this.bound < DEFAULTS.unbounded;
+    if (bounded && nodeIdx >= 0 && t.state === TaskState.Runnable) {
       const n = this.nodes[nodeIdx];
       n.runnableAfter ??= new Set();
       n.runnableAfter.add(q);
@@ -280,7 +283,7 @@ export class DfsRunStrategy implements Strategy {
     this.clocks[q] = clock;
     this.lastOf[q] = e;
     this.noteAccesses(q, fp, e);
-    this.trackBlock(t, nodeIdx, e);
+    if (bounded) this.trackBlock(t, nodeIdx, e);
     for (const w of this.inherit) this.clocks[w] = join((this.clocks[w] ?? []).slice(), clock);
     this.inherit.length = 0;
     this.sleep.delete(q);
@@ -643,7 +646,7 @@ export function backtrack(
 export function boundedSleep(n: DfsNode, d: number, q: number, bound: number): number[] | null {
   const step = n.steps.get(d);
   if (!step) return null;
-  if (bound >= Number.MAX_SAFE_INTEGER) return step; // --preemptions all (DEFAULTS.unbounded)
+  if (bound >= DEFAULTS.unbounded) return step; // --preemptions all
   const switches = preemptionOf(n, d) - preemptionOf(n, q);
   if (switches + (n.runnableAfter?.has(d) ? 1 : 0) <= 0) return step;
   if (switches <= 0) return n.blocks?.get(d) ?? null;
