@@ -112,3 +112,8 @@ export interface History {
 export function tick(h: History): number {
   return ++h.clock;
 }
+
+/** Every effect an op may have had: its effects and each alternative's (a footprint covers them all). */
+export function allEffects(o: OpRecord): Effect[] {
+  return o.alternatives ? [...o.effects, ...o.alternatives.flat()] : o.effects;
+}

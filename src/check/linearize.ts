@@ -26,9 +26,17 @@
  * decided: its bytes are not judged and `inconclusive` says so (never a silent "ok").
  */
 import { allocCells, cell, TAG_ZERO } from '../block/data.js';
-import type { Effect, OpRecord } from './history.js';
-import { footprints, overlap, pagesBehind, type Quiet, quietFor, userReads, userWrites } from './quiet.js';
-import { applyEffect, effectSpans, mayResize, type RefState, type Region, type Span } from './refmodel.js';
+import { allEffects, type Effect, type OpRecord } from './history.js';
+import { footprints, overlap, type Quiet, quietFor, userReads, userWrites } from './quiet.js';
+import {
+  applyEffect,
+  effectSpans,
+  mayResize,
+  pagesBehind,
+  type RefState,
+  type Region,
+  type Span,
+} from './refmodel.js';
 
 /** States per partition before the checker gives up on it. */
 export const STATE_BUDGET = 50_000;
@@ -270,11 +278,6 @@ function partition(initial: RefState, ops: OpRecord[]): { parts: Part[]; owners:
     }
   }
   return { parts, owners };
-}
-
-/** Every effect an op may have had (its footprint covers them all). */
-function allEffects(o: OpRecord): Effect[] {
-  return o.alternatives ? [...o.effects, ...o.alternatives.flat()] : o.effects;
 }
 
 function maskHas(m: Mask, i: number): boolean {

@@ -11,8 +11,8 @@
  * effects and alternatives). They are finer than refmodel.ts's effectSpans, which partitions the
  * history and so must stand for whole private pages and whole resizable files.
  */
-import type { Effect, OpRecord } from './history.js';
-import { effectSpans, mayResize, type PrivateMap, type RefState, type Span } from './refmodel.js';
+import { allEffects, type OpRecord } from './history.js';
+import { effectSpans, mayResize, pagesBehind, type RefState, type Span } from './refmodel.js';
 
 /** The bytes an op may read and the bytes it may change (each a superset). */
 export interface Footprint {
@@ -84,7 +84,7 @@ function footprint(initial: RefState, op: OpRecord, shrinks: ReadonlySet<string>
           end: Number.POSITIVE_INFINITY,
         });
   };
-  for (const e of effectsOf(op)) {
+  for (const e of allEffects(op)) {
     if (e.k === 'write' || e.k === 'store') {
       writes.push(...userWrites(e.region, e.off, e.cells.length));
       reads.push(...userReads(initial, e.region, e.off, e.cells.length, true));
@@ -130,29 +130,17 @@ export function userWrites(name: string, off: number, len: number): Span[] {
   return [{ region: name, start: off, end: off + len }];
 }
 
-/** The file's pages behind [off, off+len) of a private mapping. */
-export function pagesBehind(p: PrivateMap, off: number, len: number): Span {
-  const start = Math.floor(off / p.pageSize) * p.pageSize;
-  const end = Math.ceil((off + len) / p.pageSize) * p.pageSize;
-  return { region: p.file, start: p.fileOff + start, end: p.fileOff + end };
-}
-
 export function overlap(a: readonly Span[], b: readonly Span[]): boolean {
   for (const x of a)
     for (const y of b) if (x.region === y.region && x.start < y.end && y.start < x.end) return true;
   return false;
 }
 
-/** Every effect an op may have had. */
-function effectsOf(o: OpRecord): Effect[] {
-  return o.alternatives ? [...o.effects, ...o.alternatives.flat()] : o.effects;
-}
-
 /** The regions some op may make shorter or shift: truncate, collapse, insert. */
 function shrinking(ops: readonly OpRecord[]): Set<string> {
   const out = new Set<string>();
   for (const o of ops)
-    for (const e of effectsOf(o))
+    for (const e of allEffects(o))
       if (e.k === 'truncate' || e.k === 'collapse' || e.k === 'insert') out.add(e.region);
   return out;
 }

@@ -345,12 +345,15 @@ export function effectSpans(initial: RefState, e: Effect): Span[] {
 function userSpans(initial: RefState, name: string, off: number, len: number): Span[] {
   const p = initial.get(name)?.priv;
   if (!p) return [{ region: name, start: off, end: off + len }];
+  const behind = pagesBehind(p, off, len);
+  return [{ region: name, start: behind.start - p.fileOff, end: behind.end - p.fileOff }, behind];
+}
+
+/** The file's pages behind [off, off+len) of a private mapping. */
+export function pagesBehind(p: PrivateMap, off: number, len: number): Span {
   const start = Math.floor(off / p.pageSize) * p.pageSize;
   const end = Math.ceil((off + len) / p.pageSize) * p.pageSize;
-  return [
-    { region: name, start, end },
-    { region: p.file, start: p.fileOff + start, end: p.fileOff + end },
-  ];
+  return { region: p.file, start: p.fileOff + start, end: p.fileOff + end };
 }
 
 /**
