@@ -9,10 +9,12 @@ import { describe, expect, it } from 'vitest';
 import { checkScenario } from '../explore/check.js';
 import { parseReplayString, replaySchedule, runOnce } from '../explore/run.js';
 import { measureScalability } from '../explore/scalability.js';
+import type { Scenario } from '../litmus/ast.js';
 import { parseLitmus } from '../litmus/parse.js';
 import { ReplayStrategy } from '../sim/strategy.js';
 import { builtin, scheme } from '../test-support/named.js';
 import { makePagelab } from './pagelab.js';
+import type { Scheme } from './scheme.js';
 
 const SEED_RACES = [
   'dio-write-vs-mmap-store',
@@ -236,6 +238,87 @@ describe('an O_DIRECT write never drops a folio an O_DIRECT read has pinned (iss
         verdict: 'ok',
         complete: true,
       });
+    }
+  });
+});
+
+describe('truncate and fallocate wait for DMA pins before they drop the page cache (campaign 31216, 93888)', () => {
+  // pagelab before the fix: truncate_inode_pages_range removed a folio an O_DIRECT read had pinned.
+  const beforePins = makePagelab('pagelab-before-pins', '', 'buffered', true, false);
+  // Campaign 93888: the same race through collapse, block < page.
+  const collapse = parseLitmus(`
+litmus campaign-93888
+page 64
+block 16
+file f 2p written
+file g 2p written
+map sf1 f 1p 1p shared
+P0: fallocate f collapse 16 16
+P1: pread g 120 16 direct buf=sf1
+`);
+  // The O_DIRECT read's buffer spans two pages of the collapsed range: GUP pins the first, then
+  // faults the second in, which needs "add" under the collapse's "block".
+  const spans = parseLitmus(`
+litmus pinned-buffer-spans-collapse
+page 64
+file f 3p written
+file g 2p written
+map sf f 0 2p shared
+P0: fallocate f collapse 0 64
+P1: pread g 0 128 direct buf=sf
+`);
+  const dfs = (sc: Scenario, s: Scheme) =>
+    checkScenario(sc, s, {
+      schedules: 100_000,
+      seed: 1,
+      scenarioRef: sc.name,
+      strategy: 'dfs',
+      preemptions: 2,
+    });
+
+  for (const [sc, summary] of [
+    [
+      builtin('insert-vs-pinned-dio-read'),
+      "bytes [0,16) of f hold zeroes after everything settled; the closest legal order leaves f's initial contents at offset 56 (or g's at 56), moved to offset 0 of f by an op there",
+    ],
+    [
+      collapse,
+      "bytes [48,56) of f hold f's initial contents at offset 64 (or g's at 64), moved to offset 48 of f by an op after everything settled; the closest legal order leaves f's initial contents at offset 120 (or g's at 120), moved to offset 48 of f by an op there",
+    ],
+  ] as const) {
+    it(`${sc.name}: lost-write before the fix, ok with it`, async () => {
+      const broken = await dfs(sc, beforePins);
+      expect(broken.verdict).toBe('lost-write');
+      expect(broken.findings.map((f) => f.summary)).toEqual([summary]);
+      for (const name of ['pagelab', 'pagelab-edeadlk']) {
+        const r = await dfs(sc, scheme(name));
+        expect(r.verdict).toBe('ok');
+        expect(r.coverage.complete).toBe(true);
+      }
+    });
+  }
+
+  it('a pin held while the same GUP faults the next page: the collapse drops "block", waits, retries', async () => {
+    // P1 pins f:0 and faults f:1 in; P0's collapse takes "block", finds f:0 pinned, lets go.
+    const run = await replaySchedule(
+      spans,
+      scheme('pagelab'),
+      parseReplayString('x:y:1*9.2.1*3.0.1.5.6').schedule,
+    );
+    expect(run.result.outcome.kind).toBe('done');
+    expect(run.findings).toEqual([]);
+    const events = (run.result.trace?.events() ?? []).map((e) => `${e.site} ${e.detail ?? ''}`);
+    const drop = events.findIndex((e) =>
+      e.includes('folio f:0 pinned (pin=1): drop "block", wait for unpin, retry'),
+    );
+    const addNext = events.findIndex((e) => e.startsWith('filemap_add_folio folio f:1'));
+    const removed = events.findIndex((e) => e.startsWith('filemap_remove_folio folio f:0'));
+    expect([drop >= 0, drop < addNext, addNext < removed]).toEqual([true, true, true]);
+    expect(run.world.history.ops.map((o) => o.ret).sort()).toEqual([0, 128]);
+    for (const name of ['pagelab', 'pagelab-edeadlk']) {
+      const r = await dfs(spans, scheme(name));
+      expect(r.verdict).toBe('ok');
+      expect(r.coverage.complete).toBe(true);
     }
   });
 });

@@ -20,6 +20,9 @@
  *                      task's lock context — of any inode, and of another range of this one (the
  *                      O_DIRECT buffer may map either)
  *           folio lock
+ *   Waiting for a DMA pin (truncate down, and fallocate but for a plain allocation): holding
+ *   i_rwsem exclusive and nothing else; "block" is dropped first and retaken after (the pinner may
+ *   need "add" in the range to finish its GUP), as xfs_break_dax_layouts drops XFS_MMAPLOCK_EXCL.
  *   Across inodes (and ranges of one inode) there is no fixed order: "block" of a → "add" of b and
  *   "block" of b → "add" of a may both happen. The chain walk of the range lock keeps it
  *   deadlock-free: a wait that would close a cycle is refused (docs/pagelab-scheme.md argues it).
@@ -49,7 +52,10 @@
  *   neither blocks on the pin (deadlock with the journal), nor skips the page (a lie), nor fails.
  *   An O_DIRECT write never drops a pinned folio from the cache (Linux's
  *   invalidate_inode_pages2_range does): the pre-write invalidation finds it busy and the write
- *   falls back to buffered I/O, so an O_DIRECT read filling it keeps its bytes in the file.
+ *   falls back to buffered I/O, so an O_DIRECT read filling it keeps its bytes in the file. Nor
+ *   do truncate and fallocate (Linux's truncate_inode_pages_range does, campaign 31216): under
+ *   "block" they zap the range's mappings, and if a folio there is pinned they drop "block", wait
+ *   for the pin and retry — dax_layout_busy_page's protocol, applied to the page cache.
  *
  * Departures: not a Linux scheme; every piece exists in a proposal of the seeds.
  */
@@ -58,8 +64,10 @@ import type { FileOperations, Inode } from '../fs/fs.js';
 import { iomapFileBufferedWrite, iomapPageMkwrite, iomapWritepages } from '../fs/iomap/buffered-io.js';
 import { iomapDioRw } from '../fs/iomap/direct-io.js';
 import { directWriteFallback, filemapRead, writeChecksZeroEof } from '../fs/read_write.js';
+import { inRetryLoop } from '../fs/retry.js';
 import { genericFsync } from '../fs/sync.js';
-import { filemapFault, VM_FAULT_SIGBUS } from '../mm/filemap.js';
+import { filemapFault, unmapMappingPages, VM_FAULT_SIGBUS } from '../mm/filemap.js';
+import type { Folio } from '../mm/folio.js';
 import { EDEADLK, ENOTBLK } from '../sim/errno.js';
 import type { Task } from '../sim/task.js';
 import { LockContext } from '../sync/lockctx.js';
@@ -178,23 +186,82 @@ async function bufferedWrite(t: Task, inode: Inode, pos: number, len: number, ub
   }
 }
 
-/** i_rwsem exclusive + "block" from `start` to EOF and beyond, around a block-map change. */
+/**
+ * dax_layout_busy_page_range() (fs/dax.c), for the page cache: zaps every PTE of pages `first` and
+ * on, then returns a folio there that a DMA holds pinned, or null. Zapping first is what makes the
+ * answer last: with "block" held, a new pin needs GUP to fault the page back in, and the fault's
+ * "add" waits for our "block" (DAX: "To do this without races, we need to ensure that no new
+ * references can be established ... unmap_mapping_pages"). Context: the caller holds "block" over
+ * [first page, ∞) and i_rwsem exclusive (i_size cannot move: no folio lies past its page).
+ */
+function layoutBusyFolio(t: Task, inode: Inode, first: number): Folio | null {
+  const mapping = inode.mapping;
+  unmapMappingPages(t, mapping, first, Number.MAX_SAFE_INTEGER, false);
+  const last = Math.max(first, Math.ceil(inode.size / inode.fs.pageSize));
+  for (const i of mapping.indicesIn(first, last)) {
+    const folio = mapping.get(i) as Folio;
+    if (folio.pincount > 0) return folio;
+  }
+  return null;
+}
+
+/**
+ * Sleeps until the DMA pins of `folio` drop, holding i_rwsem but no "block": the pinner may need
+ * "add" on another page of this file to finish its GUP (its buffer may span two pages of the
+ * range, the first pinned, the second not yet faulted in), so waiting with "block" held would
+ * deadlock. XFS does the same around dax_layout_busy_page: xfs_break_dax_layouts waits in
+ * xfs_wait_dax_page, which drops XFS_MMAPLOCK_EXCL across schedule() and retakes it, and
+ * xfs_break_layouts loops until no page is busy. Nothing a pinner holds or waits for needs our
+ * i_rwsem: GUP's faults take mmap_lock and "add", and the bio's completion unpins.
+ */
+async function waitForUnpin(t: Task, folio: Folio, site: string): Promise<void> {
+  if (t.tracing)
+    t.event(
+      site,
+      `${folio.name} pinned (pin=${folio.pincount}): drop "block", wait for unpin, retry`,
+      folio.id,
+    );
+  t.retries++;
+  while (folio.pincount > 0) await folio.unpinWait.q.wait(t, folio.unpinWait, `${site}:wait_for_unpin`);
+}
+
+/**
+ * i_rwsem exclusive + "block" from `start` to EOF and beyond, around a block-map change. With
+ * `removes` true (asked under i_rwsem: truncate down, and every fallocate mode but a plain
+ * allocation, drop the page cache there), no folio of the range may be DMA-pinned when `fn` runs, or its removal would lose
+ * the bytes the DMA lands (campaign 31216, docs/pagelab-scheme.md): truncate_inode_pages_range
+ * checks neither the refcount nor folio_maybe_dma_pinned. So, like the DAX layout break, take
+ * "block", zap the mappings, and if a folio is pinned drop "block", wait for the pin, and retry.
+ */
 async function withInodeAndBlock(
   t: Task,
   inode: Inode,
   start: number,
   site: string,
+  removes: () => boolean,
   fn: () => Promise<number>,
 ): Promise<number> {
   await inode.iRwsem.downWrite(t, `${site}:inode_lock`);
   try {
-    return await withBlock(t, inode, start, END, `${site}:pagecache_block`, fn);
+    if (!removes()) return await withBlock(t, inode, start, END, `${site}:pagecache_block`, fn);
+    return await inRetryLoop(t, `${site}:break_layouts`, async () => {
+      const first = Math.floor(start / inode.fs.pageSize);
+      for (;;) {
+        const held = { busy: null as Folio | null };
+        const ret = await withBlock(t, inode, start, END, `${site}:pagecache_block`, () => {
+          held.busy = layoutBusyFolio(t, inode, first);
+          return held.busy ? Promise.resolve(0) : fn();
+        });
+        if (!held.busy) return ret;
+        await waitForUnpin(t, held.busy, `${site}:break_layouts`);
+      }
+    });
   } finally {
     inode.iRwsem.upWrite(t);
   }
 }
 
-function makeOps(onSelf: OnSelfConflict): FileOperations {
+function makeOps(onSelf: OnSelfConflict, breakLayouts: boolean): FileOperations {
   return {
     readIter: (t, inode, pos, len, ubuf, direct) =>
       // filemap_read returns straight into the system call: nothing after it but the return.
@@ -203,13 +270,25 @@ function makeOps(onSelf: OnSelfConflict): FileOperations {
       direct ? dioWrite(t, inode, pos, len, ubuf, onSelf) : bufferedWrite(t, inode, pos, len, ubuf),
     fallocate(t, inode, mode, off, len, keepSize) {
       const ps = inode.fs.pageSize;
-      return withInodeAndBlock(t, inode, Math.floor(off / ps) * ps, 'pagelab_fallocate', () =>
-        fallocateLocked(t, inode, mode, off, len, keepSize),
+      // A plain allocation leaves the page cache alone; every other mode drops some of it.
+      return withInodeAndBlock(
+        t,
+        inode,
+        Math.floor(off / ps) * ps,
+        'pagelab_fallocate',
+        () => breakLayouts && mode !== 'alloc',
+        () => fallocateLocked(t, inode, mode, off, len, keepSize),
       );
     },
     setattrSize: (t, inode, size) =>
-      withInodeAndBlock(t, inode, Math.min(size, inode.size), 'pagelab_setattr', () =>
-        truncateLocked(t, inode, size),
+      // Only a truncate down drops pages; i_size is read once the i_rwsem is ours.
+      withInodeAndBlock(
+        t,
+        inode,
+        Math.min(size, inode.size),
+        'pagelab_setattr',
+        () => breakLayouts && size < inode.size,
+        () => truncateLocked(t, inode, size),
       ),
     fsync: (t, inode, start, end) => genericFsync(t, inode, start, end),
     fault: (t, _inode, vmf) => filemapFault(t, vmf),
@@ -255,16 +334,23 @@ function makeSetupInode(chainWalk: boolean): (inode: Inode) => void {
 
 /**
  * A pagelab variant. `chainWalk: false` is pagelab as it was before issue 14 (the lock context
- * refuses only a wait for itself): not registered, kept so tests can show the crossed-buffer
- * deadlock it had.
+ * refuses only a wait for itself), `breakLayouts: false` pagelab before it waited for pins in
+ * truncate and fallocate: neither is registered; tests keep them to show the crossed-buffer
+ * deadlock and the pinned-folio loss they had.
  */
-export function makePagelab(name: string, summary: string, onSelf: OnSelfConflict, chainWalk = true): Scheme {
+export function makePagelab(
+  name: string,
+  summary: string,
+  onSelf: OnSelfConflict,
+  chainWalk = true,
+  breakLayouts = true,
+): Scheme {
   return {
     name,
     summary,
     invalidateLock: false,
     setupInode: makeSetupInode(chainWalk),
-    ops: makeOps(onSelf),
+    ops: makeOps(onSelf, breakLayouts),
   };
 }
 
