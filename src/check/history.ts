@@ -11,7 +11,13 @@
  * into the mapping). A store through a shared mapping names the file and the file offset.
  */
 export type Effect =
-  | { k: 'write'; region: string; off: number; cells: Uint32Array }
+  /**
+   * pieces: a buffered write, which copies one folio at a time (iomap_write_iter,
+   * generic_perform_write: each folio locked, filled by copy_folio_from_iter_atomic, unlocked
+   * before the next), so a reader that takes no i_rwsem sees its page 0 done and its page 1 not
+   * yet: the file's page size. Without it (O_DIRECT) the write is one step.
+   */
+  | { k: 'write'; region: string; off: number; cells: Uint32Array; pieces?: number }
   | { k: 'store'; region: string; off: number; cells: Uint32Array }
   /**
    * Bytes moved through a user buffer: src and dst are a file (behind a shared mapping), a private
@@ -71,7 +77,13 @@ export type Effect =
    * before the shift; `latch` marks it done (the XFS variant of the same op is then impossible).
    */
   | { k: 'unmapcows'; region: string; off: number; latch: string }
-  | { k: 'truncate'; region: string; size: number };
+  /**
+   * block: a truncate down to `size` zeroes the rest of the new EOF block in the page cache first,
+   * with i_size unchanged, then moves i_size and zeroes the rest of the EOF page (xfs_setattr_size:
+   * xfs_truncate_page → iomap_truncate_page, then truncate_setsize → truncate_inode_partial_folio):
+   * the filesystem's block size. Without it the truncate is one step.
+   */
+  | { k: 'truncate'; region: string; size: number; block?: number };
 
 /** What a read returned, to be checked against the states it may have observed. */
 export interface Observation {

@@ -3,7 +3,7 @@
  * does) and says when it gives up; the reference model sees private mappings and their copies.
  */
 import { describe, expect, it } from 'vitest';
-import { allocCells, cell, initCell } from '../block/data.js';
+import { allocCells, cell, initCell, TAG_ZERO } from '../block/data.js';
 import { checkScenario } from '../explore/check.js';
 import { parseReplayString, replaySchedule, runOnce } from '../explore/run.js';
 import { parseLitmus } from '../litmus/parse.js';
@@ -12,7 +12,7 @@ import type { Scheme } from '../schemes/scheme.js';
 import { RandomStrategy } from '../sim/strategy.js';
 import type { OpRecord } from './history.js';
 import { linearize, linearizeUncached, STATE_BUDGET } from './linearize.js';
-import { applyEffect, cellAt, type RefState } from './refmodel.js';
+import { applyEffect, cellAt, type RefState, type Region } from './refmodel.js';
 
 function scheme(name: string): Scheme {
   const s = findScheme(name);
@@ -544,5 +544,138 @@ P2: pwrite g 0 64 direct buf=pg1; pwrite g 64 64 buf=sf0
     expect(linearizeUncached(initial, history.ops, STATE_BUDGET, false).inconclusive).toMatch(
       /50000 states did not cover/,
     );
+  });
+});
+
+describe('a buffered write goes a folio at a time, a truncate zeroes its EOF block first (campaign --scheme pagelab, issue 14)', () => {
+  const files = 'page 64\nblock 16\nfile f 2p written\nfile g 2p written\n';
+  // campaign-50674 (shard 2/16): P1's write of f[56,72) fills folio f:0, then P0's read copies
+  // f:0 (P1's bytes at 56..63) into sf1 = f's page 1, then P1 fills folio f:1 [64,72). f[120,128)
+  // ends with P1's bytes, moved there by the read; with the write one step the oracle called it
+  // lost-write.
+  const w50674 = `litmus campaign-50674\n${files}map sf1 f 1p 1p shared
+P0: pread f 0 64 buf=sf1
+P1: pwrite f 56 16
+`;
+  // campaign-98307 (shard 3/16): the truncate zeroes g[72,80) (iomap_truncate_page), P0's write
+  // copies g's page 1 through pg1 (the block's tail zeroed, the rest of the page not yet), then
+  // truncate_inode_partial_folio zeroes g[80,128).
+  const w98307 = `litmus campaign-98307\n${files}map pg1 g 1p 1p private
+P0: pwrite f 64 64 buf=pg1
+P1: truncate g 72
+`;
+
+  it('campaign-50674: no finding in the schedules pagelab and ext4 took', async () => {
+    for (const replay of [
+      'x.litmus:pagelab:0*4.1*2.0*5.6.0*2.7.0*2.8.0*2.9.0*3',
+      'x.litmus:ext4:0*4.1*2.0*5.6.0*2.7.0*2.8.0*2.9.0*3',
+    ])
+      expect(await replayFindingKinds(w50674, replay)).toEqual([]);
+  });
+
+  it('campaign-98307: no finding in the schedules pagelab and xfs took', async () => {
+    for (const replay of ['x.litmus:pagelab:0*5.1.0.1*3.0*2', 'x.litmus:xfs:0*5.1*4.0*2'])
+      expect(await replayFindingKinds(w98307, replay)).toEqual([]);
+  });
+
+  // The same shapes as histories, to show what stays a finding.
+  const W = cell(4, 0);
+  const read: OpRecord = {
+    ...write(3, 1, 4, 0, 0, 'P0'),
+    label: 'pread f 0 64 buf=sf1',
+    effects: [
+      { k: 'copy', src: 'f', srcOff: 0, dst: 'f', dstOff: 64, len: 64, dstIsStore: true, pieces: 64 },
+    ],
+  };
+  const buffered = (tag: number, start: number, end: number): OpRecord => {
+    const w = write(tag, start, end, 56, 16);
+    const e = w.effects[0] as Extract<OpRecord['effects'][number], { k: 'write' }>;
+    return { ...w, effects: [{ ...e, pieces: 64 }] };
+  };
+  /** f as the run left it: f[0,56) initial, then the listed runs of cells. */
+  const settled = (runs: [number, number, (p: number) => number][]) => {
+    const cells = allocCells(128);
+    for (let p = 0; p < 128; p++) cells[p] = initCell(p);
+    for (const [from, to, v] of runs) for (let p = from; p < to; p++) cells[p] = v(p);
+    return { size: 128, cells };
+  };
+  const moved = settled([
+    [56, 72, () => W],
+    [72, 120, (p) => initCell(p - 64)],
+    [120, 128, () => W],
+  ]);
+
+  it("the write's page 0, copied by a read before its page 1: legal only with the write split", () => {
+    const ops = [read, buffered(4, 2, 5)];
+    expect(linearize(fileState(128), ops).closestFinal('f', moved)).toBeNull();
+    // The write as one step (no pieces, as before): the same outcome is not reachable.
+    expect(linearize(fileState(128), [read, write(4, 2, 5, 56, 16)]).closestFinal('f', moved)).not.toBeNull();
+  });
+
+  it("still a lost write: the write's page 0 bytes gone from f[56,64)", () => {
+    const lost = settled([
+      [64, 72, () => W],
+      [72, 120, (p) => initCell(p - 64)],
+      [120, 128, (p) => initCell(p - 64)],
+    ]);
+    expect(linearize(fileState(128), [read, buffered(4, 2, 5)]).closestFinal('f', lost)).not.toBeNull();
+  });
+
+  it('two buffered writes never tear across pages (i_rwsem), even with a reader that splits them', () => {
+    const other = buffered(5, 3, 7);
+    const e = other.effects[0] as Extract<OpRecord['effects'][number], { k: 'write' }>;
+    const ops = [
+      buffered(4, 2, 6),
+      { ...other, effects: [{ ...e, cells: allocCells(16).fill(cell(5, 0)) }] },
+    ];
+    const torn = settled([
+      [56, 64, () => cell(5, 0)],
+      [64, 72, () => W],
+    ]);
+    expect(linearize(fileState(128), ops).closestFinal('f', torn)).not.toBeNull();
+    // The read first (f[0,64) into f[64,128)), then the writes torn.
+    const tornAfterRead = settled([
+      [56, 64, () => cell(5, 0)],
+      [64, 72, () => W],
+      [72, 128, (p) => initCell(p - 64)],
+    ]);
+    expect(linearize(fileState(128), [read, ...ops]).closestFinal('f', tornAfterRead)).not.toBeNull();
+    // Each whole, in either order: legal.
+    expect(linearize(fileState(128), ops).closestFinal('f', settled([[56, 72, () => W]]))).toBeNull();
+  });
+
+  /** f and g of 128 bytes, pg1 a MAP_PRIVATE mapping of g's page 1, nothing copied. */
+  function withPrivate(): RefState {
+    const s = fileState(128);
+    s.set('g', s.get('f') as Region);
+    s.set('pg1', {
+      size: 64,
+      cells: allocCells(64),
+      priv: { file: 'g', fileOff: 64, pageSize: 64, cow: new Uint8Array(1) },
+    });
+    return s;
+  }
+  const copy: OpRecord = {
+    ...write(3, 1, 4, 0, 0, 'P0'),
+    label: 'pwrite f 64 64 buf=pg1',
+    effects: [
+      { k: 'copy', src: 'pg1', srcOff: 0, dst: 'f', dstOff: 64, len: 64, dstIsStore: false, pieces: 64 },
+    ],
+  };
+  const trunc = (block?: number): OpRecord => ({
+    ...write(4, 2, 5, 0, 0, 'P1'),
+    label: 'truncate g 72',
+    effects: [{ k: 'truncate', region: 'g', size: 72, ...(block ? { block } : {}) }],
+  });
+
+  it("the EOF block's tail zeroed before the rest of the page: legal only with the truncate split", () => {
+    const f = settled([[72, 80, () => cell(TAG_ZERO, 0)]]);
+    expect(linearize(withPrivate(), [copy, trunc(16)]).closestFinal('f', f)).toBeNull();
+    expect(linearize(withPrivate(), [copy, trunc()]).closestFinal('f', f)).not.toBeNull();
+  });
+
+  it('still a lost write: bytes below the new EOF zeroed', () => {
+    const f = settled([[64, 128, () => cell(TAG_ZERO, 0)]]);
+    expect(linearize(withPrivate(), [copy, trunc(16)]).closestFinal('f', f)).not.toBeNull();
   });
 });

@@ -297,6 +297,7 @@ function eventsOf(
   privFiles: ReadonlySet<string>,
   initial: RefState,
   quiet: Quiet,
+  serialised: boolean,
 ): Event[] {
   const lists = op.alternatives ? [op.effects, ...op.alternatives] : [op.effects];
   // The device's transfers: an O_DIRECT write's (dma) and an O_DIRECT read's (a copy into the
@@ -311,6 +312,10 @@ function eventsOf(
     privFiles.has(c.region)
   )
     return shiftEvents(op, c, first);
+  if (!op.alternatives && op.effects.length === 1 && c.k === 'write' && c.pieces)
+    return writeEvents(op, c, first, quiet, serialised);
+  if (!op.alternatives && op.effects.length === 1 && c.k === 'truncate' && c.block)
+    return truncateEvents(op, c, first, quiet);
   if (op.alternatives || op.effects.length !== 1 || c.k !== 'copy' || !c.pieces)
     return [{ op, choices: lists, after: [] }];
   const pages = copyPages(c);
@@ -335,6 +340,77 @@ function eventsOf(
     lastPut = first + out.length - 1;
   }
   return out;
+}
+
+/**
+ * A buffered write (no user buffer of a file): a page of the file at a time, ascending, as
+ * iomap_write_iter and generic_perform_write go (each folio locked, filled, unlocked before the
+ * next), so an op that takes no i_rwsem (a buffered read on ext4, filemap_read; a store or a
+ * fault through a mapping) may come between two pages and carry the half-done write elsewhere: a
+ * read of f[0,64) into a shared mapping of f's page 1 copies page 0 after the write's page 0 and
+ * before its page 1 (campaign-50674). One step when nothing concurrent touches its bytes (quiet:
+ * no one could tell), or when a concurrent op takes the file's i_rwsem (`serialised`): every
+ * filesystem serialises a buffered write against another write, a truncate or a fallocate of the
+ * file, and an O_DIRECT read, so no state with the write half done may meet those
+ * (ext4_buffered_write_iter and xfs_file_buffered_write take inode_lock / XFS_IOLOCK_EXCL for the
+ * whole copy).
+ */
+function writeEvents(
+  op: OpRecord,
+  w: Extract<Effect, { k: 'write' }>,
+  first: number,
+  quiet: Quiet,
+  serialised: boolean,
+): Event[] {
+  const ps = w.pieces as number;
+  const len = w.cells.length;
+  if (
+    serialised ||
+    quiet.toWrite(userWrites(w.region, w.off, len)) ||
+    Math.floor(w.off / ps) === Math.floor((w.off + len - 1) / ps)
+  )
+    return [{ op, choices: [[w]], after: [] }];
+  const out: Event[] = [];
+  for (let done = 0; done < len; ) {
+    const n = Math.min(len - done, ps - ((w.off + done) % ps));
+    const piece: Effect = {
+      k: 'write',
+      region: w.region,
+      off: w.off + done,
+      cells: w.cells.subarray(done, done + n),
+    };
+    out.push({ op, choices: [[piece]], after: out.length ? [first + out.length - 1] : [] });
+    done += n;
+  }
+  return out;
+}
+
+/**
+ * A truncate down to a size inside a block: two steps, the rest of the new EOF block zeroed with
+ * i_size unchanged, then the truncate (xfs_setattr_size: xfs_truncate_page → iomap_truncate_page,
+ * which zeroes [size, block end) through the page cache, then truncate_setsize, whose
+ * truncate_inode_partial_folio zeroes the rest of the EOF folio). Nothing orders a load or a
+ * user copy through a present PTE of the EOF page against either, so a buffered write from a
+ * MAP_PRIVATE mapping of the EOF page may copy the block's tail zeroed and the rest of the page
+ * not yet (campaign-98307). Its range may hold no data (an extended or shorter file at that
+ * moment): the zero keeps the size and clips to it, so it then changes nothing. One step when
+ * nothing concurrent reads or writes those bytes.
+ */
+function truncateEvents(
+  op: OpRecord,
+  t: Extract<Effect, { k: 'truncate' }>,
+  first: number,
+  quiet: Quiet,
+): Event[] {
+  const bs = t.block as number;
+  const end = Math.ceil(t.size / bs) * bs;
+  if (end === t.size || quiet.toWrite([{ region: t.region, start: t.size, end }]))
+    return [{ op, choices: [[t]], after: [] }];
+  const zero: Effect = { k: 'zero', region: t.region, off: t.size, len: end - t.size, keepSize: true };
+  return [
+    { op, choices: [[zero]], after: [] },
+    { op, choices: [[t]], after: [first] },
+  ];
 }
 
 /**
@@ -542,6 +618,40 @@ function shiftEvents(op: OpRecord, e: Extract<Effect, { k: 'collapse' | 'insert'
   ];
 }
 
+/**
+ * Does an op that may run concurrently with `op` take the i_rwsem of a file `op` writes through
+ * a system call: a write of it (buffered or O_DIRECT, from any buffer), a truncate, a fallocate,
+ * or an O_DIRECT read of it (ext4_dio_read_iter and xfs_file_dio_read take it shared, which
+ * excludes a buffered writer's exclusive hold)? A user access through a mapping, and a buffered
+ * read (ext4's filemap_read takes no lock), are not such ops.
+ */
+function takesRwsemWith(op: OpRecord, ops: readonly OpRecord[]): boolean {
+  const files = new Set(op.effects.flatMap((e) => (e.k === 'write' ? [e.region] : [])));
+  if (files.size === 0) return false;
+  return ops.some(
+    (b) =>
+      b !== op &&
+      !(b.ret !== null && b.end < op.start) &&
+      !(op.ret !== null && op.end < b.start) &&
+      allEffects(b).some((e) => {
+        switch (e.k) {
+          case 'write':
+          case 'truncate':
+          case 'punch':
+          case 'zero':
+          case 'alloc':
+          case 'collapse':
+          case 'insert':
+            return files.has(e.region);
+          case 'copy':
+            return e.dstIsStore ? e.bios !== undefined && files.has(e.src) : files.has(e.dst);
+          default:
+            return false;
+        }
+      }),
+  );
+}
+
 /** The files some private mapping maps. */
 function privatelyMapped(initial: RefState): Set<string> {
   const out = new Set<string>();
@@ -599,7 +709,8 @@ function explore(p: Part, initial: RefState, budget: number, fold: boolean): voi
   const prints = footprints(initial, p.ops);
   for (const op of p.ops) {
     const quiet = fold ? quietFor(op, p.ops, prints) : LOUD;
-    p.events.push(...eventsOf(op, p.events.length, privFiles, initial, quiet));
+    const serialised = takesRwsemWith(op, p.ops);
+    p.events.push(...eventsOf(op, p.events.length, privFiles, initial, quiet, serialised));
   }
   const events = p.events;
   const n = events.length;

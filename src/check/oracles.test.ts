@@ -180,6 +180,34 @@ describe('finding messages name the file and offset of initial contents (issue 1
       "f's initial contents at offset 8 (or g's at 8), moved to offset 120 of f by an op",
     );
   });
+
+  it("names the other files' equal bytes when an op moved bytes: f's own at 72 may be g's copied there", () => {
+    // campaign-98307: `pwrite f 64 64 buf=pg1` (pg1 maps g at 64) leaves g's byte 72 at f's 72,
+    // equal to f's own; the finding named f's alone.
+    const both: RefState = new Map([
+      ['f', file(128)],
+      ['g', file(128)],
+    ]);
+    const copy: OpRecord = {
+      tag: 3,
+      task: 'P0',
+      label: 'pwrite f 64 64 buf=pg1',
+      line: 1,
+      start: 1,
+      end: 2,
+      ret: 64,
+      effects: [
+        { k: 'copy', src: 'g', srcOff: 64, dst: 'f', dstOff: 64, len: 64, dstIsStore: false, pieces: 64 },
+      ],
+      observed: null,
+      synced: null,
+    };
+    expect(describeCell(initCell(72), 'f', 72, { ops: [copy], clock: 2 }, both)).toBe(
+      "f's initial contents at offset 72 (or g's at 72, moved there by an op)",
+    );
+    // No op moves bytes: its own.
+    expect(describeCell(initCell(72), 'f', 72, history, both)).toBe("f's initial contents at offset 72");
+  });
 });
 
 describe('collapse and insert of a privately mapped file: its COW copies go (ext4) or stay (XFS)', () => {

@@ -15,7 +15,7 @@
  */
 import { cellTag, cellValue, TAG_GARBAGE, TAG_INIT, TAG_ZERO } from '../block/data.js';
 import type { Finding } from './finding.js';
-import type { History, OpRecord } from './history.js';
+import { allEffects, type History, type OpRecord } from './history.js';
 import type { Legal, Window } from './linearize.js';
 import type { RefState, Region } from './refmodel.js';
 
@@ -52,18 +52,44 @@ export function describeCell(
 ): string {
   const tag = cellTag(c);
   if (tag !== TAG_INIT) return describeTag(tag, history);
-  if (initial.get(region)?.cells[pos] === c) return `${region}'s initial contents at offset ${pos}`;
+  if (initial.get(region)?.cells[pos] === c) {
+    // Its own byte, or the same byte of another file an op copied there: `pwrite f 64 64 buf=pg1`
+    // (pg1 maps g at 64) puts g's initial byte 72 at f's 72, equal to f's own (campaign-98307).
+    const others = movesBytes(history) ? otherSources(c, initial, region, pos) : [];
+    const own = `${region}'s initial contents at offset ${pos}`;
+    return others.length ? `${own} (or ${others.join(', or ')}, moved there by an op)` : own;
+  }
   return `${initialSources(c, initial)}, moved to offset ${pos} of ${region} by an op`;
+}
+
+/** Does some op move bytes from one place to another (a copy through a buffer, a shift)? */
+function movesBytes(history: History): boolean {
+  return history.ops.some((o) =>
+    allEffects(o).some((e) => e.k === 'copy' || e.k === 'collapse' || e.k === 'insert'),
+  );
+}
+
+/** Each file and offset other than `region` at `pos` whose initial byte is `c`, at most three. */
+function otherSources(c: number, initial: RefState, region: string, pos: number): string[] {
+  const found = initialOffsets(c, initial).filter((s) => s.name !== region || s.at !== pos);
+  const shown = found.slice(0, 3).map((s) => `${s.name}'s at ${s.at}`);
+  return found.length > 3 ? [...shown, `${found.length - 3} more`] : shown;
+}
+
+/** Every file and offset whose initial byte is `c`, in declaration then offset order. */
+function initialOffsets(c: number, initial: RefState): { name: string; at: number }[] {
+  const found: { name: string; at: number }[] = [];
+  for (const [name, r] of initial) {
+    if (r.priv) continue;
+    for (let p = 0; p < Math.min(r.size, r.cells.length); p++)
+      if (r.cells[p] === c) found.push({ name, at: p });
+  }
+  return found;
 }
 
 /** Every file and offset whose initial byte is `c`: "g's initial contents at offset 72 (or f's at 72)". */
 function initialSources(c: number, initial: RefState): string {
-  const found: string[] = [];
-  for (const [name, r] of initial) {
-    if (r.priv) continue;
-    for (let p = 0; p < Math.min(r.size, r.cells.length); p++)
-      if (r.cells[p] === c) found.push(`${name}'s at ${p}`);
-  }
+  const found = initialOffsets(c, initial).map((s) => `${s.name}'s at ${s.at}`);
   if (found.length === 0) {
     // initCell(p) = (7p + 1) mod 256 and 183 = 7⁻¹ mod 256: the offset it started at, mod 256.
     const from = (183 * (cellValue(c) - 1 + 256)) % 256;

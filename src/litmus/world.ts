@@ -499,7 +499,8 @@ async function execOp(
     }
     case 'truncate': {
       const ret = await sysTruncate(t, world.inodes.get(op.file) as Inode, op.size);
-      if (ret === 0) rec.effects.push({ k: 'truncate', region: op.file, size: op.size });
+      if (ret === 0)
+        rec.effects.push({ k: 'truncate', region: op.file, size: op.size, block: world.scenario.blockSize });
       return ret;
     }
     case 'fsync':
@@ -602,7 +603,10 @@ function partialEffects(world: World, rec: OpRecord, whole: Effect): void {
 }
 
 function writeEffect(world: World, op: Extract<Op, { op: 'pwrite' }>, len: number, tag: number): Effect {
-  if (!op.buf) return { k: 'write', region: op.file, off: op.off, cells: opCells(tag, op.data, op.off, len) };
+  if (!op.buf) {
+    const w: Effect = { k: 'write', region: op.file, off: op.off, cells: opCells(tag, op.data, op.off, len) };
+    return op.direct ? w : { ...w, pieces: world.scenario.pageSize };
+  }
   const src = refAddr(world, op.buf);
   const e: Effect = {
     k: 'copy',
