@@ -6,6 +6,7 @@ import type { Geometry, Program } from '../gen/space.js';
 import { parseLitmus } from '../litmus/parse.js';
 import { findScheme } from '../schemes/index.js';
 import { DEFAULT_BUDGET, runCampaignCell } from './cell.js';
+import { cellRuns } from './estimate.js';
 import { type CampaignRecord, formatSummary, summarize } from './summary.js';
 
 const GEO: Geometry = { name: 'block=page', block: 64 };
@@ -276,6 +277,23 @@ describe('a campaign cell', () => {
     expect(s.forbid).toEqual(['lost-write']);
     expect(s.expect).toBe('lost-write');
     expect(await replayKind(min.litmus, min.replay)).toBe('lost-write');
+  });
+});
+
+describe("--estimate's runs of a cell", () => {
+  it('count what the cell ran: the DFS before PCT, and PCT before the DFS went on', () => {
+    expect(cellRuns({ method: 'dfs', complete: true, schedules: 39, pruned: 2, preemptions: 2 })).toBe(41);
+    const pct = { method: 'pct' as const, complete: false, schedules: 100, pruned: 0, depth: 3 };
+    expect(
+      cellRuns({
+        ...pct,
+        reason: 'the DFS with ≤ 2 preemptions did not finish in 20000 runs',
+        dfsRuns: 20000,
+      }),
+    ).toBe(20100);
+    expect(
+      cellRuns({ method: 'dfs', complete: true, schedules: 495, pruned: 0, preemptions: 2, sampled: 100 }),
+    ).toBe(595);
   });
 });
 
