@@ -1,8 +1,10 @@
 /**
  * One campaign cell: a generated program under one scheme. It is checked by a preemption-bounded
  * DFS with partial-order reduction (explore/units.ts) within a budget of runs; a DFS that covers
- * its whole bounded tree is a certificate. Where the budget runs out first, the cell falls back to
- * PCT (explore/check.ts) and its record says so: a PCT "ok" is evidence, not a proof.
+ * its whole bounded tree is a certificate. Where the budget runs out first, PCT samples
+ * (explore/check.ts); where it finds nothing either, the same DFS goes on to a larger budget, to a
+ * certificate or a finding. Only a cell whose DFS does not finish in that either stays with PCT,
+ * and its record says so and why: a PCT "ok" is evidence, not a proof.
  * A finding's schedule is shrunk (explore/shrink.ts) before its replay string is recorded, and the
  * finding is minimised: ops first (delta debugging, gen/ddmin.ts), then the schedule.
  * Plain JSON in and out, so a piscina worker runs it (worker.ts).
@@ -13,7 +15,7 @@ import { decisive } from '../explore/judge.js';
 import { replayString, runOnce } from '../explore/run.js';
 import { resolveSchemeRef } from '../explore/schemefile.js';
 import { shrinkSchedule } from '../explore/shrink.js';
-import { runUnit, type SearchParams } from '../explore/units.js';
+import { DfsUnitSearch, type SearchParams, type UnitResult } from '../explore/units.js';
 import { canonical } from '../gen/canon.js';
 import { ddmin } from '../gen/ddmin.js';
 import { signature } from '../gen/signature.js';
@@ -25,8 +27,13 @@ import type { Scheme } from '../schemes/scheme.js';
 import { ReplayStrategy } from '../sim/strategy.js';
 
 export interface CellBudget {
-  /** Most DFS runs (complete and pruned) before the cell falls back to PCT. */
+  /** Most DFS runs (complete and pruned) before the cell tries PCT. */
   dfsRuns: number;
+  /**
+   * Most DFS runs in all where PCT found nothing: the DFS goes on from `dfsRuns` to this, to complete
+   * the certificate (no more than `dfsRuns` if smaller).
+   */
+  certifyRuns: number;
   /** DFS preemption bound. */
   preemptions: number;
   /** PCT schedules of the fallback. */
@@ -34,7 +41,19 @@ export interface CellBudget {
   seed: number;
 }
 
-export const DEFAULT_BUDGET: CellBudget = { dfsRuns: 400, preemptions: 2, pctSchedules: 100, seed: 1 };
+/**
+ * `certifyRuns` is sized on what the DFS of pagelab's and bkl's cells needs (docs/campaign.md,
+ * "Complete certificates"): 83 % of the cells of pagelab's shard 4/64 that stopped at `dfsRuns`
+ * finish within it, and all but 3 of bkl's shard 4/16; every run past it costs most in the cells
+ * that do not finish at all. `dfsRuns` keeps what PCT finds, and its replay, as it was.
+ */
+export const DEFAULT_BUDGET: CellBudget = {
+  dfsRuns: 400,
+  certifyRuns: 20_000,
+  preemptions: 2,
+  pctSchedules: 100,
+  seed: 1,
+};
 
 export interface CampaignCellTask {
   /** The program's index in the space (or in the random stream). */
@@ -48,7 +67,7 @@ export interface CampaignCellTask {
 
 /** What backs a cell's verdict. */
 export interface Certificate {
-  /** dfs: the bounded DFS finished or found; pct: the budget ran out and PCT sampled. */
+  /** dfs: the bounded DFS finished or found; pct: its budget ran out and PCT sampled. */
   method: 'dfs' | 'pct' | 'none';
   /** The whole bounded tree was covered with nothing forbidden found. */
   complete: boolean;
@@ -56,6 +75,15 @@ export interface Certificate {
   pruned: number;
   preemptions?: number;
   depth?: number;
+  /** pct: why the cell has no certificate (its DFS's budget and bound); absent if PCT found. */
+  reason?: string;
+  /** pct: runs (complete and pruned) its DFS made; they cost as much as PCT's schedules. */
+  dfsRuns?: number;
+  /**
+   * dfs: PCT's schedules, sampled (and found nothing) before the DFS went on past `dfsRuns`: the
+   * cell's cost, not part of the certificate.
+   */
+  sampled?: number;
 }
 
 export interface RecordFinding {
@@ -124,16 +152,7 @@ interface DfsResult {
   inconclusive: string | null;
 }
 
-/**
- * The bounded DFS in this thread, from the root, until a failure or `dfsRuns` runs. One unit whose
- * prefix is empty is the plain DPOR search (explore/units.ts): a cell runs on one thread, so the
- * frontier that splits a `check` across workers would only cost runs — it expands its decisions in
- * full, without POR, so two tasks on disjoint files paid ~80 frontier runs for a tree DPOR covers
- * in one.
- */
-async function boundedDfs(scenario: Scenario, scheme: Scheme, b: CellBudget): Promise<DfsResult> {
-  const root = { kind: 'dfs' as const, index: 0, prefix: [], sleep: [], budget: b.dfsRuns };
-  const r = await runUnit(scenario, scheme, dfsParams(b), root);
+function dfsResult(r: UnitResult): DfsResult {
   return {
     complete: r.complete,
     schedules: r.schedules,
@@ -141,6 +160,23 @@ async function boundedDfs(scenario: Scenario, scheme: Scheme, b: CellBudget): Pr
     failure: r.failure?.schedule ?? null,
     inconclusive: r.inconclusive?.reason ?? null,
   };
+}
+
+/**
+ * The bounded DFS in this thread, from the root: `run(n)` goes on until a failure, the end of the
+ * tree, or n runs in all. One unit whose prefix is empty is the plain DPOR search
+ * (explore/units.ts): a cell runs on one thread, so the frontier that splits a `check` across
+ * workers would only cost runs — it expands its decisions in full, without POR, so two tasks on
+ * disjoint files paid ~80 frontier runs for a tree DPOR covers in one.
+ */
+function boundedDfs(
+  scenario: Scenario,
+  scheme: Scheme,
+  b: CellBudget,
+): { run(n: number): Promise<DfsResult> } {
+  const root = { kind: 'dfs' as const, index: 0, prefix: [], sleep: [], budget: b.dfsRuns };
+  const search = new DfsUnitSearch(scenario, scheme, dfsParams(b), root);
+  return { run: async (n) => dfsResult(await search.run(n)) };
 }
 
 /** A search for a forbidden finding: the bounded DFS, then PCT if its budget ran out. */
@@ -151,21 +187,40 @@ interface Found {
   inconclusive: string | null;
 }
 
-async function searchProgram(scenario: Scenario, scheme: Scheme, ref: string, b: CellBudget): Promise<Found> {
-  const dfs = await boundedDfs(scenario, scheme, b);
-  const cert: Certificate = {
+function dfsCertificate(dfs: DfsResult, b: CellBudget): Certificate {
+  return {
     method: 'dfs',
     complete: dfs.complete,
     schedules: dfs.schedules,
     pruned: dfs.pruned,
     preemptions: b.preemptions,
   };
-  if (dfs.failure) {
-    const run = await runOnce(scenario, scheme, new ReplayStrategy(dfs.failure));
-    const kind = (decisive(run.findings, scenario.forbid) as Finding).kind;
-    return { certificate: cert, failure: { kind, schedule: dfs.failure }, inconclusive: null };
-  }
-  if (dfs.complete) return { certificate: cert, failure: null, inconclusive: dfs.inconclusive };
+}
+
+/** A DFS that found or finished: its failure's kind (the decisive finding of its replay). */
+async function dfsFound(
+  scenario: Scenario,
+  scheme: Scheme,
+  dfs: DfsResult,
+  cert: Certificate,
+): Promise<Found> {
+  if (!dfs.failure) return { certificate: cert, failure: null, inconclusive: dfs.inconclusive };
+  const run = await runOnce(scenario, scheme, new ReplayStrategy(dfs.failure));
+  const kind = (decisive(run.findings, scenario.forbid) as Finding).kind;
+  return { certificate: cert, failure: { kind, schedule: dfs.failure }, inconclusive: null };
+}
+
+/**
+ * The DFS to `dfsRuns`; where it did not finish, PCT; where PCT found nothing, the same DFS on to
+ * `certifyRuns`. A finding PCT makes is kept as PCT made it (with its replay), so going on changes
+ * no cell that has one; a DFS that then finds one PCT missed reports it (method dfs, as any DFS
+ * finding). A DFS that finishes only after PCT has a complete certificate whose `sampled` says what
+ * PCT cost; one that does not finish leaves the cell with PCT and the reason.
+ */
+async function searchProgram(scenario: Scenario, scheme: Scheme, ref: string, b: CellBudget): Promise<Found> {
+  const search = boundedDfs(scenario, scheme, b);
+  const dfs = await search.run(b.dfsRuns);
+  if (dfs.failure || dfs.complete) return dfsFound(scenario, scheme, dfs, dfsCertificate(dfs, b));
   const r = await checkScenario(scenario, scheme, {
     scenarioRef: ref,
     strategy: 'pct',
@@ -174,17 +229,30 @@ async function searchProgram(scenario: Scenario, scheme: Scheme, ref: string, b:
     jobs: 1,
     shrink: false,
   });
-  const certificate: Certificate = {
+  const schedule = r.report?.result.schedule.slice();
+  const pct: Certificate = {
     method: 'pct',
     complete: false,
     schedules: r.coverage.schedules,
     pruned: 0,
     depth: r.coverage.depth,
   };
-  const schedule = r.report?.result.schedule.slice();
-  const failure = r.finding && schedule ? { kind: r.finding.kind, schedule } : null;
-  const inconclusive = failure ? null : (r.inconclusive?.reason ?? dfs.inconclusive);
-  return { certificate, failure, inconclusive };
+  if (r.finding && schedule)
+    return { certificate: pct, failure: { kind: r.finding.kind, schedule }, inconclusive: null };
+  const pctUndecided = r.inconclusive?.reason ?? null;
+  const more = b.certifyRuns > b.dfsRuns ? await search.run(b.certifyRuns) : dfs;
+  if (more.failure || more.complete) {
+    const cert = { ...dfsCertificate(more, b), sampled: r.coverage.schedules };
+    const found = await dfsFound(scenario, scheme, more, cert);
+    return { ...found, inconclusive: found.failure ? null : (found.inconclusive ?? pctUndecided) };
+  }
+  const runs = Math.max(b.dfsRuns, b.certifyRuns);
+  const certificate: Certificate = {
+    ...pct,
+    reason: `the DFS with ≤ ${b.preemptions} preemptions did not finish in ${runs} runs`,
+    dfsRuns: more.schedules + more.pruned,
+  };
+  return { certificate, failure: null, inconclusive: pctUndecided ?? more.inconclusive };
 }
 
 /**
@@ -232,12 +300,15 @@ function keepOps(p: Program, keep: readonly [number, number][]): Program {
 
 /**
  * Ops first: delta debugging over the program's ops, keeping a subset while a search still finds a
- * finding of the same kind under the scheme; then the schedule of the result, shrunk.
+ * finding of the same kind under the scheme; then the schedule of the result, shrunk. The search is
+ * the cell's first budget (DFS to `dfsRuns`, then PCT) unless the cell's finding took the DFS past
+ * it (`budget`): a subset PCT sees nothing in is not searched on to a certificate.
  */
 async function minimise(
   t: CampaignCellTask,
   scheme: Scheme,
   kind: Finding['kind'],
+  budget: CellBudget,
 ): Promise<{ minimised: Minimised; signature: string }> {
   const positions = t.program.tasks.flatMap((ops, ti) => ops.map((_, i): [number, number] => [ti, i]));
   const name = `${t.name}-${fileSafe(scheme.name)}-min`;
@@ -247,13 +318,13 @@ async function minimise(
       scenarioOf(keepOps(t.program, keep), name),
       scheme,
       `${name}.litmus`,
-      t.budget,
+      budget,
     );
     return f.failure?.kind === kind;
   });
   const program = canonical(keepOps(t.program, items));
   const scenario = scenarioOf(program, name);
-  const found = await searchProgram(scenario, scheme, `${name}.litmus`, t.budget);
+  const found = await searchProgram(scenario, scheme, `${name}.litmus`, budget);
   if (found.failure?.kind !== kind)
     throw new Error(`campaign: ${name}: the minimised program lost its ${kind}`);
   const { findings, replay } = await shrunkFailure(scenario, scheme, `${name}.litmus`, found.failure);
@@ -289,7 +360,9 @@ export async function runCampaignCell(t: CampaignCellTask): Promise<CellOutcome>
   if (!found.failure) return { verdict: 'ok', certificate: found.certificate, ...empty };
   const { findings, replay } = await shrunkFailure(scenario, scheme, ref, found.failure);
   const kind = findings[0].kind;
-  const { minimised, signature: sig } = await minimise(t, scheme, kind);
+  const past = found.certificate.sampled !== undefined;
+  const budget = past ? t.budget : { ...t.budget, certifyRuns: t.budget.dfsRuns };
+  const { minimised, signature: sig } = await minimise(t, scheme, kind, budget);
   return {
     verdict: kind,
     findings: findings.map(recordFinding),

@@ -7,7 +7,7 @@
 
 import type { Enumerated } from '../gen/enumerate.js';
 import { Rng } from '../sim/rng.js';
-import type { CellBudget } from './cell.js';
+import type { CellBudget, Certificate } from './cell.js';
 import {
   type ProgramSource,
   runCampaign,
@@ -40,7 +40,7 @@ export interface Estimate {
   schemes: number;
   cells: number;
   sampled_programs: number;
-  /** Predicted runs (DFS complete + pruned, PCT schedules) over the shard. */
+  /** Predicted runs (DFS complete + pruned, PCT schedules, both where a cell ran both) over the shard. */
   runs: number;
   minutes: number;
   jobs: number;
@@ -87,6 +87,11 @@ function sampled(o: EstimateOptions, programs: number): Enumerated[] {
   return out;
 }
 
+/** A cell's runs: its certificate's, the PCT schedules a DFS went on after, the DFS runs PCT came after. */
+export function cellRuns(c: Certificate): number {
+  return c.schedules + c.pruned + (c.sampled ?? 0) + (c.dfsRuns ?? 0);
+}
+
 export async function estimateCampaign(o: EstimateOptions): Promise<Estimate> {
   const programs = shardCount(sourceSize(o.source), o.shard, o.slice);
   const picks = sampled(o, programs);
@@ -100,7 +105,7 @@ export async function estimateCampaign(o: EstimateOptions): Promise<Estimate> {
   const cpuTotal = Math.round((cpuSecs / Math.max(1, records.length)) * programs * o.schemes.length);
   const cells = programs * o.schemes.length;
   const n = Math.max(1, records.length);
-  const runs = records.reduce((s, r) => s + r.certificate.schedules + r.certificate.pruned, 0);
+  const runs = records.reduce((s, r) => s + cellRuns(r.certificate), 0);
   return {
     type: 'estimate',
     space: spaceName(o.source),

@@ -63,6 +63,7 @@ interface CampaignCliOpts {
   random?: number;
   seed: number;
   dfsRuns: number;
+  certifyRuns: number;
   preemptions: number;
   pctSchedules: number;
   jobs: number;
@@ -178,7 +179,13 @@ function progress(total: number): { tick(done: number, findings: number): void; 
 }
 
 function budgetOf(o: CampaignCliOpts): CellBudget {
-  return { dfsRuns: o.dfsRuns, preemptions: o.preemptions, pctSchedules: o.pctSchedules, seed: o.seed };
+  return {
+    dfsRuns: o.dfsRuns,
+    certifyRuns: o.certifyRuns,
+    preemptions: o.preemptions,
+    pctSchedules: o.pctSchedules,
+    seed: o.seed,
+  };
 }
 
 /** The host's filesystem (probed under --dir) and the scheme compared: --scheme's one, else the host's. */
@@ -378,9 +385,15 @@ export function registerCampaign(p: Command, result: { code: number }, defaultJo
     .option('--seed <n>', 'seed of the random programs and of PCT', intOption('--seed', 0, 0xffffffff), 1)
     .option(
       '--dfs-runs <n>',
-      'DFS runs per cell before falling back to PCT',
+      'DFS runs per cell before PCT samples it',
       intOption('--dfs-runs', 1, 10_000_000),
       DEFAULT_BUDGET.dfsRuns,
+    )
+    .option(
+      '--certify-runs <n>',
+      'DFS runs in all, per cell that PCT found nothing in, to complete its certificate',
+      intOption('--certify-runs', 1, 10_000_000),
+      DEFAULT_BUDGET.certifyRuns,
     )
     .option(
       '--preemptions <k>',

@@ -193,50 +193,98 @@ function unitPrefixNodes(prefix: readonly number[], sleep: readonly SleepEntry[]
   }));
 }
 
-async function runDfsUnit(
+function runDfsUnit(
   scenario: Scenario,
   scheme: Scheme,
   p: SearchParams,
   u: Extract<Unit, { kind: 'dfs' }>,
 ): Promise<UnitResult> {
-  const stats = { boundSkipped: 0, porSkipped: 0 };
-  let schedules = 0;
-  let pruned = 0;
-  let prefixNodes = unitPrefixNodes(u.prefix, u.sleep);
-  const undecided = new Undecided();
-  const memo = new JudgeMemo();
-  const cache = p.stateful ? new StateCache() : null;
-  for (;;) {
-    if ((schedules + pruned) % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
-    const tracker = cache ? new StateTracker(cache) : null;
-    const strat = new DfsRunStrategy(prefixNodes, p.por, p.preemptions, u.prefix.length, tracker, p.porSteps);
-    const run = await runOnce(scenario, scheme, strat, {
-      stepBound: p.stepBound,
-      memo,
-      ...(tracker ? { onWorld: (sim, world) => tracker.attach(sim, world) } : {}),
-    });
-    if (run.result.outcome.kind === 'pruned') pruned++;
-    else schedules++;
-    const f = decisive(run.findings, scenario.forbid);
-    if (!f) undecided.note(run);
-    const result = (complete: boolean, failure: UnitFailure | null): UnitResult => ({
-      index: u.index,
+  return new DfsUnitSearch(scenario, scheme, p, u).run(u.budget);
+}
+
+/**
+ * A DFS unit's search, resumable: `run(n)` goes on until the unit has made n runs in all (complete
+ * and pruned), a failure or the end of its subtree. Every run depends only on the runs before it,
+ * so stopping at n and going on to m makes exactly the runs one search with budget m makes — a
+ * campaign cell (src/campaign/cell.ts) stops its DFS at a first budget, samples with PCT, and goes
+ * on only where PCT found nothing.
+ */
+export class DfsUnitSearch {
+  private readonly stats = { boundSkipped: 0, porSkipped: 0 };
+  private schedules = 0;
+  private pruned = 0;
+  private prefixNodes: DfsNode[];
+  private readonly undecided = new Undecided();
+  private readonly memo = new JudgeMemo();
+  private readonly cache: StateCache | null;
+  /** The search's last result once it is over (a failure or a complete subtree). */
+  private over: UnitResult | null = null;
+
+  constructor(
+    private readonly scenario: Scenario,
+    private readonly scheme: Scheme,
+    private readonly p: SearchParams,
+    private readonly u: Extract<Unit, { kind: 'dfs' }>,
+  ) {
+    this.prefixNodes = unitPrefixNodes(u.prefix, u.sleep);
+    this.cache = p.stateful ? new StateCache() : null;
+  }
+
+  private result(complete: boolean, failure: UnitFailure | null): UnitResult {
+    const cache = this.cache;
+    return {
+      index: this.u.index,
       failure,
-      ...undecided.result(),
-      schedules,
-      pruned,
-      boundSkipped: stats.boundSkipped,
-      porSkipped: stats.porSkipped,
+      ...this.undecided.result(),
+      schedules: this.schedules,
+      pruned: this.pruned,
+      boundSkipped: this.stats.boundSkipped,
+      porSkipped: this.stats.porSkipped,
       complete,
       ...(cache ? { states: cache.states, cacheHits: cache.hits } : {}),
-    });
-    if (f)
-      return result(false, { finding: f, schedule: run.result.schedule.slice(), runs: schedules + pruned });
-    const next = backtrack(strat.nodes, p.preemptions, stats, u.prefix.length);
-    if (!next) return result(true, null);
-    if (cache) closeStates(strat.nodes, next.length);
-    if (schedules + pruned >= u.budget) return result(false, null);
-    prefixNodes = next;
+    };
+  }
+
+  async run(budget: number): Promise<UnitResult> {
+    if (this.over) return this.over;
+    const { scenario, scheme, p, u, cache } = this;
+    // Resumed at its budget already: nothing more (a fresh search makes its first run whatever).
+    if (this.schedules + this.pruned > 0 && this.schedules + this.pruned >= budget)
+      return this.result(false, null);
+    for (;;) {
+      if ((this.schedules + this.pruned) % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
+      const tracker = cache ? new StateTracker(cache) : null;
+      const strat = new DfsRunStrategy(
+        this.prefixNodes,
+        p.por,
+        p.preemptions,
+        u.prefix.length,
+        tracker,
+        p.porSteps,
+      );
+      const run = await runOnce(scenario, scheme, strat, {
+        stepBound: p.stepBound,
+        memo: this.memo,
+        ...(tracker ? { onWorld: (sim, world) => tracker.attach(sim, world) } : {}),
+      });
+      if (run.result.outcome.kind === 'pruned') this.pruned++;
+      else this.schedules++;
+      const f = decisive(run.findings, scenario.forbid);
+      if (!f) this.undecided.note(run);
+      if (f) {
+        const runs = this.schedules + this.pruned;
+        this.over = this.result(false, { finding: f, schedule: run.result.schedule.slice(), runs });
+        return this.over;
+      }
+      const next = backtrack(strat.nodes, p.preemptions, this.stats, u.prefix.length);
+      if (!next) {
+        this.over = this.result(true, null);
+        return this.over;
+      }
+      if (cache) closeStates(strat.nodes, next.length);
+      this.prefixNodes = next;
+      if (this.schedules + this.pruned >= budget) return this.result(false, null);
+    }
   }
 }
 
