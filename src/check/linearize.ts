@@ -759,11 +759,11 @@ function concurrentDio(op: OpRecord, ops: readonly OpRecord[]): DioSpan[] {
  * buffered read takes no i_rwsem and its overwrite DIO takes it shared (ext4_dio_write_iter), the
  * fill holds invalidate_lock shared, which the DIO write never takes, and kiocb_invalidate_pages
  * runs before the folio is added. The block layer orders no two bios in flight, and a device
- * makes each logical block atomic at most (NVMe AWUN: one logical block): Linux lets each sector
- * of the fill see the write or not. The parts are coarser, cut where the model's device can tear
- * (a bio is one transfer at its completion, bdev.ts: a fill's block, the write's bios), so every
- * tear the model makes is allowed and none Linux forbids is; the filled folio is then copied out
- * whole (filemap_read, copy_folio_to_iter), and a folio removed by the write's
+ * promises no more than a logical block atomic (NVMe AWUN; more only for REQ_ATOMIC): Linux lets
+ * each sector of the fill see the write or not. The parts are coarser, cut where the model's
+ * device can tear (a bio is one transfer at its completion, bdev.ts: a fill's block, the write's
+ * bios), so every tear the model makes is allowed and none Linux forbids is; the filled folio is
+ * then copied out whole (filemap_read, copy_folio_to_iter), and a folio removed by the write's
  * kiocb_invalidate_post_direct_write meanwhile is still the reader's to copy.
  */
 function tornFill(
