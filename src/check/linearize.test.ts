@@ -788,6 +788,25 @@ P1: pwrite g 64 64 direct
     expect(linearize(s, [copy, dio('g', 64, 2, 5, false)]).closestFinal('f', torn)).not.toBeNull();
     expect(linearize(s, [copy, dio('g', 64, -1, 0)]).closestFinal('f', torn)).not.toBeNull();
   });
+  it("an O_DIRECT write's DMA from a mapped page GUP faulted in torn: split at that file's blocks", () => {
+    // P0: pwrite f 8 64 direct buf=sg0 (sg0 maps g's page 0: g's bytes), P1: pwrite g 0 64 direct.
+    // P0's bios are cut at f's blocks (8 bytes off g's): g's block 0 old, blocks 1..3 new.
+    const s = fileState(128);
+    s.set('g', s.get('f') as Region);
+    const copy: OpRecord = {
+      ...write(3, 1, 4, 0, 0, 'P0'),
+      label: 'pwrite f 8 64 direct buf=sg0',
+      effects: [
+        { k: 'copy', src: 'g', srcOff: 0, dst: 'f', dstOff: 8, len: 64, dstIsStore: false, dma: true, bios },
+      ],
+    };
+    const torn = settled([
+      [8, 24, (p) => initCell(p - 8)],
+      [24, 72, () => W],
+    ]);
+    expect(linearize(s, [copy, dio('g', 0, 2, 5)]).closestFinal('f', torn)).toBeNull();
+    expect(linearize(s, [copy, dio('g', 0, -1, 0)]).closestFinal('f', torn)).not.toBeNull();
+  });
 });
 
 describe('i_rwsem: no step of a peer between two pages of a buffered write (issue 14)', () => {

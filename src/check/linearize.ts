@@ -305,7 +305,7 @@ function eventsOf(
   // The device's transfers: an O_DIRECT write's (dma) and an O_DIRECT read's (a copy into the
   // buffer that is not a page-by-page one).
   const dma = op.effects.find((e) => e.k === 'copy' && (e.dma || (e.dstIsStore && !e.pieces)));
-  if (dma?.k === 'copy') return dmaEvents(op, dma, lists, first, initial, quiet);
+  if (dma?.k === 'copy') return dmaEvents(op, dma, lists, first, initial, quiet, dio);
   const c = op.effects[0];
   if (
     !op.alternatives &&
@@ -501,8 +501,20 @@ function dmaEvents(
   first: number,
   initial: RefState,
   quiet: Quiet,
+  dio: readonly DioSpan[],
 ): Event[] {
-  const parts = dmaParts(dma);
+  // An O_DIRECT write from a buffer that maps a file: GUP may fault the buffer's page in while an
+  // O_DIRECT write of that file is in flight, and the fill may be torn (tornFill), at the file's
+  // block boundaries, which need not be the destination's. (An O_DIRECT read's parts are cut at its
+  // file's blocks already, where the model's O_DIRECT bios end: an extent per bio.)
+  const parts = dma.dstIsStore
+    ? dmaParts(dma)
+    : dmaParts(dma).flatMap((p) =>
+        tornFill(initial, dma.src, dma.srcOff + p.off, p.len, dio).map((u) => ({
+          off: p.off + u.off,
+          len: u.len,
+        })),
+      );
   const latch = (k: number) => `#${op.tag}.${k}`;
   const snapOf = (k: number): Effect => ({
     k: 'snap',
