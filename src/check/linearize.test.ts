@@ -807,6 +807,21 @@ P1: pwrite g 64 64 direct
     expect(linearize(s, [copy, dio('g', 0, 2, 5)]).closestFinal('f', torn)).toBeNull();
     expect(linearize(s, [copy, dio('g', 0, -1, 0)]).closestFinal('f', torn)).not.toBeNull();
   });
+  it("a failed O_DIRECT write's sector prefixes do not cut a fill: dio-buffers-crossed-pages stays decided", async () => {
+    // Both writes fail with EFAULT under bcachefs, each may have landed any sector prefix; cut at
+    // every prefix end, each DMA's source page made 8 parts and the search ran out of budget.
+    const litmus = `litmus dio-buffers-crossed-pages
+page 64
+file f 2p written
+map m f 0 2p shared
+P0: pwrite f 0 1p direct buf=m+1p
+P1: pwrite f 1p 1p direct buf=m
+`;
+    const { schedule } = parseReplayString('x:bcachefs:0*3.1*4');
+    const r = await replaySchedule(parseLitmus(litmus, 'x.litmus'), scheme('bcachefs'), schedule);
+    expect(r.inconclusive).toBeUndefined();
+    expect(r.findings).toEqual([]);
+  });
 });
 
 describe('i_rwsem: no step of a peer between two pages of a buffered write (issue 14)', () => {

@@ -737,16 +737,21 @@ interface DioSpan {
 
 /**
  * The O_DIRECT writes (effects with `bios` and no `pieces`: a write from a private buffer, or a
- * dma copy and its sector prefixes) of ops that may run concurrently with `op`, as DioSpans: cut
- * at the file's block boundaries (a fill reads a block per bio: iomapReadFolioSync, as
+ * dma copy) of ops that may run concurrently with `op`, as DioSpans: cut inside their range at the
+ * file's block boundaries (a fill reads a block per bio: iomapReadFolioSync, as
  * iomap_readpage_iter maps a block range per extent) and where the write's bios may end (dmaParts:
  * the file's block boundaries, the buffer's page boundaries; a private buffer is page-aligned).
+ * Not at its ends: a part that holds one sees the bytes the write changes landed or not as one,
+ * and the rest never change.
  */
 function concurrentDio(op: OpRecord, ops: readonly OpRecord[]): DioSpan[] {
   const out: DioSpan[] = [];
   for (const b of ops) {
     if (b === op || (b.ret !== null && b.end < op.start) || (op.ret !== null && op.end < b.start)) continue;
-    for (const e of allEffects(b)) {
+    // Its effects, not its alternatives: a failed write's sector prefixes land as one put each,
+    // within the whole's parts (a part a prefix ends inside sees its bytes landed or not), and a
+    // buffered fallback is no device write.
+    for (const e of b.effects) {
       if (!('bios' in e) || !e.bios || e.pieces) continue;
       if (e.k === 'copy' && e.dstIsStore) continue;
       const w =
@@ -795,7 +800,7 @@ function tornFill(
   const cuts = new Set<number>();
   for (const d of dio) {
     if (d.region !== file || d.end <= off || end <= d.start) continue;
-    for (const x of [d.start, d.end, ...d.cuts]) if (x > off && x < end) cuts.add(x);
+    for (const x of d.cuts) if (x > off && x < end) cuts.add(x);
   }
   const points = [off, ...[...cuts].sort((a, b) => a - b), end];
   return points.slice(1).map((x, i) => ({ off: points[i] - off, len: x - points[i] }));
