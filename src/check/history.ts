@@ -16,8 +16,18 @@ export type Effect =
    * generic_perform_write: each folio locked, filled by copy_folio_from_iter_atomic, unlocked
    * before the next), so a reader that takes no i_rwsem sees its page 0 done and its page 1 not
    * yet: the file's page size. Without it (O_DIRECT) the write is one step.
+   * bios: an O_DIRECT write (from a private buffer, page-aligned: world.ts, privateBuffer), cut
+   * where its bios may end, as a copy's below; a page cache fill racing it may see each part
+   * landed or not (src/check/linearize.ts, `tornFill`).
    */
-  | { k: 'write'; region: string; off: number; cells: Uint32Array; pieces?: number }
+  | {
+      k: 'write';
+      region: string;
+      off: number;
+      cells: Uint32Array;
+      pieces?: number;
+      bios?: { block: number; page: number };
+    }
   | { k: 'store'; region: string; off: number; cells: Uint32Array }
   /**
    * Bytes moved through a user buffer: src and dst are a file (behind a shared mapping), a private

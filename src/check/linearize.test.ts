@@ -519,7 +519,9 @@ P1: pwrite f 56 16 direct buf=pf0
     // Six DIO-heavy ops over two files and three private buffers: made an event for every bio's
     // read and landing, the history of this PCT schedule needs 51,986 states (25 of the cell's
     // 100 PCT runs were inconclusive); folding the moments nothing concurrent touches, 6,689 (1,415
-    // before P1's two-page buffered fallback went page by page: a concurrent op lands in its buffer).
+    // before P1's two-page buffered fallback went page by page: a concurrent op lands in its buffer;
+    // 5,041 since P1's O_DIRECT write of g, which takes g's i_rwsem, no longer comes between two
+    // pages of P2's buffered write of g, nor that write inside it).
     const litmus = `litmus random-8-9
 page 64
 block 16
@@ -540,7 +542,7 @@ P2: pwrite g 0 64 direct buf=pg1; pwrite g 64 64 buf=sf0
     expect(r.findings).toEqual([]);
     expect(r.inconclusive).toBeUndefined();
     const { initial, history } = r.world;
-    expect(linearizeUncached(initial, history.ops).cost).toEqual({ events: 13, states: 6689 });
+    expect(linearizeUncached(initial, history.ops).cost).toEqual({ events: 13, states: 5041 });
     expect(linearizeUncached(initial, history.ops, STATE_BUDGET, false).inconclusive).toMatch(
       /50000 states did not cover/,
     );
@@ -677,5 +679,221 @@ P1: truncate g 72
   it('still a lost write: bytes below the new EOF zeroed', () => {
     const f = settled([[64, 128, () => cell(TAG_ZERO, 0)]]);
     expect(linearize(withPrivate(), [copy, trunc(16)]).closestFinal('f', f)).not.toBeNull();
+  });
+});
+
+describe('a page cache fill racing an O_DIRECT write of its blocks may be torn (campaign 50746 and 98212 under xfs and ext4, issue 14)', () => {
+  const files = 'page 64\nblock 16\nfile f 2p written\nfile g 2p written\n';
+  // campaign-50746: P0's read fills folio f:0 a block per bio; block 0 is read before P1's DIO bio
+  // lands, blocks 1..3 after. The torn folio is copied into f's page 1 through sf1.
+  const w50746 = `litmus campaign-50746\n${files}map sf1 f 1p 1p shared
+P0: pread f 0 64 buf=sf1
+P1: pwrite f 0 64 direct
+`;
+  // campaign-98212: P0's copy faults g's page 1 in through pg1 while P1's DIO write of it is in
+  // flight, and copies the torn page into f's page 1.
+  const w98212 = `litmus campaign-98212\n${files}map pg1 g 1p 1p private
+P0: pwrite f 64 64 buf=pg1
+P1: pwrite g 64 64 direct
+`;
+
+  it('campaign-50746 and 98212: no finding in the schedules xfs and ext4 took (lost-write before)', async () => {
+    for (const fs of ['xfs', 'ext4']) {
+      expect(await replayFindingKinds(w50746, `x.litmus:${fs}:1*4.0*4.1.2.0*2.3.1*4`)).toEqual([]);
+      expect(
+        await replayFindingKinds(w98212, `x.litmus:${fs}:1*5.0*5.3.0*2.2.1*3.4.0*2.5.0*2.6.0*4`),
+      ).toEqual([]);
+    }
+  });
+
+  // The same shapes as histories: f (and g) of 128 bytes, W the DIO write's bytes.
+  const W = cell(4, 0);
+  const bios = { block: 16, page: 64 };
+  const dio = (region: string, off: number, start: number, end: number, withBios = true): OpRecord => {
+    const w = write(4, start, end, off, 64, 'P1');
+    const e = w.effects[0] as Extract<OpRecord['effects'][number], { k: 'write' }>;
+    return {
+      ...w,
+      label: `pwrite ${region} ${off} 64 direct`,
+      effects: [{ ...e, region, ...(withBios ? { bios } : {}) }],
+    };
+  };
+  const read: OpRecord = {
+    ...write(3, 1, 4, 0, 0, 'P0'),
+    label: 'pread f 0 64 buf=sf1',
+    effects: [
+      { k: 'copy', src: 'f', srcOff: 0, dst: 'f', dstOff: 64, len: 64, dstIsStore: true, pieces: 64 },
+    ],
+  };
+  /** f as the run left it: the listed runs of cells over f's initial contents. */
+  const settled = (runs: [number, number, (p: number) => number][]) => {
+    const cells = allocCells(128);
+    for (let p = 0; p < 128; p++) cells[p] = initCell(p);
+    for (const [from, to, v] of runs) for (let p = from; p < to; p++) cells[p] = v(p);
+    return { size: 128, cells };
+  };
+  /** f[0,64) written by the DIO write; f[64,128) the read's copy: old below `cut`, new from it. */
+  const tornAt = (cut: number) =>
+    settled([
+      [0, 64, () => W],
+      [64, 64 + cut, (p) => initCell(p - 64)],
+      [64 + cut, 128, () => W],
+    ]);
+
+  it('the fill may see each block of the in-flight write landed or not', () => {
+    expect(linearize(fileState(128), [read, dio('f', 0, 2, 5)]).closestFinal('f', tornAt(16))).toBeNull();
+    expect(linearize(fileState(128), [read, dio('f', 0, 2, 5)]).closestFinal('f', tornAt(48))).toBeNull();
+    // Without `bios` (no O_DIRECT write as far as the oracle knows: the old oracle's view of it),
+    // the page is read at one moment, and the torn copy is a lost write.
+    expect(
+      linearize(fileState(128), [read, dio('f', 0, 2, 5, false)]).closestFinal('f', tornAt(16)),
+    ).not.toBeNull();
+  });
+
+  it('still a finding: a tear inside a block, or with the write completed before the read began', () => {
+    // Inside block 0: the model's device never tears there (a bio is one transfer).
+    expect(linearize(fileState(128), [read, dio('f', 0, 2, 5)]).closestFinal('f', tornAt(8))).not.toBeNull();
+    // The DIO write returned before the read was issued: the read's page is all new.
+    expect(
+      linearize(fileState(128), [read, dio('f', 0, -1, 0)]).closestFinal('f', tornAt(16)),
+    ).not.toBeNull();
+    // A buffered write of the page is no device write: folio-locked, the fill sees none of it.
+    const buffered = dio('f', 0, 2, 5, false);
+    const e = buffered.effects[0] as Extract<OpRecord['effects'][number], { k: 'write' }>;
+    const ops = [read, { ...buffered, effects: [{ ...e, pieces: 64 }] }];
+    expect(linearize(fileState(128), ops).closestFinal('f', tornAt(16))).not.toBeNull();
+  });
+
+  it('a buffered copy from a private mapping of the page being written: each block before or after', () => {
+    const s = fileState(128);
+    s.set('g', s.get('f') as Region);
+    s.set('pg1', {
+      size: 64,
+      cells: allocCells(64),
+      priv: { file: 'g', fileOff: 64, pageSize: 64, cow: new Uint8Array(1) },
+    });
+    const copy: OpRecord = {
+      ...write(3, 1, 4, 0, 0, 'P0'),
+      label: 'pwrite f 64 64 buf=pg1',
+      effects: [
+        { k: 'copy', src: 'pg1', srcOff: 0, dst: 'f', dstOff: 64, len: 64, dstIsStore: false, pieces: 64 },
+      ],
+    };
+    // f[64,80) g's old block 4, f[80,128) the DIO write's bytes.
+    const torn = settled([
+      [64, 80, (p) => initCell(p)],
+      [80, 128, () => W],
+    ]);
+    expect(linearize(s, [copy, dio('g', 64, 2, 5)]).closestFinal('f', torn)).toBeNull();
+    expect(linearize(s, [copy, dio('g', 64, 2, 5, false)]).closestFinal('f', torn)).not.toBeNull();
+    expect(linearize(s, [copy, dio('g', 64, -1, 0)]).closestFinal('f', torn)).not.toBeNull();
+  });
+  it("an O_DIRECT write's DMA from a mapped page GUP faulted in torn: split at that file's blocks", () => {
+    // P0: pwrite f 8 64 direct buf=sg0 (sg0 maps g's page 0: g's bytes), P1: pwrite g 0 64 direct.
+    // P0's bios are cut at f's blocks (8 bytes off g's): g's block 0 old, blocks 1..3 new.
+    const s = fileState(128);
+    s.set('g', s.get('f') as Region);
+    const copy: OpRecord = {
+      ...write(3, 1, 4, 0, 0, 'P0'),
+      label: 'pwrite f 8 64 direct buf=sg0',
+      effects: [
+        { k: 'copy', src: 'g', srcOff: 0, dst: 'f', dstOff: 8, len: 64, dstIsStore: false, dma: true, bios },
+      ],
+    };
+    const torn = settled([
+      [8, 24, (p) => initCell(p - 8)],
+      [24, 72, () => W],
+    ]);
+    expect(linearize(s, [copy, dio('g', 0, 2, 5)]).closestFinal('f', torn)).toBeNull();
+    expect(linearize(s, [copy, dio('g', 0, -1, 0)]).closestFinal('f', torn)).not.toBeNull();
+  });
+  it("a failed O_DIRECT write's sector prefixes do not cut a fill: dio-buffers-crossed-pages stays decided", async () => {
+    // Both writes fail with EFAULT under bcachefs, each may have landed any sector prefix; cut at
+    // every prefix end, each DMA's source page made 8 parts and the search ran out of budget.
+    const litmus = `litmus dio-buffers-crossed-pages
+page 64
+file f 2p written
+map m f 0 2p shared
+P0: pwrite f 0 1p direct buf=m+1p
+P1: pwrite f 1p 1p direct buf=m
+`;
+    const { schedule } = parseReplayString('x:bcachefs:0*3.1*4');
+    const r = await replaySchedule(parseLitmus(litmus, 'x.litmus'), scheme('bcachefs'), schedule);
+    expect(r.inconclusive).toBeUndefined();
+    expect(r.findings).toEqual([]);
+  });
+});
+
+describe('i_rwsem: no step of a peer between two pages of a buffered write (issue 14)', () => {
+  /** f, g and h of 128 bytes; sg and sh shared mappings of g and h as files (their regions). */
+  const files = (): RefState => {
+    const s = fileState(128);
+    const f = s.get('f') as Region;
+    s.set('g', { size: 128, cells: allocCells(128).fill(cell(7, 0)) });
+    s.set('h', { size: 128, cells: allocCells(128).fill(cell(8, 0)) });
+    return new Map([...s, ['f', f]]);
+  };
+  const copyFrom = (tag: number, src: string, start: number, end: number): OpRecord => ({
+    ...write(tag, start, end, 0, 0, `P${tag}`),
+    label: `pwrite f 0 128 buf=s${src}`,
+    effects: [{ k: 'copy', src, srcOff: 0, dst: 'f', dstOff: 0, len: 128, dstIsStore: false, pieces: 64 }],
+  });
+  const G = cell(7, 0);
+  const H = cell(8, 0);
+  const f = (page0: number, page1: number): Region => {
+    const cells = allocCells(128);
+    cells.fill(page0, 0, 64).fill(page1, 64, 128);
+    return { size: 128, cells };
+  };
+
+  it('two buffered writes from mapped buffers never tear across pages', () => {
+    const ops = [copyFrom(3, 'g', 1, 4), copyFrom(4, 'h', 2, 5)];
+    // Page 0 from h, page 1 from g: h's write wholly inside g's. Linux forbids it: a finding.
+    expect(linearize(files(), ops).closestFinal('f', f(H, G))).not.toBeNull();
+    expect(linearize(files(), ops).closestFinal('f', f(G, H))).not.toBeNull();
+    // Either whole, last: legal.
+    expect(linearize(files(), ops).closestFinal('f', f(G, G))).toBeNull();
+    expect(linearize(files(), ops).closestFinal('f', f(H, H))).toBeNull();
+  });
+
+  it('an op that takes no i_rwsem still comes between two pages while a peer is concurrent', () => {
+    // P5 stores into g's page 1 (through a shared mapping: g's bytes) while P3 copies g into f and
+    // P4 writes f[0,8): P3's page 0 copied before the store, its page 1 after.
+    const S = cell(5, 0);
+    const store: OpRecord = {
+      ...write(5, 2, 6, 0, 0, 'P5'),
+      label: 'store sg+64 64',
+      effects: [{ k: 'store', region: 'g', off: 64, cells: allocCells(64).fill(S) }],
+    };
+    const peer: OpRecord = { ...write(4, 2, 6, 0, 8, 'P4') };
+    const pe = peer.effects[0] as Extract<OpRecord['effects'][number], { k: 'write' }>;
+    const ops = [copyFrom(3, 'g', 1, 5), { ...peer, effects: [{ ...pe, pieces: 64 }] }, store];
+    const split = f(G, S);
+    split.cells.fill(cell(4, 0), 0, 8);
+    expect(linearize(files(), ops).closestFinal('f', split)).toBeNull();
+  });
+
+  it("a buffered write's pages still split around a read when another write of the file is concurrent (campaign-50674's shape)", () => {
+    // P4 writes f[56,72) a page at a time; P3 reads f[0,64) into f's page 1 between the two pages;
+    // P6 writes f[0,8), after P4 (i_rwsem), after P3's read. Before, P6 made P4 one step.
+    const read: OpRecord = {
+      ...write(3, 1, 4, 0, 0, 'P3'),
+      label: 'pread f 0 64 buf=sf1',
+      effects: [
+        { k: 'copy', src: 'f', srcOff: 0, dst: 'f', dstOff: 64, len: 64, dstIsStore: true, pieces: 64 },
+      ],
+    };
+    const buffered = (tag: number, start: number, end: number, off: number, len: number): OpRecord => {
+      const w = write(tag, start, end, off, len);
+      const e = w.effects[0] as Extract<OpRecord['effects'][number], { k: 'write' }>;
+      return { ...w, effects: [{ ...e, pieces: 64 }] };
+    };
+    const ops = [read, buffered(4, 2, 5, 56, 16), buffered(6, 3, 7, 0, 8)];
+    const cells = allocCells(128);
+    for (let p = 0; p < 128; p++) cells[p] = initCell(p);
+    cells.fill(cell(6, 0), 0, 8).fill(cell(4, 0), 56, 72);
+    for (let p = 72; p < 120; p++) cells[p] = initCell(p - 64);
+    cells.fill(cell(4, 0), 120, 128);
+    expect(linearize(fileState(128), ops).closestFinal('f', { size: 128, cells })).toBeNull();
   });
 });

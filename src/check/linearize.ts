@@ -297,13 +297,15 @@ function eventsOf(
   privFiles: ReadonlySet<string>,
   initial: RefState,
   quiet: Quiet,
-  serialised: boolean,
+  /** Quiet against the concurrent ops other than its i_rwsem peers (rwsemPeers). */
+  quietOfOthers: Quiet,
+  dio: readonly DioSpan[] = [],
 ): Event[] {
   const lists = op.alternatives ? [op.effects, ...op.alternatives] : [op.effects];
   // The device's transfers: an O_DIRECT write's (dma) and an O_DIRECT read's (a copy into the
   // buffer that is not a page-by-page one).
   const dma = op.effects.find((e) => e.k === 'copy' && (e.dma || (e.dstIsStore && !e.pieces)));
-  if (dma?.k === 'copy') return dmaEvents(op, dma, lists, first, initial, quiet);
+  if (dma?.k === 'copy') return dmaEvents(op, dma, lists, first, initial, quiet, dio);
   const c = op.effects[0];
   if (
     !op.alternatives &&
@@ -313,13 +315,16 @@ function eventsOf(
   )
     return shiftEvents(op, c, first);
   if (!op.alternatives && op.effects.length === 1 && c.k === 'write' && c.pieces)
-    return writeEvents(op, c, first, quiet, serialised);
+    return writeEvents(op, c, first, quietOfOthers);
   if (!op.alternatives && op.effects.length === 1 && c.k === 'truncate' && c.block)
     return truncateEvents(op, c, first, quiet);
   if (op.alternatives || op.effects.length !== 1 || c.k !== 'copy' || !c.pieces)
     return [{ op, choices: lists, after: [] }];
+  // A buffered write from a buffer: a page at a time, unless nothing but its i_rwsem peers (which
+  // never come between two of its pages: explore's locks) touches its bytes.
+  if (!c.dstIsStore && quietCopy(c, initial, quietOfOthers)) return [{ op, choices: [[c]], after: [] }];
   const pages = copyPages(c);
-  if (!c.dstIsStore) return pages.map((e, k) => ({ op, choices: [[e]], after: k ? [first + k - 1] : [] }));
+  if (!c.dstIsStore) return bufferedCopyEvents(op, pages, first, initial, dio);
   // A read: per page a snap (unless quiet: then folded into its put, as in dmaEvents) and a put,
   // after its snap and the previous page's put. The read's own puts are writes its later snaps may
   // read (a buffer mapping the file ahead of the copy).
@@ -334,10 +339,66 @@ function eventsOf(
     const after = lastPut >= 0 ? [lastPut] : [];
     if (quiet.toRead(src) && !overlap(src, ownWrites)) out.push({ op, choices: [[snap, put]], after });
     else {
-      out.push({ op, choices: [[snap]], after: [] });
-      out.push({ op, choices: [[put]], after: [first + out.length - 1, ...after] });
+      // The page's bytes read at one moment, or, where an O_DIRECT write of them is in flight, a
+      // moment per part the device may tear (tornFill); the store into the buffer after them all.
+      const units = tornFill(initial, e.src, e.srcOff, e.len, dio);
+      const snaps = units.map(
+        (u, j): Effect => ({ ...snap, srcOff: e.srcOff + u.off, len: u.len, latch: `${latch}.${j}` }),
+      );
+      const puts = units.map(
+        (u, j): Effect => ({ ...put, latch: `${latch}.${j}`, dstOff: e.dstOff + u.off }),
+      );
+      const at = first + out.length;
+      for (const sn of units.length > 1 ? snaps : [snap]) out.push({ op, choices: [[sn]], after: [] });
+      const deps = units.length > 1 ? units.map((_, j) => at + j) : [at];
+      out.push({ op, choices: [units.length > 1 ? puts : [put]], after: [...deps, ...after] });
     }
     lastPut = first + out.length - 1;
+  }
+  return out;
+}
+
+/**
+ * A buffered write from a user buffer: a page of the file at a time, ascending, each page read
+ * from the buffer as the earlier pages left it (iomap_write_iter, generic_perform_write). A page
+ * whose source a concurrent O_DIRECT write of the file behind the buffer is writing may have been
+ * faulted in torn (fault_in_iov_iter_readable → filemap_fault → ->read_folio, tornFill): its
+ * parts are read each at its own moment (after the previous page), then copied (campaign 98212:
+ * `pwrite f 64 64 buf=pg1`, `pg1` private over g's page 1, racing `pwrite g 64 64 direct`).
+ */
+function bufferedCopyEvents(
+  op: OpRecord,
+  pages: Extract<Effect, { k: 'copy' }>[],
+  first: number,
+  initial: RefState,
+  dio: readonly DioSpan[],
+): Event[] {
+  const out: Event[] = [];
+  for (const [k, e] of pages.entries()) {
+    const after = k ? [first + out.length - 1] : [];
+    const units = tornFill(initial, e.src, e.srcOff, e.len, dio);
+    if (units.length === 1) {
+      out.push({ op, choices: [[e]], after });
+      continue;
+    }
+    const at = first + out.length;
+    const latch = (j: number) => `#${op.tag}.${k}.${j}`;
+    for (const [j, u] of units.entries())
+      out.push({
+        op,
+        choices: [[{ k: 'snap', src: e.src, srcOff: e.srcOff + u.off, len: u.len, latch: latch(j) }]],
+        after,
+      });
+    const puts = units.map(
+      (u, j): Effect => ({
+        k: 'put',
+        latch: latch(j),
+        dst: e.dst,
+        dstOff: e.dstOff + u.off,
+        dstIsStore: false,
+      }),
+    );
+    out.push({ op, choices: [puts], after: units.map((_, j) => at + j) });
   }
   return out;
 }
@@ -348,24 +409,14 @@ function eventsOf(
  * next), so an op that takes no i_rwsem (a buffered read on ext4, filemap_read; a store or a
  * fault through a mapping) may come between two pages and carry the half-done write elsewhere: a
  * read of f[0,64) into a shared mapping of f's page 1 copies page 0 after the write's page 0 and
- * before its page 1 (campaign-50674). One step when nothing concurrent touches its bytes (quiet:
- * no one could tell), or when a concurrent op takes the file's i_rwsem (`serialised`): every
- * filesystem serialises a buffered write against another write, a truncate or a fallocate of the
- * file, and an O_DIRECT read, so no state with the write half done may meet those
- * (ext4_buffered_write_iter and xfs_file_buffered_write take inode_lock / XFS_IOLOCK_EXCL for the
- * whole copy).
+ * before its page 1 (campaign-50674). An op that takes the file's i_rwsem (rwsemPeers) never comes
+ * between two pages (explore's locks). One step when no other concurrent op touches its bytes
+ * (`quiet`, of the ops other than those peers: no one could tell).
  */
-function writeEvents(
-  op: OpRecord,
-  w: Extract<Effect, { k: 'write' }>,
-  first: number,
-  quiet: Quiet,
-  serialised: boolean,
-): Event[] {
+function writeEvents(op: OpRecord, w: Extract<Effect, { k: 'write' }>, first: number, quiet: Quiet): Event[] {
   const ps = w.pieces as number;
   const len = w.cells.length;
   if (
-    serialised ||
     quiet.toWrite(userWrites(w.region, w.off, len)) ||
     Math.floor(w.off / ps) === Math.floor((w.off + len - 1) / ps)
   )
@@ -450,8 +501,20 @@ function dmaEvents(
   first: number,
   initial: RefState,
   quiet: Quiet,
+  dio: readonly DioSpan[],
 ): Event[] {
-  const parts = dmaParts(dma);
+  // An O_DIRECT write from a buffer that maps a file: GUP may fault the buffer's page in while an
+  // O_DIRECT write of that file is in flight, and the fill may be torn (tornFill), at the file's
+  // block boundaries, which need not be the destination's. (An O_DIRECT read's parts are cut at its
+  // file's blocks already, where the model's O_DIRECT bios end: an extent per bio.)
+  const parts = dma.dstIsStore
+    ? dmaParts(dma)
+    : dmaParts(dma).flatMap((p) =>
+        tornFill(initial, dma.src, dma.srcOff + p.off, p.len, dio).map((u) => ({
+          off: p.off + u.off,
+          len: u.len,
+        })),
+      );
   const latch = (k: number) => `#${op.tag}.${k}`;
   const snapOf = (k: number): Effect => ({
     k: 'snap',
@@ -619,16 +682,25 @@ function shiftEvents(op: OpRecord, e: Extract<Effect, { k: 'collapse' | 'insert'
 }
 
 /**
- * Does an op that may run concurrently with `op` take the i_rwsem of a file `op` writes through
- * a system call: a write of it (buffered or O_DIRECT, from any buffer), a truncate, a fallocate,
- * or an O_DIRECT read of it (ext4_dio_read_iter and xfs_file_dio_read take it shared, which
- * excludes a buffered writer's exclusive hold)? A user access through a mapping, and a buffered
- * read (ext4's filemap_read takes no lock), are not such ops.
+ * The ops that may run concurrently with a buffered write `op` and take the i_rwsem of the file it
+ * writes: a write of it (buffered or O_DIRECT, from any buffer), a truncate, a fallocate, or an
+ * O_DIRECT read of it (ext4_dio_read_iter and xfs_file_dio_read take it shared). A buffered write
+ * holds it exclusive across its whole copy, every page of it, whether the bytes come from a private
+ * buffer or through a mapping of a file (ext4_buffered_write_iter: inode_lock, then
+ * generic_perform_write, whose copy_folio_from_iter_atomic reads the user page; xfs_file_buffered_
+ * write: XFS_IOLOCK_EXCL around iomap_file_buffered_write), so none of those ops has a step between
+ * two of its pages, nor it between two of theirs. A user access through a mapping, and a buffered
+ * read (ext4's filemap_read takes no lock), are not such ops. Empty for an op that is no buffered
+ * write (an effect with `pieces` that is no read).
  */
-function takesRwsemWith(op: OpRecord, ops: readonly OpRecord[]): boolean {
-  const files = new Set(op.effects.flatMap((e) => (e.k === 'write' ? [e.region] : [])));
-  if (files.size === 0) return false;
-  return ops.some(
+function rwsemPeers(op: OpRecord, ops: readonly OpRecord[]): OpRecord[] {
+  const files = new Set(
+    op.effects.flatMap((e) =>
+      e.k === 'write' && e.pieces ? [e.region] : e.k === 'copy' && !e.dstIsStore && e.pieces ? [e.dst] : [],
+    ),
+  );
+  if (files.size === 0) return [];
+  return ops.filter(
     (b) =>
       b !== op &&
       !(b.ret !== null && b.end < op.start) &&
@@ -650,6 +722,88 @@ function takesRwsemWith(op: OpRecord, ops: readonly OpRecord[]): boolean {
         }
       }),
   );
+}
+
+/**
+ * An O_DIRECT write that may run concurrently with an op: the file range it writes, and the file
+ * offsets inside it where the device may tear it against a page cache fill (tornFill).
+ */
+interface DioSpan {
+  region: string;
+  start: number;
+  end: number;
+  cuts: number[];
+}
+
+/**
+ * The O_DIRECT writes (effects with `bios` and no `pieces`: a write from a private buffer, or a
+ * dma copy) of ops that may run concurrently with `op`, as DioSpans: cut inside their range at the
+ * file's block boundaries (a fill reads a block per bio: iomapReadFolioSync, as
+ * iomap_readpage_iter maps a block range per extent) and where the write's bios may end (dmaParts:
+ * the file's block boundaries, the buffer's page boundaries; a private buffer is page-aligned).
+ * Not at its ends: a part that holds one sees the bytes the write changes landed or not as one,
+ * and the rest never change.
+ */
+function concurrentDio(op: OpRecord, ops: readonly OpRecord[]): DioSpan[] {
+  const out: DioSpan[] = [];
+  for (const b of ops) {
+    if (b === op || (b.ret !== null && b.end < op.start) || (op.ret !== null && op.end < b.start)) continue;
+    // Its effects, not its alternatives: a failed write's sector prefixes land as one put each,
+    // within the whole's parts (a part a prefix ends inside sees its bytes landed or not), and a
+    // buffered fallback is no device write.
+    for (const e of b.effects) {
+      if (!('bios' in e) || !e.bios || e.pieces) continue;
+      if (e.k === 'copy' && e.dstIsStore) continue;
+      const w =
+        e.k === 'write'
+          ? { region: e.region, start: e.off, len: e.cells.length, bufOff: 0 }
+          : { region: e.dst, start: e.dstOff, len: e.len, bufOff: e.srcOff };
+      const cuts: number[] = [];
+      for (let x = 1; x < w.len; x++)
+        if ((w.start + x) % e.bios.block === 0 || (w.bufOff + x) % e.bios.page === 0) cuts.push(w.start + x);
+      out.push({ region: w.region, start: w.start, end: w.start + w.len, cuts });
+    }
+  }
+  return out;
+}
+
+/**
+ * The parts of a buffered read's page [off, off+len) of `file` that may each be read before or
+ * after a concurrent O_DIRECT write of them, independently: one part (the whole page) when no
+ * such write overlaps it. A page cache fill (filemap_create_folio → filemap_read_folio →
+ * ->read_folio) and an aligned O_DIRECT write of the same blocks run together: xfs takes
+ * XFS_IOLOCK_SHARED for both (xfs_file_buffered_read, xfs_file_dio_write_aligned), ext4's
+ * buffered read takes no i_rwsem and its overwrite DIO takes it shared (ext4_dio_write_iter), the
+ * fill holds invalidate_lock shared, which the DIO write never takes, and kiocb_invalidate_pages
+ * runs before the folio is added. The block layer orders no two bios in flight, and a device
+ * promises no more than a logical block atomic (NVMe AWUN; more only for REQ_ATOMIC): Linux lets
+ * each sector of the fill see the write or not. The parts are coarser, cut where the model's
+ * device can tear (a bio is one transfer at its completion, bdev.ts: a fill's block, the write's
+ * bios), so every tear the model makes is allowed and none Linux forbids is; the filled folio is
+ * then copied out whole (filemap_read, copy_folio_to_iter), and a folio removed by the write's
+ * kiocb_invalidate_post_direct_write meanwhile is still the reader's to copy.
+ */
+function tornFill(
+  initial: RefState,
+  src: string,
+  srcOff: number,
+  len: number,
+  dio: readonly DioSpan[],
+): { off: number; len: number }[] {
+  // The file bytes the source shows: a file (pread's, or behind a shared mapping), or the file
+  // behind a private mapping (a page already the mapping's own reads no file: its parts then all
+  // read the same copy, whatever their moments).
+  const priv = initial.get(src)?.priv;
+  const file = priv ? priv.file : src;
+  const off = priv ? priv.fileOff + srcOff : srcOff;
+  const end = off + len;
+  const cuts = new Set<number>();
+  for (const d of dio) {
+    if (d.region !== file || d.end <= off || end <= d.start) continue;
+    for (const x of d.cuts) if (x > off && x < end) cuts.add(x);
+  }
+  const points = [off, ...[...cuts].sort((a, b) => a - b), end];
+  return points.slice(1).map((x, i) => ({ off: points[i] - off, len: x - points[i] }));
 }
 
 /** The files some private mapping maps. */
@@ -707,13 +861,28 @@ const LOUD: Quiet = { toRead: () => false, toWrite: () => false };
 function explore(p: Part, initial: RefState, budget: number, fold: boolean): void {
   const privFiles = privatelyMapped(initial);
   const prints = footprints(initial, p.ops);
+  const peers = new Map<OpRecord, OpRecord[]>();
+  const spans = new Map<OpRecord, [number, number]>();
   for (const op of p.ops) {
     const quiet = fold ? quietFor(op, p.ops, prints) : LOUD;
-    const serialised = takesRwsemWith(op, p.ops);
-    p.events.push(...eventsOf(op, p.events.length, privFiles, initial, quiet, serialised));
+    const mine = rwsemPeers(op, p.ops);
+    peers.set(op, mine);
+    const others =
+      fold && mine.length
+        ? quietFor(
+            op,
+            p.ops.filter((o) => !mine.includes(o)),
+            prints,
+          )
+        : quiet;
+    const dio = concurrentDio(op, p.ops);
+    const first = p.events.length;
+    p.events.push(...eventsOf(op, first, privFiles, initial, quiet, others, dio));
+    spans.set(op, [first, p.events.length]);
   }
   const events = p.events;
   const n = events.length;
+  const locks = rwsemLocks(n, peers, spans);
   const snapOnly = events.map((ev) =>
     ev.choices.every((c) => c.length > 0 && c.every((e) => e.k === 'snap')),
   );
@@ -744,6 +913,7 @@ function explore(p: Part, initial: RefState, budget: number, fold: boolean): voi
       const ev = events[i];
       const op = ev.op;
       if (maskHas(cur.mask, i) || op.start > minEnd || ev.after.some((a) => !maskHas(cur.mask, a))) continue;
+      if (locks[i]?.some(([from, to]) => halfDone(cur.mask, from, to))) continue;
       const mask = maskWith(cur.mask, i);
       for (const effects of ev.choices) {
         let s: RefState | null = cur.state;
@@ -758,6 +928,43 @@ function explore(p: Part, initial: RefState, budget: number, fold: boolean): voi
       if ((op.ret === null || op.ret < 0) && !snapOnly[i]) stack.push({ mask, state: cur.state });
     }
   }
+}
+
+/**
+ * i_rwsem as the search sees it: per event, the event ranges of other ops it may not come inside
+ * (a buffered write and each of its rwsemPeers: neither has a step between two of the other's,
+ * since both hold the file's i_rwsem across all their steps and the write holds it exclusive).
+ * Only ranges of more than one event matter. Undefined where an event has none.
+ */
+function rwsemLocks(
+  n: number,
+  peers: ReadonlyMap<OpRecord, OpRecord[]>,
+  spans: ReadonlyMap<OpRecord, [number, number]>,
+): ([number, number][] | undefined)[] {
+  const locks: ([number, number][] | undefined)[] = new Array(n);
+  const lock = (inside: [number, number], of: [number, number]) => {
+    if (of[1] - of[0] < 2) return;
+    for (let i = inside[0]; i < inside[1]; i++) {
+      const l = locks[i] ?? [];
+      l.push(of);
+      locks[i] = l;
+    }
+  };
+  for (const [a, bs] of peers)
+    for (const b of bs) {
+      const sa = spans.get(a) as [number, number];
+      const sb = spans.get(b) as [number, number];
+      lock(sb, sa);
+      lock(sa, sb);
+    }
+  return locks;
+}
+
+/** Are some but not all of the events [from, to) applied? */
+function halfDone(m: Mask, from: number, to: number): boolean {
+  let k = 0;
+  for (let i = from; i < to; i++) if (maskHas(m, i)) k++;
+  return k > 0 && k < to - from;
 }
 
 /** A hash of a region: its size, cells and private copies. */

@@ -605,7 +605,8 @@ function partialEffects(world: World, rec: OpRecord, whole: Effect): void {
 function writeEffect(world: World, op: Extract<Op, { op: 'pwrite' }>, len: number, tag: number): Effect {
   if (!op.buf) {
     const w: Effect = { k: 'write', region: op.file, off: op.off, cells: opCells(tag, op.data, op.off, len) };
-    return op.direct ? w : { ...w, pieces: world.scenario.pageSize };
+    const bios = { block: world.scenario.blockSize, page: world.scenario.pageSize };
+    return op.direct ? { ...w, bios } : { ...w, pieces: world.scenario.pageSize };
   }
   const src = refAddr(world, op.buf);
   const e: Effect = {
