@@ -873,6 +873,36 @@ describe('i_rwsem: no step of a peer between two pages of a buffered write (issu
     expect(linearize(files(), ops).closestFinal('f', split)).toBeNull();
   });
 
+  it("an O_DIRECT read of the file is no i_rwsem peer: it may land between a buffered write's pages (bcachefs takes no inode lock)", () => {
+    // campaign-50674's shape with the read O_DIRECT (bch2_direct_IO_read: no i_rwsem): P3 reads
+    // f[0,64) into f's page 1 after P4's page 0 and before its page 1.
+    const dioRead: OpRecord = {
+      ...write(3, 1, 4, 0, 0, 'P3'),
+      label: 'pread f 0 64 direct buf=sf1',
+      effects: [
+        {
+          k: 'copy',
+          src: 'f',
+          srcOff: 0,
+          dst: 'f',
+          dstOff: 64,
+          len: 64,
+          dstIsStore: true,
+          bios: { block: 64, page: 64 },
+        },
+      ],
+    };
+    const w = write(4, 2, 5, 56, 16);
+    const we = w.effects[0] as Extract<OpRecord['effects'][number], { k: 'write' }>;
+    const ops = [dioRead, { ...w, effects: [{ ...we, pieces: 64 }] }];
+    const cells = allocCells(128);
+    for (let p = 0; p < 128; p++) cells[p] = initCell(p);
+    cells.fill(cell(4, 0), 56, 72);
+    for (let p = 72; p < 120; p++) cells[p] = initCell(p - 64);
+    cells.fill(cell(4, 0), 120, 128);
+    expect(linearize(fileState(128), ops).closestFinal('f', { size: 128, cells })).toBeNull();
+  });
+
   it("a buffered write's pages still split around a read when another write of the file is concurrent (campaign-50674's shape)", () => {
     // P4 writes f[56,72) a page at a time; P3 reads f[0,64) into f's page 1 between the two pages;
     // P6 writes f[0,8), after P4 (i_rwsem), after P3's read. Before, P6 made P4 one step.

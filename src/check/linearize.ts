@@ -683,8 +683,10 @@ function shiftEvents(op: OpRecord, e: Extract<Effect, { k: 'collapse' | 'insert'
 
 /**
  * The ops that may run concurrently with a buffered write `op` and take the i_rwsem of the file it
- * writes: a write of it (buffered or O_DIRECT, from any buffer), a truncate, a fallocate, or an
- * O_DIRECT read of it (ext4_dio_read_iter and xfs_file_dio_read take it shared). A buffered write
+ * writes: a write of it (buffered or O_DIRECT, from any buffer), a truncate, a fallocate. Not an
+ * O_DIRECT read: ext4_dio_read_iter and xfs_file_dio_read take it shared, but bcachefs's
+ * bch2_direct_IO_read takes no inode lock (it flushes the range and reads), and the oracle is the
+ * same for every scheme, so it must allow what any of them may do. A buffered write
  * holds it exclusive across its whole copy, every page of it, whether the bytes come from a private
  * buffer or through a mapping of a file (ext4_buffered_write_iter: inode_lock, then
  * generic_perform_write, whose copy_folio_from_iter_atomic reads the user page; xfs_file_buffered_
@@ -716,7 +718,8 @@ function rwsemPeers(op: OpRecord, ops: readonly OpRecord[]): OpRecord[] {
           case 'insert':
             return files.has(e.region);
           case 'copy':
-            return e.dstIsStore ? e.bios !== undefined && files.has(e.src) : files.has(e.dst);
+            // Into a file, not into a user buffer (an O_DIRECT read of the file is no peer).
+            return !e.dstIsStore && files.has(e.dst);
           default:
             return false;
         }
