@@ -11,6 +11,11 @@ import { type CampaignRecord, formatSummary, summarize } from './summary.js';
 
 const GEO: Geometry = { name: 'block=page', block: 64 };
 
+type Op = Program['tasks'][number][number];
+
+/** A program of two tasks of one op each, block = page. */
+const pair = (a: Op, b: Op): Program => ({ geometry: GEO, tasks: [[a], [b]] });
+
 /** Issue 14's first case: two O_DIRECT writes, each buffer a MAP_SHARED mapping of the other file. */
 const CROSSED: Program = {
   geometry: GEO,
@@ -137,29 +142,10 @@ describe('a campaign cell', () => {
     const task = {
       index: 1968,
       name: 'campaign-1968',
-      program: {
-        geometry: GEO,
-        tasks: [
-          [
-            {
-              kind: 'pread' as const,
-              file: 'f' as const,
-              range: 'p0' as const,
-              direct: false,
-              buf: g0(false),
-            },
-          ],
-          [
-            {
-              kind: 'pread' as const,
-              file: 'f' as const,
-              range: 'p0' as const,
-              direct: false,
-              buf: g0(true),
-            },
-          ],
-        ],
-      },
+      program: pair(
+        { kind: 'pread', file: 'f', range: 'p0', direct: false, buf: g0(false) },
+        { kind: 'pread', file: 'f', range: 'p0', direct: false, buf: g0(true) },
+      ),
       scheme: 'pagelab',
     };
     const before = await runCampaignCell({ ...task, budget: { ...DEFAULT_BUDGET, certifyRuns: 400 } });
@@ -184,29 +170,10 @@ describe('a campaign cell', () => {
     const task = {
       index: 20272,
       name: 'campaign-20272',
-      program: {
-        geometry: GEO,
-        tasks: [
-          [
-            {
-              kind: 'pread' as const,
-              file: 'f' as const,
-              range: 'p0' as const,
-              direct: true,
-              buf: { file: 'g' as const, page: 1 as const, shared: true },
-            },
-          ],
-          [
-            {
-              kind: 'pwrite' as const,
-              file: 'g' as const,
-              range: 'eof' as const,
-              direct: true,
-              buf: { file: 'g' as const, page: 1 as const, shared: false },
-            },
-          ],
-        ],
-      },
+      program: pair(
+        { kind: 'pread', file: 'f', range: 'p0', direct: true, buf: { file: 'g', page: 1, shared: true } },
+        { kind: 'pwrite', file: 'g', range: 'eof', direct: true, buf: { file: 'g', page: 1, shared: false } },
+      ),
       scheme: 'xfs',
     };
     const r = await runCampaignCell({ ...task, budget: DEFAULT_BUDGET });
@@ -223,13 +190,10 @@ describe('a campaign cell', () => {
     const task = {
       index: 41657,
       name: 'campaign-41657',
-      program: {
-        geometry: GEO,
-        tasks: [
-          [{ kind: 'pwrite' as const, file: 'f' as const, range: 'p0' as const, direct: true, buf: null }],
-          [{ kind: 'store' as const, map: { file: 'f' as const, page: 0 as const, shared: true } }],
-        ],
-      },
+      program: pair(
+        { kind: 'pwrite', file: 'f', range: 'p0', direct: true, buf: null },
+        { kind: 'store', map: { file: 'f', page: 0, shared: true } },
+      ),
       scheme: 'vfs2019',
     };
     const alone = await runCampaignCell({ ...task, budget: DEFAULT_BUDGET });

@@ -646,17 +646,6 @@ P1: truncate g 72
     expect(linearize(fileState(128), ops).closestFinal('f', settled([[56, 72, () => W]]))).toBeNull();
   });
 
-  /** f and g of 128 bytes, pg1 a MAP_PRIVATE mapping of g's page 1, nothing copied. */
-  function withPrivate(): RefState {
-    const s = fileState(128);
-    s.set('g', s.get('f') as Region);
-    s.set('pg1', {
-      size: 64,
-      cells: allocCells(64),
-      priv: { file: 'g', fileOff: 64, pageSize: 64, cow: new Uint8Array(1) },
-    });
-    return s;
-  }
   const copy: OpRecord = {
     ...write(3, 1, 4, 0, 0, 'P0'),
     label: 'pwrite f 64 64 buf=pg1',
@@ -681,6 +670,18 @@ P1: truncate g 72
     expect(linearize(withPrivate(), [copy, trunc(16)]).closestFinal('f', f)).not.toBeNull();
   });
 });
+
+/** f and g of 128 bytes, pg1 a MAP_PRIVATE mapping of g's page 1, nothing copied. */
+function withPrivate(): RefState {
+  const s = fileState(128);
+  s.set('g', s.get('f') as Region);
+  s.set('pg1', {
+    size: 64,
+    cells: allocCells(64),
+    priv: { file: 'g', fileOff: 64, pageSize: 64, cow: new Uint8Array(1) },
+  });
+  return s;
+}
 
 describe('a page cache fill racing an O_DIRECT write of its blocks may be torn (campaign 50746 and 98212 under xfs and ext4, issue 14)', () => {
   const files = 'page 64\nblock 16\nfile f 2p written\nfile g 2p written\n';
@@ -765,13 +766,7 @@ P1: pwrite g 64 64 direct
   });
 
   it('a buffered copy from a private mapping of the page being written: each block before or after', () => {
-    const s = fileState(128);
-    s.set('g', s.get('f') as Region);
-    s.set('pg1', {
-      size: 64,
-      cells: allocCells(64),
-      priv: { file: 'g', fileOff: 64, pageSize: 64, cow: new Uint8Array(1) },
-    });
+    const s = withPrivate();
     const copy: OpRecord = {
       ...write(3, 1, 4, 0, 0, 'P0'),
       label: 'pwrite f 64 64 buf=pg1',
