@@ -135,6 +135,16 @@ export function tick(h: History): number {
   return ++h.clock;
 }
 
+/** Did `a` complete before `b` started? (Real time orders them; an op in flight completed never.) */
+export function completedBefore(a: OpRecord, b: OpRecord): boolean {
+  return a.ret !== null && a.end < b.start;
+}
+
+/** Two distinct ops that real time does not order: each may take effect inside the other. */
+export function concurrent(a: OpRecord, b: OpRecord): boolean {
+  return a !== b && !completedBefore(a, b) && !completedBefore(b, a);
+}
+
 /** Every effect an op may have had: its effects and each alternative's (a footprint covers them all). */
 export function allEffects(o: OpRecord): Effect[] {
   return o.alternatives ? [...o.effects, ...o.alternatives.flat()] : o.effects;

@@ -26,7 +26,7 @@
  * decided: its bytes are not judged and `inconclusive` says so (never a silent "ok").
  */
 import { allocCells, cell, TAG_ZERO } from '../block/data.js';
-import { allEffects, type Effect, type OpRecord } from './history.js';
+import { allEffects, completedBefore, concurrent, type Effect, type OpRecord } from './history.js';
 import { footprints, overlap, type Quiet, quietFor, userReads, userWrites } from './quiet.js';
 import {
   applyEffect,
@@ -704,9 +704,7 @@ function rwsemPeers(op: OpRecord, ops: readonly OpRecord[]): OpRecord[] {
   if (files.size === 0) return [];
   return ops.filter(
     (b) =>
-      b !== op &&
-      !(b.ret !== null && b.end < op.start) &&
-      !(op.ret !== null && op.end < b.start) &&
+      concurrent(op, b) &&
       allEffects(b).some((e) => {
         switch (e.k) {
           case 'write':
@@ -750,7 +748,7 @@ interface DioSpan {
 function concurrentDio(op: OpRecord, ops: readonly OpRecord[]): DioSpan[] {
   const out: DioSpan[] = [];
   for (const b of ops) {
-    if (b === op || (b.ret !== null && b.end < op.start) || (op.ret !== null && op.end < b.start)) continue;
+    if (!concurrent(op, b)) continue;
     // Its effects, not its alternatives: a failed write's sector prefixes land as one put each,
     // within the whole's parts (a part a prefix ends inside sees its bytes landed or not), and a
     // buffered fallback is no device write.
@@ -1242,19 +1240,19 @@ class LegalStates implements Legal {
   during(r: OpRecord): Window {
     return this.window((w) => {
       if (w === r || w.start > r.end) return 'not';
-      return w.ret !== null && w.end < r.start ? 'must' : 'free';
+      return completedBefore(w, r) ? 'must' : 'free';
     });
   }
 
   after(f: OpRecord): Window {
-    return this.window((w) => (w.ret !== null && w.end < f.start ? 'must' : 'free'));
+    return this.window((w) => (completedBefore(w, f) ? 'must' : 'free'));
   }
 
   returned(r: OpRecord): Window {
     return this.window((w) => {
       if (w === r) return 'must';
       if (w.start > r.end) return 'not';
-      return w.ret !== null && w.end < r.start ? 'must' : 'free';
+      return completedBefore(w, r) ? 'must' : 'free';
     });
   }
 

@@ -15,7 +15,7 @@
  */
 import { cellTag, cellValue, TAG_GARBAGE, TAG_INIT, TAG_ZERO } from '../block/data.js';
 import type { Finding } from './finding.js';
-import { allEffects, type History, type OpRecord } from './history.js';
+import { allEffects, completedBefore, type History, type OpRecord } from './history.js';
 import type { Legal, Window } from './linearize.js';
 import type { RefState, Region } from './refmodel.js';
 
@@ -162,7 +162,7 @@ export function checkReads(legal: Legal, history: History): Finding[] {
     const want = [...during.values(region, at, 'zero')].map((c) =>
       describeCell(c, region, at, history, legal.initial),
     );
-    const before = legal.ops.filter((w) => w !== r && w.ret !== null && w.end < r.start);
+    const before = legal.ops.filter((w) => w !== r && completedBefore(w, r));
     const writers = before.map((w) => w.label);
     findings.push({
       kind: 'stale-read',

@@ -11,7 +11,7 @@
  * effects and alternatives). They are finer than refmodel.ts's effectSpans, which partitions the
  * history and so must stand for whole private pages and whole resizable files.
  */
-import { allEffects, type OpRecord } from './history.js';
+import { allEffects, concurrent, type OpRecord } from './history.js';
 import { effectSpans, mayResize, pagesBehind, type RefState, type Span } from './refmodel.js';
 
 /** The bytes an op may read and the bytes it may change (each a superset). */
@@ -38,11 +38,7 @@ export function quietFor(
   ops: readonly OpRecord[],
   prints: ReadonlyMap<OpRecord, Footprint>,
 ): Quiet {
-  const others = ops
-    .filter(
-      (b) => b !== op && !(b.ret !== null && b.end < op.start) && !(op.ret !== null && op.end < b.start),
-    )
-    .map((b) => prints.get(b) as Footprint);
+  const others = ops.filter((b) => concurrent(op, b)).map((b) => prints.get(b) as Footprint);
   return {
     toRead: (spans) => others.every((f) => !overlap(spans, f.writes)),
     toWrite: (spans) => others.every((f) => !overlap(spans, f.writes) && !overlap(spans, f.reads)),
