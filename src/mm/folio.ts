@@ -132,6 +132,15 @@ export class Folio {
     while (this.writeback) await this.writebackWait.q.wait(t, this.writebackWait, site);
   }
 
+  /**
+   * Sleeps until the last FOLL_PIN pin drops (unpin_user_pages wakes). Linux has no such wait for
+   * the page cache; the seed-002 policy of ext4-pin-block and pagelab's layout break (after DAX's
+   * dax_layout_busy_page, which waits for the page's refcount) use it.
+   */
+  async waitUnpinned(t: Task, site: string): Promise<void> {
+    while (this.maybeDmaPinned) await this.unpinWait.q.wait(t, this.unpinWait, site);
+  }
+
   /** folio_end_writeback(): clears the bit and wakes waiters. */
   endWriteback(): void {
     this.writeback = false;

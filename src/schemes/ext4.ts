@@ -180,12 +180,7 @@ async function waitForUnpin(t: Task, folio: Folio): Promise<PinnedWritebackActio
       `${folio.name} pinned (pin=${folio.pincount}): wait for unpin`,
       folio.id,
     );
-  while (folio.pincount > 0)
-    await folio.unpinWait.q.wait(
-      t,
-      folio.unpinWait,
-      'mpage_submit_page:clear_page_dirty_for_io:wait_for_unpin',
-    );
+  await folio.waitUnpinned(t, 'mpage_submit_page:clear_page_dirty_for_io:wait_for_unpin');
   return 'write';
 }
 

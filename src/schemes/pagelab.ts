@@ -200,7 +200,7 @@ function layoutBusyFolio(t: Task, inode: Inode, first: number): Folio | null {
   const last = Math.max(first, Math.ceil(inode.size / inode.fs.pageSize));
   for (const i of mapping.indicesIn(first, last)) {
     const folio = mapping.get(i) as Folio;
-    if (folio.pincount > 0) return folio;
+    if (folio.maybeDmaPinned) return folio;
   }
   return null;
 }
@@ -222,16 +222,17 @@ async function waitForUnpin(t: Task, folio: Folio, site: string): Promise<void> 
       folio.id,
     );
   t.retries++;
-  while (folio.pincount > 0) await folio.unpinWait.q.wait(t, folio.unpinWait, `${site}:wait_for_unpin`);
+  await folio.waitUnpinned(t, `${site}:wait_for_unpin`);
 }
 
 /**
  * i_rwsem exclusive + "block" from `start` to EOF and beyond, around a block-map change. With
  * `removes` true (asked under i_rwsem: truncate down, and every fallocate mode but a plain
- * allocation, drop the page cache there), no folio of the range may be DMA-pinned when `fn` runs, or its removal would lose
- * the bytes the DMA lands (campaign 31216, docs/pagelab-scheme.md): truncate_inode_pages_range
- * checks neither the refcount nor folio_maybe_dma_pinned. So, like the DAX layout break, take
- * "block", zap the mappings, and if a folio is pinned drop "block", wait for the pin, and retry.
+ * allocation, drop the page cache there), no folio of the range may be DMA-pinned when `fn` runs,
+ * or its removal would lose the bytes the DMA lands (campaign 31216, docs/pagelab-scheme.md):
+ * truncate_inode_pages_range checks neither the refcount nor folio_maybe_dma_pinned. So, like the
+ * DAX layout break, take "block", zap the mappings, and if a folio is pinned drop "block", wait for
+ * the pin, and retry.
  */
 async function withInodeAndBlock(
   t: Task,
@@ -247,13 +248,13 @@ async function withInodeAndBlock(
     return await inRetryLoop(t, `${site}:break_layouts`, async () => {
       const first = Math.floor(start / inode.fs.pageSize);
       for (;;) {
-        const held = { busy: null as Folio | null };
+        let busy = null as Folio | null;
         const ret = await withBlock(t, inode, start, END, `${site}:pagecache_block`, () => {
-          held.busy = layoutBusyFolio(t, inode, first);
-          return held.busy ? Promise.resolve(0) : fn();
+          busy = layoutBusyFolio(t, inode, first);
+          return busy ? Promise.resolve(0) : fn();
         });
-        if (!held.busy) return ret;
-        await waitForUnpin(t, held.busy, `${site}:break_layouts`);
+        if (!busy) return ret;
+        await waitForUnpin(t, busy, `${site}:break_layouts`);
       }
     });
   } finally {
