@@ -32,6 +32,7 @@ import {
   applyEffect,
   effectSpans,
   mayResize,
+  pagePieces,
   pagesBehind,
   type RefState,
   type Region,
@@ -421,19 +422,15 @@ function writeEvents(op: OpRecord, w: Extract<Effect, { k: 'write' }>, first: nu
     Math.floor(w.off / ps) === Math.floor((w.off + len - 1) / ps)
   )
     return [{ op, choices: [[w]], after: [] }];
-  const out: Event[] = [];
-  for (let done = 0; done < len; ) {
-    const n = Math.min(len - done, ps - ((w.off + done) % ps));
+  return pagePieces(w.off, len, ps).map(({ at, len: n }, i): Event => {
     const piece: Effect = {
       k: 'write',
       region: w.region,
-      off: w.off + done,
-      cells: w.cells.subarray(done, done + n),
+      off: w.off + at,
+      cells: w.cells.subarray(at, at + n),
     };
-    out.push({ op, choices: [[piece]], after: out.length ? [first + out.length - 1] : [] });
-    done += n;
-  }
-  return out;
+    return { op, choices: [[piece]], after: i ? [first + i - 1] : [] };
+  });
 }
 
 /**
@@ -844,15 +841,14 @@ function dedupe(lists: Effect[][]): Effect[][] {
 
 /** A buffered copy cut at the file's page boundaries (refmodel.ts, copyPieces): one copy per page. */
 function copyPages(c: Extract<Effect, { k: 'copy' }>): Extract<Effect, { k: 'copy' }>[] {
-  const ps = c.pieces as number;
   const fileOff = c.dstIsStore ? c.srcOff : c.dstOff;
-  const out: Extract<Effect, { k: 'copy' }>[] = [];
-  for (let done = 0; done < c.len; ) {
-    const n = Math.min(c.len - done, ps - ((fileOff + done) % ps));
-    out.push({ ...c, srcOff: c.srcOff + done, dstOff: c.dstOff + done, len: n, pieces: undefined });
-    done += n;
-  }
-  return out;
+  return pagePieces(fileOff, c.len, c.pieces as number).map(({ at, len }) => ({
+    ...c,
+    srcOff: c.srcOff + at,
+    dstOff: c.dstOff + at,
+    len,
+    pieces: undefined,
+  }));
 }
 
 /** Nothing is quiet: every moment an event (linearizeUncached's `fold` false). */

@@ -200,14 +200,24 @@ function store(s: RefState, name: string, off: number, src: Uint32Array, clip: b
  * taken whole (memmove), as the model's copy does.
  */
 function copyPieces(s: RefState, e: Extract<Effect, { k: 'copy' }>): void {
-  const ps = e.pieces ?? 0;
   const fileOff = e.dstIsStore ? e.srcOff : e.dstOff;
-  let done = 0;
-  while (done < e.len) {
-    const n = ps ? Math.min(e.len - done, ps - ((fileOff + done) % ps)) : e.len;
-    store(s, e.dst, e.dstOff + done, readUser(s, e.src, e.srcOff + done, n), e.dstIsStore);
-    done += n;
+  const pieces = e.pieces ? pagePieces(fileOff, e.len, e.pieces) : [{ at: 0, len: e.len }];
+  for (const { at, len } of pieces)
+    store(s, e.dst, e.dstOff + at, readUser(s, e.src, e.srcOff + at, len), e.dstIsStore);
+}
+
+/**
+ * [off, off+len) of a file cut where its pages begin (a buffered copy's folios, ascending): each
+ * piece's start relative to `off`, and its length.
+ */
+export function pagePieces(off: number, len: number, pageSize: number): { at: number; len: number }[] {
+  const out: { at: number; len: number }[] = [];
+  for (let at = 0; at < len; ) {
+    const n = Math.min(len - at, pageSize - ((off + at) % pageSize));
+    out.push({ at, len: n });
+    at += n;
   }
+  return out;
 }
 
 /**
