@@ -756,9 +756,7 @@ function concurrentDio(op: OpRecord, ops: readonly OpRecord[]): DioSpan[] {
         e.k === 'write'
           ? { region: e.region, start: e.off, len: e.cells.length, bufOff: 0 }
           : { region: e.dst, start: e.dstOff, len: e.len, bufOff: e.srcOff };
-      const cuts: number[] = [];
-      for (let x = 1; x < w.len; x++)
-        if ((w.start + x) % e.bios.block === 0 || (w.bufOff + x) % e.bios.page === 0) cuts.push(w.start + x);
+      const cuts = bioCuts(w.start, w.bufOff, w.len, e.bios).map((x) => w.start + x);
       out.push({ region: w.region, start: w.start, end: w.start + w.len, cuts });
     }
   }
@@ -800,8 +798,8 @@ function tornFill(
     if (d.region !== file || d.end <= off || end <= d.start) continue;
     for (const x of d.cuts) if (x > off && x < end) cuts.add(x);
   }
-  const points = [off, ...[...cuts].sort((a, b) => a - b), end];
-  return points.slice(1).map((x, i) => ({ off: points[i] - off, len: x - points[i] }));
+  const rel = [...cuts].sort((a, b) => a - b).map((x) => x - off);
+  return partsAt(rel, len);
 }
 
 /** The files some private mapping maps. */
@@ -812,23 +810,37 @@ function privatelyMapped(initial: RefState): Set<string> {
 }
 
 /**
- * A DMA's transfer cut where a bio may end (Effect's `bios`): at the file's block boundaries and
- * the buffer's page boundaries. Offsets into the copy, and lengths.
+ * Offsets in (0, len) of an O_DIRECT transfer where a bio may end: the file's block boundaries
+ * (iomap hands out an extent at a time) and the buffer's page boundaries (a segment per pinned
+ * page). `fileOff` and `bufOff` are where the transfer starts in each.
+ */
+function bioCuts(
+  fileOff: number,
+  bufOff: number,
+  len: number,
+  bios: { block: number; page: number },
+): number[] {
+  const out: number[] = [];
+  for (let x = 1; x < len; x++)
+    if ((fileOff + x) % bios.block === 0 || (bufOff + x) % bios.page === 0) out.push(x);
+  return out;
+}
+
+/** [0, len) cut at `cuts` (ascending, each in (0, len)): each part's offset and length. */
+function partsAt(cuts: readonly number[], len: number): { off: number; len: number }[] {
+  const points = [0, ...cuts, len];
+  return points.slice(1).map((x, i) => ({ off: points[i], len: x - points[i] }));
+}
+
+/**
+ * A DMA's transfer cut where a bio may end (Effect's `bios`, bioCuts). Offsets into the copy, and
+ * lengths.
  */
 function dmaParts(c: Extract<Effect, { k: 'copy' }>): { off: number; len: number }[] {
   const fileOff = c.dstIsStore ? c.srcOff : c.dstOff;
   const bufOff = c.dstIsStore ? c.dstOff : c.srcOff;
-  const out: { off: number; len: number }[] = [];
-  let start = 0;
-  for (let b = 1; b <= c.len; b++) {
-    const cut =
-      b === c.len ||
-      (c.bios !== undefined && ((fileOff + b) % c.bios.block === 0 || (bufOff + b) % c.bios.page === 0));
-    if (!cut) continue;
-    out.push({ off: start, len: b - start });
-    start = b;
-  }
-  return out;
+  if (c.len === 0) return [];
+  return partsAt(c.bios ? bioCuts(fileOff, bufOff, c.len, c.bios) : [], c.len);
 }
 
 /** The effect lists, each once (by identity of their effects). */
