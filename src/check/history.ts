@@ -59,8 +59,21 @@ export type Effect =
       bios?: { block: number; page: number };
       pieces?: number;
     }
-  /** The checker's halves of a dma copy: the buffer read into a latch, the latch written out. */
-  | { k: 'snap'; src: string; srcOff: number; len: number; latch: string }
+  /**
+   * The checker's halves of a dma copy: the buffer read into a latch, the latch written out.
+   * pinned: the latch of the pin of its page (a pin effect); the snap then reads the file's bytes
+   * behind a MAP_PRIVATE buffer whatever the mapping shows now, which is legal only if the pin found
+   * the page not copied (the DMA reads the folio GUP pinned: linearize.ts, pinnedParts).
+   */
+  | { k: 'snap'; src: string; srcOff: number; len: number; latch: string; pinned?: string }
+  /**
+   * The checker's GUP pin of an O_DIRECT write's source page in a MAP_PRIVATE mapping: a short-term
+   * pin without FOLL_WRITE, so a page not copied yet pins the file's folio, and a later COW break of
+   * the mapping does not move it (gup_must_unshare, mm/internal.h, unshares only anonymous pages and
+   * FOLL_LONGTERM pins). Its latch records whether it found the file's folio (size 2; a copy leaves it empty);
+   * release empties it (the op's put: no snap reads it after).
+   */
+  | { k: 'pin'; region: string; off: number; latch: string; release?: boolean }
   /**
    * The checker's COW break of an O_DIRECT read into a MAP_PRIVATE mapping: GUP with FOLL_WRITE
    * copies each page not yet the mapping's own (wp_page_copy) when it pins it, before the DMA

@@ -521,7 +521,8 @@ P1: pwrite f 56 16 direct buf=pf0
     // 100 PCT runs were inconclusive); folding the moments nothing concurrent touches, 6,689 (1,415
     // before P1's two-page buffered fallback went page by page: a concurrent op lands in its buffer;
     // 5,041 since P1's O_DIRECT write of g, which takes g's i_rwsem, no longer comes between two
-    // pages of P2's buffered write of g, nor that write inside it).
+    // pages of P2's buffered write of g, nor that write inside it; 11,638 since the DMA of P1's
+    // write reads the page GUP pinned: a pin of pg0's page, and two ways to read each loud part).
     const litmus = `litmus random-8-9
 page 64
 block 16
@@ -542,10 +543,83 @@ P2: pwrite g 0 64 direct buf=pg1; pwrite g 64 64 buf=sf0
     expect(r.findings).toEqual([]);
     expect(r.inconclusive).toBeUndefined();
     const { initial, history } = r.world;
-    expect(linearizeUncached(initial, history.ops).cost).toEqual({ events: 13, states: 5041 });
+    expect(linearizeUncached(initial, history.ops).cost).toEqual({ events: 15, states: 11_638 });
     expect(linearizeUncached(initial, history.ops, STATE_BUDGET, false).inconclusive).toMatch(
       /50000 states did not cover/,
     );
+  });
+});
+
+describe("an O_DIRECT write's DMA reads the page GUP pinned (a random 3 × 2 campaign under pagelab, issue 14)", () => {
+  // random-7-139 (seed 7), as the campaign drew it. P1's O_DIRECT read of g lands in pg1 (g's page
+  // 1, private), P2's buffered write copies pg1; P0's O_DIRECT write of f[120,136) pins pg1's page
+  // while it is still g's folio (a short-term pin without FOLL_WRITE: gup_must_unshare leaves a
+  // page-cache page alone), a store then copies the page, and the DMA reads the pinned folio, not
+  // the copy. Reading the buffer through the mapping at DMA time, the oracle called it lost-write.
+  const litmus = `litmus random-7-139
+page 64
+block 16
+file f 2p written
+file g 2p written
+map sf1 f 1p 1p shared
+map sg0 g 0p 1p shared
+map pg1 g 1p 1p private
+P0: pread f 0 64 buf=sg0; pwrite f 120 16 direct buf=pg1
+P1: pread g 16 16 direct buf=pg1; pwrite f 16 16 direct buf=sf1
+P2: pwrite g 56 16 buf=pg1; load sf1+8 8
+`;
+
+  it('random-7-139: no finding in the schedule pagelab took', async () => {
+    const replay =
+      'x.litmus:pagelab:1*9.0.3.1*2.4.1*2.0*3.2.6.0*2.7.0*2.8.0*2.9.0*5.a.0*2.b.0*2.c.0*2.d.0*9.1*4.0*4.f.1.2*8.g.0.h.0.1*10.2*3';
+    expect(await replayFindingKinds(litmus, replay)).toEqual([]);
+  });
+
+  // The shape, by hand: D = pwrite f 0 64 direct buf=pg1 (one bio), S = a store into pg1 (copies
+  // the page), W = a buffered write of g's page 1 after S. f ends with W's bytes only if D's DMA
+  // read g's folio after W, through a pin taken before S copied the page.
+  const W = cell(9, 0);
+  const dio = (start: number, end: number): OpRecord => ({
+    ...write(5, start, end, 0, 0, 'P0'),
+    label: 'pwrite f 0 64 direct buf=pg1',
+    effects: [
+      {
+        k: 'copy',
+        src: 'pg1',
+        srcOff: 0,
+        dst: 'f',
+        dstOff: 0,
+        len: 64,
+        dstIsStore: false,
+        dma: true,
+        bios: { block: 64, page: 64 },
+      },
+    ],
+  });
+  const store = (start: number, end: number): OpRecord => ({
+    ...write(6, start, end, 0, 0, 'P1'),
+    label: 'store pg1+0 8',
+    effects: [{ k: 'store', region: 'pg1', off: 0, cells: allocCells(8).fill(cell(6, 0)) }],
+  });
+  const gWrite: OpRecord = {
+    ...write(9, 4, 5, 0, 0, 'P2'),
+    label: 'pwrite g 64 64',
+    effects: [{ k: 'write', region: 'g', off: 64, cells: allocCells(64).fill(W) }],
+  };
+  const fromFolio = (() => {
+    const cells = allocCells(128);
+    for (let p = 0; p < 128; p++) cells[p] = p < 64 ? W : initCell(p);
+    return { size: 128, cells };
+  })();
+
+  it("the DMA reads the file's folio pinned before a store copied the page: W's bytes in f", () => {
+    const ops = [dio(1, 8), store(2, 3), gWrite];
+    expect(linearizeUncached(withPrivate(), ops).closestFinal('f', fromFolio)).toBeNull();
+  });
+
+  it('still a lost write when the store returned before the O_DIRECT write began: GUP pins the copy', () => {
+    const ops = [store(1, 2), dio(3, 8), gWrite];
+    expect(linearizeUncached(withPrivate(), ops).closestFinal('f', fromFolio)).not.toBeNull();
   });
 });
 

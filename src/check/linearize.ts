@@ -27,7 +27,7 @@
  */
 import { allocCells, cell, TAG_ZERO } from '../block/data.js';
 import { allEffects, completedBefore, concurrent, type Effect, type OpRecord } from './history.js';
-import { footprints, overlap, type Quiet, quietFor, userReads, userWrites } from './quiet.js';
+import { type Footprint, footprints, overlap, type Quiet, quietFor, userReads, userWrites } from './quiet.js';
 import {
   applyEffect,
   effectSpans,
@@ -164,18 +164,20 @@ export function linearizeUncached(
   history: readonly OpRecord[],
   budget = STATE_BUDGET,
   fold = true,
+  defer = fold,
 ): Legal {
   return search(
     initial,
     history.filter((o) => o.effects.length > 0).sort((a, b) => a.tag - b.tag),
     budget,
     fold,
+    defer,
   );
 }
 
-function search(initial: RefState, ops: OpRecord[], budget: number, fold = true): LegalStates {
+function search(initial: RefState, ops: OpRecord[], budget: number, fold = true, defer = fold): LegalStates {
   const { parts, owners } = partition(initial, ops);
-  for (const p of parts) explore(p, initial, budget, fold);
+  for (const p of parts) explore(p, initial, budget, fold, defer);
   const undecided = parts.filter((p) => !p.complete);
   const reason = undecided.length
     ? `the reference model's ${budget} states did not cover ${undecided.length === 1 ? 'the ops' : `${undecided.length} groups of ops`} on ${undecided.map((p) => p.where).join('; ')} (${undecided.reduce((n, p) => n + p.ops.length, 0)} ops): those bytes are not judged`
@@ -513,6 +515,17 @@ function dmaEvents(
         })),
       );
   const latch = (k: number) => `#${op.tag}.${k}`;
+  const srcSpans = parts.map((p) => userReads(initial, dma.src, dma.srcOff + p.off, p.len, false));
+  // What the op itself writes that one of its snaps could read after: a read's buffer (its puts,
+  // a zero-filled tail). A write changes the file after its last snap.
+  const ownWrites = dma.dstIsStore ? userWrites(dma.dst, dma.dstOff, dma.len) : [];
+  const quietSnap = srcSpans.map((s) => quiet.toRead(s) && !overlap(s, ownWrites));
+  const pinned = pinnedParts(dma, parts, initial, quiet, quietSnap);
+  const pinOf = (k: number): Extract<Effect, { k: 'pin' }> => {
+    const ps = (initial.get(dma.src) as Region).priv?.pageSize ?? 1;
+    const page = Math.floor((dma.srcOff + parts[k].off) / ps);
+    return { k: 'pin', region: dma.src, off: page * ps, latch: `#${op.tag}.pin${page}` };
+  };
   const snapOf = (k: number): Effect => ({
     k: 'snap',
     src: dma.src,
@@ -527,11 +540,6 @@ function dmaEvents(
     dstOff: dma.dstOff + parts[k].off,
     dstIsStore: dma.dstIsStore,
   });
-  const srcSpans = parts.map((p) => userReads(initial, dma.src, dma.srcOff + p.off, p.len, false));
-  // What the op itself writes that one of its snaps could read after: a read's buffer (its puts,
-  // a zero-filled tail). A write changes the file after its last snap.
-  const ownWrites = dma.dstIsStore ? userWrites(dma.dst, dma.dstOff, dma.len) : [];
-  const quietSnap = srcSpans.map((s) => quiet.toRead(s) && !overlap(s, ownWrites));
   const ks = parts.map((_, k) => k);
   if (dma.dstIsStore && lists.length === 1 && lists[0].length === 1)
     return landingEvents(op, dma, first, initial, quiet, {
@@ -542,10 +550,26 @@ function dmaEvents(
       dstSpans: parts.map((p) => userWrites(dma.dst, dma.dstOff + p.off, p.len)),
       quietSnap,
     });
-  // One put after the snaps, each quiet snap folded into it.
+  // One put after the snaps, each quiet snap folded into it. A part whose page's pin matters
+  // (pinnedParts) reads through the mapping, or the file behind if its page's pin found the file's
+  // folio: one pin per page, anywhere before the put, which releases it.
   const loud = ks.filter((k) => !quietSnap[k]);
+  const pins = [...new Map(ks.filter((k) => pinned[k]).map((k) => [pinOf(k).latch, pinOf(k)])).values()];
+  const releases: Effect[] = pins.map((p) => ({ ...p, release: true }));
   const puts = [...ks.filter((k) => quietSnap[k]).map(snapOf), ...ks.map(putOf)];
-  const snaps: Event[] = loud.map((k) => ({ op, choices: [[snapOf(k)]], after: [] }));
+  const snaps: Event[] = [
+    ...pins.map((p): Event => ({ op, choices: [[p]], after: [] })),
+    ...loud.map(
+      (k): Event => ({
+        op,
+        choices: pinned[k]
+          ? [[snapOf(k)], [{ ...snapOf(k), pinned: pinOf(k).latch } as Effect]]
+          : [[snapOf(k)]],
+        after: [],
+      }),
+    ),
+  ];
+  const snapIdx = snaps.map((_, i) => first + i);
   const fallback = lists.length === 2 && lists[1].length === 1 ? lists[1][0] : undefined;
   if (
     !dma.dstIsStore &&
@@ -554,7 +578,7 @@ function dmaEvents(
     copyPages(fallback).length > 1 &&
     !quietCopy(fallback, initial, quiet)
   )
-    return fallbackEvents(op, snaps, puts, fallback, first);
+    return fallbackEvents(op, snaps, snapIdx, puts, releases, fallback, first);
   // A read's zero-filled tail past EOF (zeroTails in src/litmus/world.ts) is a CPU store made
   // when iomap reaches the hole (iomap_dio_hole_iter), before the bios complete: an event of its
   // own, anywhere in the op, choosing how far it went (or not at all).
@@ -562,11 +586,35 @@ function dmaEvents(
   const tails = lists.map((l) => l.filter(isTail));
   const put: Event = {
     op,
-    choices: dedupe(lists.map((l) => l.filter((e) => !isTail(e)).flatMap((e) => (e === dma ? puts : [e])))),
-    after: snaps.map((_, i) => first + i),
+    choices: dedupe(
+      lists.map((l) => l.filter((e) => !isTail(e)).flatMap((e) => (e === dma ? puts : [e]))),
+    ).map((l) => [...l, ...releases]),
+    after: snapIdx,
   };
   if (!tails.some((l) => l.length > 0)) return [...snaps, put];
   return [...snaps, put, { op, choices: tails, after: [] }];
+}
+
+/**
+ * The parts of an O_DIRECT write whose source page, in a MAP_PRIVATE mapping, GUP pins at a moment
+ * of its own (a pin event before the part's snap): where the part's read is not quiet and some
+ * op that may run at the same time may change whether that page is copied (a store or a read into
+ * any byte of it copies it, wp_page_copy; a truncate, collapse or insert drops copies). Elsewhere
+ * the page the pin took shows the same bytes as the mapping when the DMA reads it.
+ */
+function pinnedParts(
+  dma: Extract<Effect, { k: 'copy' }>,
+  parts: readonly { off: number; len: number }[],
+  initial: RefState,
+  quiet: Quiet,
+  quietSnap: readonly boolean[],
+): boolean[] {
+  const priv = dma.dstIsStore ? undefined : initial.get(dma.src)?.priv;
+  return parts.map((p, k) => {
+    if (!priv || quietSnap[k]) return false;
+    const start = Math.floor((dma.srcOff + p.off) / priv.pageSize) * priv.pageSize;
+    return !quiet.toRead([{ region: dma.src, start, end: start + priv.pageSize }]);
+  });
 }
 
 /**
@@ -594,14 +642,23 @@ function quietCopy(c: Extract<Effect, { k: 'copy' }>, initial: RefState, quiet: 
 function fallbackEvents(
   op: OpRecord,
   snaps: Event[],
+  snapIdx: number[],
   puts: Effect[],
+  releases: Effect[],
   fallback: Extract<Effect, { k: 'copy' }>,
   first: number,
 ): Event[] {
   const latch = `#${op.tag}.way`;
   const dio: Effect = { k: 'claim', latch, way: 1 };
   const buffered: Effect = { k: 'claim', latch, way: 2 };
-  const put: Event = { op, choices: [[dio, ...puts], [buffered]], after: snaps.map((_, i) => first + i) };
+  const put: Event = {
+    op,
+    choices: [
+      [dio, ...puts, ...releases],
+      [buffered, ...releases],
+    ],
+    after: snapIdx,
+  };
   const at = first + snaps.length + 1;
   const pages = copyPages(fallback).map(
     (e, k): Event => ({ op, choices: [[buffered, e], [dio]], after: k ? [at + k - 1] : [] }),
@@ -867,7 +924,7 @@ function copyPages(c: Extract<Effect, { k: 'copy' }>): Extract<Effect, { k: 'cop
 const LOUD: Quiet = { toRead: () => false, toWrite: () => false };
 
 /** Every state of the partition reachable by a real-time-consistent order, up to the budget. */
-function explore(p: Part, initial: RefState, budget: number, fold: boolean): void {
+function explore(p: Part, initial: RefState, budget: number, fold: boolean, defer: boolean): void {
   const privFiles = privatelyMapped(initial);
   const prints = footprints(initial, p.ops);
   const peers = new Map<OpRecord, OpRecord[]>();
@@ -892,15 +949,18 @@ function explore(p: Part, initial: RefState, budget: number, fold: boolean): voi
   const events = p.events;
   const n = events.length;
   const locks = rwsemLocks(n, peers, spans);
+  // Events that change nothing but latches: snaps and pins.
   const snapOnly = events.map((ev) =>
-    ev.choices.every((c) => c.length > 0 && c.every((e) => e.k === 'snap')),
+    ev.choices.every((c) => c.length > 0 && c.every((e) => e.k === 'snap' || e.k === 'pin')),
   );
+  const deferred = defer ? deferrals(events, snapOnly, initial, prints) : new Array<Deferral | undefined>(n);
   const start: RefState = new Map();
   for (const r of p.regions) start.set(r, initial.get(r) as Region);
   for (const ev of events)
     for (const e of ev.choices[0])
       if (e.k === 'snap') start.set(e.latch, { size: e.len, cells: allocCells(e.len) });
-      else if (e.k === 'unmapcows' || e.k === 'claim') start.set(e.latch, { size: 0, cells: allocCells(0) });
+      else if (e.k === 'unmapcows' || e.k === 'claim' || e.k === 'pin')
+        start.set(e.latch, { size: 0, cells: allocCells(0) });
   const seen = new SeenStates();
   const stack: Node[] = [{ mask: new Array<number>((n + 31) >>> 5).fill(0), state: start }];
   while (stack.length > 0) {
@@ -918,14 +978,23 @@ function explore(p: Part, initial: RefState, budget: number, fold: boolean): voi
       const o = events[i].op;
       if (o.ret !== null && o.end < minEnd && !maskHas(cur.mask, i)) minEnd = o.end;
     }
+    const stable = (i: number) => settled(deferred[i], cur.mask);
     for (let i = n - 1; i >= 0; i--) {
       const ev = events[i];
       const op = ev.op;
-      if (maskHas(cur.mask, i) || op.start > minEnd || ev.after.some((a) => !maskHas(cur.mask, a))) continue;
+      if (maskHas(cur.mask, i) || op.start > minEnd || stable(i)) continue;
+      // Its snaps (and their pins) not applied yet but settled go with it, each after its own.
+      const folded = foldable(events, i, cur.mask, stable);
+      if (!folded) continue;
       if (locks[i]?.some(([from, to]) => halfDone(cur.mask, from, to))) continue;
-      const mask = maskWith(cur.mask, i);
+      let mask = maskWith(cur.mask, i);
+      let base: RefState = cur.state;
+      for (const a of folded) {
+        mask = maskWith(mask, a);
+        for (const e of events[a].choices[0]) base = applyEffect(base, e) as RefState;
+      }
       for (const effects of ev.choices) {
-        let s: RefState | null = cur.state;
+        let s: RefState | null = base;
         for (const e of effects) {
           s = applyEffect(s, e);
           if (!s) break;
@@ -934,9 +1003,126 @@ function explore(p: Part, initial: RefState, budget: number, fold: boolean): voi
       }
       // A failed or unfinished op may have done nothing at all. Not a snap: it changes only its
       // latch, and skipped it would let the put write the latch's zeroes, which no op wrote.
-      if ((op.ret === null || op.ret < 0) && !snapOnly[i]) stack.push({ mask, state: cur.state });
+      if ((op.ret === null || op.ret < 0) && !snapOnly[i]) stack.push({ mask, state: base });
     }
   }
+}
+
+/**
+ * The events `i` waits for that are not applied, each settled (`settled`), with theirs, in an
+ * order that applies each after what it waits for; null when one of them is not settled.
+ */
+function foldable(
+  events: readonly Event[],
+  i: number,
+  m: Mask,
+  stable: (j: number) => boolean,
+): number[] | null {
+  const out: number[] = [];
+  for (const a of events[i].after) {
+    if (maskHas(m, a)) continue;
+    if (!stable(a)) return null;
+    const mine = foldable(events, a, m, stable);
+    if (!mine) return null;
+    out.push(...mine, a);
+  }
+  return out;
+}
+
+/**
+ * A snap the search may leave for its one consumer to apply once nothing can change what it
+ * reads: the consumer (the event whose `after` names it, of the same op), and the events that may
+ * write its source bytes (every event of an op whose footprint writes them, but snaps, which
+ * write only latches, and the consumer itself).
+ */
+interface Deferral {
+  consumer: number;
+  writers: number[];
+}
+
+/**
+ * Which snaps wait for their consumer (`explore`). A snap changes nothing but its latch, which
+ * only its consumer reads; once every event that may write its source is applied (`settled`), it
+ * reads the same bytes wherever it goes before its consumer, so the search applies it with the
+ * consumer rather than alone. That drops states, never an outcome: any order that applies such a
+ * snap earlier becomes, by moving the snap past events that do not write its source (they commute
+ * with it), an order the search takes, ending in the same state; the states in between differ
+ * only in the latch and in the snap's bit, which no query reads (a window constrains whole ops:
+ * an op that must be applied has its consumer applied, hence the snap; one that must not has
+ * neither; and a free op may have either). A snap of a consumer that is skipped (a failed op that
+ * did nothing) is marked applied with its latch unread: nothing reads that latch. The same
+ * argument as the folding of quiet moments (dmaEvents), made per state: there "nothing concurrent
+ * writes the source", here "nothing left unapplied does".
+ */
+function deferrals(
+  events: readonly Event[],
+  snapOnly: readonly boolean[],
+  initial: RefState,
+  prints: ReadonlyMap<OpRecord, Footprint>,
+): (Deferral | undefined)[] {
+  const consumers = events.map(() => [] as number[]);
+  events.forEach((ev, j) => {
+    for (const a of ev.after) consumers[a].push(j);
+  });
+  const latchLen = new Map<string, number>();
+  for (const ev of events)
+    for (const e of ev.choices.flat()) if (e.k === 'snap') latchLen.set(e.latch, e.len);
+  const writes = events.map((ev) => eventWrites(ev, latchLen, prints.get(ev.op) as Footprint));
+  return events.map((ev, i) => {
+    const [consumer] = consumers[i];
+    if (!snapOnly[i] || ev.choices.length !== 1 || consumers[i].length !== 1) return undefined;
+    if (events[consumer].op !== ev.op) return undefined;
+    const reads = ev.choices[0].flatMap((e) => latchReads(initial, e));
+    const writers: number[] = [];
+    events.forEach((_, j) => {
+      if (j !== i && j !== consumer && !snapOnly[j] && overlap(reads, writes[j])) writers.push(j);
+    });
+    return { consumer, writers };
+  });
+}
+
+/**
+ * The bytes an event may change, for `deferrals`: its op's footprint (quiet.ts), but for an event
+ * made of the checker's steps, what those steps write: a put its destination's bytes (and wherever
+ * its op may grow a file), a snap or a claim nothing but a latch, a COW break nothing a user sees
+ * (the copy holds the file's bytes as they are then: quiet.ts, footprint).
+ */
+function eventWrites(ev: Event, latchLen: ReadonlyMap<string, number>, print: Footprint): Span[] {
+  const grows = print.writes.filter((w) => w.end === Number.POSITIVE_INFINITY);
+  const out: Span[] = [];
+  for (const e of ev.choices.flat())
+    switch (e.k) {
+      case 'snap':
+      case 'pin':
+      case 'claim':
+      case 'cowbreak':
+        break;
+      case 'put':
+        out.push(...userWrites(e.dst, e.dstOff, latchLen.get(e.latch) as number), ...grows);
+        break;
+      default:
+        return print.writes;
+    }
+  return out;
+}
+
+/**
+ * What a snap or a pin reads: a snap its source (through a private mapping, the file's bytes behind
+ * too); a pin whether its page of the private mapping is copied, which a write of any byte of that
+ * page changes (the first store copies it), and a truncate, collapse or insert (which drop copies:
+ * their footprints write the whole mapping).
+ */
+function latchReads(initial: RefState, e: Effect): Span[] {
+  if (e.k === 'snap') return userReads(initial, e.src, e.srcOff, e.len, false);
+  if (e.k !== 'pin') return [];
+  const ps = (initial.get(e.region) as Region).priv?.pageSize ?? 1;
+  const start = Math.floor(e.off / ps) * ps;
+  return [{ region: e.region, start, end: start + ps }];
+}
+
+/** Is a deferrable snap settled in this state: every event that may write its source applied? */
+function settled(d: Deferral | undefined, m: Mask): boolean {
+  return d?.writers.every((j) => maskHas(m, j)) === true;
 }
 
 /**

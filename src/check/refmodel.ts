@@ -33,6 +33,10 @@ export interface Region {
 }
 export type RefState = Map<string, Region>;
 
+/** A pin's latch: not pinned (or pinned the mapping's copy, or released), pinned the file's folio. */
+const EMPTY: Region = { size: 0, cells: allocCells(0) };
+const PINNED_FILE: Region = { size: 2, cells: allocCells(0) };
+
 function clone(s: RefState): RefState {
   const out: RefState = new Map();
   for (const [k, v] of s) out.set(k, v);
@@ -95,6 +99,19 @@ function readUser(s: RefState, name: string, off: number, len: number): Uint32Ar
     else copyInto(out, i, f, p.fileOff + pos, n);
     i += n;
   }
+  return out;
+}
+
+/**
+ * What a DMA's read of its source gets: through the mapping as it is now, or, pinned, the file's
+ * bytes behind the private mapping even if a store has copied the page since (the pin took the
+ * page cache's folio, which the file's later changes reach).
+ */
+function readPinned(s: RefState, e: Extract<Effect, { k: 'snap' }>): Uint32Array {
+  if (!e.pinned) return readUser(s, e.src, e.srcOff, e.len);
+  const p = region(s, e.src).priv as PrivateMap;
+  const out = allocCells(e.len);
+  copyInto(out, 0, region(s, p.file), p.fileOff + e.srcOff, e.len);
   return out;
 }
 
@@ -234,6 +251,8 @@ export function applyEffect(s0: RefState, e: Effect): RefState | null {
   // The XFS variant of an op whose ext4 first unmap (unmapcows) already ran: no such order.
   if ((e.k === 'collapse' || e.k === 'insert') && e.latch && e.keepCows && region(s0, e.latch).size)
     return null;
+  // A read of the file behind the page is the DMA's only if the pin took the file's folio.
+  if (e.k === 'snap' && e.pinned && region(s0, e.pinned).size !== PINNED_FILE.size) return null;
   if (e.k === 'claim') {
     const way = region(s0, e.latch).size;
     if (way === e.way) return s0;
@@ -254,8 +273,18 @@ export function applyEffect(s0: RefState, e: Effect): RefState | null {
       copyPieces(s, e);
       break;
     case 'snap':
-      s.set(e.latch, { size: e.len, cells: readUser(s, e.src, e.srcOff, e.len) });
+      s.set(e.latch, { size: e.len, cells: readPinned(s, e) });
       break;
+    case 'pin': {
+      // Emptied once released: a pin no one will read again must not split states.
+      const p = region(s, e.region).priv as PrivateMap;
+      // A pin of the copy leaves the latch as it was: the DMA then reads through the mapping, as an
+      // unpinned read does (a copy stays the mapping's until a truncate drops it, and a pin taken
+      // after that drop finds the file's folio again).
+      if (e.release) s.set(e.latch, EMPTY);
+      else if (!p.cow[Math.floor(e.off / p.pageSize)]) s.set(e.latch, PINNED_FILE);
+      break;
+    }
     case 'put': {
       // Emptied once written out: a latch no one will read again must not split states.
       const latch = region(s, e.latch);
@@ -332,6 +361,7 @@ export function effectSpans(initial: RefState, e: Effect): Span[] {
     case 'copy':
       return [...userSpans(initial, e.src, e.srcOff, e.len), ...userSpans(initial, e.dst, e.dstOff, e.len)];
     case 'snap':
+    case 'pin':
     case 'put':
     case 'cowbreak':
     case 'unmapcows':
@@ -388,6 +418,7 @@ export function mayResize(initial: RefState, e: Effect): string | null {
       return e.region;
     case 'store':
     case 'snap':
+    case 'pin':
     case 'put':
     case 'cowbreak':
     case 'unmapcows':
