@@ -575,6 +575,28 @@ P2: pwrite g 56 16 buf=pg1; load sf1+8 8
     expect(await replayFindingKinds(litmus, replay)).toEqual([]);
   });
 
+  it('random-9-164: the pin taken before an O_DIRECT read broke COW of the same page', async () => {
+    // P1's O_DIRECT write pins pf0's page while it is f's folio; P0's O_DIRECT read into pf0 then
+    // breaks COW (GUP with FOLL_WRITE: wp_page_copy) and lands there; P2's store through sf0
+    // changes f's folio, which P1's DMA reads: g[8,16) ends with P2's bytes.
+    const l164 = `litmus random-9-164
+page 64
+block 16
+file f 2p written
+file g 2p written
+map sf0 f 0p 1p shared
+map pf0 f 0p 1p private
+map sf1 f 1p 1p shared
+map pf1 f 1p 1p private
+P0: pread f 16 16 direct buf=pf0; pread f 0 64 direct buf=sf1
+P1: pread f 0 64 direct buf=pf1; pwrite g 0 64 direct buf=pf0
+P2: store sf0+8 8; pread f 0 64 direct buf=pf1
+`;
+    const replay =
+      'x.litmus:pagelab:1*9.0*9.4.0*2.5.0*2.6.0*2.3.1*2.8.1*2.9.1*2.a.1*3.b.1*7.7.0.1*2.0*4.d.0*8.2*7.c.1*3.e.0.f.g.h';
+    expect(await replayFindingKinds(l164, replay)).toEqual([]);
+  });
+
   // The shape, by hand: D = pwrite f 0 64 direct buf=pg1 (one bio), S = a store into pg1 (copies
   // the page), W = a buffered write of g's page 1 after S. f ends with W's bytes only if D's DMA
   // read g's folio after W, through a pin taken before S copied the page.
