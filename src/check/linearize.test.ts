@@ -542,7 +542,7 @@ P2: pwrite g 0 64 direct buf=pg1; pwrite g 64 64 buf=sf0
     expect(r.findings).toEqual([]);
     expect(r.inconclusive).toBeUndefined();
     const { initial, history } = r.world;
-    expect(linearizeUncached(initial, history.ops).cost).toEqual({ events: 13, states: 5041 });
+    expect(linearizeUncached(initial, history.ops).cost).toEqual({ events: 13, states: 5301 });
     expect(linearizeUncached(initial, history.ops, STATE_BUDGET, false).inconclusive).toMatch(
       /50000 states did not cover/,
     );
