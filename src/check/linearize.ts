@@ -793,8 +793,10 @@ interface DioSpan {
 /**
  * The O_DIRECT writes (effects with `bios` and no `pieces`: a write from a private buffer, or a
  * dma copy) of ops that may run concurrently with `op`, as DioSpans: cut inside their range at the
- * file's block boundaries (a fill reads a block per bio: iomapReadFolioSync, as
- * iomap_readpage_iter maps a block range per extent) and where the write's bios may end (dmaParts:
+ * file's block boundaries (where a fill's bios may end: iomap_read_folio builds one per
+ * device-contiguous run of a mapping, so a fill of a folio over several extents is several bios
+ * (iomapReadFolioSync); the cuts stay at every block, whatever the layout, so the oracle does not
+ * depend on the model's allocator) and where the write's bios may end (dmaParts:
  * the file's block boundaries, the buffer's page boundaries; a private buffer is page-aligned).
  * Not at its ends: a part that holds one sees the bytes the write changes landed or not as one,
  * and the rest never change.
@@ -831,10 +833,11 @@ function concurrentDio(op: OpRecord, ops: readonly OpRecord[]): DioSpan[] {
  * runs before the folio is added. The block layer orders no two bios in flight, and a device
  * promises no more than a logical block atomic (NVMe AWUN; more only for REQ_ATOMIC): Linux lets
  * each sector of the fill see the write or not. The parts are coarser, cut where the model's
- * device can tear (a bio is one transfer at its completion, bdev.ts: a fill's block, the write's
- * bios), so every tear the model makes is allowed and none Linux forbids is; the filled folio is
- * then copied out whole (filemap_read, copy_folio_to_iter), and a folio removed by the write's
- * kiocb_invalidate_post_direct_write meanwhile is still the reader's to copy.
+ * device can tear (a bio is one transfer at its completion, bdev.ts: a fill's bios, which end at
+ * blocks, the write's bios), so every tear the model makes is allowed and none Linux forbids is;
+ * the filled folio is then copied out whole (filemap_read, copy_folio_to_iter), and a folio
+ * removed by the write's kiocb_invalidate_post_direct_write meanwhile is still the reader's to
+ * copy.
  */
 function tornFill(
   initial: RefState,

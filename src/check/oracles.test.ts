@@ -294,7 +294,7 @@ describe("ext4's collapse and insert drop private copies twice (truncate_pagecac
     const run = await runOnce(
       sc,
       scheme('pagelab'),
-      new ReplayStrategy(decodeSchedule('1*4.0.1*4.0*4.1*5.0*2.a.1*7')),
+      new ReplayStrategy(decodeSchedule('1*2.0*4.1*3.0.1*2.0.1.0.1*3.4.1*4')),
     );
     const read = run.world.history.ops.find((o) => o.label.startsWith('pread')) as OpRecord;
     expect(read.ret).toBe(16);

@@ -213,23 +213,24 @@ describe('the state cache on a scenario of several ops per task', () => {
   it('cuts most runs, with the figures of hashing every step though replayed steps are not hashed', async () => {
     const plain = await checkScenario(loops, pagelab, { ...opts, preemptions: 'all' });
     const cached = await checkScenario(loops, pagelab, { ...opts, preemptions: 'all', stateCache: true });
-    expect([plain.verdict, plain.coverage.complete, plain.coverage.schedules]).toEqual(['ok', true, 998]);
+    expect([plain.verdict, plain.coverage.complete, plain.coverage.schedules]).toEqual(['ok', true, 488]);
     // A run that replays a prefix restores the positions at its last decision (TrackerSnapshot)
     // instead of hashing the replayed steps; a wrong restore changes the keys. The restore was
     // checked against hashing every step (569 runs, 931 states, 350 hits, both ways); the figures
     // below are the same search after the finer footprints of issue 17 (the plain POR search went
-    // from 2,099 runs to 998).
+    // from 2,099 runs to 998, then to 488 with the page cache fill a point per mapping, not per
+    // block: issue 14; the cached one from 308 runs, 482 states, 157 hits).
     expect([cached.verdict, cached.coverage.complete]).toEqual(['ok', true]);
     expect([cached.coverage.schedules, cached.coverage.states, cached.coverage.cacheHits]).toEqual([
-      308, 482, 157,
+      248, 314, 55,
     ]);
   }, 120_000);
 
   it('reaches exactly the outcomes of the plain unbounded DFS, with and without POR, where it cuts', async () => {
     // The built-in scenarios have one or two ops per task and the cache cuts almost nothing there;
-    // here it cuts hundreds of runs, so the comparison covers pruning at a visited state.
+    // here it cuts dozens of runs at least, so the comparison covers pruning at a visited state.
     const plain = await outcomes(loops, pagelab, false, false, 5000);
-    expect(plain?.runs).toBe(4010);
+    expect(plain?.runs).toBe(1805);
     const want = [...(plain?.seen ?? [])].sort();
     expect(want).toHaveLength(6); // what the two reads return, against the two writes
     for (const [por, cached] of [
@@ -239,7 +240,8 @@ describe('the state cache on a scenario of several ops per task', () => {
     ]) {
       const got = await outcomes(loops, pagelab, por, cached, 5000);
       expect([...(got?.seen ?? [])].sort()).toEqual(want);
-      if (cached) expect(got?.hits).toBeGreaterThan(100);
+      // Over 100 each before the fill took a point per mapping (issue 14); 55 with POR now.
+      if (cached) expect(got?.hits).toBeGreaterThan(50);
     }
   }, 120_000);
 });

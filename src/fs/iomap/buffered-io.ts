@@ -8,7 +8,7 @@
  *       (the copy from user memory runs with page faults disabled: faulting on the folio we
  *        hold locked would deadlock — generic_perform_write's "nasty deadlock" comment)
  */
-import { PRIVATE_BUFFER } from '../../block/bdev.js';
+import { type Bio, type BioSeg, PRIVATE_BUFFER } from '../../block/bdev.js';
 import { TAG_ZERO } from '../../block/data.js';
 import {
   type AddressSpace,
@@ -38,40 +38,92 @@ export function allocateUnwritten(t: Task, inode: Inode, lblk: number, n: number
   return 0;
 }
 
+/** A read bio being built (iomap_read_folio_ctx's read_ctx): where it starts on the device, its length. */
+interface ReadBio {
+  addr: number;
+  len: number;
+  segs: BioSeg[];
+}
+
 /**
- * Reads the blocks of a folio from disk (holes and unwritten blocks read as zeroes, bytes beyond
- * i_size are zeroed as iomap_read_folio does). Context: folio locked. Departure: the completion is
- * waited for here, in the reader's context, instead of unlocking the folio from the bio's end_io;
- * the folio stays locked across the I/O either way, which is what the interleavings depend on.
+ * Reads the blocks of a folio from disk, as iomap_read_folio does (fs/iomap/buffered-io.c): one
+ * ->iomap_begin per mapping (iomap_iter), each a scheduling point here, since the filesystem's lock
+ * (XFS_ILOCK_SHARED in xfs_read_iomap_begin) is dropped between two; its blocks are then walked by
+ * iomap_read_folio_iter (iomap_readpage_iter before the 2025 rework): past i_size
+ * (iomap_adjust_read_range cuts a mapping at the EOF block) and over a hole or unwritten extent
+ * (iomap_block_needs_zeroing) folio_zero_range, else the range is added to the bio being built when
+ * it starts where that bio ends on the device, or that bio is submitted and a new one started
+ * (fs/iomap/bio.c iomap_bio_read_folio_range: `bio_end_sector(bio) != sector ||
+ * !bio_add_folio(...)`); the last is submitted after the loop (->submit_read). So a folio over one
+ * written extent is read by one bio. No block is skipped as already uptodate: the model's folio is
+ * uptodate whole or not at all (a partial write reads it whole first: iomapWriteBegin).
+ * Context: folio locked. Departure: the completions are waited for here, in the reader's context,
+ * instead of the last one unlocking the folio from its end_io (iomap_finish_folio_read →
+ * folio_end_read); the folio stays locked across the I/O either way, which is what the
+ * interleavings depend on.
  */
 export async function iomapReadFolioSync(t: Task, inode: Inode, folio: Folio): Promise<number> {
   const bs = inode.blockSize;
   const ps = inode.fs.pageSize;
+  const nblocks = ps / bs;
   const first = (folio.index * ps) / bs;
-  for (let b = 0; b < ps / bs; b++) {
-    const lblk = first + b;
-    const pos = lblk * bs;
-    // The folio's own page; i_size and the extent map record themselves.
-    await t.pointPages('iomap_readpage_iter', inode.ino, folio.index, folio.index + 1, true);
-    if (pos >= inode.size || inode.extents.state(lblk) !== BlockState.Written) {
-      folio.data.fill(TAG_ZERO, b * bs, (b + 1) * bs);
-      continue;
+  const bios: Bio[] = [];
+  let building: ReadBio | null = null;
+  for (let b = 0; b < nblocks; ) {
+    // ->iomap_begin: the folio's own page; i_size and the extent map record themselves.
+    await t.pointPages('iomap_read_folio_iter', inode.ino, folio.index, folio.index + 1, true);
+    const map = inode.extents.lookup(first + b, nblocks - b);
+    // The blocks of the mapping that start below i_size are read; the rest are zeroed.
+    const belowEof = Math.min(map.len, Math.max(0, Math.ceil(inode.size / bs) - (first + b)));
+    const read = map.state === BlockState.Written ? belowEof : 0;
+    if (t.tracing) t.event('iomap_read_folio_iter', readEvent(folio, first + b, map.len, read, map.pblk));
+    if (read > 0) {
+      const seg: BioSeg = { buf: folio.data, off: b * bs, len: read * bs, obj: folio.fpObj };
+      const addr = map.pblk * bs;
+      if (building && building.addr + building.len === addr) addToBio(building, seg);
+      else {
+        if (building) bios.push(submitReadBio(t, inode, building));
+        building = { addr, len: 0, segs: [] };
+        addToBio(building, seg);
+      }
     }
-    const err = await inode.fs.bdev.submitBioWait(
-      t,
-      'read',
-      inode.extents.pblk(lblk) * bs,
-      [{ buf: folio.data, off: b * bs, len: bs, obj: folio.fpObj }],
-      'iomap_read_folio:submit_bio_wait',
-      false,
-      true,
-    );
-    if (err) return err;
+    folio.data.fill(TAG_ZERO, (b + read) * bs, (b + map.len) * bs);
+    b += map.len;
   }
+  if (building) bios.push(submitReadBio(t, inode, building));
+  let err = 0;
+  for (const bio of bios) {
+    await bio.done.wait(t, 'iomap_read_folio:wait_read');
+    err ||= bio.error;
+  }
+  if (err) return err;
   const eofInPage = inode.size - folio.index * ps;
   if (eofInPage < ps && eofInPage >= 0) folio.data.fill(TAG_ZERO, eofInPage, ps);
   folio.uptodate = true;
   return 0;
+}
+
+/** bio_add_folio: a range of the folio right after the previous one extends its segment. */
+function addToBio(bio: ReadBio, seg: BioSeg): void {
+  const last = bio.segs[bio.segs.length - 1];
+  if (last && last.off + last.len === seg.off) last.len += seg.len;
+  else bio.segs.push(seg);
+  bio.len += seg.len;
+}
+
+/** submit_bio of a read bio: its completion writes the folio's data (its segments) and nothing else. */
+function submitReadBio(t: Task, inode: Inode, r: ReadBio): Bio {
+  const bio = inode.fs.bdev.submitBio(t, 'read', r.addr, r.segs);
+  inode.fs.bdev.footprintRecorded(bio);
+  return bio;
+}
+
+/** The trace's line for one mapping of a fill: what was read, from where, and what was zeroed. */
+function readEvent(folio: Folio, lblk: number, len: number, read: number, pblk: number): string {
+  const parts: string[] = [];
+  if (read) parts.push(`${read} read from pblk ${pblk}`);
+  if (len > read) parts.push(`${len - read} zeroed`);
+  return `${folio.name} lblk ${lblk}+${len}: ${parts.join(', ')}`;
 }
 
 /** ->read_folio: reads and unlocks the folio. */
