@@ -10,7 +10,7 @@ import { programs } from '../campaign/driver.js';
 import { runOnce } from '../explore/run.js';
 import { litmusText } from '../gen/space.js';
 import { parseLitmus } from '../litmus/parse.js';
-import { fileViews } from '../litmus/world.js';
+import { fileViews, type World } from '../litmus/world.js';
 import { findScheme } from '../schemes/index.js';
 import type { Scheme } from '../schemes/scheme.js';
 import { RandomStrategy } from '../sim/strategy.js';
@@ -153,6 +153,22 @@ function answers(legal: Legal, w: 'during' | 'after' | 'returned', o: OpRecord, 
   return out;
 }
 
+/**
+ * Two checkers of one run's history give the same answers: every op's windows (and a probe after
+ * the last op), every `step`-th byte, and the settled file closest to each file's final bytes.
+ */
+function expectSameAnswers(a: Legal, b: Legal, world: World, step: number, what: string): void {
+  const { history } = world;
+  const probe = { ...history.ops[0], tag: -1, start: history.clock + 1, end: history.clock + 2, effects: [] };
+  for (const o of [...history.ops, probe])
+    for (const w of ['during', 'after', 'returned'] as const)
+      expect(answers(a, w, o, step), `${what} ${w} ${o.label}`).toEqual(answers(b, w, o, step));
+  for (const name of world.inodes.keys()) {
+    const settled = fileViews(world, name).direct;
+    expect(a.closestFinal(name, settled)).toEqual(b.closestFinal(name, settled));
+  }
+}
+
 describe('folding keeps every legal outcome and adds none (random 3 × 2 programs)', () => {
   it('answers as the every-moment checker does: windows byte by byte, and the settled files', async () => {
     const scheme = findScheme('pagelab') as Scheme;
@@ -174,22 +190,7 @@ describe('folding keeps every legal outcome and adds none (random 3 × 2 program
         const folded = linearizeUncached(initial, history.ops, 4000);
         expect(folded.inconclusive).toBeUndefined();
         if (folded.cost.events < split.cost.events) folds++;
-        const probe = {
-          ...history.ops[0],
-          tag: -1,
-          start: history.clock + 1,
-          end: history.clock + 2,
-          effects: [],
-        };
-        for (const o of [...history.ops, probe])
-          for (const w of ['during', 'after', 'returned'] as const)
-            expect(answers(folded, w, o), `random-8-${index} seed ${seed} ${w} ${o.label}`).toEqual(
-              answers(split, w, o),
-            );
-        for (const name of run.world.inodes.keys()) {
-          const settled = fileViews(run.world, name).direct;
-          expect(folded.closestFinal(name, settled)).toEqual(split.closestFinal(name, settled));
-        }
+        expectSameAnswers(folded, split, run.world, 1, `random-8-${index} seed ${seed}`);
         compared++;
       }
     }
@@ -229,19 +230,6 @@ P2: pwrite g 64 64 direct buf=pf0; pwrite f 120 16 direct buf=sg1
     const alone = linearizeUncached(initial, history.ops, 200_000, true, false);
     expect(alone.inconclusive).toBeUndefined();
     expect(alone.cost.states).toBe(77_256);
-    const probe = {
-      ...history.ops[0],
-      tag: -1,
-      start: history.clock + 1,
-      end: history.clock + 2,
-      effects: [],
-    };
-    for (const o of [...history.ops, probe])
-      for (const w of ['during', 'after', 'returned'] as const)
-        expect(answers(deferred, w, o, 8), `${w} ${o.label}`).toEqual(answers(alone, w, o, 8));
-    for (const name of run.world.inodes.keys()) {
-      const settled = fileViews(run.world, name).direct;
-      expect(deferred.closestFinal(name, settled)).toEqual(alone.closestFinal(name, settled));
-    }
+    expectSameAnswers(deferred, alone, run.world, 8, 'random-8-144');
   });
 });
