@@ -520,12 +520,7 @@ function dmaEvents(
   // a zero-filled tail). A write changes the file after its last snap.
   const ownWrites = dma.dstIsStore ? userWrites(dma.dst, dma.dstOff, dma.len) : [];
   const quietSnap = srcSpans.map((s) => quiet.toRead(s) && !overlap(s, ownWrites));
-  const pinned = pinnedParts(dma, parts, initial, quiet, quietSnap);
-  const pinOf = (k: number): Extract<Effect, { k: 'pin' }> => {
-    const ps = (initial.get(dma.src) as Region).priv?.pageSize ?? 1;
-    const page = Math.floor((dma.srcOff + parts[k].off) / ps);
-    return { k: 'pin', region: dma.src, off: page * ps, latch: `#${op.tag}.pin${page}` };
-  };
+  const pinAt = pinnedParts(op, dma, parts, initial, quiet, quietSnap);
   const snapOf = (k: number): Effect => ({
     k: 'snap',
     src: dma.src,
@@ -554,20 +549,19 @@ function dmaEvents(
   // (pinnedParts) reads through the mapping, or the file behind if its page's pin found the file's
   // folio: one pin per page, anywhere before the put, which releases it.
   const loud = ks.filter((k) => !quietSnap[k]);
-  const pins = [...new Map(ks.filter((k) => pinned[k]).map((k) => [pinOf(k).latch, pinOf(k)])).values()];
+  const pins = [...new Map(pinAt.flatMap((p) => (p ? [[p.latch, p] as const] : []))).values()];
   const releases: Effect[] = pins.map((p) => ({ ...p, release: true }));
   const puts = [...ks.filter((k) => quietSnap[k]).map(snapOf), ...ks.map(putOf)];
   const snaps: Event[] = [
     ...pins.map((p): Event => ({ op, choices: [[p]], after: [] })),
-    ...loud.map(
-      (k): Event => ({
+    ...loud.map((k): Event => {
+      const pin = pinAt[k];
+      return {
         op,
-        choices: pinned[k]
-          ? [[snapOf(k)], [{ ...snapOf(k), pinned: pinOf(k).latch } as Effect]]
-          : [[snapOf(k)]],
+        choices: pin ? [[snapOf(k)], [{ ...snapOf(k), pinned: pin.latch } as Effect]] : [[snapOf(k)]],
         after: [],
-      }),
-    ),
+      };
+    }),
   ];
   const snapIdx = snaps.map((_, i) => first + i);
   const fallback = lists.length === 2 && lists[1].length === 1 ? lists[1][0] : undefined;
@@ -596,24 +590,28 @@ function dmaEvents(
 }
 
 /**
- * The parts of an O_DIRECT write whose source page, in a MAP_PRIVATE mapping, GUP pins at a moment
- * of its own (a pin event before the part's snap): where the part's read is not quiet and some
- * op that may run at the same time may change whether that page is copied (a store or a read into
- * any byte of it copies it, wp_page_copy; a truncate, collapse or insert drops copies). Elsewhere
- * the page the pin took shows the same bytes as the mapping when the DMA reads it.
+ * Per part of an O_DIRECT write, the pin of its source page when GUP pins that page, in a
+ * MAP_PRIVATE mapping, at a moment of its own (a pin event before the part's snap): where the
+ * part's read is not quiet and some op that may run at the same time may change whether that page
+ * is copied (a store or a read into any byte of it copies it, wp_page_copy; a truncate, collapse
+ * or insert drops copies). Elsewhere undefined: the page the pin took shows the same bytes as the
+ * mapping when the DMA reads it. Parts on one page get equal pins (one latch per page).
  */
 function pinnedParts(
+  op: OpRecord,
   dma: Extract<Effect, { k: 'copy' }>,
   parts: readonly { off: number; len: number }[],
   initial: RefState,
   quiet: Quiet,
   quietSnap: readonly boolean[],
-): boolean[] {
+): (Extract<Effect, { k: 'pin' }> | undefined)[] {
   const priv = dma.dstIsStore ? undefined : initial.get(dma.src)?.priv;
   return parts.map((p, k) => {
-    if (!priv || quietSnap[k]) return false;
-    const start = Math.floor((dma.srcOff + p.off) / priv.pageSize) * priv.pageSize;
-    return !quiet.toRead([{ region: dma.src, start, end: start + priv.pageSize }]);
+    if (!priv || quietSnap[k]) return undefined;
+    const page = Math.floor((dma.srcOff + p.off) / priv.pageSize);
+    const start = page * priv.pageSize;
+    if (quiet.toRead([{ region: dma.src, start, end: start + priv.pageSize }])) return undefined;
+    return { k: 'pin', region: dma.src, off: start, latch: `#${op.tag}.pin${page}` };
   });
 }
 
@@ -1118,9 +1116,9 @@ function eventWrites(ev: Event, latchLen: ReadonlyMap<string, number>, print: Fo
 function latchReads(initial: RefState, e: Effect): Span[] {
   if (e.k === 'snap') return userReads(initial, e.src, e.srcOff, e.len, false);
   if (e.k !== 'pin') return [];
+  // A pin's offset is its page's start (pinnedParts).
   const ps = (initial.get(e.region) as Region).priv?.pageSize ?? 1;
-  const start = Math.floor(e.off / ps) * ps;
-  return [{ region: e.region, start, end: start + ps }];
+  return [{ region: e.region, start: e.off, end: e.off + ps }];
 }
 
 /** Is a deferrable snap settled in this state: every event that may write its source applied? */
